@@ -1,0 +1,92 @@
+// How Go values are represented in JavaScript. Go's output depends on static types
+// (an int prints "1", a float64 1e6 prints "1e+06"; eq of int and string is an error),
+// so the representation keeps the distinctions that change bytes or errors:
+//
+//   Go                         JavaScript
+//   string                     string
+//   int                        number (always an integer)
+//   float64                    GoFloat
+//   uint8 (index of a string)  GoUint8
+//   bool                       boolean
+//   nil (interface/pointer)    null
+//   invalid reflect.Value      undefined   ("<no value>": nil data, a missing map key)
+//   []T                        Array, with its element type in goTypeOf (default []interface {})
+//   map[string]T               Map<string, unknown> (printed with sorted keys)
+//   struct                     plain object or class instance; own enumerable properties
+//                              are the fields, in order; functions on the prototype are methods
+//   func                       GoFunction or a plain JS function (taken as func(...interface{}) interface{})
+//
+// Arrays, Maps and structs may carry their Go type name under GO_TYPE (for %T, error texts and
+// argument type checks such as a []string parameter refusing a []interface {}).
+
+export const GO_TYPE: unique symbol = Symbol.for('tsconfd.goType');
+
+export class GoFloat {
+  constructor(readonly value: number) {}
+}
+
+export class GoUint8 {
+  constructor(readonly value: number) {}
+}
+
+/** A Go type name as Go prints it: "string", "int", "[]string", "map[string]interface {}", "memkv.KVPair". */
+export type GoTypeName = string;
+
+export const ANY: GoTypeName = 'interface {}';
+
+/** A function of a template's function map, with the Go signature the engine checks arguments against. */
+export interface GoFunction {
+  readonly kind: 'gofunc';
+  /** Declared parameter types, not counting the variadic one. */
+  readonly params: readonly GoTypeName[];
+  /** Element type of a trailing ...parameter, if any. */
+  readonly variadic?: GoTypeName;
+  /** Go returns (value, error): the implementation throws to return the error. */
+  readonly returnsError: boolean;
+  readonly call: (...args: any[]) => unknown;
+}
+
+export type FuncMap = Record<string, GoFunction | ((...args: any[]) => unknown)>;
+
+export function goFunc(
+  params: readonly GoTypeName[],
+  call: (...args: any[]) => unknown,
+  opts: { variadic?: GoTypeName; returnsError?: boolean } = {},
+): GoFunction {
+  return { kind: 'gofunc', params, variadic: opts.variadic, returnsError: opts.returnsError ?? false, call };
+}
+
+export function isGoFunction(v: unknown): v is GoFunction {
+  return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'gofunc';
+}
+
+/** Tags an array, Map or struct with its Go type name and returns it. */
+export function withGoType<T extends object>(value: T, type: GoTypeName): T {
+  Object.defineProperty(value, GO_TYPE, { value: type, enumerable: false, configurable: true, writable: true });
+  return value;
+}
+
+/** The Go type name of a value, as %T prints it. */
+export function goTypeOf(v: unknown): GoTypeName {
+  switch (typeof v) {
+    case 'string':
+      return 'string';
+    case 'number':
+      return 'int';
+    case 'boolean':
+      return 'bool';
+    case 'undefined':
+      return '<nil>';
+    case 'function':
+      return 'func(...interface {}) interface {}';
+  }
+  if (v === null) return '<nil>';
+  if (v instanceof GoFloat) return 'float64';
+  if (v instanceof GoUint8) return 'uint8';
+  const tagged = (v as { [GO_TYPE]?: GoTypeName })[GO_TYPE];
+  if (tagged) return tagged;
+  if (Array.isArray(v)) return '[]interface {}';
+  if (v instanceof Map) return 'map[string]interface {}';
+  if (isGoFunction(v)) return 'func';
+  return 'struct';
+}
