@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+// `npm run bench`: prints the figures the issues set targets for, next to the real confd's
+// figures measured on this machine (quoted in the issues), as ratios.
+//
+//   npm run bench                      template engine + onetime (small, large) + watch (medium)
+//   BENCH_FULL=1 npm run bench         adds xlarge (102k keys) onetime runs (minutes)
+//   BENCH_ONLY=template|onetime|watch  one part only
+//
+// The perf harness lives in ../shared/perf (owned by the project's steering side); it needs
+// etcd, inotify-tools and GNU time, which its setup.sh installs.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const perf = resolve(root, '../shared/perf');
+const only = process.env.BENCH_ONLY;
+const full = process.env.BENCH_FULL === '1';
+
+// confd's figures on this harness (median wall ms / peak RSS MB), from issues 3 and 4.
+const CONFD_ONETIME = {
+  'small/1': { wall: 75, rss: 24 },
+  'medium/10': { wall: 122 },
+  'large/1': { wall: 1580, rss: 35 },
+  'large/100': { wall: 550 },
+  'xlarge/1': { wall: 17900, rss: 95 },
+  'xlarge/100': { wall: 2900 },
+};
+const CONFD_WATCH = {
+  'medium/1': { p50: 37, p99: 57 },
+  'medium/10': { p50: 4.4, p99: 9.7 },
+  'large/1': { p50: 3800, p99: 5600 },
+  'large/10': { p50: 47, p99: 69 },
+};
+
+function run(cmd, args, opts = {}) {
+  console.log(`\n$ ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });
+  if (r.status !== 0) console.log(`(exited ${r.status ?? r.signal})`);
+  return r.status === 0;
+}
+
+function section(title) {
+  console.log(`\n=== ${title} ===`);
+}
+
+function perfReady() {
+  if (!existsSync(perf)) {
+    console.log(`perf harness not found at ${perf}; skipping`);
+    return false;
+  }
+  return run('bash', [join(perf, 'setup.sh')]);
+}
+
+function latestResults(prefix) {
+  const base = '/tmp/perfbench-results';
+  if (!existsSync(base)) return undefined;
+  const dirs = readdirSync(base).filter((d) => d.startsWith(prefix)).sort();
+  return dirs.length ? join(base, dirs[dirs.length - 1]) : undefined;
+}
+
+function onetimeRatios(dir) {
+  const tsv = join(dir, 'results.tsv');
+  if (!existsSync(tsv)) return;
+  const lines = readFileSync(tsv, 'utf8').trim().split('\n');
+  const header = lines.shift().split('\t');
+  const col = (name) => header.indexOf(name);
+  const cells = new Map();
+  for (const line of lines) {
+    const f = line.split('\t');
+    const get = (name) => f[col(name)];
+    if (get('phase') !== 'fresh') continue;
+    const key = `${get('size')}/${get('templates')}`;
+    const wall = Number(get('wall_ms'));
+    const rss = Number(get('maxrss_kb')) / 1024;
+    if (!Number.isFinite(wall)) continue;
+    const c = cells.get(key) ?? { walls: [], rss: 0 };
+    c.walls.push(wall);
+    c.rss = Math.max(c.rss, Number.isFinite(rss) ? rss : 0);
+    cells.set(key, c);
+  }
+  console.log('\nonetime vs confd (median wall of fresh runs; peak RSS):');
+  for (const [key, c] of cells) {
+    c.walls.sort((a, b) => a - b);
+    const med = c.walls[Math.floor(c.walls.length / 2)];
+    const ref = CONFD_ONETIME[key];
+    const ratio = ref ? ` = ${(med / ref.wall).toFixed(3)}x confd (${ref.wall} ms)` : '';
+    const rssRatio = ref?.rss ? `, RSS ${(c.rss / ref.rss).toFixed(2)}x confd (${ref.rss} MB)` : '';
+    console.log(`  ${key.padEnd(12)} ${med.toFixed(0).padStart(7)} ms${ratio}; peak RSS ${c.rss.toFixed(0)} MB${rssRatio}`);
+  }
+}
+
+if (!only || only === 'template') {
+  section('Go template engine (TypeScript vs Go text/template, same template and data)');
+  if (existsSync(join(root, 'bench/template-vs-go.ts'))) run('node', ['--import', 'tsx', 'bench/template-vs-go.ts']);
+  else console.log('bench/template-vs-go.ts missing');
+}
+
+if ((!only || only === 'onetime') && perfReady()) {
+  section('onetime (../shared/perf/bench-onetime.sh)');
+  run('bash', [join(perf, 'bench-onetime.sh'), '--sizes', full ? 'small large xlarge' : 'small large', '--templates', '1 100',
+    '--runs', '3', '--nochange-runs', '1', '--', 'node', 'dist/cli.js']);
+  const dir = latestResults('onetime-');
+  if (dir) onetimeRatios(dir);
+  section('seed example start-up (median of 11 runs, file backend)');
+  const times = [];
+  for (let i = 0; i < 11; i++) {
+    const t0 = process.hrtime.bigint();
+    spawnSync('node', ['dist/cli.js', '-onetime', '-backend', 'file', '-file', 'examples/seed-keys.yaml', '-confdir', '.', '-noop', '-log-level', 'error'], { cwd: root });
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  console.log(`  seed -onetime: ${times[5].toFixed(0)} ms median (confd: 67 ms => ${(times[5] / 67).toFixed(2)}x)`);
+}
+
+if ((!only || only === 'watch') && perfReady()) {
+  section('watch (../shared/perf/bench-watch.sh)');
+  run('bash', [join(perf, 'bench-watch.sh'), '--sizes', full ? 'medium large' : 'medium', '--templates', '1 10', '--', 'node', 'dist/cli.js']);
+  const dir = latestResults('watch-');
+  if (dir && existsSync(join(dir, 'summary.md'))) {
+    console.log(readFileSync(join(dir, 'summary.md'), 'utf8'));
+    console.log('confd reference (p50 / p99 ms):', JSON.stringify(CONFD_WATCH));
+  }
+}
