@@ -1,0 +1,179 @@
+// The -http endpoint: /healthz (the process answers), /readyz (the config on disk can be trusted) and /metrics.
+// Readiness is computed from state the runtime already keeps, through a synchronous callback, so a probe never
+// waits on the backend and never adds load to it.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Metrics } from './metrics.js';
+
+export interface Readiness {
+  /** The last backend request (or the watch stream) succeeded. */
+  backendReachable: boolean;
+  /** The local mirror of the keys matches the backend (the watch is connected and caught up). */
+  mirrorInSync: boolean;
+  /** Milliseconds since the mirror last matched the backend; null before the first sync. */
+  mirrorAgeMs: number | null;
+  /** -stale-after in milliseconds; 0 disables the age check. */
+  staleAfterMs: number;
+  /** Names of loaded resources that have never been rendered successfully (written or found unchanged). */
+  resourcesNeverRendered: string[];
+}
+
+export type ReadinessProvider = () => Readiness;
+
+export interface ReadinessVerdict {
+  ready: boolean;
+  /** Why it is not ready, one sentence each; empty when ready. */
+  reasons: string[];
+}
+
+export function evaluateReadiness(state: Readiness): ReadinessVerdict {
+  const reasons: string[] = [];
+  if (!state.backendReachable) reasons.push('backend unreachable');
+  if (state.mirrorAgeMs === null) {
+    reasons.push('keys never read from the backend');
+  } else {
+    if (!state.mirrorInSync) reasons.push('mirror not in sync with the backend');
+    if (state.staleAfterMs > 0 && state.mirrorAgeMs > state.staleAfterMs) {
+      reasons.push(
+        `mirror is stale: last in sync ${formatSeconds(state.mirrorAgeMs)} ago (stale-after ${formatSeconds(state.staleAfterMs)})`,
+      );
+    }
+  }
+  const never = state.resourcesNeverRendered;
+  if (never.length > 0) {
+    const shown = never.slice(0, 10).join(', ');
+    const more = never.length > 10 ? ` and ${never.length - 10} more` : '';
+    reasons.push(`never rendered: ${shown}${more}`);
+  }
+  return { ready: reasons.length === 0, reasons };
+}
+
+function formatSeconds(ms: number): string {
+  return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)}s`;
+}
+
+export interface ListenAddress {
+  /** '' means every interface (Node then binds :: when IPv6 is available, else 0.0.0.0). */
+  host: string;
+  port: number;
+}
+
+/**
+ * Parses the -http value the way Go's net.Listen reads an address: "127.0.0.1:9100", "[::1]:9100", "localhost:9100",
+ * or ":9100" for every interface (what a Kubernetes probe needs, since the kubelet connects to the pod IP).
+ */
+export function parseListenAddress(value: string): ListenAddress {
+  const match = /^(?:\[([0-9A-Fa-f:.%\w]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(value.trim());
+  const port = match ? Number(match[3]) : NaN;
+  if (!match || port > 65535) {
+    throw new Error(`invalid -http address "${value}": want host:port, e.g. 127.0.0.1:9100 or :9100`);
+  }
+  const host = match[1] ?? match[2] ?? '';
+  return { host, port };
+}
+
+export interface HealthServerOptions {
+  /** An address as given to -http ("127.0.0.1:9100"; port 0 picks a free port). */
+  listen: string;
+  readiness: ReadinessProvider;
+  metrics: Metrics;
+}
+
+export interface HealthServer {
+  /** The address actually bound (with the real port when 0 was asked for). */
+  readonly address: ListenAddress;
+  /** Base URL, e.g. http://127.0.0.1:9100 */
+  readonly url: string;
+  /** Stops listening and drops open keep-alive connections. */
+  close(): Promise<void>;
+}
+
+/** Starts the server; rejects if the address cannot be bound (EADDRINUSE, EACCES...). */
+export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
+  const { host, port } = parseListenAddress(options.listen);
+  const server = createServer((req, res) => {
+    handle(req, res, options).catch((error: unknown) => {
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `internal error: ${errorMessage(error)}\n`);
+      else res.destroy();
+    });
+  });
+  // Probes are tiny; a client that sends nothing must not hold a socket for Node's default 5 minutes.
+  server.requestTimeout = 10_000;
+  server.headersTimeout = 5_000;
+  await listen(server, host, port);
+  const bound = server.address() as AddressInfo;
+  const address = { host: bound.address, port: bound.port };
+  const urlHost = address.host.includes(':') ? `[${address.host}]` : address.host;
+  return {
+    address,
+    url: `http://${urlHost}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ ...(host !== '' && { host }), port, exclusive: true }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, options: HealthServerOptions): Promise<void> {
+  const path = (req.url ?? '/').split('?', 1)[0];
+  const route = ROUTES[path as keyof typeof ROUTES];
+  if (!route) return send(res, 404, 'text/plain; charset=utf-8', 'not found: try /healthz, /readyz or /metrics\n');
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('Allow', 'GET, HEAD');
+    return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
+  }
+  await route(res, options);
+}
+
+const ROUTES = {
+  '/healthz': async (res: ServerResponse) => send(res, 200, 'text/plain; charset=utf-8', 'ok\n'),
+  '/readyz': async (res: ServerResponse, options: HealthServerOptions) => {
+    let verdict: ReadinessVerdict;
+    let state: Readiness | undefined;
+    try {
+      state = options.readiness();
+      verdict = evaluateReadiness(state);
+    } catch (error) {
+      verdict = { ready: false, reasons: [`readiness check failed: ${errorMessage(error)}`] };
+    }
+    const body = {
+      ready: verdict.ready,
+      reasons: verdict.reasons,
+      ...(state && {
+        backendReachable: state.backendReachable,
+        mirrorInSync: state.mirrorInSync,
+        mirrorAgeSeconds: state.mirrorAgeMs === null ? null : state.mirrorAgeMs / 1000,
+        staleAfterSeconds: state.staleAfterMs / 1000,
+        resourcesNeverRendered: state.resourcesNeverRendered,
+      }),
+    };
+    send(res, verdict.ready ? 200 : 503, 'application/json; charset=utf-8', `${JSON.stringify(body)}\n`);
+  },
+  '/metrics': async (res: ServerResponse, options: HealthServerOptions) => {
+    const text = await options.metrics.text();
+    send(res, 200, options.metrics.contentType, text);
+  },
+};
+
+function send(res: ServerResponse, status: number, contentType: string, body: string): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', contentType);
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
