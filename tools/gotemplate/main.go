@@ -77,7 +77,6 @@ var testFuncs = template.FuncMap{
 	"base":   path.Base,
 	"seq":    seq,
 	"repeat": strings.Repeat,
-	"tostr":  func(v interface{}) string { return fmt.Sprint(v) },
 	"nilf":   func() interface{} { return nil },
 	"mkfunc": func() func(int) int { return func(x int) int { return x * 10 } },
 	"atoi":   strconv.Atoi,
@@ -104,7 +103,13 @@ func decodeTyped(v interface{}) (interface{}, error) {
 		if !strings.ContainsAny(s, ".eE") {
 			return strconv.Atoi(s)
 		}
-		return x.Float64()
+		f, err := x.Float64()
+		// JavaScript's JSON.parse cannot tell 2.0 from 2, so the TypeScript side would read an
+		// int: integral floats must be spelled {"$float": 2}.
+		if err == nil && f == float64(int64(f)) {
+			return nil, fmt.Errorf("integral float %s: write it as {\"$float\": %s}", s, s)
+		}
+		return f, err
 	case []interface{}:
 		out := make([]interface{}, len(x))
 		for i, e := range x {

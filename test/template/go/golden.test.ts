@@ -1,0 +1,58 @@
+// Golden test: every case in cases/*.json was rendered by real Go 1.19 text/template
+// (tools/gotemplate); the engine must give the same output or the same error text.
+// Regenerate the goldens after editing cases: go run tools/gotemplate/main.go -update test/template/go/cases
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from '../../../src/template/go/index.js';
+import { decodeData } from './typed-data.js';
+import { testFuncs } from './testfuncs.js';
+
+interface GoldenCase {
+  name: string;
+  template: string;
+  data?: unknown;
+  delims?: [string, string];
+  output?: string;
+  error?: string;
+}
+
+const casesDir = join(dirname(fileURLToPath(import.meta.url)), 'cases');
+const files = readdirSync(casesDir)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
+
+/** Renders as the Go program does: template named "t", the test function map, data decoded from typed JSON. */
+function renderCase(c: Pick<GoldenCase, 'template' | 'data' | 'delims'>): { output: string } | { error: string } {
+  try {
+    const t = parse('t', c.template, { funcs: testFuncs, delims: c.delims });
+    return { output: t.execute(decodeData(c.data)) };
+  } catch (e) {
+    return { error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+test('the corpus is complete', () => {
+  let total = 0;
+  for (const file of files) {
+    const cases = JSON.parse(readFileSync(join(casesDir, file), 'utf8')) as GoldenCase[];
+    for (const c of cases) {
+      assert.ok(c.output !== undefined || c.error !== undefined, `${file}: ${c.name} has no golden (run the generator)`);
+    }
+    total += cases.length;
+  }
+  assert.ok(total >= 300, `only ${total} cases`);
+});
+
+for (const file of files) {
+  const cases = JSON.parse(readFileSync(join(casesDir, file), 'utf8')) as GoldenCase[];
+  for (const c of cases) {
+    test(`${file.replace(/\.json$/, '')}: ${c.name}`, () => {
+      const got = renderCase(c);
+      const want = c.error !== undefined ? { error: c.error } : { output: c.output };
+      assert.deepEqual(got, want, `template ${JSON.stringify(c.template)}`);
+    });
+  }
+}

@@ -1,0 +1,119 @@
+// The TypeScript mirror of testFuncs in tools/gotemplate/main.go: the function map every golden
+// case and every fuzz case renders with. Same names, same Go signatures, same results and error
+// texts. Change both files together, then regenerate the goldens.
+import { GoFloat, goFunc, withGoType, type FuncMap } from '../../../src/template/go/value.js';
+
+/** Go's main.KV: the struct with methods that kv returns and {"$kv": [k, v]} decodes to. */
+export class KV {
+  constructor(
+    public Key: string,
+    public Value: string,
+  ) {
+    withGoType(this, 'main.KV');
+  }
+  Joined(): string {
+    return this.Key + '=' + this.Value;
+  }
+  Pair(sep: string): string {
+    return this.Key + sep + this.Value;
+  }
+  Check(): string {
+    throw new Error('kv check failed for ' + this.Key);
+  }
+  Both(a: number, b: string): string {
+    return `${this.Key}:${a}:${b}`;
+  }
+}
+
+/** Go signatures of KV's methods, for an engine that checks method arguments against them. */
+export const KV_METHODS = {
+  Joined: { params: [], returnsError: false },
+  Pair: { params: ['string'], returnsError: false },
+  Check: { params: [], returnsError: true },
+  Both: { params: ['int', 'string'], returnsError: false },
+} as const;
+
+const floatOf = (v: unknown): number => (v instanceof GoFloat ? v.value : (v as number));
+
+/** Go's path.Base. */
+export function goPathBase(p: string): string {
+  if (p === '') return '.';
+  while (p.length > 0 && p.endsWith('/')) p = p.slice(0, -1);
+  const i = p.lastIndexOf('/');
+  if (i >= 0) p = p.slice(i + 1);
+  return p === '' ? '/' : p;
+}
+
+/** Go's strconv.Atoi for the inputs a template passes (base 10, optional sign, int64 range). */
+function goAtoi(s: string): number {
+  if (!/^[+-]?[0-9]+$/.test(s)) throw new Error(`strconv.Atoi: parsing ${JSON.stringify(s)}: invalid syntax`);
+  const n = BigInt(s);
+  if (n > 9223372036854775807n || n < -9223372036854775808n) {
+    throw new Error(`strconv.Atoi: parsing ${JSON.stringify(s)}: value out of range`);
+  }
+  return Number(n);
+}
+
+function seq(first: number, last: number): number[] {
+  const out: number[] = [];
+  for (let i = first; i <= last; i++) out.push(i);
+  return withGoType(out, '[]int');
+}
+
+export const testFuncs: FuncMap = {
+  add: goFunc(['int', 'int'], (a: number, b: number) => a + b),
+  upper: goFunc(['string'], (s: string) => s.toUpperCase()),
+  fail: goFunc(
+    ['string'],
+    (s: string) => {
+      throw new Error('fail: ' + s);
+    },
+    { returnsError: true },
+  ),
+  check: goFunc(
+    ['string'],
+    (s: string) => {
+      if (s === 'bad') throw new Error('bad value');
+      return 'checked ' + s;
+    },
+    { returnsError: true },
+  ),
+  split: goFunc(['string', 'string'], (s: string, sep: string) => withGoType(goSplit(s, sep), '[]string')),
+  join: goFunc(['[]string', 'string'], (a: string[] | null, sep: string) => (a ?? []).join(sep)),
+  vsum: goFunc(['string'], (prefix: string, ...n: number[]) => prefix + String(n.reduce((x, y) => x + y, 0)), {
+    variadic: 'int',
+  }),
+  boom: goFunc([], () => {
+    throw new Error('boom!');
+  }),
+  kv: goFunc(['string', 'string'], (k: string, v: string) => new KV(k, v)),
+  mkmap: goFunc(
+    [],
+    () =>
+      withGoType(
+        new Map<string, unknown>([
+          ['a', 1],
+          ['b', 'two'],
+          ['c', [1, new GoFloat(2.5)]],
+        ]),
+        'map[string]interface {}',
+      ),
+  ),
+  fl: goFunc(['float64'], (f: unknown) => new GoFloat(floatOf(f) * 1.5)),
+  base: goFunc(['string'], goPathBase),
+  seq: goFunc(['int', 'int'], seq),
+  repeat: goFunc(['string', 'int'], (s: string, n: number) => {
+    if (n < 0) throw new Error('strings: negative Repeat count');
+    return s.repeat(n);
+  }),
+  nilf: goFunc([], () => null),
+  mkfunc: goFunc([], () => withGoType(goFunc(['int'], (x: number) => x * 10), 'func(int) int')),
+  atoi: goFunc(['string'], goAtoi, { returnsError: true }),
+  ints: goFunc([], (...n: number[]) => withGoType([...n], '[]int'), { variadic: 'int' }),
+};
+
+/** Go's strings.Split: an empty separator splits into UTF-8 sequences (code points). */
+function goSplit(s: string, sep: string): string[] {
+  if (sep === '') return Array.from(s);
+  return s.split(sep);
+}
