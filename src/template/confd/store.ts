@@ -1,0 +1,429 @@
+// confd's key store (kelseyhightower/memkv v0.1.1, the version confd vendors), indexed.
+//
+// memkv keeps a Go map and answers every gets/getvs/ls/lsdir by scanning all keys. This store
+// keeps the keys sorted by byte order and answers the same questions with the same results from
+// binary searches: get/exists in O(log n); gets/getvs in O(log n + keys sharing the pattern's
+// literal prefix); ls/lsdir in O(log n) per child, skipping whole subtrees.
+//
+// The indexed paths assume what storeKeyFor guarantees: every key is absolute and clean. A store
+// given other keys answers ls/lsdir with memkv's own linear algorithm, so results never differ.
+//
+// Keys are handled internally as byte strings (UTF-8 bytes, one per char): sorting those with
+// JS string order is Go's byte order, and path.Match runs on bytes as in Go. For ASCII keys the
+// byte string is the key itself, so the common case costs nothing extra.
+
+import { GO_TYPE, withGoType } from '../go/value.js';
+import {
+  clean,
+  dir as pathDir,
+  base as pathBase,
+  isAscii,
+  isCleanAbs,
+  join,
+  literalPrefix,
+  matchBytes,
+  checkPattern,
+  toByteString,
+  fromByteString,
+} from './gopath.js';
+
+/** memkv.KVPair: a struct {Key, Value}; prints as {/key value}. */
+export class KVPair {
+  constructor(
+    public Key: string,
+    public Value: string,
+  ) {}
+}
+Object.defineProperty(KVPair.prototype, GO_TYPE, { value: 'memkv.KVPair' });
+
+export class KeyNotExistError extends Error {
+  constructor(readonly key: string) {
+    super(`key does not exist: ${key}`);
+    this.name = 'KeyError';
+  }
+}
+
+/** confd's store key for an etcd key: path.Join("/", strings.TrimPrefix(etcdKey, prefix)). */
+export function storeKeyFor(etcdKey: string, prefix: string): string {
+  const trimmed = prefix !== '' && etcdKey.startsWith(prefix) ? etcdKey.slice(prefix.length) : etcdKey;
+  if (trimmed.length > 0 && isCleanAbs(trimmed)) return trimmed;
+  return join('/', trimmed);
+}
+
+/** A key/value pair as a backend delivers it. */
+export interface RawKeyValue {
+  readonly key: string;
+  readonly value: string;
+}
+
+/** Go's byte-order comparison of two JS strings (UTF-16 order differs above U+D7FF). */
+export function compareBytes(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x !== y) {
+      // Surrogates encode runes above U+FFFF, whose UTF-8 sorts after U+E000..U+FFFF.
+      if (x >= 0xd800 && y >= 0xd800) {
+        x = x <= 0xdfff ? x + 0x2000 : x;
+        y = y <= 0xdfff ? y + 0x2000 : y;
+      }
+      return x - y;
+    }
+  }
+  return a.length - b.length;
+}
+
+function lowerBound(arr: readonly string[], lo: number, hi: number, needle: string): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (arr[mid]! < needle) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The smallest byte string greater than every string starting with p (p non-empty). */
+function prefixEnd(p: string): string {
+  return p.slice(0, -1) + String.fromCharCode(p.charCodeAt(p.length - 1) + 1);
+}
+
+function sortStringsBytes(a: string[]): string[] {
+  // Byte order: plain JS order on byte strings; ASCII strings are their own byte strings.
+  if (a.every(isAscii)) return a.sort();
+  return a.sort(compareBytes);
+}
+
+export class KeyStore {
+  /** Sorted byte strings of the keys. */
+  private readonly bkeys: string[];
+  /** The keys as JS strings, same order (=== bkeys when every key is ASCII). */
+  private readonly keys: string[];
+  private readonly values: string[];
+  private readonly ascii: boolean;
+  /** Every key absolute and clean: the indexed ls/lsdir apply. */
+  private readonly regular: boolean;
+
+  /**
+   * entries: [storeKey, value], already prefix-stripped and cleaned (see storeKeyFor). Any order;
+   * for a key given twice the last one wins.
+   */
+  constructor(entries: Iterable<readonly [string, string]>) {
+    const ks: string[] = [];
+    const vs: string[] = [];
+    for (const [k, v] of entries) {
+      ks.push(k);
+      vs.push(v);
+    }
+    let ascii = true;
+    for (const k of ks) {
+      if (!isAscii(k)) {
+        ascii = false;
+        break;
+      }
+    }
+    const bs = ascii ? ks : ks.map(toByteString);
+    let sorted = true;
+    for (let i = 1; i < bs.length; i++) {
+      if (!(bs[i - 1]! < bs[i]!)) {
+        sorted = false;
+        break;
+      }
+    }
+    if (sorted) {
+      this.bkeys = bs;
+      this.keys = ks;
+      this.values = vs;
+    } else {
+      const idx = bs.map((_, i) => i);
+      // Stable, so among equal keys the last given stays last and wins below.
+      idx.sort((i, j) => (bs[i]! < bs[j]! ? -1 : bs[i]! > bs[j]! ? 1 : i - j));
+      const b2: string[] = [];
+      const k2: string[] = [];
+      const v2: string[] = [];
+      for (const i of idx) {
+        if (b2.length > 0 && b2[b2.length - 1] === bs[i]) {
+          v2[v2.length - 1] = vs[i]!;
+          continue;
+        }
+        b2.push(bs[i]!);
+        k2.push(ks[i]!);
+        v2.push(vs[i]!);
+      }
+      this.bkeys = b2;
+      this.keys = ascii ? b2 : k2;
+      this.values = v2;
+    }
+    this.ascii = ascii;
+    this.regular = this.keys.every(isCleanAbs);
+  }
+
+  get size(): number {
+    return this.bkeys.length;
+  }
+
+  /** All pairs in key order. */
+  *entries(): IterableIterator<[string, string]> {
+    for (let i = 0; i < this.keys.length; i++) yield [this.keys[i]!, this.values[i]!];
+  }
+
+  private indexOf(key: string): number {
+    const b = this.ascii ? (isAscii(key) ? key : null) : toByteString(key);
+    if (b === null) return -1;
+    const i = lowerBound(this.bkeys, 0, this.bkeys.length, b);
+    return i < this.bkeys.length && this.bkeys[i] === b ? i : -1;
+  }
+
+  private range(bytePrefix: string): [number, number] {
+    if (bytePrefix === '') return [0, this.bkeys.length];
+    const lo = lowerBound(this.bkeys, 0, this.bkeys.length, bytePrefix);
+    const hi = lowerBound(this.bkeys, lo, this.bkeys.length, prefixEnd(bytePrefix));
+    return [lo, hi];
+  }
+
+  private out(b: string): string {
+    return this.ascii ? b : fromByteString(b);
+  }
+
+  /** memkv Exists: an exact lookup. */
+  exists(key: string): boolean {
+    return this.indexOf(key) >= 0;
+  }
+
+  /** memkv Get; throws KeyNotExistError. */
+  get(key: string): KVPair {
+    const i = this.indexOf(key);
+    if (i < 0) throw new KeyNotExistError(key);
+    return new KVPair(this.keys[i]!, this.values[i]!);
+  }
+
+  /** The value or undefined. */
+  value(key: string): string | undefined {
+    const i = this.indexOf(key);
+    return i < 0 ? undefined : this.values[i];
+  }
+
+  /** memkv GetValue: the first default only when the key is missing. */
+  getValue(key: string, defaults: readonly string[] = []): string {
+    const i = this.indexOf(key);
+    if (i >= 0) return this.values[i]!;
+    if (defaults.length > 0) return defaults[0]!;
+    throw new KeyNotExistError(key);
+  }
+
+  /** Indexes of keys matching a path.Match pattern, in key order; throws BadPatternError. */
+  private matchIndexes(pattern: string): number[] {
+    if (this.bkeys.length === 0) return [];
+    const bp = toByteString(pattern);
+    checkPattern(bp);
+    const [lo, hi] = this.range(literalPrefix(bp));
+    const out: number[] = [];
+    const bk = this.bkeys;
+    for (let i = lo; i < hi; i++) if (matchBytes(bp, bk[i]!)) out.push(i);
+    return out;
+  }
+
+  /** memkv GetAll (gets): memkv.KVPairs sorted by key. */
+  getAll(pattern: string): KVPair[] {
+    const idx = this.matchIndexes(pattern);
+    const out = new Array<KVPair>(idx.length);
+    for (let j = 0; j < idx.length; j++) out[j] = new KVPair(this.keys[idx[j]!]!, this.values[idx[j]!]!);
+    return withGoType(out, 'memkv.KVPairs');
+  }
+
+  /** memkv GetAllValues (getvs): the values sorted as bytes (not by key). */
+  getAllValues(pattern: string): string[] {
+    const idx = this.matchIndexes(pattern);
+    const out = idx.map((i) => this.values[i]!);
+    return withGoType(sortStringsBytes(out), '[]string');
+  }
+
+  /** memkv List (ls). */
+  list(filePath: string): string[] {
+    if (!this.regular) return withGoType(this.listLinear(filePath), '[]string');
+    const seen = new Set<string>();
+    const bpath = this.ascii ? filePath : toByteString(filePath);
+    const bk = this.bkeys;
+    if (this.indexOf(filePath) >= 0) seen.add(toByteString(pathBase(filePath)));
+    const c = clean(bpath);
+    if (c === '/') {
+      // Only keys whose directory is "/": top-level leaves (and "/" itself).
+      let [i, hi] = this.range('/');
+      while (i < hi) {
+        const k = bk[i]!;
+        const slash = k.indexOf('/', 1);
+        if (slash < 0) {
+          if (k !== bpath) seen.add(firstTerm(stripKey(k, bpath)));
+          i++;
+        } else {
+          i = lowerBound(bk, i, hi, prefixEnd(k.slice(0, slash + 1)));
+        }
+      }
+    } else if (c.charCodeAt(0) === 47) {
+      const dirPrefix = c + '/';
+      let [i, hi] = this.range(dirPrefix);
+      const exact = bpath === c;
+      while (i < hi) {
+        const k = bk[i]!;
+        if (!exact) {
+          if (k !== bpath) seen.add(firstTerm(stripKey(k, bpath)));
+          i++;
+          continue;
+        }
+        const slash = k.indexOf('/', dirPrefix.length);
+        if (slash < 0) {
+          seen.add(k.slice(dirPrefix.length));
+          i++;
+        } else {
+          seen.add(k.slice(dirPrefix.length, slash));
+          i = lowerBound(bk, i, hi, prefixEnd(k.slice(0, slash + 1)));
+        }
+      }
+    }
+    // A relative path lists nothing: no absolute key has a relative directory.
+    return withGoType(this.sortedOut(seen), '[]string');
+  }
+
+  /** memkv ListDir (lsdir). */
+  listDir(filePath: string): string[] {
+    if (!this.regular) return withGoType(this.listDirLinear(filePath), '[]string');
+    const seen = new Set<string>();
+    const bpath = this.ascii ? filePath : toByteString(filePath);
+    const c = clean(bpath);
+    // Directories of absolute clean keys never start with "/" + "" + ..., nor with a relative term.
+    if (c !== '/' && c.charCodeAt(0) === 47) {
+      const dirPrefix = c + '/';
+      const bk = this.bkeys;
+      let [i, hi] = this.range(dirPrefix);
+      while (i < hi) {
+        const k = bk[i]!;
+        const slash = k.indexOf('/', dirPrefix.length);
+        if (slash < 0) {
+          i++;
+          continue;
+        }
+        if (k.startsWith(bpath)) seen.add(k.slice(dirPrefix.length, slash));
+        i = k.startsWith(bpath) ? lowerBound(bk, i, hi, prefixEnd(k.slice(0, slash + 1))) : i + 1;
+      }
+    }
+    return withGoType(this.sortedOut(seen), '[]string');
+  }
+
+  private sortedOut(seen: Set<string>): string[] {
+    const arr = [...seen].sort();
+    return this.ascii ? arr : arr.map(fromByteString);
+  }
+
+  // memkv's own algorithms, for stores holding keys that are not absolute and clean.
+  private listLinear(filePath: string): string[] {
+    const m = new Set<string>();
+    const prefix = pathToTerms(filePath);
+    for (const k of this.keys) {
+      if (k === filePath) {
+        m.add(pathBase(k));
+        continue;
+      }
+      const target = pathToTerms(pathDir(k));
+      if (samePrefixTerms(prefix, target)) m.add(firstTerm(stripKey(k, filePath)));
+    }
+    return sortStringsBytes([...m]);
+  }
+
+  private listDirLinear(filePath: string): string[] {
+    const m = new Set<string>();
+    const prefix = pathToTerms(filePath);
+    for (const k of this.keys) {
+      if (!k.startsWith(filePath)) continue;
+      const items = pathToTerms(pathDir(k));
+      if (samePrefixTerms(prefix, items) && items.length - prefix.length >= 1) m.add(items[prefix.length]!);
+    }
+    return sortStringsBytes([...m]);
+  }
+}
+
+function stripKey(key: string, prefix: string): string {
+  let s = key.startsWith(prefix) ? key.slice(prefix.length) : key;
+  if (s.startsWith('/')) s = s.slice(1);
+  return s;
+}
+
+function firstTerm(s: string): string {
+  const i = s.indexOf('/');
+  return i < 0 ? s : s.slice(0, i);
+}
+
+function pathToTerms(p: string): string[] {
+  return clean(p).split('/');
+}
+
+function samePrefixTerms(prefix: string[], test: string[]): boolean {
+  if (test.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (prefix[i] !== test[i]) return false;
+  return true;
+}
+
+/**
+ * Builds the stores of several resources from one snapshot of the backend (kvs sorted by byte
+ * order, as Backend.getValues returns them). Resources asking for the same prefix and the same
+ * keys get the same store object; the snapshot itself is never copied.
+ */
+export class SnapshotStores {
+  private readonly kvs: readonly RawKeyValue[];
+  private readonly memo = new Map<string, KeyStore>();
+
+  constructor(kvs: readonly RawKeyValue[]) {
+    this.kvs = kvs;
+  }
+
+  /**
+   * The store confd builds for a resource: every snapshot key equal to one of etcdKeys or below
+   * it (k === K or k starts with K + "/"; etcdKeys are path.Join(prefix, key) as confd forms
+   * them), seen through storeKeyFor(k, prefix). Two snapshot keys that clean to the same store
+   * key: the later in byte order wins (confd's choice depends on Go map order).
+   */
+  storeFor(prefix: string, etcdKeys: readonly string[]): KeyStore {
+    const uniq = [...new Set(etcdKeys)].sort();
+    const memoKey = prefix + '\u0000' + uniq.join('\u0000');
+    const hit = this.memo.get(memoKey);
+    if (hit) return hit;
+    const ranges: Array<[number, number]> = [];
+    for (const k of uniq) {
+      const exact = this.find(k);
+      if (exact >= 0) ranges.push([exact, exact + 1]);
+      // confd's etcdv3 filter: k === K or k starts with K + "/" (K itself when it ends in "/").
+      const fixed = k.endsWith('/') ? k : k + '/';
+      const lo = this.lowerBound(fixed);
+      const hi = this.lowerBound(fixed.slice(0, -1) + '0');
+      if (lo < hi) ranges.push([lo, hi]);
+    }
+    ranges.sort((a, b) => a[0] - b[0]);
+    const entries: Array<[string, string]> = [];
+    let next = 0;
+    for (const [lo, hi] of ranges) {
+      for (let i = Math.max(lo, next); i < hi; i++) {
+        const kv = this.kvs[i]!;
+        entries.push([storeKeyFor(kv.key, prefix), kv.value]);
+      }
+      next = Math.max(next, hi);
+    }
+    const store = new KeyStore(entries);
+    this.memo.set(memoKey, store);
+    return store;
+  }
+
+  private lowerBound(needle: string): number {
+    let lo = 0;
+    let hi = this.kvs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareBytes(this.kvs[mid]!.key, needle) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private find(key: string): number {
+    const i = this.lowerBound(key);
+    return i < this.kvs.length && this.kvs[i]!.key === key ? i : -1;
+  }
+}

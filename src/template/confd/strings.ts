@@ -1,0 +1,127 @@
+// The Go string functions confd exposes (strings.*, strconv.Quote), with Go's results where
+// JavaScript's built-ins differ: simple per-rune case mapping, Split on "" by runes, Replace
+// with an empty old string, Quote's escapes.
+
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+
+// Runes whose full (SpecialCasing) uppercase has several runes but whose simple uppercase,
+// which is what Go's unicode.ToUpper uses, is a single different rune.
+function simpleUpperException(cp: number): number | undefined {
+  if ((cp >= 0x1f80 && cp <= 0x1f87) || (cp >= 0x1f90 && cp <= 0x1f97) || (cp >= 0x1fa0 && cp <= 0x1fa7)) return cp + 8;
+  if (cp === 0x1fb3) return 0x1fbc;
+  if (cp === 0x1fc3) return 0x1fcc;
+  if (cp === 0x1ff3) return 0x1ffc;
+  return undefined;
+}
+
+const upperCache = new Map<string, string>();
+const lowerCache = new Map<string, string>();
+
+function mapRune(ch: string, upper: boolean): string {
+  const cache = upper ? upperCache : lowerCache;
+  const hit = cache.get(ch);
+  if (hit !== undefined) return hit;
+  const cp = ch.codePointAt(0)!;
+  let out: string;
+  if (cp >= 0xd800 && cp <= 0xdfff) {
+    out = ch; // a lone surrogate: Go would see U+FFFD, which has no case
+  } else {
+    const full = upper ? ch.toUpperCase() : ch.toLowerCase();
+    const n = full.length === 1 || (full.length === 2 && full.codePointAt(0)! > 0xffff) ? 1 : 2;
+    if (n === 1) {
+      out = full;
+    } else if (upper) {
+      const e = simpleUpperException(cp);
+      out = e === undefined ? ch : String.fromCodePoint(e);
+    } else {
+      // Only U+0130 İ lowercases to several runes; its simple lowercase is 'i'.
+      out = cp === 0x130 ? 'i' : ch;
+    }
+  }
+  cache.set(ch, out);
+  return out;
+}
+
+/** strings.ToUpper: unicode.ToUpper rune by rune (ß stays ß, ﬁ stays ﬁ). */
+export function goToUpper(s: string): string {
+  if (ASCII_ONLY.test(s)) return s.toUpperCase();
+  let out = '';
+  for (const ch of s) out += mapRune(ch, true);
+  return out;
+}
+
+/** strings.ToLower: unicode.ToLower rune by rune (no final sigma, İ → i). */
+export function goToLower(s: string): string {
+  if (ASCII_ONLY.test(s)) return s.toLowerCase();
+  let out = '';
+  for (const ch of s) out += mapRune(ch, false);
+  return out;
+}
+
+/** strings.Split(s, sep) */
+export function goSplit(s: string, sep: string): string[] {
+  if (sep === '') return Array.from(s);
+  return s.split(sep);
+}
+
+/** strings.Replace(s, old, new, n) */
+export function goReplace(s: string, old: string, repl: string, n: number): string {
+  if (old === repl || n === 0) return s;
+  if (old === '') {
+    const runes = Array.from(s);
+    let m = runes.length + 1;
+    if (n < 0 || m < n) n = m;
+    let out = '';
+    let i = 0;
+    for (; i < n; i++) {
+      out += repl;
+      if (i < runes.length) out += runes[i];
+    }
+    for (; i < runes.length; i++) out += runes[i];
+    // When n <= len(runes), the remaining runes were appended by the second loop.
+    return out;
+  }
+  let out = '';
+  let start = 0;
+  let done = 0;
+  while (n < 0 || done < n) {
+    const j = s.indexOf(old, start);
+    if (j < 0) break;
+    out += s.slice(start, j) + repl;
+    start = j + old.length;
+    done++;
+  }
+  return out + s.slice(start);
+}
+
+const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
+
+/** strconv.Quote */
+export function goQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    let cp = ch.codePointAt(0)!;
+    if (cp >= 0xd800 && cp <= 0xdfff) cp = 0xfffd;
+    if (cp === 0x22 || cp === 0x5c) {
+      out += '\\' + ch;
+      continue;
+    }
+    if (cp < 0x80 ? cp >= 0x20 && cp < 0x7f : PRINTABLE.test(String.fromCodePoint(cp))) {
+      out += String.fromCodePoint(cp);
+      continue;
+    }
+    switch (cp) {
+      case 7: out += '\\a'; continue;
+      case 8: out += '\\b'; continue;
+      case 12: out += '\\f'; continue;
+      case 10: out += '\\n'; continue;
+      case 13: out += '\\r'; continue;
+      case 9: out += '\\t'; continue;
+      case 11: out += '\\v'; continue;
+    }
+    if (cp < 0x20 || cp === 0x7f) out += '\\x' + cp.toString(16).padStart(2, '0');
+    else if (cp < 0x10000) out += '\\u' + cp.toString(16).padStart(4, '0');
+    else out += '\\U' + cp.toString(16).padStart(8, '0');
+  }
+  return out + '"';
+}
