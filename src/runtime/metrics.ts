@@ -164,7 +164,8 @@ export class Metrics {
       registers,
       // Computed at scrape time, so the age keeps growing while the backend is gone.
       collect() {
-        if (metrics.mirrorSyncedAtMs === undefined) return;
+        // Before the first sync there is no age: export no sample rather than a 0 that would read as fresh.
+        if (metrics.mirrorSyncedAtMs === undefined) return this.remove();
         this.set(Math.max(0, metrics.now() - metrics.mirrorSyncedAtMs) / 1000);
       },
     });

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Builds a local stand-in for the Dockerfile's default base image (node:20-bookworm-slim) where no registry is
+# reachable: a Debian bookworm minbase rootfs made with debootstrap from the configured apt mirror, plus this
+# machine's node and npm, imported with `podman import`. nginx-light is included so the same image can run the
+# nginx side of the sidecar test and `nginx -t` as a check_cmd.
+#
+#   scripts/container-base.sh [IMAGE]        default IMAGE: localhost/tsconfd-base:local
+#
+# Then: podman build --build-arg BASE=localhost/tsconfd-base:local -t localhost/tsconfd:dev .
+# Needs root, debootstrap and podman. The rootfs is cached in $TSCONFD_CONTAINER_CACHE (default
+# /var/tmp/tsconfd-container); delete it to rebuild from scratch.
+set -euo pipefail
+
+image=${1:-localhost/tsconfd-base:local}
+cache=${TSCONFD_CONTAINER_CACHE:-/var/tmp/tsconfd-container}
+suite=${DEBIAN_SUITE:-bookworm}
+mirror=${DEBIAN_MIRROR:-$(sed -n 's/^URIs: *\([^ ]*debian\)$/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1)}
+mirror=${mirror:-http://deb.debian.org/debian}
+podman=(podman --runtime runc --cgroup-manager=cgroupfs)
+
+for tool in debootstrap podman node; do
+  command -v "$tool" >/dev/null || { echo "container-base: $tool is not installed" >&2; exit 2; }
+done
+
+rootfs=$cache/rootfs-$suite
+if [[ ! -x $rootfs/bin/sh ]]; then
+  mkdir -p "$cache"
+  rm -rf "$rootfs.partial"
+  echo "container-base: debootstrap $suite from $mirror (a few minutes, once)" >&2
+  debootstrap --variant=minbase --include=nginx-light,ca-certificates "$suite" "$rootfs.partial" "$mirror" >&2
+  # Logs and caches are not part of an image.
+  rm -rf "$rootfs.partial"/var/cache/apt/archives/*.deb "$rootfs.partial"/var/lib/apt/lists/* "$rootfs.partial"/var/log/*.log
+  mv "$rootfs.partial" "$rootfs"
+fi
+
+# node and npm the way the official image lays them out: /usr/local/bin, /usr/local/lib/node_modules.
+node_bin=$(readlink -f "$(command -v node)")
+npm_dir=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")
+stage=$(mktemp -d "$cache/stage.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage/usr/local/bin" "$stage/usr/local/lib/node_modules"
+cp "$node_bin" "$stage/usr/local/bin/node"
+cp -a "$npm_dir" "$stage/usr/local/lib/node_modules/npm"
+ln -s ../lib/node_modules/npm/bin/npm-cli.js "$stage/usr/local/bin/npm"
+ln -s ../lib/node_modules/npm/bin/npx-cli.js "$stage/usr/local/bin/npx"
+
+# The node binary must find its shared libraries in the rootfs (a NodeSource or official build needs only glibc
+# and libstdc++, which minbase has); fail here rather than in the first container.
+missing=$(ldd "$node_bin" | awk '/=>/ {print $1}' | while read -r lib; do
+  [[ -e $rootfs/lib/x86_64-linux-gnu/$lib || -e $rootfs/usr/lib/x86_64-linux-gnu/$lib ]] || echo "$lib"
+done)
+if [[ -n $missing ]]; then echo "container-base: rootfs lacks libraries for node: $missing" >&2; exit 1; fi
+
+tar --numeric-owner -C "$rootfs" -c . | tar -C "$stage" -x --skip-old-files
+tar --numeric-owner -C "$stage" -c . | "${podman[@]}" import \
+  --change 'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin' \
+  --change 'CMD ["node"]' \
+  --message "debian $suite minbase + nginx-light + node $(node --version)" \
+  - "$image" >/dev/null
+echo "container-base: built $image (node $(node --version), debian $suite)" >&2
