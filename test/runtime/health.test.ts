@@ -1,0 +1,149 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Agent, request } from 'node:http';
+import { createServer } from 'node:net';
+import {
+  evaluateReadiness,
+  parseListenAddress,
+  startHealthServer,
+  type Readiness,
+} from '../../src/runtime/health.js';
+import { Metrics } from '../../src/runtime/metrics.js';
+import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
+
+const healthy: Readiness = {
+  backendReachable: true,
+  mirrorInSync: true,
+  mirrorAgeMs: 1_000,
+  staleAfterMs: 60_000,
+  resourcesNeverRendered: [],
+};
+
+async function get(url: string, method = 'GET') {
+  const response = await fetch(url, { method });
+  return { status: response.status, type: response.headers.get('content-type'), body: await response.text() };
+}
+
+test('evaluateReadiness: ready only when every condition holds, with one reason per failed condition', () => {
+  assert.deepEqual(evaluateReadiness(healthy), { ready: true, reasons: [] });
+  assert.deepEqual(evaluateReadiness({ ...healthy, backendReachable: false }).reasons, ['backend unreachable']);
+  assert.deepEqual(evaluateReadiness({ ...healthy, mirrorInSync: false }).reasons, ['mirror not in sync with the backend']);
+  assert.deepEqual(evaluateReadiness({ ...healthy, mirrorAgeMs: 61_000 }).reasons, [
+    'mirror is stale: last in sync 61s ago (stale-after 60s)',
+  ]);
+  assert.equal(evaluateReadiness({ ...healthy, mirrorAgeMs: 60_000 }).ready, true, 'exactly stale-after is still fresh');
+  assert.equal(evaluateReadiness({ ...healthy, mirrorAgeMs: 10 ** 9, staleAfterMs: 0 }).ready, true, '0 disables the age check');
+  assert.deepEqual(evaluateReadiness({ ...healthy, mirrorAgeMs: null, mirrorInSync: false }).reasons, [
+    'keys never read from the backend',
+  ]);
+  const many = Array.from({ length: 12 }, (_, i) => `r${i}.toml`);
+  assert.deepEqual(evaluateReadiness({ ...healthy, resourcesNeverRendered: many }).reasons, [
+    'never rendered: r0.toml, r1.toml, r2.toml, r3.toml, r4.toml, r5.toml, r6.toml, r7.toml, r8.toml, r9.toml and 2 more',
+  ]);
+  const all = evaluateReadiness({ ...healthy, backendReachable: false, mirrorInSync: false, resourcesNeverRendered: ['a.toml'] });
+  assert.equal(all.ready, false);
+  assert.equal(all.reasons.length, 3);
+});
+
+test('parseListenAddress reads Go-style host:port', () => {
+  assert.deepEqual(parseListenAddress('127.0.0.1:9100'), { host: '127.0.0.1', port: 9100 });
+  assert.deepEqual(parseListenAddress(':9100'), { host: '', port: 9100 });
+  assert.deepEqual(parseListenAddress('[::1]:9100'), { host: '::1', port: 9100 });
+  assert.deepEqual(parseListenAddress('localhost:0'), { host: 'localhost', port: 0 });
+  for (const bad of ['9100', '127.0.0.1', '127.0.0.1:99999', '::1:9100', 'host:port', '']) {
+    assert.throws(() => parseListenAddress(bad), /invalid -http address/, bad);
+  }
+});
+
+test('the server answers /healthz, /readyz and /metrics and follows the readiness provider', async (t) => {
+  let state: Readiness = { ...healthy, backendReachable: false, mirrorAgeMs: null, mirrorInSync: false, resourcesNeverRendered: ['nginx.toml'] };
+  const metrics = new Metrics({ processMetrics: false, version: 'test' });
+  const server = await startHealthServer({ listen: '127.0.0.1:0', readiness: () => state, metrics });
+  t.after(() => server.close());
+  assert.equal(server.address.host, '127.0.0.1');
+  assert.ok(server.address.port > 0);
+
+  const health = await get(`${server.url}/healthz`);
+  assert.equal(health.status, 200);
+  assert.equal(health.body, 'ok\n');
+
+  let ready = await get(`${server.url}/readyz`);
+  assert.equal(ready.status, 503);
+  assert.match(ready.type ?? '', /^application\/json/);
+  const notReady = JSON.parse(ready.body);
+  assert.equal(notReady.ready, false);
+  assert.deepEqual(notReady.reasons, ['backend unreachable', 'keys never read from the backend', 'never rendered: nginx.toml']);
+  assert.equal(notReady.mirrorAgeSeconds, null);
+
+  state = healthy;
+  ready = await get(`${server.url}/readyz?verbose=1`);
+  assert.equal(ready.status, 200);
+  assert.deepEqual(JSON.parse(ready.body), {
+    ready: true,
+    reasons: [],
+    backendReachable: true,
+    mirrorInSync: true,
+    mirrorAgeSeconds: 1,
+    staleAfterSeconds: 60,
+    resourcesNeverRendered: [],
+  });
+
+  metrics.render('nginx.toml');
+  const scraped = await get(`${server.url}/metrics`);
+  assert.equal(scraped.status, 200);
+  assert.match(scraped.type ?? '', /^text\/plain; version=0\.0\.4/);
+  const families = parsePrometheusText(scraped.body);
+  assert.equal(sampleValue(families, 'tsconfd_renders_total', { resource: 'nginx.toml' }), 1);
+
+  const head = await get(`${server.url}/readyz`, 'HEAD');
+  assert.equal(head.status, 200);
+  assert.equal(head.body, '');
+  assert.equal((await get(`${server.url}/healthz`, 'POST')).status, 405);
+  assert.equal((await get(`${server.url}/nope`)).status, 404);
+});
+
+test('a readiness provider that throws gives 503 with the error as the reason', async (t) => {
+  const server = await startHealthServer({
+    listen: '127.0.0.1:0',
+    readiness: () => {
+      throw new Error('runtime not started');
+    },
+    metrics: new Metrics({ processMetrics: false }),
+  });
+  t.after(() => server.close());
+  const ready = await get(`${server.url}/readyz`);
+  assert.equal(ready.status, 503);
+  assert.deepEqual(JSON.parse(ready.body), { ready: false, reasons: ['readiness check failed: runtime not started'] });
+  assert.equal((await get(`${server.url}/healthz`)).status, 200, 'liveness does not depend on readiness');
+});
+
+test('a port in use is an error at start, and close() releases the port even with a keep-alive client', async () => {
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  const busyPort = (blocker.address() as { port: number }).port;
+  await assert.rejects(
+    startHealthServer({ listen: `127.0.0.1:${busyPort}`, readiness: () => healthy, metrics: new Metrics({ processMetrics: false }) }),
+    /EADDRINUSE/,
+  );
+  await new Promise<void>((resolve) => blocker.close(() => resolve()));
+
+  const server = await startHealthServer({ listen: '127.0.0.1:0', readiness: () => healthy, metrics: new Metrics({ processMetrics: false }) });
+  const port = server.address.port;
+  // An idle keep-alive connection would hold server.close() open for Node's 5 s keep-alive timeout.
+  const agent = new Agent({ keepAlive: true });
+  const agentResponse = await new Promise<number>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/healthz', agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  assert.equal(agentResponse, 200);
+  const started = Date.now();
+  await server.close();
+  assert.ok(Date.now() - started < 1_000, 'close is prompt');
+  agent.destroy();
+  const again = await startHealthServer({ listen: `127.0.0.1:${port}`, readiness: () => healthy, metrics: new Metrics({ processMetrics: false }) });
+  await again.close();
+});
