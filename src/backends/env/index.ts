@@ -1,0 +1,29 @@
+// The env backend, mapped as confd maps it: key /foo/bar is looked up as FOO_BAR and every
+// variable whose name starts with that text is returned under /lower/case/with/slashes.
+import type { Backend, Snapshot } from '../types.js';
+import { selectCovered } from '../keys.js';
+
+export function keyToEnvName(key: string): string {
+  return key.replace(/^\//, '').replace(/\//g, '_').toUpperCase();
+}
+
+export function envNameToKey(name: string): string {
+  return ('/' + name).toLowerCase().replace(/_/g, '/');
+}
+
+export function createEnvBackend(env: NodeJS.ProcessEnv = process.env): Backend {
+  return {
+    name: 'env',
+    async getValues(prefixes: readonly string[]): Promise<Snapshot> {
+      const all = new Map<string, string>();
+      for (const prefix of prefixes) {
+        const wanted = keyToEnvName(prefix);
+        for (const [name, value] of Object.entries(env)) {
+          if (value !== undefined && name.startsWith(wanted)) all.set(envNameToKey(name), value);
+        }
+      }
+      return { kvs: selectCovered(all, prefixes), revision: 0 };
+    },
+    async close(): Promise<void> {},
+  };
+}

@@ -1,0 +1,126 @@
+// The file backend: YAML or JSON files (or directories of them, filtered by -filter), flattened
+// as confd flattens them: nested maps become /a/b, list items /a/0, /a/1; numbers and booleans
+// become their text; nulls are skipped. Files are re-read on every getValues, so a later pass
+// sees edits.
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { Backend, Snapshot } from '../types.js';
+import { selectCovered } from '../keys.js';
+
+export interface FileBackendOptions {
+  files: readonly string[];
+  /** Glob on base names for files found inside directories (confd's -filter, default "*"). */
+  filter?: string;
+}
+
+export function createFileBackend(opts: FileBackendOptions): Backend {
+  if (opts.files.length === 0) throw new Error('the file backend needs at least one -file');
+  const filter = globToRegExp(opts.filter ?? '*');
+  return {
+    name: 'file',
+    async getValues(prefixes: readonly string[]): Promise<Snapshot> {
+      const all = new Map<string, string>();
+      for (const root of opts.files) {
+        for (const file of await findFiles(root, filter)) {
+          const text = await readFile(file, 'utf8');
+          let doc: unknown;
+          try {
+            doc = parseYaml(text, { version: '1.1' });
+          } catch (e) {
+            throw new Error(`${file}: ${(e as Error).message.split('\n')[0]}`);
+          }
+          flatten(doc, '/', all);
+        }
+      }
+      return { kvs: selectCovered(all, prefixes), revision: 0 };
+    },
+    async close(): Promise<void> {},
+  };
+}
+
+/** confd's nodeWalk: keys are path.Join'ed, so they are clean and start with "/". */
+export function flatten(node: unknown, key: string, out: Map<string, string>): void {
+  if (Array.isArray(node)) {
+    node.forEach((item, i) => flatten(item, joinKey(key, String(i)), out));
+  } else if (node instanceof Map) {
+    for (const [k, v] of node) flatten(v, joinKey(key, String(k)), out);
+  } else if (node instanceof Date) {
+    out.set(key, node.toISOString());
+  } else if (node !== null && typeof node === 'object') {
+    for (const [k, v] of Object.entries(node)) flatten(v, joinKey(key, k), out);
+  } else if (typeof node === 'string') {
+    out.set(key, node);
+  } else if (typeof node === 'boolean') {
+    out.set(key, node ? 'true' : 'false');
+  } else if (typeof node === 'number') {
+    out.set(key, formatNumber(node));
+  } else if (typeof node === 'bigint') {
+    out.set(key, node.toString());
+  }
+}
+
+function joinKey(base: string, name: string): string {
+  const parts: string[] = [];
+  for (const p of `${base}/${name}`.split('/')) {
+    if (p === '' || p === '.') continue;
+    if (p === '..') parts.pop();
+    else parts.push(p);
+  }
+  return '/' + parts.join('/');
+}
+
+/** Go's strconv.FormatFloat(x, 'f', -1, 64): shortest digits, never an exponent. */
+export function formatNumber(n: number): string {
+  if (!Number.isFinite(n)) return n > 0 ? '+Inf' : n < 0 ? '-Inf' : 'NaN';
+  const s = String(n);
+  const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(s);
+  if (!m) return s;
+  const [, sign, lead, frac = '', expText] = m;
+  const digits = lead! + frac;
+  const exp = Number(expText);
+  if (exp >= 0) {
+    const intLen = 1 + exp;
+    return sign + (digits.length <= intLen ? digits + '0'.repeat(intLen - digits.length) : `${digits.slice(0, intLen)}.${digits.slice(intLen)}`);
+  }
+  return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`;
+}
+
+async function findFiles(root: string, filter: RegExp): Promise<string[]> {
+  const st = await stat(root);
+  if (!st.isDirectory()) return [root];
+  const found: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const entries = (await readdir(dir, { withFileTypes: true })).map((e) => e.name).sort();
+    for (const name of entries) {
+      const full = join(dir, name);
+      const s = await stat(full);
+      if (s.isDirectory()) await walk(full);
+      else if (filter.test(name)) found.push(full);
+    }
+  };
+  await walk(root);
+  return found;
+}
+
+/** filepath.Match on one path element: * and ? do not cross "/", [a-z] and [^a] classes. */
+export function globToRegExp(glob: string): RegExp {
+  let re = '^';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const end = glob.indexOf(']', i + 2);
+      if (end < 0) throw new Error(`syntax error in pattern: ${glob}`);
+      let body = glob.slice(i + 1, end);
+      if (body.startsWith('^')) body = '^' + body.slice(1).replace(/[\\\]]/g, '\\$&');
+      else body = body.replace(/[\\\]^]/g, '\\$&');
+      re += `[${body}]`;
+      i = end;
+    } else if (c === '\\' && i + 1 < glob.length) {
+      re += '\\' + glob[++i];
+    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
+  }
+  return new RegExp(re + '$', 's');
+}

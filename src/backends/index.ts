@@ -1,0 +1,56 @@
+// Picks a backend by name. etcd's client (grpc, protobuf) costs ~180 ms to load, so it is
+// imported only when an etcd backend is chosen.
+import type { Backend } from './types.js';
+import { createEnvBackend } from './env/index.js';
+import { createFileBackend } from './file/index.js';
+
+export type { Backend, KeyValue, Snapshot } from './types.js';
+
+export interface BackendOptions {
+  backend: string;
+  nodes: readonly string[];
+  clientCert: string;
+  clientKey: string;
+  clientCaKeys: string;
+  clientInsecure: boolean;
+  basicAuth: boolean;
+  username: string;
+  password: string;
+  files: readonly string[];
+  filter: string;
+}
+
+export const BACKEND_NAMES = ['etcdv3', 'etcd', 'file', 'env'] as const;
+
+export const DEFAULT_ETCD_NODE = 'http://127.0.0.1:2379';
+
+/** The nodes a backend will talk to, with confd's default for etcd when none are given. */
+export function backendNodes(opts: Pick<BackendOptions, 'backend' | 'nodes'>): string[] {
+  if (opts.nodes.length > 0) return [...opts.nodes];
+  if (opts.backend === 'etcd' || opts.backend === 'etcdv3') return [DEFAULT_ETCD_NODE];
+  return [];
+}
+
+export async function createBackend(opts: BackendOptions): Promise<Backend> {
+  switch (opts.backend) {
+    case 'etcd':
+    case 'etcdv3': {
+      const { createEtcdV3Backend } = await import('./etcdv3/index.js');
+      return createEtcdV3Backend({
+        nodes: backendNodes(opts),
+        clientCert: opts.clientCert,
+        clientKey: opts.clientKey,
+        clientCaKeys: opts.clientCaKeys,
+        clientInsecure: opts.clientInsecure,
+        basicAuth: opts.basicAuth,
+        username: opts.username,
+        password: opts.password,
+      });
+    }
+    case 'file':
+      return createFileBackend({ files: opts.files, filter: opts.filter });
+    case 'env':
+      return createEnvBackend(process.env);
+  }
+  throw new Error(`Invalid backend: ${opts.backend} (supported: ${BACKEND_NAMES.join(', ')})`);
+}

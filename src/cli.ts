@@ -1,0 +1,68 @@
+// tsconfd's entry point: settings (flags > CONFD_* > confd.toml > defaults), the logger, then the
+// run. Bundled to dist/cli.js; heavy modules (etcd's client) load only when used.
+import { resolveConfig, type ResolvedConfig } from './cli/config.js';
+import { usageText } from './cli/flags.js';
+import { Logger } from './log.js';
+import { BACKEND_NAMES, backendNodes, createBackend } from './backends/index.js';
+import { runOnetime } from './runtime/onetime.js';
+
+declare const __TSCONFD_VERSION__: string | undefined;
+const VERSION = typeof __TSCONFD_VERSION__ === 'string' ? __TSCONFD_VERSION__ : '0.0.0-dev';
+
+async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  let cfg: ResolvedConfig;
+  try {
+    cfg = resolveConfig(argv, env);
+  } catch (e) {
+    process.stderr.write(`tsconfd: ${(e as Error).message}\nRun 'tsconfd -h' for usage.\n`);
+    return 1;
+  }
+  const o = cfg.options;
+  if (cfg.help) {
+    process.stdout.write(usageText() + '\n');
+    return 0;
+  }
+  if (o.version) {
+    process.stdout.write(`tsconfd ${VERSION} (Node ${process.version})\n`);
+    return 0;
+  }
+  const log = new Logger({ level: o.logLevel, format: o.logFormat });
+  log.debug(cfg.configFileRead ? `Loaded ${cfg.configFileRead}` : 'Skipping confd config file.');
+  if (!(BACKEND_NAMES as readonly string[]).includes(o.backend)) {
+    log.fatal(`Invalid backend: ${o.backend} (supported: ${BACKEND_NAMES.join(', ')})`);
+    return 1;
+  }
+  if (o.srvDomain !== '' || o.srvRecord !== '') {
+    log.fatal('-srv-domain and -srv-record are not supported; list the nodes with -node');
+    return 1;
+  }
+  log.info(`Backend set to ${o.backend}`);
+  log.info('Starting tsconfd');
+  if (!o.onetime) {
+    log.fatal('only -onetime is available in this build');
+    return 1;
+  }
+  return runOnetime({
+    confdir: o.confdir,
+    prefix: o.prefix,
+    noop: o.noop,
+    syncOnly: o.syncOnly,
+    keepStageFile: o.keepStageFile,
+    commandTimeoutMs: o.commandTimeout * 1000,
+    log,
+    writeDiff: (text) => process.stdout.write(text),
+    openBackend: async () => {
+      const sources = o.backend === 'file' ? o.files : backendNodes(o);
+      if (sources.length > 0) log.info(`Backend source(s) set to ${sources.join(', ')}`);
+      return createBackend(o);
+    },
+  });
+}
+
+main(process.argv.slice(2), process.env).then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`tsconfd: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,234 @@
+// Every setting, once: its flag, its confd.toml keys and its CONFD_* variables. Flags, the
+// environment and the config file are three readers over this one table, so a setting added
+// here is accepted everywhere with the same type checks.
+import { parseLogFormat, parseLogLevel, type LogFormat, type LogLevel } from '../log.js';
+
+export interface Options {
+  onetime: boolean;
+  watch: boolean;
+  interval: number;
+  backend: string;
+  nodes: string[];
+  confdir: string;
+  configFile: string;
+  prefix: string;
+  noop: boolean;
+  syncOnly: boolean;
+  keepStageFile: boolean;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  clientCert: string;
+  clientKey: string;
+  clientCaKeys: string;
+  clientInsecure: boolean;
+  basicAuth: boolean;
+  username: string;
+  password: string;
+  files: string[];
+  filter: string;
+  separator: string;
+  scheme: string;
+  srvDomain: string;
+  srvRecord: string;
+  authToken: string;
+  authType: string;
+  table: string;
+  appId: string;
+  userId: string;
+  roleId: string;
+  secretId: string;
+  path: string;
+  /** Seconds before a check_cmd or reload_cmd is killed (with its whole process group). */
+  commandTimeout: number;
+  version: boolean;
+}
+
+export type OptionType = 'boolean' | 'string' | 'integer' | 'list' | 'logLevel' | 'logFormat';
+
+export interface OptionSpec {
+  key: keyof Options;
+  flag: string;
+  type: OptionType;
+  describe: string;
+  /** confd.toml keys, confd's spelling first. */
+  fileKeys: readonly string[];
+  /** Environment variables, highest priority first. */
+  envVars: readonly string[];
+}
+
+function spec(
+  key: keyof Options,
+  flag: string,
+  type: OptionType,
+  describe: string,
+  extra: { fileKeys?: string[]; envVars?: string[] } = {},
+): OptionSpec {
+  const envName = 'CONFD_' + flag.toUpperCase().replace(/-/g, '_');
+  return {
+    key,
+    flag,
+    type,
+    describe,
+    fileKeys: extra.fileKeys ?? [flag.replace(/-/g, '_'), flag],
+    envVars: extra.envVars ?? [envName],
+  };
+}
+
+export const OPTION_SPECS: readonly OptionSpec[] = [
+  spec('onetime', 'onetime', 'boolean', 'run once and exit'),
+  spec('watch', 'watch', 'boolean', 'enable watch support'),
+  spec('interval', 'interval', 'integer', 'backend polling interval (seconds)'),
+  spec('backend', 'backend', 'string', 'backend to use (etcdv3, etcd, file, env)'),
+  spec('nodes', 'node', 'list', 'list of backend nodes (repeatable)', {
+    fileKeys: ['nodes', 'node'],
+    envVars: ['CONFD_NODE', 'CONFD_NODES'],
+  }),
+  spec('confdir', 'confdir', 'string', 'confd conf directory'),
+  spec('configFile', 'config-file', 'string', 'the confd config file', { fileKeys: [] }),
+  spec('prefix', 'prefix', 'string', 'key path prefix'),
+  spec('noop', 'noop', 'boolean', 'only show pending changes'),
+  spec('syncOnly', 'sync-only', 'boolean', 'sync without check_cmd and reload_cmd'),
+  spec('keepStageFile', 'keep-stage-file', 'boolean', 'keep staged files'),
+  spec('logLevel', 'log-level', 'logLevel', 'level which confd should log messages (debug, info, warning, error, fatal)'),
+  spec('logFormat', 'log-format', 'logFormat', 'log line format (text, json)'),
+  spec('clientCert', 'client-cert', 'string', 'the client cert'),
+  spec('clientKey', 'client-key', 'string', 'the client key'),
+  spec('clientCaKeys', 'client-ca-keys', 'string', 'client ca keys', {
+    fileKeys: ['client_cakeys', 'client_ca_keys', 'client-ca-keys'],
+    envVars: ['CONFD_CLIENT_CAKEYS', 'CONFD_CLIENT_CA_KEYS'],
+  }),
+  spec('clientInsecure', 'client-insecure', 'boolean', 'allow connections to TLS servers without verifying their certificate'),
+  spec('basicAuth', 'basic-auth', 'boolean', 'use basic auth to authenticate (etcd backends)'),
+  spec('username', 'username', 'string', 'the username to authenticate as'),
+  spec('password', 'password', 'string', 'the password to authenticate with'),
+  spec('files', 'file', 'list', 'the YAML/JSON file or directory to read (repeatable, only used with -backend=file)', {
+    fileKeys: ['file'],
+    envVars: ['CONFD_FILE'],
+  }),
+  spec('filter', 'filter', 'string', 'files filter (only used with -backend=file)'),
+  spec('separator', 'separator', 'string', "the separator to replace '/' with when looking up keys in the backend"),
+  spec('scheme', 'scheme', 'string', 'the backend URI scheme for nodes retrieved from DNS SRV records (http or https)'),
+  spec('srvDomain', 'srv-domain', 'string', 'the name of the resource record'),
+  spec('srvRecord', 'srv-record', 'string', 'the SRV record to search for backends nodes'),
+  spec('authToken', 'auth-token', 'string', 'auth bearer token to use'),
+  spec('authType', 'auth-type', 'string', 'vault auth backend type to use'),
+  spec('table', 'table', 'string', 'the name of the DynamoDB table'),
+  spec('appId', 'app-id', 'string', 'vault app-id to use'),
+  spec('userId', 'user-id', 'string', 'vault user-id to use'),
+  spec('roleId', 'role-id', 'string', 'vault role-id to use'),
+  spec('secretId', 'secret-id', 'string', 'vault secret-id to use'),
+  spec('path', 'path', 'string', 'vault mount path of the auth method'),
+  spec('commandTimeout', 'command-timeout', 'integer', 'seconds before check_cmd/reload_cmd are killed'),
+  spec('version', 'version', 'boolean', 'print version and exit', { fileKeys: [], envVars: [] }),
+];
+
+export const DEFAULT_CONFIG_FILE = '/etc/confd/confd.toml';
+
+export function defaultOptions(): Options {
+  return {
+    onetime: false,
+    watch: false,
+    interval: 600,
+    backend: 'etcd',
+    nodes: [],
+    confdir: '/etc/confd',
+    configFile: DEFAULT_CONFIG_FILE,
+    prefix: '',
+    noop: false,
+    syncOnly: false,
+    keepStageFile: false,
+    logLevel: 'info',
+    logFormat: 'text',
+    clientCert: '',
+    clientKey: '',
+    clientCaKeys: '',
+    clientInsecure: false,
+    basicAuth: false,
+    username: '',
+    password: '',
+    files: [],
+    filter: '*',
+    separator: '',
+    scheme: 'http',
+    srvDomain: '',
+    srvRecord: '',
+    authToken: '',
+    authType: '',
+    table: '',
+    appId: '',
+    userId: '',
+    roleId: '',
+    secretId: '',
+    path: '',
+    commandTimeout: 60,
+    version: false,
+  };
+}
+
+/** Settings found by one reader; absent keys were not given there. */
+export type PartialOptions = Partial<Options>;
+
+/** Go's strconv.ParseBool: what `-flag=x`, CONFD_X and friends accept for booleans. */
+export function parseGoBool(text: string): boolean | undefined {
+  switch (text) {
+    case '1':
+    case 't':
+    case 'T':
+    case 'TRUE':
+    case 'true':
+    case 'True':
+      return true;
+    case '0':
+    case 'f':
+    case 'F':
+    case 'FALSE':
+    case 'false':
+    case 'False':
+      return false;
+  }
+  return undefined;
+}
+
+/** Go's flag.IntVar accepts what strconv.ParseInt(s, 0, 64) accepts. */
+export function parseGoInt(text: string): number | undefined {
+  const t = text.trim() === text ? text : '';
+  const m = /^([+-]?)(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|0[0-7_]*|[1-9][0-9_]*)$/.exec(t);
+  if (!m) return undefined;
+  const sign = m[1] === '-' ? -1 : 1;
+  const body = m[2]!.replace(/_/g, '');
+  let n: number;
+  if (/^0[xX]/.test(body)) n = parseInt(body.slice(2), 16);
+  else if (/^0[oO]/.test(body)) n = parseInt(body.slice(2), 8);
+  else if (/^0[bB]/.test(body)) n = parseInt(body.slice(2), 2);
+  else if (body.length > 1 && body.startsWith('0')) n = parseInt(body.slice(1), 8);
+  else n = parseInt(body, 10);
+  if (!Number.isSafeInteger(n)) return undefined;
+  return sign * n;
+}
+
+/** Converts one textual setting (a flag value or an environment variable) to its option type. */
+export function convertText(spec: OptionSpec, text: string): unknown {
+  switch (spec.type) {
+    case 'boolean': {
+      const b = parseGoBool(text);
+      if (b === undefined) throw new Error('parse error');
+      return b;
+    }
+    case 'integer': {
+      const n = parseGoInt(text);
+      if (n === undefined) throw new Error('parse error');
+      if (spec.key === 'interval' || spec.key === 'commandTimeout') {
+        if (n <= 0) throw new Error('must be a positive number of seconds');
+      }
+      return n;
+    }
+    case 'logLevel':
+      return parseLogLevel(text);
+    case 'logFormat':
+      return parseLogFormat(text);
+    case 'list':
+      return [text];
+    case 'string':
+      return text;
+  }
+}

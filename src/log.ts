@@ -1,0 +1,105 @@
+// confd's log lines, so operators' log filters keep working:
+//   2026-11-25T01:09:09Z host tsconfd[1234]: INFO Target config /tmp/myapp.conf out of sync
+// Everything goes to stderr. `-log-format json` prints one logrus-style JSON object per line instead.
+import { hostname } from 'node:os';
+
+export type LogLevel = 'debug' | 'info' | 'warning' | 'error' | 'fatal';
+export type LogFormat = 'text' | 'json';
+
+const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warning: 2, error: 3, fatal: 4 };
+
+const LABEL: Record<LogLevel, string> = {
+  debug: 'DEBUG',
+  info: 'INFO',
+  warning: 'WARNING',
+  error: 'ERROR',
+  fatal: 'FATAL',
+};
+
+/** logrus.ParseLevel's spellings (confd passes -log-level straight to it). */
+export function parseLogLevel(text: string): LogLevel {
+  switch (text.toLowerCase()) {
+    case 'debug':
+    case 'trace':
+      return 'debug';
+    case 'info':
+      return 'info';
+    case 'warn':
+    case 'warning':
+      return 'warning';
+    case 'error':
+      return 'error';
+    case 'fatal':
+    case 'panic':
+      return 'fatal';
+  }
+  throw new Error(`not a valid log level: "${text}" (debug, info, warning, error, fatal)`);
+}
+
+export function parseLogFormat(text: string): LogFormat {
+  if (text === 'text' || text === 'json') return text;
+  throw new Error(`not a valid log format: "${text}" (text, json)`);
+}
+
+export interface LoggerOptions {
+  level?: LogLevel;
+  format?: LogFormat;
+  /** Program name shown as argv0 in each line. */
+  program?: string;
+  write?: (line: string) => void;
+  now?: () => Date;
+}
+
+export class Logger {
+  level: LogLevel;
+  format: LogFormat;
+  private readonly program: string;
+  private readonly host: string;
+  private readonly write: (line: string) => void;
+  private readonly now: () => Date;
+
+  constructor(opts: LoggerOptions = {}) {
+    this.level = opts.level ?? 'info';
+    this.format = opts.format ?? 'text';
+    this.program = opts.program ?? 'tsconfd';
+    this.host = hostname();
+    this.write = opts.write ?? ((line) => process.stderr.write(line));
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  enabled(level: LogLevel): boolean {
+    return RANK[level] >= RANK[this.level];
+  }
+
+  debug(msg: string): void {
+    this.log('debug', msg);
+  }
+  info(msg: string): void {
+    this.log('info', msg);
+  }
+  warning(msg: string): void {
+    this.log('warning', msg);
+  }
+  error(msg: string): void {
+    this.log('error', msg);
+  }
+  /** Logs only; the caller decides to exit (exit code 1, as logrus' Fatal). */
+  fatal(msg: string): void {
+    this.log('fatal', msg);
+  }
+
+  log(level: LogLevel, msg: string): void {
+    if (!this.enabled(level)) return;
+    const time = rfc3339(this.now());
+    if (this.format === 'json') {
+      this.write(JSON.stringify({ level: level === 'warning' ? 'warning' : level, msg, time }) + '\n');
+    } else {
+      this.write(`${time} ${this.host} ${this.program}[${process.pid}]: ${LABEL[level]} ${msg}\n`);
+    }
+  }
+}
+
+/** Go's time.RFC3339 in UTC: seconds precision, "Z". */
+function rfc3339(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

@@ -1,0 +1,129 @@
+// Writing a destination so that readers see the old file or the new one, never a mix:
+// a stage file beside the destination (same filesystem, so rename is atomic), explicit mode
+// and owner (umask and root's ownership would win otherwise), fsync, rename, fsync of the
+// directory. A destination that is a bind-mounted single file cannot be renamed over (EBUSY,
+// or EXDEV); confd writes those in place, and so do we unless the resource forbids it.
+import { open, rename, unlink, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { randomInt } from 'node:crypto';
+import { pathError } from './errors.js';
+
+export interface FileAttrs {
+  /** Permission bits (and setuid/setgid/sticky) given to the file. */
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+/** Go's os.CreateTemp(dir, "." + base(dest)): `.<destbase><random digits>` in the destination's directory. */
+export function stagePathFor(dest: string): string {
+  return join(dirname(dest), `.${basename(dest)}${randomInt(0, 2 ** 32 - 1)}`);
+}
+
+/** Writes content to a new stage file with the given attributes, fsynced. Returns its path. */
+export async function writeStageFile(dest: string, content: Buffer, attrs: FileAttrs): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    const path = stagePathFor(dest);
+    let fh;
+    try {
+      fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST' && attempt < 100) continue;
+      throw pathError('open', path, e);
+    }
+    try {
+      await fh.writeFile(content);
+      await fh.chmod(attrs.mode);
+      await chownQuietly(fh, attrs);
+      await fh.sync();
+    } catch (e) {
+      await fh.close().catch(() => {});
+      await unlink(path).catch(() => {});
+      throw pathError('write', path, e);
+    }
+    await fh.close();
+    return path;
+  }
+}
+
+/** confd ignores chown errors (a non-root agent writing its own files). */
+async function chownQuietly(fh: { chown(uid: number, gid: number): Promise<void> }, attrs: FileAttrs): Promise<void> {
+  try {
+    await fh.chown(attrs.uid, attrs.gid);
+  } catch {
+    /* ignored on purpose, as confd does */
+  }
+}
+
+export interface CommitResult {
+  /** True when the destination was rewritten in place because rename was refused. */
+  inPlace: boolean;
+  renameError?: string;
+}
+
+/**
+ * Moves the stage file over dest. When rename is refused with EBUSY or EXDEV and in-place
+ * writes are allowed, rewrites dest's content in place, reads it back to verify, and removes
+ * the stage file (unless keepStageFile).
+ */
+export async function commitStageFile(
+  stagePath: string,
+  dest: string,
+  attrs: FileAttrs,
+  opts: { allowInPlace: boolean; keepStageFile: boolean },
+): Promise<CommitResult> {
+  try {
+    await rename(stagePath, dest);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EBUSY' && code !== 'EXDEV') throw renameError(stagePath, dest, e);
+    if (!opts.allowInPlace) {
+      throw new Error(`${renameError(stagePath, dest, e).message}; in_place = false forbids writing the file in place`);
+    }
+    const content = await readFile(stagePath);
+    await writeInPlace(dest, content, attrs);
+    if (!opts.keepStageFile) await unlink(stagePath).catch(() => {});
+    return { inPlace: true, renameError: renameError(stagePath, dest, e).message };
+  }
+  await fsyncDir(dirname(dest));
+  return { inPlace: false };
+}
+
+function renameError(from: string, to: string, e: unknown): Error {
+  const base = pathError('rename', from, e);
+  return new Error(base.message.replace(`rename ${from}:`, `rename ${from} ${to}:`));
+}
+
+/** Overwrites dest's bytes without replacing the inode: new bytes first, then the tail cut, so the file is never empty. */
+export async function writeInPlace(dest: string, content: Buffer, attrs: FileAttrs): Promise<void> {
+  const fh = await open(dest, 'r+').catch((e) => {
+    throw pathError('open', dest, e);
+  });
+  try {
+    await fh.write(content, 0, content.length, 0);
+    await fh.truncate(content.length);
+    await fh.chmod(attrs.mode);
+    await chownQuietly(fh, attrs);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  const back = await readFile(dest);
+  if (!back.equals(content)) {
+    throw new Error(`in-place write of ${dest} could not be verified: read back ${back.length} bytes, wrote ${content.length}`);
+  }
+}
+
+/** Makes a rename durable: the directory entry is on disk once this returns. */
+export async function fsyncDir(dir: string): Promise<void> {
+  let fh;
+  try {
+    fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+    await fh.sync();
+  } catch {
+    // Some filesystems refuse fsync on a directory; the rename itself has happened.
+  } finally {
+    await fh?.close();
+  }
+}

@@ -1,0 +1,94 @@
+// check_cmd and reload_cmd: run through /bin/sh -c as confd does, with a timeout that kills the
+// command's whole process group (a shell's children too), and the combined output kept for the log.
+import { spawn } from 'node:child_process';
+
+export class CommandError extends Error {
+  constructor(
+    message: string,
+    readonly output: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface RunOptions {
+  timeoutMs: number;
+  /** Grace between SIGTERM and SIGKILL of the process group once the timeout fires. */
+  killGraceMs?: number;
+}
+
+const SIGNAL_TEXT: Record<string, string> = {
+  SIGKILL: 'killed',
+  SIGTERM: 'terminated',
+  SIGINT: 'interrupt',
+  SIGHUP: 'hangup',
+  SIGQUIT: 'quit',
+  SIGABRT: 'aborted',
+  SIGSEGV: 'segmentation fault',
+  SIGPIPE: 'broken pipe',
+};
+
+/** Runs `cmd` with /bin/sh -c. Resolves with the combined output; rejects with CommandError ("exit status 3"). */
+export function runCommand(cmd: string, opts: RunOptions): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/bin/sh', ['-c', cmd], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => chunks.push(b));
+    child.stderr.on('data', (b: Buffer) => chunks.push(b));
+    let timedOut = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const killGroup = (signal: NodeJS.Signals) => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, signal);
+      } catch {
+        /* the group is already gone */
+      }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup('SIGTERM');
+      killTimer = setTimeout(() => killGroup('SIGKILL'), opts.killGraceMs ?? 2000);
+    }, opts.timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new CommandError(e.message, ''));
+    });
+    let finished = false;
+    let exitCode: number | null = null;
+    let exitSignal: NodeJS.Signals | null = null;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      child.stdout.destroy();
+      child.stderr.destroy();
+      const output = Buffer.concat(chunks).toString('utf8');
+      if (timedOut) {
+        killGroup('SIGKILL');
+        reject(new CommandError(`command timed out after ${opts.timeoutMs / 1000}s and was killed`, output));
+      } else if (exitSignal) {
+        reject(new CommandError(`signal: ${SIGNAL_TEXT[exitSignal] ?? exitSignal}`, output));
+      } else if (exitCode !== 0) {
+        reject(new CommandError(`exit status ${exitCode}`, output));
+      } else {
+        resolve(output);
+      }
+    };
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (killTimer) clearTimeout(killTimer);
+      exitCode = code;
+      exitSignal = signal;
+      // Background children of the shell may hold the pipes open; do not wait for them long.
+      setTimeout(finish, 200).unref();
+    });
+    child.on('close', () => {
+      if (exitCode !== null || exitSignal !== null) finish();
+    });
+  });
+}
+
+/** Quotes a path for /bin/sh only when it needs it, so `{{.src}}` inside existing quotes still works for plain paths. */
+export function shellQuote(s: string): string {
+  if (s !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(s)) return s;
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,73 @@
+// Go's text for the errno codes a config agent meets, so messages read like confd's
+// ("open /etc/x/.app.conf123: no such file or directory").
+const STRERROR: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'not a directory',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EBUSY: 'device or resource busy',
+  EXDEV: 'invalid cross-device link',
+  EEXIST: 'file exists',
+  EDQUOT: 'disk quota exceeded',
+  EIO: 'input/output error',
+  ELOOP: 'too many levels of symbolic links',
+  ENAMETOOLONG: 'file name too long',
+};
+
+export function errnoText(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (err && typeof err.code === 'string' && STRERROR[err.code]) return STRERROR[err.code]!;
+  return err instanceof Error ? err.message : String(e);
+}
+
+/** `op path: reason`, as Go's *PathError prints. */
+export function pathError(op: string, path: string, e: unknown): Error {
+  const out = new Error(`${op} ${path}: ${errnoText(e)}`);
+  (out as NodeJS.ErrnoException).code = (e as NodeJS.ErrnoException)?.code;
+  return out;
+}
+
+/** Go's strconv.Quote: how confd prints a command's output in its log. */
+export function goQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    switch (ch) {
+      case '"':
+        out += '\\"';
+        continue;
+      case '\\':
+        out += '\\\\';
+        continue;
+      case '\x07':
+        out += '\\a';
+        continue;
+      case '\b':
+        out += '\\b';
+        continue;
+      case '\f':
+        out += '\\f';
+        continue;
+      case '\n':
+        out += '\\n';
+        continue;
+      case '\r':
+        out += '\\r';
+        continue;
+      case '\t':
+        out += '\\t';
+        continue;
+      case '\v':
+        out += '\\v';
+        continue;
+    }
+    if (c < 0x20 || c === 0x7f) out += '\\x' + c.toString(16).padStart(2, '0');
+    else if (c === 0xfffd) out += '\\ufffd';
+    else if ((c >= 0x80 && c < 0xa0) || c === 0xad) out += '\\u' + c.toString(16).padStart(4, '0');
+    else out += ch;
+  }
+  return out + '"';
+}

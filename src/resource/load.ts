@@ -1,0 +1,262 @@
+// Template resources: conf.d/**/*toml, read the way confd reads them. Discovery is a recursive
+// walk in byte order taking every regular file whose base name matches `*toml` (so `dtoml` and
+// dotfiles count). Any file that cannot be read as a resource stops the whole run, before
+// anything is written; faults that confd only finds while processing (a bad `mode`, a missing
+// template) are kept on the resource and reported for it alone.
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { basename, join as joinFs } from 'node:path';
+import { parse as parseToml, TomlError } from 'smol-toml';
+import { join as goJoin } from '../template/confd/gopath.js';
+import { compareBytes } from '../backends/keys.js';
+import { parseMode } from './mode.js';
+import { lookupGid, lookupUid } from './owner.js';
+import type { Logger } from '../log.js';
+
+export type Engine = 'go' | 'handlebars';
+
+export interface TemplateResource {
+  /** The TOML file this resource was read from. */
+  readonly file: string;
+  /** Absolute path of the template (<confdir>/templates/<src>). */
+  readonly src: string;
+  /** base(src): the template's name in error messages. */
+  readonly name: string;
+  readonly dest: string;
+  /** Effective prefix: -prefix if given, else the TOML prefix, always starting with "/". */
+  readonly prefix: string;
+  /** The keys to fetch: path.Join(prefix, key) for each listed key. */
+  readonly keys: readonly string[];
+  /** Permission bits from `mode`; undefined means 0644 for a new file and the current mode for an existing one. */
+  readonly mode: number | undefined;
+  /** confd reports a bad `mode` when it processes the resource, not when it loads it. */
+  readonly modeError: string | undefined;
+  readonly uid: number;
+  readonly gid: number;
+  readonly checkCmd: string;
+  readonly reloadCmd: string;
+  readonly engine: Engine;
+  /** Whether a destination that cannot be renamed over (a bind mount) may be rewritten in place. */
+  readonly inPlace: boolean;
+}
+
+export interface LoadOptions {
+  confdir: string;
+  /** The -prefix flag ("" when not given). */
+  prefix: string;
+  log: Logger;
+}
+
+export class ResourceLoadError extends Error {}
+
+export const EMPTY_SRC = 'empty src template';
+
+/**
+ * Finds and reads every template resource. Returns [] (with confd's warning) when confdir
+ * does not exist; throws ResourceLoadError when a resource cannot be read.
+ */
+export function loadResources(opts: LoadOptions): TemplateResource[] {
+  const { confdir, log } = opts;
+  if (!exists(confdir)) {
+    log.warning(`Cannot load template resources: confdir '${confdir}' does not exist`);
+    return [];
+  }
+  const confD = joinFs(confdir, 'conf.d');
+  const files = findResourceFiles(confD);
+  if (files.length === 0) log.warning('Found no templates');
+  const resources: TemplateResource[] = [];
+  let lastError: ResourceLoadError | undefined;
+  for (const file of files) {
+    log.debug(`Found template: ${file}`);
+    try {
+      resources.push(readResource(file, opts));
+    } catch (e) {
+      if (!(e instanceof ResourceLoadError)) throw e;
+      // confd keeps loading to report the last failure; nothing is processed either way.
+      log.debug(e.message);
+      lastError = e;
+    }
+  }
+  if (lastError) throw lastError;
+  return resources;
+}
+
+function exists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** confd's recursiveFindFiles(conf.d, "*toml"): filepath.Walk order, symlinks not followed into. */
+export function findResourceFiles(root: string): string[] {
+  try {
+    statSync(root);
+  } catch (e) {
+    throw new ResourceLoadError(`stat ${root}: no such file or directory`);
+  }
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => compareBytes(a.name, b.name));
+    for (const entry of entries) {
+      const full = joinFs(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name.endsWith('toml')) out.push(full);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+type TomlTable = Record<string, unknown>;
+
+/** Reads one resource file. Throws ResourceLoadError with confd's prefix and a file:line:col location. */
+export function readResource(file: string, opts: LoadOptions): TemplateResource {
+  const fail = (detail: string): never => {
+    throw new ResourceLoadError(`Cannot process template resource ${file} - ${detail}`);
+  };
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    return fail(`${(e as Error).message}`);
+  }
+  let doc: TomlTable;
+  try {
+    doc = parseToml(text) as TomlTable;
+  } catch (e) {
+    if (e instanceof TomlError) {
+      const msg = e.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '');
+      return fail(`${file}:${e.line}:${e.column}: ${msg}`);
+    }
+    return fail((e as Error).message);
+  }
+  const table = lookupKey(doc, 'template');
+  const t: TomlTable = isTable(table) ? table : {};
+  const field = <T>(name: string, want: string, check: (v: unknown) => v is T): T | undefined => {
+    const v = lookupKey(t, name);
+    if (v === undefined) return undefined;
+    if (!check(v)) {
+      const { line, col } = locate(text, name);
+      return fail(`${file}:${line}:${col}: template.${name} must be ${want}, not ${describe(v)}`);
+    }
+    return v;
+  };
+  const src = field('src', 'a string', isString) ?? '';
+  const dest = field('dest', 'a string', isString) ?? '';
+  const keys = field('keys', 'an array of strings', isStringArray) ?? [];
+  const tomlPrefix = field('prefix', 'a string', isString) ?? '';
+  const modeText = field('mode', 'a string', isString) ?? '';
+  const uidField = field('uid', 'an integer', isInteger);
+  const gidField = field('gid', 'an integer', isInteger);
+  const owner = field('owner', 'a string', isString) ?? '';
+  const group = field('group', 'a string', isString) ?? '';
+  const checkCmd = field('check_cmd', 'a string', isString) ?? '';
+  const reloadCmd = field('reload_cmd', 'a string', isString) ?? '';
+  const engineText = field('engine', 'a string', isString) ?? '';
+  const inPlace = field('in_place', 'a boolean', isBoolean) ?? true;
+
+  if (src === '') throw new ResourceLoadError(EMPTY_SRC + ` (in ${file})`);
+
+  let engine: Engine;
+  if (engineText === '') engine = src.endsWith('.hbs') ? 'handlebars' : 'go';
+  else if (engineText === 'go' || engineText === 'handlebars') engine = engineText;
+  else {
+    const { line, col } = locate(text, 'engine');
+    return fail(`${file}:${line}:${col}: template.engine must be "go" or "handlebars", not ${JSON.stringify(engineText)}`);
+  }
+
+  let mode: number | undefined;
+  let modeError: string | undefined;
+  if (modeText !== '') {
+    try {
+      const parsed = parseMode(modeText);
+      mode = parsed.perm;
+      if (parsed.decimalWarning) opts.log.warning(`${file}: ${parsed.decimalWarning}`);
+    } catch (e) {
+      modeError = (e as Error).message;
+    }
+  }
+
+  let uid = uidField ?? -1;
+  let gid = gidField ?? -1;
+  if (uidField === undefined && owner !== '') {
+    const id = lookupUid(owner);
+    if (id === undefined) opts.log.warning(`${file}: unknown owner "${owner}"; the file will be owned by uid ${process.geteuid!()}`);
+    else uid = id;
+  }
+  if (gidField === undefined && group !== '') {
+    const id = lookupGid(group);
+    if (id === undefined) opts.log.warning(`${file}: unknown group "${group}"; the file will get gid ${process.getegid!()}`);
+    else gid = id;
+  }
+  // confd: uid and gid default to the effective ids.
+  if (uid === -1) uid = process.geteuid!();
+  if (gid === -1) gid = process.getegid!();
+
+  let prefix = opts.prefix !== '' ? opts.prefix : tomlPrefix;
+  if (!prefix.startsWith('/')) prefix = '/' + prefix;
+
+  const absSrc = joinFs(opts.confdir, 'templates', src);
+  return {
+    file,
+    src: absSrc,
+    name: basename(absSrc),
+    dest,
+    prefix,
+    keys: keys.map((k) => goJoin(prefix, k)),
+    mode,
+    modeError,
+    uid,
+    gid,
+    checkCmd,
+    reloadCmd,
+    engine,
+    inPlace,
+  };
+}
+
+/** BurntSushi/toml matches field names exactly first, then case-insensitively. */
+function lookupKey(t: TomlTable, name: string): unknown {
+  if (Object.prototype.hasOwnProperty.call(t, name)) return t[name];
+  const lower = name.toLowerCase();
+  for (const k of Object.keys(t)) if (k.toLowerCase() === lower) return t[k];
+  return undefined;
+}
+
+function isTable(v: unknown): v is TomlTable {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
+}
+function isString(v: unknown): v is string {
+  return typeof v === 'string';
+}
+function isBoolean(v: unknown): v is boolean {
+  return typeof v === 'boolean';
+}
+function isInteger(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v);
+}
+function isStringArray(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every(isString);
+}
+
+function describe(v: unknown): string {
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'number') return Number.isInteger(v) ? `the integer ${v}` : `the float ${v}`;
+  if (typeof v === 'string') return `the string ${JSON.stringify(v)}`;
+  if (typeof v === 'boolean') return `the boolean ${v}`;
+  if (v instanceof Date) return 'a date';
+  return 'a table';
+}
+
+/** Where `name =` appears (case-insensitively), 1-based; TOML values carry no positions. */
+function locate(text: string, name: string): { line: number; col: number } {
+  const lines = text.split('\n');
+  const re = new RegExp(`^(\\s*)["']?${name}["']?\\s*=`, 'i');
+  for (let i = 0; i < lines.length; i++) {
+    const m = re.exec(lines[i]!);
+    if (m) return { line: i + 1, col: m[1]!.length + 1 };
+  }
+  return { line: 1, col: 1 };
+}

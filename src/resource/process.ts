@@ -1,0 +1,236 @@
+// One resource's whole life, in confd's order: mode → template → render in memory → compare with
+// the destination → (unchanged: stop, no stage file, no commands) → stage file → check_cmd →
+// rename → reload_cmd. Any failure leaves the destination as it was (the reload runs after the
+// rename, so a failed reload leaves the new file, as in confd).
+import { createHash } from 'node:crypto';
+import { readFile, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { parse } from '../template/go/index.js';
+import { GO_TYPE } from '../template/go/value.js';
+import type { KeyStore } from '../template/confd/store.js';
+import type { Logger } from '../log.js';
+import { commitStageFile, writeStageFile, type FileAttrs } from './atomic-write.js';
+import { CommandError, runCommand, shellQuote } from './commands.js';
+import { unifiedDiff } from './diff.js';
+import { errnoText, goQuote } from './errors.js';
+import type { TemplateResource } from './load.js';
+import { modeString } from './mode.js';
+import { compileTemplate, readTemplate } from './render.js';
+
+export interface ProcessOptions {
+  /** Render and compare only: print a diff, write nothing, run nothing. */
+  noop: boolean;
+  /** Write files but skip check_cmd and reload_cmd. */
+  syncOnly: boolean;
+  keepStageFile: boolean;
+  /** Timeout for check_cmd and reload_cmd, in milliseconds. */
+  commandTimeoutMs: number;
+  log: Logger;
+  /** Where -noop's diffs go (stdout in the CLI). */
+  writeDiff: (text: string) => void;
+}
+
+export type ResourceStatus = 'unchanged' | 'updated' | 'noop';
+
+/** What an outcome means for the caller; the message is already confd's text. */
+export class ResourceError extends Error {
+  constructor(
+    message: string,
+    readonly stage: 'mode' | 'template' | 'render' | 'write' | 'check' | 'reload',
+  ) {
+    super(message);
+  }
+}
+
+interface DestState {
+  content: Buffer;
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+async function readDest(dest: string): Promise<DestState | undefined> {
+  try {
+    const st = await stat(dest);
+    const content = await readFile(dest);
+    return { content, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+function md5(b: Buffer): string {
+  return createHash('md5').update(b).digest('hex');
+}
+
+/** Processes one resource against its store. Throws ResourceError with the message confd would log. */
+export async function processResource(
+  resource: TemplateResource,
+  store: KeyStore,
+  opts: ProcessOptions,
+): Promise<ResourceStatus> {
+  const { log } = opts;
+  const dest = resource.dest;
+  if (resource.modeError) throw new ResourceError(resource.modeError, 'mode');
+
+  let current: DestState | undefined;
+  try {
+    current = await readDest(dest);
+  } catch (e) {
+    throw new ResourceError(`stat ${dest}: ${errnoText(e)}`, 'write');
+  }
+  // confd: without `mode`, a new file gets 0644 whatever the umask, an existing one keeps its mode.
+  const mode = resource.mode ?? current?.mode ?? 0o644;
+  const attrs: FileAttrs = { mode, uid: resource.uid, gid: resource.gid };
+
+  log.debug(`Using source template ${resource.src}`);
+  let compiled;
+  try {
+    const text = await readTemplate(resource);
+    log.debug(`Compiling source template ${resource.src}`);
+    compiled = compileTemplate(resource, text, store);
+  } catch (e) {
+    throw new ResourceError((e as Error).message, 'template');
+  }
+
+  // confd creates its stage file before executing, so a missing directory is reported first.
+  const destDir = dirname(dest);
+  try {
+    const st = await stat(destDir);
+    if (!st.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+  } catch (e) {
+    throw new ResourceError(`open ${join(destDir, '.' + basename(dest))}${fakeDigits()}: ${errnoText(e)}`, 'write');
+  }
+
+  let rendered: Buffer;
+  try {
+    rendered = Buffer.from(compiled.execute(), 'utf8');
+  } catch (e) {
+    throw new ResourceError((e as Error).message, 'render');
+  }
+
+  log.debug(`Comparing candidate config to ${dest}`);
+  const changed = isChanged(current, rendered, attrs, dest, log);
+
+  if (opts.noop) {
+    log.warning(`Noop mode enabled. ${dest} will not be modified`);
+    if (changed) {
+      const diff = unifiedDiff(current?.content.toString('utf8') ?? '', rendered.toString('utf8'), dest, `${dest} (new)`);
+      const attrNote =
+        current && (current.mode !== mode || current.uid !== attrs.uid || current.gid !== attrs.gid)
+          ? `${dest}: mode ${octal(current.mode)} → ${octal(mode)}, owner ${current.uid}:${current.gid} → ${attrs.uid}:${attrs.gid}\n`
+          : '';
+      opts.writeDiff(attrNote + (diff === '' && !current ? `--- /dev/null\n+++ ${dest} (new, empty)\n` : diff));
+    }
+    return 'noop';
+  }
+  if (!changed) {
+    log.debug(`Target config ${dest} in sync`);
+    return 'unchanged';
+  }
+
+  log.info(`Target config ${dest} out of sync`);
+  let stagePath: string;
+  try {
+    stagePath = await writeStageFile(dest, rendered, attrs);
+  } catch (e) {
+    throw new ResourceError((e as Error).message, 'write');
+  }
+  let staged = true;
+  const removeStage = async () => {
+    if (!staged) return;
+    staged = false;
+    if (opts.keepStageFile) log.info(`Keeping staged file: ${stagePath}`);
+    else await unlink(stagePath).catch(() => {});
+  };
+  try {
+    if (!opts.syncOnly && resource.checkCmd !== '') {
+      try {
+        await check(resource.checkCmd, stagePath, opts);
+      } catch (e) {
+        throw new ResourceError(`Config check failed: ${(e as Error).message}`, 'check');
+      }
+    }
+    log.debug(`Overwriting target config ${dest}`);
+    let result;
+    try {
+      result = await commitStageFile(stagePath, dest, attrs, {
+        allowInPlace: resource.inPlace,
+        keepStageFile: opts.keepStageFile,
+      });
+    } catch (e) {
+      throw new ResourceError((e as Error).message, 'write');
+    }
+    staged = false;
+    if (result.inPlace) {
+      log.warning(`${result.renameError}: ${dest} is likely a mount point; wrote it in place (not atomic) and verified its content`);
+    }
+  } finally {
+    await removeStage();
+  }
+
+  if (!opts.syncOnly && resource.reloadCmd !== '') {
+    try {
+      await run(resource.reloadCmd, opts);
+    } catch (e) {
+      throw new ResourceError((e as Error).message, 'reload');
+    }
+  }
+  log.info(`Target config ${dest} has been updated`);
+  return 'updated';
+}
+
+/** confd's IsConfigChanged: uid, gid, mode or content differ (with its INFO lines). */
+function isChanged(current: DestState | undefined, rendered: Buffer, attrs: FileAttrs, dest: string, log: Logger): boolean {
+  if (!current) return true;
+  let changed = false;
+  if (current.uid !== attrs.uid) {
+    log.info(`${dest} has UID ${current.uid} should be ${attrs.uid}`);
+    changed = true;
+  }
+  if (current.gid !== attrs.gid) {
+    log.info(`${dest} has GID ${current.gid} should be ${attrs.gid}`);
+    changed = true;
+  }
+  if (current.mode !== attrs.mode) {
+    log.info(`${dest} has mode ${modeString(current.mode)} should be ${modeString(attrs.mode)}`);
+    changed = true;
+  }
+  if (!current.content.equals(rendered)) {
+    log.info(`${dest} has md5sum ${md5(current.content)} should be ${md5(rendered)}`);
+    changed = true;
+  }
+  return changed;
+}
+
+/** check_cmd is itself a Go template (no confd functions) with data {src: <stage path>}. */
+export function renderCheckCmd(checkCmd: string, stagePath: string): string {
+  const data = new Map<string, string>([['src', shellQuote(stagePath)]]);
+  Object.defineProperty(data, GO_TYPE, { value: 'map[string]string' });
+  return parse('checkcmd', checkCmd).execute(data);
+}
+
+async function check(checkCmd: string, stagePath: string, opts: ProcessOptions): Promise<void> {
+  await run(renderCheckCmd(checkCmd, stagePath), opts);
+}
+
+async function run(cmd: string, opts: ProcessOptions): Promise<void> {
+  opts.log.debug(`Running ${cmd}`);
+  try {
+    const output = await runCommand(cmd, { timeoutMs: opts.commandTimeoutMs });
+    opts.log.debug(goQuote(output));
+  } catch (e) {
+    if (e instanceof CommandError) opts.log.error(goQuote(e.output));
+    throw e;
+  }
+}
+
+function octal(mode: number): string {
+  return '0' + mode.toString(8).padStart(3, '0');
+}
+
+/** The random digits of the stage file confd would have tried to create (only named in the error). */
+function fakeDigits(): string {
+  return String(Math.floor(Math.random() * 2 ** 32));
+}

@@ -1,0 +1,39 @@
+// Rendering one resource's template in memory, with confd's error texts:
+//   Missing template: <abs src>
+//   Unable to process template <abs src>, template: app.tmpl:3: ...   (parse errors)
+//   template: app.tmpl:2:10: executing "app.tmpl" at <...>: ...        (execution errors)
+import { readFile } from 'node:fs/promises';
+import { parse } from '../template/go/index.js';
+import { confdFuncMap } from '../template/confd/funcs.js';
+import { compileHandlebars } from '../template/handlebars.js';
+import type { KeyStore } from '../template/confd/store.js';
+import type { TemplateResource } from './load.js';
+
+/** A parsed template, ready to execute against the store it was compiled for. */
+export interface CompiledTemplate {
+  execute(): string;
+}
+
+/** Reads the template; throws confd's "Missing template" when it does not exist. */
+export async function readTemplate(resource: TemplateResource): Promise<string> {
+  try {
+    return await readFile(resource.src, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`Missing template: ${resource.src}`);
+    throw new Error(`Unable to process template ${resource.src}, ${(e as Error).message}`);
+  }
+}
+
+/** Parses the template with confd's functions bound to `store`. Throws confd's parse error text. */
+export function compileTemplate(resource: TemplateResource, text: string, store: KeyStore): CompiledTemplate {
+  try {
+    if (resource.engine === 'handlebars') {
+      const render = compileHandlebars(resource.name, text, store);
+      return { execute: () => render() };
+    }
+    const t = parse(resource.name, text, { funcs: confdFuncMap(store) });
+    return { execute: () => t.execute(null) };
+  } catch (e) {
+    throw new Error(`Unable to process template ${resource.src}, ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,56 @@
+// `-onetime`: load every resource (any load error stops the run before anything is written),
+// read all their keys once, process each resource, exit 1 if any failed.
+import type { Backend } from '../backends/types.js';
+import type { Logger } from '../log.js';
+import { loadResources, ResourceLoadError, type TemplateResource } from '../resource/load.js';
+import { describeFailures, fetchFailed, fetchSnapshot, processResources, type PassOptions, type PassResult } from './pass.js';
+
+export interface OnetimeOptions extends Omit<PassOptions, 'log'> {
+  confdir: string;
+  prefix: string;
+  log: Logger;
+  /** Creates the backend once the resources have loaded (so a bad resource costs no connection). */
+  openBackend: () => Promise<Backend>;
+}
+
+/** Returns the process exit code: 0, or 1 when a resource failed to load or to process. */
+export async function runOnetime(opts: OnetimeOptions): Promise<number> {
+  const { log } = opts;
+  let resources: TemplateResource[];
+  try {
+    resources = loadResources({ confdir: opts.confdir, prefix: opts.prefix, log });
+  } catch (e) {
+    if (e instanceof ResourceLoadError) {
+      log.fatal(e.message);
+      return 1;
+    }
+    throw e;
+  }
+  let backend: Backend;
+  try {
+    backend = await opts.openBackend();
+  } catch (e) {
+    log.fatal((e as Error).message);
+    return 1;
+  }
+  let result: PassResult;
+  try {
+    let snapshot;
+    try {
+      snapshot = await fetchSnapshot(backend, resources);
+    } catch (e) {
+      const msg = (e as Error).message;
+      log.error(msg);
+      result = fetchFailed(resources, msg);
+      snapshot = undefined;
+    }
+    if (snapshot) result = await processResources(resources, snapshot, opts);
+  } finally {
+    await backend.close().catch((e) => log.debug(`closing the backend: ${(e as Error).message}`));
+  }
+  if (result!.failed.length > 0) {
+    log.fatal(describeFailures(result!));
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,76 @@
+// One pass over the template resources: the keys every resource needs are fetched together,
+// once, at one revision (fetchSnapshot), and each resource then renders from its own view of
+// that snapshot (processResources). The onetime run is one pass; interval and watch loops run
+// a pass whenever they decide to, reusing both functions.
+import type { Backend, Snapshot } from '../backends/types.js';
+import { SnapshotStores } from '../template/confd/store.js';
+import type { TemplateResource } from '../resource/load.js';
+import { processResource, ResourceError, type ProcessOptions, type ResourceStatus } from '../resource/process.js';
+
+export type PassOptions = ProcessOptions;
+
+export interface ResourceOutcome {
+  readonly resource: TemplateResource;
+  readonly status: ResourceStatus | 'failed';
+  /** confd's message for a failure. */
+  readonly error?: string;
+  readonly stage?: ResourceError['stage'] | 'fetch';
+}
+
+export interface PassResult {
+  readonly outcomes: ResourceOutcome[];
+  readonly failed: ResourceOutcome[];
+  /** The backend revision the pass rendered from (0 when the backend has none). */
+  readonly revision: number;
+}
+
+/** Every distinct key prefix the resources need, in byte order. */
+export function prefixesOf(resources: readonly TemplateResource[]): string[] {
+  const set = new Set<string>();
+  for (const r of resources) for (const k of r.keys) set.add(k);
+  return [...set].sort();
+}
+
+/** Reads all the resources' keys in one request (one revision). */
+export async function fetchSnapshot(backend: Backend, resources: readonly TemplateResource[]): Promise<Snapshot> {
+  const prefixes = prefixesOf(resources);
+  if (prefixes.length === 0) return { kvs: [], revision: 0 };
+  return backend.getValues(prefixes);
+}
+
+/**
+ * Processes each resource in order against the snapshot. A failing resource is logged (ERROR,
+ * confd's text) and does not stop the others.
+ */
+export async function processResources(
+  resources: readonly TemplateResource[],
+  snapshot: Snapshot,
+  opts: PassOptions,
+): Promise<PassResult> {
+  const stores = new SnapshotStores(snapshot.kvs);
+  const outcomes: ResourceOutcome[] = [];
+  for (const resource of resources) {
+    try {
+      const status = await processResource(resource, stores.storeFor(resource.prefix, resource.keys), opts);
+      outcomes.push({ resource, status });
+    } catch (e) {
+      const error = (e as Error).message;
+      opts.log.error(error);
+      outcomes.push({ resource, status: 'failed', error, stage: e instanceof ResourceError ? e.stage : 'render' });
+    }
+  }
+  return { outcomes, failed: outcomes.filter((o) => o.status === 'failed'), revision: snapshot.revision };
+}
+
+/** Marks every resource failed because the keys could not be read. */
+export function fetchFailed(resources: readonly TemplateResource[], error: string): PassResult {
+  const outcomes: ResourceOutcome[] = resources.map((resource) => ({ resource, status: 'failed', error, stage: 'fetch' }));
+  return { outcomes, failed: outcomes, revision: 0 };
+}
+
+/** One line naming each failed resource and why. */
+export function describeFailures(result: PassResult): string {
+  const n = result.failed.length;
+  const parts = result.failed.map((o) => `${o.resource.file} (dest ${o.resource.dest}): ${o.error}`);
+  return `${n} of ${result.outcomes.length} template resource${result.outcomes.length === 1 ? '' : 's'} failed: ${parts.join('; ')}`;
+}
