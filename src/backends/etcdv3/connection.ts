@@ -1,0 +1,243 @@
+// One etcd3 client for the whole process, set up the way confd sets up clientv3: every -node,
+// TLS from files (-client-ca-keys, -client-cert, -client-key), optional skip of server
+// verification (-client-insecure), and etcd user/password auth. The reads and the watch use
+// etcd3's generated service clients (kv.range, the Watch stream) so that we, not etcd3,
+// decide paging, revisions and watch resumption.
+import { readFileSync } from 'node:fs';
+import etcd3 from 'etcd3';
+import type { Etcd3, IOptions, IRangeRequest, IRangeResponse } from 'etcd3';
+import type { Logger } from '../../log.js';
+
+export interface EtcdConnectionOptions {
+  /** As confd takes them: http://host:port, https://host:port or bare host:port. */
+  nodes: readonly string[];
+  /** PEM file of the CA that signed the servers' certificates. Empty: none. */
+  clientCaKeys?: string;
+  clientCert?: string;
+  clientKey?: string;
+  /** Skip verification of the server's certificate (confd's -client-insecure). */
+  clientInsecure?: boolean;
+  /** confd uses -username/-password only with -basic-auth. */
+  basicAuth?: boolean;
+  username?: string;
+  password?: string;
+  /** How long to wait for a member to answer before trying another (confd: 5 s). */
+  dialTimeoutMs?: number;
+  /** Deadline of one read request (one page). */
+  requestTimeoutMs?: number;
+  logger?: Logger;
+}
+
+const DEFAULT_DIAL_TIMEOUT_MS = 5_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
+// 100k keys are ~8 MB in one range response; pages stay below this even with large values.
+const MAX_RECEIVE_BYTES = 256 * 1024 * 1024;
+
+export interface ParsedNode {
+  /** host:port as grpc dials it. */
+  address: string;
+  tls: boolean;
+}
+
+/** Parses one -node the way confd accepts it. */
+export function parseNode(node: string, tlsFiles: boolean): ParsedNode {
+  const text = node.trim();
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text);
+  if (scheme) {
+    const protocol = scheme[1]!.toLowerCase();
+    if (protocol !== 'http' && protocol !== 'https') {
+      throw new Error(`invalid -node ${JSON.stringify(node)}: scheme must be http or https`);
+    }
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new Error(`invalid -node ${JSON.stringify(node)}: not a URL`);
+    }
+    const port = url.port || (protocol === 'https' ? '443' : '80');
+    return { address: `${url.hostname}:${port}`, tls: protocol === 'https' || tlsFiles };
+  }
+  if (!/^[^/\s]+:\d+$/.test(text)) {
+    throw new Error(`invalid -node ${JSON.stringify(node)}: expected http://host:port, https://host:port or host:port`);
+  }
+  return { address: text, tls: tlsFiles };
+}
+
+function readPem(flag: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new Error(`cannot read ${flag} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** The internals of etcd3 1.1.2 we reach into; kept in one place and checked at run time. */
+interface PoolInternals {
+  hosts: Array<{ channelCredentials?: { verifyOptions?: Record<string, unknown> } }>;
+  authenticator?: { credentials?: { verifyOptions?: Record<string, unknown> } };
+  withConnection(
+    service: string,
+    fn: (args: { resource: unknown; client: Record<string, (...args: unknown[]) => unknown>; metadata: MetadataLike }) => unknown,
+  ): Promise<unknown>;
+  markFailed(resource: unknown, error: Error): void;
+}
+
+/** grpc-js Metadata, as much of it as we use. */
+export interface MetadataLike {
+  clone(): MetadataLike;
+  set(key: string, value: string): void;
+}
+
+export class EtcdConnection {
+  readonly endpoints: readonly string[];
+  readonly client: Etcd3;
+  readonly dialTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly logger: Logger | undefined;
+  private closed = false;
+
+  constructor(opts: EtcdConnectionOptions) {
+    if (opts.nodes.length === 0) throw new Error('etcdv3: no -node given');
+    this.logger = opts.logger;
+    this.dialTimeoutMs = opts.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS;
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.endpoints = [...opts.nodes];
+
+    const tlsFiles = Boolean(opts.clientCaKeys || opts.clientCert || opts.clientKey);
+    const parsed = opts.nodes.map((n) => parseNode(n, tlsFiles));
+    const anyTls = parsed.some((p) => p.tls);
+    if (anyTls && parsed.some((p) => !p.tls)) {
+      throw new Error(`etcdv3: -node mixes http and https endpoints (${opts.nodes.join(', ')}); use one scheme`);
+    }
+    if (Boolean(opts.clientCert) !== Boolean(opts.clientKey)) {
+      throw new Error('etcdv3: -client-cert and -client-key must be given together');
+    }
+
+    const options: IOptions = {
+      // etcd3 picks https by the scheme, so hand it the scheme we decided on.
+      hosts: parsed.map((p) => `${p.tls ? 'https' : 'http'}://${p.address}`),
+      grpcOptions: {
+        'grpc.max_receive_message_length': MAX_RECEIVE_BYTES,
+        // confd's DialKeepAliveTime/Timeout: notice a dead member on an idle watch stream.
+        'grpc.keepalive_time_ms': 10_000,
+        'grpc.keepalive_timeout_ms': 3_000,
+        'grpc.keepalive_permit_without_calls': 1,
+        'grpc.initial_reconnect_backoff_ms': 100,
+        'grpc.max_reconnect_backoff_ms': 2_000,
+      },
+      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + this.requestTimeoutMs }),
+    };
+    if (anyTls && (opts.clientCaKeys || opts.clientCert)) {
+      options.credentials = {
+        // An empty CA means the system's roots, as Go's tls.Config with no RootCAs.
+        rootCertificate: opts.clientCaKeys ? readPem('-client-ca-keys', opts.clientCaKeys) : (undefined as unknown as Buffer),
+        certChain: opts.clientCert ? readPem('-client-cert', opts.clientCert) : undefined,
+        privateKey: opts.clientKey ? readPem('-client-key', opts.clientKey) : undefined,
+      };
+    }
+    if (opts.basicAuth && opts.username) {
+      options.auth = { username: opts.username, password: opts.password ?? '' };
+    } else if (!opts.basicAuth && opts.username) {
+      // confd passes the credentials to etcd only with -basic-auth; so do we, but say so.
+      this.logger?.warning('etcdv3: -username is ignored without -basic-auth (as in confd)');
+    }
+    this.client = new etcd3.Etcd3(options);
+    if (anyTls && opts.clientInsecure) this.skipServerVerification();
+  }
+
+  private get pool(): PoolInternals {
+    return (this.client as unknown as { pool: PoolInternals }).pool;
+  }
+
+  /**
+   * etcd3 builds its grpc credentials without verify options; -client-insecure needs Go's
+   * InsecureSkipVerify, so relax the (shared, still unused) credentials before any channel exists.
+   */
+  private skipServerVerification(): void {
+    const pool = this.pool;
+    const targets = new Set<Record<string, unknown>>();
+    for (const host of pool.hosts) if (host.channelCredentials?.verifyOptions) targets.add(host.channelCredentials.verifyOptions);
+    if (pool.authenticator?.credentials?.verifyOptions) targets.add(pool.authenticator.credentials.verifyOptions);
+    if (targets.size === 0) throw new Error('etcdv3: cannot apply -client-insecure to this etcd3 version');
+    for (const verify of targets) {
+      verify.rejectUnauthorized = false;
+      verify.checkServerIdentity = () => undefined;
+    }
+  }
+
+  /** One Range RPC, errors translated to say which cluster failed and why. */
+  async range(request: IRangeRequest): Promise<IRangeResponse> {
+    try {
+      return await this.client.kv.range(request);
+    } catch (e) {
+      throw this.explain(e);
+    }
+  }
+
+  /**
+   * Opens a bidirectional Watch stream on some member (etcd3 picks one that answers), with
+   * require-leader metadata so a member cut off from the quorum ends the stream instead of
+   * keeping it silently open.
+   */
+  async openWatchStream(): Promise<{ stream: WatchDuplex; markFailed: (error: Error) => void }> {
+    const pool = this.pool;
+    let chosen: unknown;
+    const stream = (await pool.withConnection('Watch', ({ resource, client, metadata }) => {
+      chosen = resource;
+      const md = metadata.clone();
+      md.set('hasleader', 'true');
+      return client.watch!(md, {});
+    })) as WatchDuplex;
+    return { stream, markFailed: (error) => pool.markFailed(chosen, error) };
+  }
+
+  /** Turns grpc/etcd3 errors into messages that name the endpoints and the likely cause. */
+  explain(e: unknown): Error {
+    const error = e instanceof Error ? e : new Error(String(e));
+    const text = error.message;
+    const where = this.endpoints.join(', ');
+    if (/certificate|self[- ]signed|SSL|TLS|handshake|wrong version number/i.test(text)) {
+      return new EtcdError(
+        `etcd TLS handshake failed with ${where}: ${text} (is -client-ca-keys the CA that signed the server certificate, and are -client-cert/-client-key accepted by the cluster?)`,
+        error,
+      );
+    }
+    if (/UNAVAILABLE|ECONNREFUSED|DEADLINE_EXCEEDED|No connection established|connect/i.test(text)) {
+      return new EtcdError(`etcd cluster unreachable at ${where}: ${text}`, error);
+    }
+    if (/authentication failed|invalid auth token|user name is empty|permission denied/i.test(text)) {
+      return new EtcdError(`etcd refused the credentials (${where}): ${text}`, error);
+    }
+    return new EtcdError(`etcd request to ${where} failed: ${text}`, error);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.client.close();
+  }
+}
+
+export class EtcdError extends Error {
+  override readonly cause: Error;
+  constructor(message: string, cause: Error) {
+    super(message);
+    this.name = 'EtcdError';
+    this.cause = cause;
+  }
+}
+
+/** The grpc-js ClientDuplexStream of etcd's Watch RPC, as much of it as we use. */
+export interface WatchDuplex {
+  write(request: unknown): boolean;
+  end(): void;
+  cancel(): void;
+  on(event: 'data', listener: (response: unknown) => void): this;
+  on(event: 'error', listener: (error: Error) => void): this;
+  on(event: 'end' | 'close', listener: () => void): this;
+  removeAllListeners(): this;
+}
