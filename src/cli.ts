@@ -19,7 +19,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   }
   const o = cfg.options;
   if (cfg.help) {
-    process.stdout.write(usageText() + '\n');
+    process.stdout.write((await usageText()) + '\n');
     return 0;
   }
   if (o.version) {
@@ -54,7 +54,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     openBackend: async () => {
       const sources = o.backend === 'file' ? o.files : backendNodes(o);
       if (sources.length > 0) log.info(`Backend source(s) set to ${sources.join(', ')}`);
-      return createBackend(o);
+      return createBackend(o, log);
     },
   });
 }

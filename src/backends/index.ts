@@ -1,6 +1,7 @@
 // Picks a backend by name. etcd's client (grpc, protobuf) costs ~180 ms to load, so it is
 // imported only when an etcd backend is chosen.
 import type { Backend } from './types.js';
+import type { Logger } from '../log.js';
 import { createEnvBackend } from './env/index.js';
 import { createFileBackend } from './file/index.js';
 
@@ -31,7 +32,7 @@ export function backendNodes(opts: Pick<BackendOptions, 'backend' | 'nodes'>): s
   return [];
 }
 
-export async function createBackend(opts: BackendOptions): Promise<Backend> {
+export async function createBackend(opts: BackendOptions, log?: Logger): Promise<Backend> {
   switch (opts.backend) {
     case 'etcd':
     case 'etcdv3': {
@@ -45,6 +46,7 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
         basicAuth: opts.basicAuth,
         username: opts.username,
         password: opts.password,
+        logger: log,
       });
     }
     case 'file':

@@ -33,10 +33,10 @@ function parser(argv: readonly string[]) {
       'parse-numbers': false,
       'parse-positional-numbers': false,
     })
-    .options(options)
-    .strict()
     .version(false)
     .help(false)
+    .options(options)
+    .strict()
     .exitProcess(false)
     .wrap(100)
     .fail((msg, err) => {
@@ -74,6 +74,6 @@ function flagValue(s: OptionSpec, v: unknown): Options[keyof Options] {
   }
 }
 
-export function usageText(): string {
-  return parser([]).getHelp() as unknown as string;
+export async function usageText(): Promise<string> {
+  return parser([]).getHelp();
 }

@@ -1,0 +1,89 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createFileBackend, flatten, formatNumber, globToRegExp } from '../../../src/backends/file/index.js';
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'tsconfd-file-'));
+}
+
+test('nested maps flatten to /a/b; lists to /a/0; scalars as confd prints them; null skipped', () => {
+  const out = new Map<string, string>();
+  flatten({ a: { b: 'x', n: 5, f: 1.5, t: true, nil: null, list: ['p', { q: 'r' }] } }, '/', out);
+  assert.deepEqual(Object.fromEntries(out), {
+    '/a/b': 'x',
+    '/a/n': '5',
+    '/a/f': '1.5',
+    '/a/t': 'true',
+    '/a/list/0': 'p',
+    '/a/list/1/q': 'r',
+  });
+});
+
+test('numbers print like Go FormatFloat(f, \'f\', -1)', () => {
+  assert.equal(formatNumber(1e21), '1000000000000000000000');
+  assert.equal(formatNumber(1e-7), '0.0000001');
+  assert.equal(formatNumber(1.25e-7), '0.000000125');
+  assert.equal(formatNumber(-3), '-3');
+  assert.equal(formatNumber(123.456), '123.456');
+});
+
+test('getValues reads YAML and JSON files, repeatable, keeps only covered keys, sorted', async () => {
+  const dir = tmp();
+  try {
+    writeFileSync(join(dir, 'a.yaml'), 'docker:\n  node:\n    n01: 192.168.100.111\n  service:\n    s01: "1005"\napple: 1\napp: top\n');
+    writeFileSync(join(dir, 'b.json'), JSON.stringify({ app: { x: 'y' }, docker: { node: { n02: '192.168.100.112' } } }));
+    const backend = createFileBackend({ files: [join(dir, 'a.yaml'), join(dir, 'b.json')] });
+    const snap = await backend.getValues(['/docker/node', '/app']);
+    assert.deepEqual(snap.kvs, [
+      { key: '/app', value: 'top' },
+      { key: '/app/x', value: 'y' },
+      { key: '/docker/node/n01', value: '192.168.100.111' },
+      { key: '/docker/node/n02', value: '192.168.100.112' },
+    ]);
+    assert.equal(snap.revision, 0);
+    // Edits are seen on the next read.
+    writeFileSync(join(dir, 'b.json'), JSON.stringify({ app: { x: 'z' } }));
+    assert.deepEqual((await backend.getValues(['/app/x'])).kvs, [{ key: '/app/x', value: 'z' }]);
+    await backend.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a directory is searched recursively with -filter on base names', async () => {
+  const dir = tmp();
+  try {
+    mkdirSync(join(dir, 'sub'));
+    writeFileSync(join(dir, 'one.yml'), 'a: "1"\n');
+    writeFileSync(join(dir, 'sub', 'two.yml'), 'b: "2"\n');
+    writeFileSync(join(dir, 'sub', 'skip.txt'), 'c: "3"\n');
+    const backend = createFileBackend({ files: [dir], filter: '*.yml' });
+    assert.deepEqual((await backend.getValues(['/'])).kvs, [
+      { key: '/a', value: '1' },
+      { key: '/b', value: '2' },
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a broken file is an error naming the file', async () => {
+  const dir = tmp();
+  try {
+    writeFileSync(join(dir, 'bad.yaml'), 'a: [1, 2\n');
+    await assert.rejects(createFileBackend({ files: [join(dir, 'bad.yaml')] }).getValues(['/a']), /bad\.yaml/);
+    await assert.rejects(createFileBackend({ files: [join(dir, 'missing.yaml')] }).getValues(['/a']), /ENOENT/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('filter globs follow filepath.Match', () => {
+  assert.ok(globToRegExp('*.y?ml').test('keys.yaml'));
+  assert.ok(!globToRegExp('*.yaml').test('a/keys.yaml'));
+  assert.ok(globToRegExp('[a-c]*').test('beta'));
+  assert.ok(!globToRegExp('[^a-c]*').test('beta'));
+});

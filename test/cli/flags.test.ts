@@ -1,0 +1,94 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseFlags, UsageError, usageText } from '../../src/cli/flags.js';
+
+const split = (s: string) => s.split(' ').filter((x) => x !== '');
+
+test('the issue\'s confd command line parses as Go flags would', () => {
+  const { options } = parseFlags(
+    split('-onetime -backend etcdv3 -node http://127.0.0.1:2379 -node http://127.0.0.1:22379 -confdir /etc/confd -interval=60 -log-level debug'),
+  );
+  assert.deepEqual(options, {
+    onetime: true,
+    backend: 'etcdv3',
+    nodes: ['http://127.0.0.1:2379', 'http://127.0.0.1:22379'],
+    confdir: '/etc/confd',
+    interval: 60,
+    logLevel: 'debug',
+  });
+});
+
+test('every confd flag is accepted in its single-dash form', () => {
+  const { options } = parseFlags(
+    split(
+      '-onetime -backend etcdv3 -node URL1 -node URL2 -confdir DIR -config-file F -prefix P -interval 5 -watch -noop -sync-only ' +
+        '-keep-stage-file -log-level warn -client-cert C -client-key K -client-ca-keys CA -client-insecure -username U -password PW ' +
+        '-file A -file B -filter *.yml -separator _ -version',
+    ),
+  );
+  assert.deepEqual(options, {
+    onetime: true,
+    backend: 'etcdv3',
+    nodes: ['URL1', 'URL2'],
+    confdir: 'DIR',
+    configFile: 'F',
+    prefix: 'P',
+    interval: 5,
+    watch: true,
+    noop: true,
+    syncOnly: true,
+    keepStageFile: true,
+    logLevel: 'warning',
+    clientCert: 'C',
+    clientKey: 'K',
+    clientCaKeys: 'CA',
+    clientInsecure: true,
+    username: 'U',
+    password: 'PW',
+    files: ['A', 'B'],
+    filter: '*.yml',
+    separator: '_',
+    version: true,
+  });
+});
+
+test('-flag=value and --long forms', () => {
+  assert.deepEqual(parseFlags(['-node=a', '-node=b', '--backend=file', '--onetime', '--prefix', '/p']).options, {
+    nodes: ['a', 'b'],
+    backend: 'file',
+    onetime: true,
+    prefix: '/p',
+  });
+  assert.deepEqual(parseFlags(['-onetime=false', '-noop=true']).options, { onetime: false, noop: true });
+});
+
+test('a list flag takes one value per occurrence (not greedy)', () => {
+  assert.throws(() => parseFlags(['-node', 'a', 'b']), /Unknown argument: b/);
+});
+
+test('a repeated single-value flag keeps the last value, as Go does', () => {
+  assert.equal(parseFlags(['-backend', 'etcd', '-backend', 'file']).options.backend, 'file');
+});
+
+test('unknown flags, typos, missing values and bad values are usage errors', () => {
+  assert.throws(() => parseFlags(['-onetim']), (e: unknown) => e instanceof UsageError && /Unknown argument: onetim/.test(e.message));
+  assert.throws(() => parseFlags(['-nodes', 'x']), UsageError);
+  assert.throws(() => parseFlags(['-backend']), /Not enough arguments following: backend/);
+  assert.throws(() => parseFlags(['-backend', '-onetime']), /Not enough arguments following: backend/);
+  assert.throws(() => parseFlags(['-interval=abc']), /invalid value "abc" for flag -interval/);
+  assert.throws(() => parseFlags(['-interval', '1.5']), /invalid value "1.5" for flag -interval/);
+  assert.throws(() => parseFlags(['-log-level', 'loud']), /invalid value "loud" for flag -log-level/);
+  assert.throws(() => parseFlags(['-log-format', 'xml']), /invalid value "xml" for flag -log-format/);
+});
+
+test('-interval takes Go integer syntax', () => {
+  assert.equal(parseFlags(['-interval', '0x10']).options.interval, 16);
+  assert.equal(parseFlags(['-interval=010']).options.interval, 8);
+});
+
+test('-h and --help ask for help; the help lists the flags', async () => {
+  assert.equal(parseFlags(['-h']).help, true);
+  assert.equal(parseFlags(['--help']).help, true);
+  const text = await usageText();
+  for (const flag of ['onetime', 'node', 'client-ca-keys', 'log-format', 'keep-stage-file']) assert.match(text, new RegExp(flag));
+});
