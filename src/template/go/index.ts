@@ -1,0 +1,126 @@
+// Public API of the Go text/template engine. It knows nothing of confd: text, a function map
+// and data in; a string or a TemplateError worded exactly as Go words it out.
+
+import { builtinFuncs } from './builtins.js';
+import { compiledTemplate, execute, TemplateError, TemplateSet } from './exec.js';
+import type { ArgNode, Node } from './node.js';
+import { ParseFailure, parseTrees } from './parse.js';
+import type { FuncMap } from './value.js';
+
+export { TemplateError } from './exec.js';
+export type { FuncMap, GoFunction, GoTypeName } from './value.js';
+export { ANY, GO_TYPE, GoFloat, GoUint8, goFunc, goTypeOf, isGoFunction, withGoType } from './value.js';
+
+export interface ParseOptions {
+  funcs?: FuncMap;
+  delims?: [string, string];
+}
+
+export interface FunctionCall {
+  func: string;
+  /** Each argument's value when it is a string literal, else null. */
+  args: Array<string | null>;
+  line: number;
+  col: number;
+}
+
+export class Template {
+  /** @internal */
+  constructor(
+    readonly name: string,
+    private readonly set: TemplateSet,
+  ) {}
+
+  /** Renders the template with data as dot ($). Throws TemplateError. */
+  execute(data?: unknown): string {
+    return execute(this.set, this.name, data);
+  }
+
+  /** The template of that name associated with this one (define, block, or the top-level one). */
+  lookup(name: string): Template | undefined {
+    return this.set.trees.has(name) ? new Template(name, this.set) : undefined;
+  }
+
+  /** Names of every template in the set. */
+  templateNames(): string[] {
+    return [...this.set.trees.keys()];
+  }
+
+  /** Every call of one of funcNames anywhere in the set, in text order per template. */
+  listCalls(funcNames: Set<string>): FunctionCall[] {
+    const calls: FunctionCall[] = [];
+    const visit = (n: Node | null): void => {
+      if (n === null) return;
+      switch (n.type) {
+        case 'list':
+          n.nodes.forEach(visit);
+          return;
+        case 'action':
+          visit(n.pipe);
+          return;
+        case 'if':
+        case 'range':
+        case 'with':
+          visit(n.pipe);
+          visit(n.list);
+          visit(n.elseList);
+          return;
+        case 'template':
+          visit(n.pipe);
+          return;
+        case 'pipe':
+          n.cmds.forEach(visit);
+          return;
+        case 'command': {
+          const [first, ...rest] = n.args;
+          if (first.type === 'identifier' && funcNames.has(first.ident)) {
+            calls.push({ func: first.ident, args: rest.map(literal), ...position(first) });
+            rest.forEach(visit);
+          } else n.args.forEach(visit);
+          return;
+        }
+        case 'identifier':
+          if (funcNames.has(n.ident)) calls.push({ func: n.ident, args: [], ...position(n) });
+          return;
+        case 'chain':
+          visit(n.node);
+          return;
+      }
+    };
+    for (const tree of this.set.trees.values()) visit(tree.root);
+    return calls;
+  }
+}
+
+function literal(a: ArgNode): string | null {
+  return a.type === 'string' ? a.text : null;
+}
+
+function position(n: Node): { line: number; col: number } {
+  const before = n.tree.text.slice(0, n.pos);
+  const nl = before.lastIndexOf('\n');
+  let line = 1;
+  for (let i = before.indexOf('\n'); i >= 0; i = before.indexOf('\n', i + 1)) line++;
+  return { line, col: Buffer.byteLength(before.slice(nl + 1)) };
+}
+
+/**
+ * Parses text as template.New(name).Funcs(funcs).Delims(...).Parse(text) does in Go.
+ * Throws TemplateError (kind 'parse') with Go's message.
+ */
+export function parse(name: string, text: string, opts: ParseOptions = {}): Template {
+  const funcs = opts.funcs ?? {};
+  const [left, right] = opts.delims ?? ['', ''];
+  const hasFunction = (fn: string): boolean => Object.prototype.hasOwnProperty.call(funcs, fn) || Object.prototype.hasOwnProperty.call(builtinFuncs, fn);
+  let trees;
+  try {
+    trees = parseTrees(name, text, left, right, hasFunction);
+  } catch (e) {
+    if (e instanceof ParseFailure) throw new TemplateError(e.message, 'parse', e.templateName, e.line, 0);
+    throw e;
+  }
+  const set: TemplateSet = { trees, funcs, compiled: new Map() };
+  // Compile eagerly so the first render pays nothing and compile bugs surface at parse time.
+  for (const n of trees.keys()) compiledTemplate(set, n);
+  return new Template(name, set);
+}
