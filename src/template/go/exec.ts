@@ -8,8 +8,8 @@ import { goQuote } from './lex.js';
 import type { ArgNode, BranchNode, ChainNode, CommandNode, FieldNode, ListNode, Node, NumberNode, PipeNode, TemplateNode, VariableNode } from './node.js';
 import { errorContext } from './node.js';
 import type { ParsedTree } from './parse.js';
-import { ANY, GO_TYPE, GoFloat, GoUint8, goTypeOf, isGoFunction, withGoType } from './value.js';
-import type { FuncMap, GoFunction } from './value.js';
+import { ANY, GO_METHODS, GO_TYPE, GoFloat, GoUint8, goTypeOf, isGoFunction, withGoType } from './value.js';
+import type { FuncMap, GoFunction, GoMethodSignature } from './value.js';
 import { builtinFuncs, isTrue, REFLECT } from './builtins.js';
 
 /** A template failure with Go's exact error text as message. */
@@ -168,6 +168,17 @@ function findMethod(v: object, name: string): GoFunction | ((...args: any[]) => 
     }
   }
   return undefined;
+}
+
+function methodFn(receiver: object, name: string, m: GoFunction | ((...args: any[]) => unknown)): Fn {
+  const sig = (receiver as { [GO_METHODS]?: Record<string, GoMethodSignature> })[GO_METHODS]?.[name];
+  if (sig === undefined || isGoFunction(m)) return fnOf(m, receiver);
+  return {
+    params: sig.params.map(normType),
+    variadic: sig.variadic === undefined ? undefined : normType(sig.variadic),
+    call: (m as (...args: any[]) => unknown).bind(receiver),
+    untyped: false,
+  };
 }
 
 function isStruct(v: object): boolean {
@@ -599,7 +610,7 @@ class Compiler {
     if (receiver === null) errorf(s, `nil pointer evaluating ${ANY}.${fieldName}`);
     if (typeof receiver === 'object') {
       const method = findMethod(receiver, fieldName);
-      if (method !== undefined) return this.evalCall(s, dot, fnOf(method, receiver), false, node, fieldName, args, final);
+      if (method !== undefined) return this.evalCall(s, dot, methodFn(receiver, fieldName, method), false, node, fieldName, args, final);
       const hasArgs = (args !== null && args.length > 1) || final !== MISSING;
       if (receiver instanceof Map) {
         if (hasArgs) errorf(s, `${fieldName} is not a method but has arguments`);

@@ -90,3 +90,17 @@ export function goTypeOf(v: unknown): GoTypeName {
   if (isGoFunction(v)) return 'func';
   return 'struct';
 }
+
+/** The Go signature of a method (see GO_METHODS). */
+export interface GoMethodSignature {
+  readonly params: readonly GoTypeName[];
+  readonly variadic?: GoTypeName;
+  readonly returnsError?: boolean;
+}
+
+/**
+ * Go signatures of the methods of a class, keyed by method name, set on its prototype:
+ * `(KV.prototype as any)[GO_METHODS] = { Pair: { params: ['string'] } }`. The engine checks
+ * method arguments against them; a method without one is func(...interface {}) interface {}.
+ */
+export const GO_METHODS: unique symbol = Symbol.for('tsconfd.goMethods');

@@ -1,7 +1,7 @@
 // The TypeScript mirror of testFuncs in tools/gotemplate/main.go: the function map every golden
 // case and every fuzz case renders with. Same names, same Go signatures, same results and error
 // texts. Change both files together, then regenerate the goldens.
-import { GoFloat, goFunc, withGoType, type FuncMap } from '../../../src/template/go/value.js';
+import { GO_METHODS, GoFloat, goFunc, withGoType, type FuncMap } from '../../../src/template/go/value.js';
 
 /** Go's main.KV: the struct with methods that kv returns and {"$kv": [k, v]} decodes to. */
 export class KV {
@@ -32,6 +32,7 @@ export const KV_METHODS = {
   Check: { params: [], returnsError: true },
   Both: { params: ['int', 'string'], returnsError: false },
 } as const;
+(KV.prototype as unknown as Record<symbol, unknown>)[GO_METHODS] = KV_METHODS;
 
 const floatOf = (v: unknown): number => (v instanceof GoFloat ? v.value : (v as number));
 
