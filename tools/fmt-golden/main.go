@@ -98,12 +98,17 @@ func encValue(rv reflect.Value) interface{} {
 		}
 		return map[string]interface{}{"t": "slice", "type": rv.Type().String(), "v": elems}
 	case reflect.Map:
-		keys := rv.MapKeys()
+		// MapRange rather than MapIndex: a NaN key cannot be looked up.
+		type entry struct{ k, v reflect.Value }
+		var all []entry
+		for it := rv.MapRange(); it.Next(); {
+			all = append(all, entry{it.Key(), it.Value()})
+		}
 		// Reverse of the printed order, so the decoder's insertion order never already sorts them.
-		sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) > fmt.Sprint(keys[j]) })
+		sort.Slice(all, func(i, j int) bool { return fmt.Sprint(all[i].k) > fmt.Sprint(all[j].k) })
 		entries := []interface{}{}
-		for _, k := range keys {
-			entries = append(entries, []interface{}{encValue(k), encValue(rv.MapIndex(k))})
+		for _, e := range all {
+			entries = append(entries, []interface{}{encValue(e.k), encValue(e.v)})
 		}
 		return map[string]interface{}{"t": "map", "type": rv.Type().String(), "v": entries}
 	case reflect.Struct:
@@ -218,6 +223,9 @@ func compositeValues() []interface{} {
 		Panicky{2},
 		GoStr{3},
 		map[string]interface{}{"s": Strg{"v"}},
+		map[float64]string{2.5: "a", -1: "b", math.NaN(): "n", math.Inf(1): "i", 0: "z"},
+		map[bool]int{true: 1, false: 0},
+		map[string]interface{}{"\uff01": 1, "\U0001f600": 2, "a": 3, "\u00e9": 4, "B": 5},
 	}
 }
 

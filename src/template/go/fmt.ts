@@ -85,6 +85,7 @@ export function formatValue(v: unknown): string {
   if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
   if (v === undefined) return '<no value>';
   if (v === null) return '<nil>';
+  if (v instanceof GoFloat) return formatFloat(v.value, 'g', -1);
   if (isFunc(v)) throw new UnprintableValueError(goTypeOf(v));
   const p = new Printer();
   p.printArg(v, V_v);

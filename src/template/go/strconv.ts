@@ -464,6 +464,27 @@ export function formatFloat(x: number, fmt: FloatFormat, prec: number): string {
     return fmtX(prec, fmt, neg, parts.mant, parts.exp + 52);
   }
   const ax = neg ? -x : x;
+  // Fast paths where JavaScript's own formatting already gives Go's bytes.
+  if (ax !== 0) {
+    if (prec < 0) {
+      // In 1e-4 <= |x| < 1e6 Go's shortest %g is plain decimal, as JS's toString is there: same digits.
+      if ((fmt === 'g' || fmt === 'G') && ax >= 1e-4 && ax < 1e6) return String(x);
+    } else if (fmt === 'f') {
+      if (ax < 1e21 && prec < 100) {
+        const finer = ax.toFixed(prec + 1);
+        if (finer.charCodeAt(finer.length - 1) !== 0x35) return (neg ? '-' : '') + ax.toFixed(prec);
+      }
+    } else if ((fmt === 'e' || fmt === 'E') && prec < 100) {
+      const finer = ax.toExponential(prec + 1);
+      if (finer.charCodeAt(finer.indexOf('e') - 1) !== 0x35) {
+        const s = ax.toExponential(prec);
+        const e = s.indexOf('e');
+        // JS writes e+5 where Go writes e+05.
+        const exp = s.length - e === 3 ? s[e + 1] + '0' + s[e + 2] : s.slice(e + 1);
+        return (neg ? '-' : '') + s.slice(0, e) + fmt + exp;
+      }
+    }
+  }
   const shortest = prec < 0;
   let digs: Decimal;
   if (shortest) {
