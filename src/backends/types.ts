@@ -20,3 +20,39 @@ export interface Backend {
   getValues(prefixes: readonly string[]): Promise<Snapshot>;
   close(): Promise<void>;
 }
+
+/** One change under a watched prefix, in etcd's revision order. */
+export interface WatchEvent {
+  readonly type: 'put' | 'delete';
+  readonly key: string;
+  /** "" for deletes. */
+  readonly value: string;
+  /** The revision that made the change (etcd's mod_revision). */
+  readonly revision: number;
+}
+
+export interface PrefixWatchHandlers {
+  /** Changes in revision order; everything up to `revision` has now been delivered. */
+  onEvents(events: readonly WatchEvent[], revision: number): void;
+  /** Nothing (more) changed under the prefix up to `revision`: the watch is alive and caught up. */
+  onProgress(revision: number): void;
+  /** The history from the watch's revision was compacted away; the watch has ended. Re-read, then watch again. */
+  onCompacted(compactRevision: number): void;
+  /** The connection broke (with the error), or it is back and the watch re-established (undefined). */
+  onConnection(error: Error | undefined): void;
+}
+
+export interface PrefixWatch {
+  /** Stops the watch; resolves once the server confirmed or the stream is gone. */
+  cancel(): Promise<void>;
+}
+
+/** A backend that can stream changes (etcd v3). */
+export interface WatchableBackend extends Backend {
+  /** Watches every key `prefix` covers, from `fromRevision` (inclusive), resuming by itself after reconnects. */
+  watchPrefix(prefix: string, fromRevision: number, handlers: PrefixWatchHandlers): PrefixWatch;
+}
+
+export function isWatchable(backend: Backend): backend is WatchableBackend {
+  return typeof (backend as Partial<WatchableBackend>).watchPrefix === 'function';
+}
