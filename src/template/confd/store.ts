@@ -47,6 +47,11 @@ export class KeyNotExistError extends Error {
 export function storeKeyFor(etcdKey: string, prefix: string): string {
   const trimmed = prefix !== '' && etcdKey.startsWith(prefix) ? etcdKey.slice(prefix.length) : etcdKey;
   if (trimmed.length > 0 && isCleanAbs(trimmed)) return trimmed;
+  // The usual prefix "/" leaves "svc/x": rooting it is all Join does when the rest is clean.
+  if (trimmed.length > 0 && trimmed.charCodeAt(0) !== 47) {
+    const rooted = '/' + trimmed;
+    if (isCleanAbs(rooted)) return rooted;
+  }
   return join('/', trimmed);
 }
 
