@@ -11,6 +11,11 @@ import type { GoFunction } from './value.js';
 /** The parameter type of builtins that take any value unconverted (Go's reflect.Value). */
 export const REFLECT = 'reflect.Value';
 
+/** A reflect.Value of static type interface {}, as the slice builtin receives its indexes. */
+export class IfaceBox {
+  constructor(readonly value: unknown) {}
+}
+
 /** Go's isTrue/truth: the value is not the zero value of its type. */
 export function isTrue(v: unknown): boolean {
   switch (typeof v) {
@@ -41,6 +46,7 @@ function indexArg(index: unknown, cap: number): number {
   if (typeof index === 'number') x = index;
   else if (index instanceof GoUint8) x = index.value;
   else if (index === undefined || index === null) throw new Error('cannot index slice/array with nil');
+  else if (index instanceof IfaceBox) throw new Error(`cannot index slice/array with type ${ANY}`);
   else throw new Error(`cannot index slice/array with type ${goTypeOf(index)}`);
   if (x < 0 || x > cap) throw new Error(`index out of range: ${x}`);
   return x;

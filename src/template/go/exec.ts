@@ -10,7 +10,7 @@ import { errorContext } from './node.js';
 import type { ParsedTree } from './parse.js';
 import { ANY, GO_METHODS, GO_TYPE, GoFloat, GoUint8, goTypeOf, isGoFunction, withGoType } from './value.js';
 import type { FuncMap, GoFunction, GoMethodSignature } from './value.js';
-import { builtinFuncs, isTrue, REFLECT } from './builtins.js';
+import { builtinFuncs, IfaceBox, isTrue, REFLECT } from './builtins.js';
 
 /** A template failure with Go's exact error text as message. */
 export class TemplateError extends Error {
@@ -32,6 +32,11 @@ type Final = unknown;
 
 /** Type name used for an argument evaluated without an expected type (a chain's head). */
 const NOTYPE = '';
+/**
+ * An index argument of the slice builtin: a reflect.Value that Go does not unwrap, so a value whose
+ * static type is interface {} (a map[string]interface {} element...) arrives boxed and is refused.
+ */
+const SLICE_INDEX = 'reflect.Value (slice index)';
 
 const OK = 0;
 const BREAK = 1;
@@ -51,6 +56,9 @@ export class State {
   dotIface = false;
   /** Side channel of evalField: whether the value it returned has static type interface {}. */
   lastIface = false;
+  /** The innermost {{template}} call and the template making it: where Go reports too deep a recursion. */
+  callNode: Node | null = null;
+  callerName = '';
   constructor(
     public tmplName: string,
     dot: unknown,
@@ -181,6 +189,10 @@ function methodFn(receiver: object, name: string, m: GoFunction | ((...args: any
   };
 }
 
+function boxIf(iface: boolean, v: unknown): unknown {
+  return iface && v !== undefined ? new IfaceBox(v) : v;
+}
+
 function isStruct(v: object): boolean {
   return !Array.isArray(v) && !(v instanceof Map) && !(v instanceof GoFloat) && !(v instanceof GoUint8) && !isGoFunction(v);
 }
@@ -267,7 +279,14 @@ export function execute(set: TemplateSet, name: string, data: unknown): string {
   try {
     root(s, s.vals[0]);
   } catch (e) {
-    if (e instanceof RangeError && /call stack/.test(e.message)) errorf(s, `exceeded maximum template depth (${maxExecDepth})`);
+    if (e instanceof RangeError && /call stack/.test(e.message)) {
+      // JavaScript's stack ends before Go's depth limit: report it where Go would, at the recursive call.
+      if (s.callNode !== null) {
+        s.node = s.callNode;
+        s.tmplName = s.callerName;
+      }
+      errorf(s, `exceeded maximum template depth (${maxExecDepth})`);
+    }
     throw e;
   }
   return s.out;
@@ -429,6 +448,8 @@ class Compiler {
       if (tmpl === undefined) errorf(s, `template ${goQuote(name)} not defined`);
       if (s.depth === maxExecDepth) errorf(s, `exceeded maximum template depth (${maxExecDepth})`);
       const newDot = pipe === null ? undefined : pipe(s, dot);
+      s.callNode = node;
+      s.callerName = s.tmplName;
       const { names, vals, ifaces, n, tmplName, dotIface, node: savedNode } = s;
       s.names = ['$'];
       s.vals = [newDot];
@@ -610,7 +631,11 @@ class Compiler {
     if (receiver === null) errorf(s, `nil pointer evaluating ${ANY}.${fieldName}`);
     if (typeof receiver === 'object') {
       const method = findMethod(receiver, fieldName);
-      if (method !== undefined) return this.evalCall(s, dot, methodFn(receiver, fieldName, method), false, node, fieldName, args, final);
+      if (method !== undefined) {
+        const v = this.evalCall(s, dot, methodFn(receiver, fieldName, method), false, node, fieldName, args, final);
+        s.lastIface = false;
+        return v;
+      }
       const hasArgs = (args !== null && args.length > 1) || final !== MISSING;
       if (receiver instanceof Map) {
         if (hasArgs) errorf(s, `${fieldName} is not a method but has arguments`);
@@ -693,7 +718,8 @@ class Compiler {
     const evals: Eval[] = [];
     let i = 0;
     for (; i < numFixed && i < argNodes.length; i++) evals.push(this.arg(argNodes[i], fn.params[i]));
-    if (fn.variadic !== undefined) for (; i < argNodes.length; i++) evals.push(this.arg(argNodes[i], fn.variadic));
+    const variadic = isBuiltin && name === 'slice' ? SLICE_INDEX : fn.variadic;
+    if (variadic !== undefined) for (; i < argNodes.length; i++) evals.push(this.arg(argNodes[i], variadic));
     let finalType = '';
     if (hasFinal) {
       if (fn.variadic === undefined) finalType = fn.params[fn.params.length - 1];
@@ -712,8 +738,41 @@ class Compiler {
     };
   }
 
+  private sliceIndexArg(n: ArgNode): Eval {
+    const plain = this.arg(n, REFLECT);
+    switch (n.type) {
+      case 'dot':
+        return (s, dot) => boxIf(s.dotIface, plain(s, dot));
+      case 'field':
+      case 'chain':
+        return (s, dot) => {
+          const v = plain(s, dot);
+          return boxIf(s.lastIface, v);
+        };
+      case 'variable': {
+        if (n.ident.length > 1) {
+          return (s, dot) => {
+            const v = plain(s, dot);
+            return boxIf(s.lastIface, v);
+          };
+        }
+        const name = n.ident[0];
+        return (s, dot) => {
+          const v = plain(s, dot);
+          return boxIf(s.ifaces[lookupVar(s, name)], v);
+        };
+      }
+      case 'identifier': {
+        const untyped = this.lookupFunction(n.ident).untyped;
+        return (s, dot) => boxIf(untyped, plain(s, dot));
+      }
+    }
+    return plain;
+  }
+
   /** evalArg: an argument evaluated for a parameter of Go type typ. */
   arg(n: ArgNode, typ: string): Eval {
+    if (typ === SLICE_INDEX) return this.sliceIndexArg(n);
     switch (n.type) {
       case 'dot':
         return (s, dot) => {
