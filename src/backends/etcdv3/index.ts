@@ -1,24 +1,34 @@
 // The etcdv3 backend. Loaded with `await import()` by the backend factory, so etcd3 and grpc
 // (~180 ms to load) cost nothing when another backend is used.
-import type { Backend, Snapshot } from '../types.js';
+import type { PrefixWatch, PrefixWatchHandlers, Snapshot, WatchableBackend } from '../types.js';
 import { EtcdConnection, type EtcdConnectionOptions } from './connection.js';
 import { readPrefixes } from './read.js';
+import { WatchHub, type WatchHubOptions } from './watch.js';
 
-export type EtcdV3BackendOptions = EtcdConnectionOptions;
+export interface EtcdV3BackendOptions extends EtcdConnectionOptions {
+  watch?: WatchHubOptions;
+}
 
-export interface EtcdV3Backend extends Backend {
+export interface EtcdV3Backend extends WatchableBackend {
   readonly connection: EtcdConnection;
 }
 
 export async function createEtcdV3Backend(opts: EtcdV3BackendOptions): Promise<EtcdV3Backend> {
   const connection = new EtcdConnection(opts);
+  let hub: WatchHub | undefined;
   return {
     name: 'etcdv3',
     connection,
     getValues(prefixes: readonly string[]): Promise<Snapshot> {
       return readPrefixes(connection, prefixes);
     },
+    watchPrefix(prefix: string, fromRevision: number, handlers: PrefixWatchHandlers): PrefixWatch {
+      hub ??= new WatchHub(connection, opts.watch);
+      return hub.watch(prefix, fromRevision, handlers);
+    },
     async close(): Promise<void> {
+      // Watchers first: etcd3's close() hangs while a watch stream is open.
+      await hub?.close();
       connection.close();
     },
   };
@@ -26,3 +36,4 @@ export async function createEtcdV3Backend(opts: EtcdV3BackendOptions): Promise<E
 
 export { EtcdConnection, EtcdError, parseNode } from './connection.js';
 export type { EtcdConnectionOptions } from './connection.js';
+export type { WatchHubOptions } from './watch.js';
