@@ -89,7 +89,7 @@ export async function processResource(
   try {
     const text = await readTemplate(resource);
     log.debug(`Compiling source template ${resource.src}`);
-    compiled = compileTemplate(resource, text, store);
+    compiled = await compileTemplate(resource, text, store);
   } catch (e) {
     throw new ResourceError((e as Error).message, 'template');
   }

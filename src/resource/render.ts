@@ -5,7 +5,6 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from '../template/go/index.js';
 import { confdFuncMap } from '../template/confd/funcs.js';
-import { compileHandlebars } from '../template/handlebars.js';
 import type { KeyStore } from '../template/confd/store.js';
 import type { TemplateResource } from './load.js';
 
@@ -24,10 +23,14 @@ export async function readTemplate(resource: TemplateResource): Promise<string> 
   }
 }
 
-/** Parses the template with confd's functions bound to `store`. Throws confd's parse error text. */
-export function compileTemplate(resource: TemplateResource, text: string, store: KeyStore): CompiledTemplate {
+/**
+ * Parses the template with confd's functions bound to `store`. Throws confd's parse error text.
+ * Handlebars is loaded only for resources that use it (it is large and most runs never need it).
+ */
+export async function compileTemplate(resource: TemplateResource, text: string, store: KeyStore): Promise<CompiledTemplate> {
   try {
     if (resource.engine === 'handlebars') {
+      const { compileHandlebars } = await import('../template/handlebars.js');
       const render = compileHandlebars(resource.name, text, store);
       return { execute: () => render() };
     }
