@@ -6,8 +6,15 @@
 #
 #   scripts/container-base.sh [IMAGE]        default IMAGE: localhost/tsconfd-base:local
 #
-# Then: podman build --build-arg BASE=localhost/tsconfd-base:local -t localhost/tsconfd:dev .
-# Needs root, debootstrap and podman. The rootfs is cached in $TSCONFD_CONTAINER_CACHE (default
+# It also fills an npm cache with the project's locked dependencies (using the host's npm and its registry
+# access), so the image builds with no network at all; the build stage's `npm ci` then reads that cache:
+#
+#   podman --runtime runc --cgroup-manager=cgroupfs build --network=none \
+#     --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
+#     -v $CACHE/npm-cache:/root/.npm:O -v $CACHE/npmrc:/root/.npmrc:ro \
+#     --build-arg BASE=localhost/tsconfd-base:local -t localhost/tsconfd:dev .
+#
+# An existing IMAGE is kept unless TSCONFD_BASE_REBUILD=1. Needs root, debootstrap, podman and npm. Everything is cached in CACHE=$TSCONFD_CONTAINER_CACHE (default
 # /var/tmp/tsconfd-container); delete it to rebuild from scratch.
 set -euo pipefail
 
@@ -18,7 +25,7 @@ mirror=${DEBIAN_MIRROR:-$(sed -n 's/^URIs: *\([^ ]*debian\)$/\1/p' /etc/apt/sour
 mirror=${mirror:-http://deb.debian.org/debian}
 podman=(podman --runtime runc --cgroup-manager=cgroupfs)
 
-for tool in debootstrap podman node; do
+for tool in debootstrap podman node npm; do
   command -v "$tool" >/dev/null || { echo "container-base: $tool is not installed" >&2; exit 2; }
 done
 
@@ -31,6 +38,11 @@ if [[ ! -x $rootfs/bin/sh ]]; then
   # Logs and caches are not part of an image.
   rm -rf "$rootfs.partial"/var/cache/apt/archives/*.deb "$rootfs.partial"/var/lib/apt/lists/* "$rootfs.partial"/var/log/*.log
   mv "$rootfs.partial" "$rootfs"
+fi
+
+if [[ -z ${TSCONFD_BASE_REBUILD:-} ]] && "${podman[@]}" image exists "$image"; then
+  echo "container-base: $image exists (TSCONFD_BASE_REBUILD=1 to rebuild it)" >&2
+  exit 0
 fi
 
 # node and npm the way the official image lays them out: /usr/local/bin, /usr/local/lib/node_modules.
@@ -51,10 +63,23 @@ missing=$(ldd "$node_bin" | awk '/=>/ {print $1}' | while read -r lib; do
 done)
 if [[ -n $missing ]]; then echo "container-base: rootfs lacks libraries for node: $missing" >&2; exit 1; fi
 
+# npm ci into a throwaway directory, only to leave every locked package in the cache.
+repo=$(cd "$(dirname "$0")/.." && pwd)
+lock_sum=$(cat "$repo/package.json" "$repo/package-lock.json" | sha256sum | cut -c1-16)
+if [[ ! -f $cache/npm-cache/.filled-$lock_sum ]]; then
+  echo "container-base: filling $cache/npm-cache for package-lock.json $lock_sum" >&2
+  install_dir=$(mktemp -d "$cache/npm-install.XXXXXX")
+  cp "$repo/package.json" "$repo/package-lock.json" "$install_dir/"
+  (cd "$install_dir" && npm ci --cache "$cache/npm-cache" --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
+  rm -rf "$install_dir"
+  touch "$cache/npm-cache/.filled-$lock_sum"
+fi
+printf 'offline=true\nfund=false\naudit=false\nupdate-notifier=false\n' >"$cache/npmrc"
+
 tar --numeric-owner -C "$rootfs" -c . | tar -C "$stage" -x --skip-old-files
 tar --numeric-owner -C "$stage" -c . | "${podman[@]}" import \
   --change 'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin' \
   --change 'CMD ["node"]' \
   --message "debian $suite minbase + nginx-light + node $(node --version)" \
-  - "$image" >/dev/null
+  - "$image" >/dev/null 2>&1
 echo "container-base: built $image (node $(node --version), debian $suite)" >&2
