@@ -37,6 +37,12 @@ export interface TemplateResource {
   readonly engine: Engine;
   /** Whether a destination that cannot be renamed over (a bind mount) may be rewritten in place. */
   readonly inPlace: boolean;
+  /** -watch quiescence window for this resource ("min:max", e.g. "50ms:1s"); "" means -wait's. */
+  readonly wait: string;
+  /** -watch: fewest keys a render may come from before it replaces the destination; undefined: the default rule. */
+  readonly minKeys: number | undefined;
+  /** -watch: an empty key set may replace the destination. */
+  readonly allowEmpty: boolean;
 }
 
 export interface LoadOptions {
@@ -156,6 +162,9 @@ export function readResource(file: string, opts: LoadOptions): TemplateResource 
   const reloadCmd = field('reload_cmd', 'a string', isString) ?? '';
   const engineText = field('engine', 'a string', isString) ?? '';
   const inPlace = field('in_place', 'a boolean', isBoolean) ?? true;
+  const wait = field('wait', 'a string like "50ms:1s"', isString) ?? '';
+  const minKeys = field('min_keys', 'an integer', isInteger);
+  const allowEmpty = field('allow_empty', 'a boolean', isBoolean) ?? false;
 
   if (src === '') throw new ResourceLoadError(EMPTY_SRC + ` (in ${file})`);
 
@@ -214,6 +223,9 @@ export function readResource(file: string, opts: LoadOptions): TemplateResource 
     reloadCmd,
     engine,
     inPlace,
+    wait,
+    minKeys,
+    allowEmpty,
   };
 }
 
