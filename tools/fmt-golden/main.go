@@ -142,9 +142,9 @@ type sprintfGroup struct {
 }
 
 type sprintCase struct {
-	Args    []interface{} `json:"args"`
-	Sprint  string        `json:"sprint"`
-	Sprintln string       `json:"sprintln"`
+	Args     []interface{} `json:"args"`
+	Sprint   string        `json:"sprint"`
+	Sprintln string        `json:"sprintln"`
 }
 
 type valueCase struct {
@@ -160,7 +160,7 @@ type escapeCase struct {
 }
 
 type floatCase struct {
-	Bits  string          `json:"bits"`
+	Bits  string           `json:"bits"`
 	Cases [][3]interface{} `json:"cases"`
 }
 
@@ -343,7 +343,8 @@ func sprintfGroups() []sprintfGroup {
 		{[]interface{}{1.5}, []string{"%d", "%s", "%t", "%c", "%q", "%U", "%o", "%O"}},
 		{[]interface{}{true}, []string{"%d", "%s", "%x", "%5t|", "%-7t|", "%q", "%v"}},
 		{[]interface{}{"x"}, []string{"%d", "%5d", "%-5d|", "%t", "%c", "%e", "%b", "%o", "%U"}},
-		{[]interface{}{map[string]interface{}{"a": 1}}, []string{"%d", "%s", "%x", "%q", "%5v", "%t"}},
+		{[]interface{}{map[string]interface{}{"a": 1}}, []string{"%d", "%s", "%x", "%q", "%5v", "%t", "%w"}},
+		{[]interface{}{Errv{"x"}, KV{"a", "b"}, []interface{}{"s", 1}, "s", 1, nil, Strg{"y"}}, []string{"%w %w %w %w %w %w %w", "%[2]w"}},
 	}
 	for _, m := range multi {
 		addCases(&groups, m.args, m.formats)

@@ -50,6 +50,7 @@ const V_q = 0x71;
 const V_s = 0x73;
 const V_t = 0x74;
 const V_v = 0x76;
+const V_w = 0x77;
 const V_x = 0x78;
 
 /** Thrown by formatValue for values a template cannot print (funcs), as Go's printableValue refuses them. */
@@ -713,6 +714,11 @@ class Printer {
   /** Go's handleMethods: Error() and String() for %v %s %x %X %q, GoString() for %#v. */
   handleMethods(arg: unknown, verb: number): boolean {
     if (this.erroring || typeof arg !== 'object' || arg === null) return false;
+    if (verb === V_w) {
+      // Only Errorf wraps errors; for Sprintf %w is always a bad verb, shown with the whole operand.
+      this.badVerb(verb, arg, true);
+      return true;
+    }
     if (this.sharpV) {
       const goString = method(arg, 'GoString');
       if (goString === undefined) return false;
