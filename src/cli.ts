@@ -4,7 +4,6 @@ import { resolveConfig, type ResolvedConfig } from './cli/config.js';
 import { usageText } from './cli/flags.js';
 import { Logger } from './log.js';
 import { BACKEND_NAMES, backendNodes, createBackend } from './backends/index.js';
-import { runOnetime } from './runtime/onetime.js';
 
 declare const __TSCONFD_VERSION__: string | undefined;
 const VERSION = typeof __TSCONFD_VERSION__ === 'string' ? __TSCONFD_VERSION__ : '0.0.0-dev';
@@ -42,6 +41,8 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     log.fatal('only -onetime is available in this build');
     return 1;
   }
+  // The template engine and resource code load after the cheap paths (-version, -h, bad flags).
+  const { runOnetime } = await import('./runtime/onetime.js');
   return runOnetime({
     confdir: o.confdir,
     prefix: o.prefix,

@@ -1,9 +1,7 @@
-// Picks a backend by name. etcd's client (grpc, protobuf) costs ~180 ms to load, so it is
-// imported only when an etcd backend is chosen.
+// Picks a backend by name. Each backend is imported only when chosen: etcd's client (grpc,
+// protobuf) costs ~180 ms to load and the YAML parser ~250 KB.
 import type { Backend } from './types.js';
 import type { Logger } from '../log.js';
-import { createEnvBackend } from './env/index.js';
-import { createFileBackend } from './file/index.js';
 
 export type { Backend, KeyValue, Snapshot } from './types.js';
 
@@ -49,10 +47,14 @@ export async function createBackend(opts: BackendOptions, log?: Logger): Promise
         logger: log,
       });
     }
-    case 'file':
+    case 'file': {
+      const { createFileBackend } = await import('./file/index.js');
       return createFileBackend({ files: opts.files, filter: opts.filter });
-    case 'env':
+    }
+    case 'env': {
+      const { createEnvBackend } = await import('./env/index.js');
       return createEnvBackend(process.env);
+    }
   }
   throw new Error(`Invalid backend: ${opts.backend} (supported: ${BACKEND_NAMES.join(', ')})`);
 }
