@@ -1,0 +1,237 @@
+// In-memory mirrors of the backend for -watch: one per distinct key prefix the resources use.
+// Each is a range read at revision R, then a watch from R+1; every event is applied here and
+// resources render from these maps, never by re-reading the backend. A compaction past the
+// watch's revision, or a periodic reconciliation, re-reads the prefix and continues from there.
+import type { KeyValue, PrefixWatch, Snapshot, WatchableBackend, WatchEvent } from '../backends/types.js';
+import { compareBytes, covers } from '../backends/keys.js';
+import type { Logger } from '../log.js';
+
+export interface MirrorChange {
+  readonly prefix: string;
+  /** Keys whose value changed, appeared or disappeared. */
+  readonly keys: readonly string[];
+  readonly revision: number;
+  /** Why: a watch event, or a (re-)read of the whole prefix. */
+  readonly cause: 'event' | 'read';
+}
+
+export interface MirrorStatus {
+  readonly prefix: string;
+  readonly inSync: boolean;
+  readonly connected: boolean;
+  readonly revision: number;
+  readonly keyCount: number;
+  /** Milliseconds since etcd last confirmed this mirror is current (event, progress or read). */
+  readonly ageMs: number;
+}
+
+/** Lower bound of `key` in byte-ordered `keys`. */
+function lowerBound(keys: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareBytes(keys[mid]!, key) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Prefixes not covered by another one in the list. */
+export function coveringPrefixes(prefixes: readonly string[]): string[] {
+  const unique = [...new Set(prefixes)].sort(compareBytes);
+  return unique.filter((p) => !unique.some((q) => q !== p && covers(q, p)));
+}
+
+export class PrefixMirror {
+  private readonly values = new Map<string, string>();
+  private sortedKeys: string[] = [];
+  private watch: PrefixWatch | undefined;
+  private resyncing: Promise<void> | undefined;
+  private closed = false;
+  revision = 0;
+  inSync = false;
+  connected = false;
+  lastFreshAt = 0;
+
+  constructor(
+    readonly prefix: string,
+    private readonly backend: WatchableBackend,
+    private readonly log: Logger,
+    private readonly emit: (change: MirrorChange) => void,
+    private readonly retryMs: { min: number; max: number } = { min: 200, max: 5_000 },
+  ) {}
+
+  get keyCount(): number {
+    return this.values.size;
+  }
+
+  /** Reads the prefix (retrying with backoff until it works or the mirror is closed), then watches from there. */
+  resync(): Promise<void> {
+    this.resyncing ??= this.doResync().finally(() => {
+      this.resyncing = undefined;
+    });
+    return this.resyncing;
+  }
+
+  private async doResync(): Promise<void> {
+    const old = this.watch;
+    this.watch = undefined;
+    await old?.cancel();
+    let delay = this.retryMs.min;
+    for (let attempt = 1; !this.closed; attempt++) {
+      try {
+        const snap = await this.backend.getValues([this.prefix]);
+        if (this.closed) return;
+        this.replace(snap);
+        this.watch = this.backend.watchPrefix(this.prefix, snap.revision + 1, {
+          onEvents: (events, revision) => this.apply(events, revision),
+          onProgress: (revision) => this.progress(revision),
+          onCompacted: () => {
+            this.inSync = false;
+            this.watch = undefined;
+            void this.resync();
+          },
+          onConnection: (error) => {
+            this.connected = error === undefined;
+            if (error === undefined) this.lastFreshAt = Date.now();
+          },
+        });
+        return;
+      } catch (e) {
+        const message = (e as Error).message;
+        if (attempt === 1 || attempt % 10 === 0) this.log.error(`reading ${this.prefix} failed (attempt ${attempt}), retrying: ${message}`);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay = Math.min(this.retryMs.max, delay * 2);
+      }
+    }
+  }
+
+  private replace(snap: Snapshot): void {
+    const changed: string[] = [];
+    const fresh = new Map<string, string>();
+    for (const kv of snap.kvs) {
+      fresh.set(kv.key, kv.value);
+      if (this.values.get(kv.key) !== kv.value || !this.values.has(kv.key)) changed.push(kv.key);
+    }
+    for (const key of this.values.keys()) if (!fresh.has(key)) changed.push(key);
+    this.values.clear();
+    for (const [k, v] of fresh) this.values.set(k, v);
+    this.sortedKeys = snap.kvs.map((kv) => kv.key);
+    this.revision = snap.revision;
+    this.inSync = true;
+    this.connected = true;
+    this.lastFreshAt = Date.now();
+    if (changed.length > 0) this.emit({ prefix: this.prefix, keys: changed, revision: snap.revision, cause: 'read' });
+  }
+
+  private apply(events: readonly WatchEvent[], revision: number): void {
+    const changed: string[] = [];
+    for (const e of events) {
+      // A re-read already holds everything up to its revision.
+      if (e.revision <= this.revision) continue;
+      if (e.type === 'put') {
+        if (!this.values.has(e.key)) this.sortedKeys.splice(lowerBound(this.sortedKeys, e.key), 0, e.key);
+        else if (this.values.get(e.key) === e.value) continue;
+        this.values.set(e.key, e.value);
+      } else {
+        if (!this.values.delete(e.key)) continue;
+        this.sortedKeys.splice(lowerBound(this.sortedKeys, e.key), 1);
+      }
+      changed.push(e.key);
+    }
+    if (revision > this.revision) this.revision = revision;
+    this.lastFreshAt = Date.now();
+    this.connected = true;
+    if (changed.length > 0) this.emit({ prefix: this.prefix, keys: changed, revision: this.revision, cause: 'event' });
+  }
+
+  private progress(revision: number): void {
+    if (revision > this.revision) this.revision = revision;
+    this.lastFreshAt = Date.now();
+    this.connected = true;
+  }
+
+  /** Appends the entries `key` covers, in byte order. */
+  collect(key: string, out: KeyValue[]): void {
+    for (let i = lowerBound(this.sortedKeys, key); i < this.sortedKeys.length; i++) {
+      const k = this.sortedKeys[i]!;
+      if (!k.startsWith(key)) break;
+      if (covers(key, k)) out.push({ key: k, value: this.values.get(k)! });
+    }
+  }
+
+  status(now = Date.now()): MirrorStatus {
+    return {
+      prefix: this.prefix,
+      inSync: this.inSync,
+      connected: this.connected,
+      revision: this.revision,
+      keyCount: this.values.size,
+      ageMs: this.lastFreshAt === 0 ? Infinity : now - this.lastFreshAt,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const w = this.watch;
+    this.watch = undefined;
+    await w?.cancel();
+  }
+}
+
+/** The mirrors for a set of resource keys, and views of them per resource. */
+export class KeyMirrors {
+  readonly mirrors: PrefixMirror[];
+
+  constructor(backend: WatchableBackend, keys: readonly string[], log: Logger, onChange: (change: MirrorChange) => void) {
+    this.mirrors = coveringPrefixes(keys).map((p) => new PrefixMirror(p, backend, log, onChange));
+  }
+
+  /** Resolves when every mirror has read its prefix once and is watching. */
+  async start(): Promise<void> {
+    await Promise.all(this.mirrors.map((m) => m.resync()));
+  }
+
+  /** Re-reads every prefix (periodic reconciliation); differences arrive as changes with cause "read". */
+  async reconcile(): Promise<void> {
+    await Promise.all(this.mirrors.map((m) => m.resync()));
+  }
+
+  private mirrorFor(key: string): PrefixMirror | undefined {
+    return this.mirrors.find((m) => covers(m.prefix, key));
+  }
+
+  /** Whether every mirror behind these keys has data (not starting, not re-reading after a compaction). */
+  inSync(keys: readonly string[]): boolean {
+    return keys.every((k) => this.mirrorFor(k)?.inSync ?? false);
+  }
+
+  /** The entries the keys cover, sorted and unique, at the newest revision among their mirrors. */
+  snapshot(keys: readonly string[]): Snapshot {
+    const kvs: KeyValue[] = [];
+    let revision = 0;
+    const wanted = coveringPrefixes(keys);
+    for (const key of wanted) {
+      const mirror = this.mirrorFor(key);
+      if (!mirror) continue;
+      mirror.collect(key, kvs);
+      if (mirror.revision > revision) revision = mirror.revision;
+    }
+    if (wanted.length > 1) kvs.sort((a, b) => compareBytes(a.key, b.key));
+    return { kvs, revision };
+  }
+
+  status(now = Date.now()): MirrorStatus[] {
+    return this.mirrors.map((m) => m.status(now));
+  }
+
+  /** Age of the stalest mirror. */
+  ageMs(now = Date.now()): number {
+    return this.mirrors.reduce((max, m) => Math.max(max, m.status(now).ageMs), 0);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.mirrors.map((m) => m.close()));
+  }
+}

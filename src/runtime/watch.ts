@@ -1,0 +1,306 @@
+// `-watch`: resources render from in-memory mirrors of their key prefixes (see mirror.ts), and
+// only the resources whose keys changed render again. Bursts are coalesced per resource by a
+// quiescence window (consul-template's wait = "min:max": render once no change came for `min`,
+// or at the latest `max` after the first change), so the last value is always written. A
+// render from fewer keys than `min_keys` (default 1 when the resource had keys at start-up) never
+// replaces a destination unless `allow_empty = true`. With -interval, every interval re-reads
+// all prefixes and re-processes every resource (reconciliation).
+import { isWatchable, type Backend } from '../backends/types.js';
+import type { Logger } from '../log.js';
+import { loadResources, ResourceLoadError, type TemplateResource } from '../resource/load.js';
+import { covers } from '../backends/keys.js';
+import { KeyMirrors, type MirrorChange, type MirrorStatus } from './mirror.js';
+import { processResources, type PassOptions } from './pass.js';
+
+export interface WaitWindow {
+  readonly minMs: number;
+  readonly maxMs: number;
+}
+
+export const DEFAULT_WAIT: WaitWindow = { minMs: 50, maxMs: 1000 };
+
+const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Go's time.ParseDuration (without the sign), in milliseconds. A bare number means seconds. */
+export function parseDurationMs(text: string): number {
+  const t = text.trim();
+  if (/^\d+(\.\d+)?$/.test(t)) return Number(t) * 1000;
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
+  let total = 0;
+  let consumed = 0;
+  for (let m = re.exec(t); m; m = re.exec(t)) {
+    total += Number(m[1]) * UNIT_MS[m[2]!]!;
+    consumed = re.lastIndex;
+  }
+  if (t === '' || consumed !== t.length) throw new Error(`invalid duration "${text}"`);
+  return total;
+}
+
+/** "min:max" or "min" (max = 4 × min, as consul-template). */
+export function parseWait(text: string): WaitWindow {
+  const [minText, maxText, extra] = text.split(':');
+  if (extra !== undefined) throw new Error(`invalid wait "${text}": expected min:max, e.g. 50ms:1s`);
+  const minMs = parseDurationMs(minText!);
+  const maxMs = maxText === undefined ? minMs * 4 : parseDurationMs(maxText);
+  if (maxMs < minMs) throw new Error(`invalid wait "${text}": max is below min`);
+  return { minMs, maxMs };
+}
+
+export interface WatchStatus {
+  /** Every mirror has read its prefix and is not re-reading. */
+  readonly inSync: boolean;
+  /** The mirrors are older than -stale-after. */
+  readonly stale: boolean;
+  /** Age of the stalest mirror, in ms. */
+  readonly ageMs: number;
+  /** Destinations kept because a render had fewer keys than allowed (min_keys / allow_empty). */
+  readonly guarded: readonly string[];
+  readonly renders: number;
+  readonly mirrors: readonly MirrorStatus[];
+}
+
+export interface WatchRuntimeOptions extends PassOptions {
+  wait: WaitWindow;
+  /** Full re-read and re-process every this many ms; 0: never. */
+  reconcileMs: number;
+  /** Mark the agent stale (log, health) when the mirrors are older than this; 0: never. */
+  staleAfterMs: number;
+  onStatus?: (status: WatchStatus) => void;
+}
+
+interface Dirty {
+  firstAt: number;
+  lastAt: number;
+}
+
+export class WatchRuntime {
+  private readonly mirrors: KeyMirrors;
+  private readonly waits = new Map<TemplateResource, WaitWindow>();
+  private readonly startupCounts = new Map<TemplateResource, number>();
+  private readonly dirty = new Map<TemplateResource, Dirty>();
+  private readonly guarded = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private reconcileTimer: NodeJS.Timeout | undefined;
+  private staleTimer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private started = false;
+  private stopped = false;
+  private stale = false;
+  private renders = 0;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly resources: readonly TemplateResource[],
+    backend: Backend,
+    private readonly opts: WatchRuntimeOptions,
+  ) {
+    if (!isWatchable(backend)) throw new Error(`the ${backend.name} backend cannot watch; use -interval instead of -watch`);
+    this.log = opts.log;
+    for (const r of resources) this.waits.set(r, r.wait ? parseWaitFor(r) : opts.wait);
+    this.mirrors = new KeyMirrors(
+      backend,
+      resources.flatMap((r) => r.keys),
+      opts.log,
+      (change) => this.onChange(change),
+    );
+  }
+
+  /** Reads every prefix, renders every resource once, then keeps watching. */
+  async start(): Promise<void> {
+    await this.mirrors.start();
+    if (this.stopped) return;
+    for (const r of this.resources) this.startupCounts.set(r, this.mirrors.snapshot(r.keys).kvs.length);
+    this.started = true;
+    this.dirty.clear();
+    await this.render([...this.resources]);
+    if (this.opts.reconcileMs > 0) {
+      this.reconcileTimer = setInterval(() => void this.reconcile(), this.opts.reconcileMs);
+    }
+    if (this.opts.staleAfterMs > 0) {
+      this.staleTimer = setInterval(() => this.checkStale(), Math.min(1000, this.opts.staleAfterMs / 2));
+    }
+    this.schedule();
+  }
+
+  status(): WatchStatus {
+    const now = Date.now();
+    const mirrors = this.mirrors.status(now);
+    return {
+      inSync: mirrors.every((m) => m.inSync),
+      stale: this.stale,
+      ageMs: this.mirrors.ageMs(now),
+      guarded: [...this.guarded],
+      renders: this.renders,
+      mirrors,
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearInterval(this.reconcileTimer);
+    clearInterval(this.staleTimer);
+    await this.running;
+    await this.mirrors.close();
+  }
+
+  private onChange(change: MirrorChange): void {
+    if (!this.started) return;
+    const now = Date.now();
+    for (const r of this.resources) {
+      if (!r.keys.some((k) => change.keys.some((key) => covers(k, key)))) continue;
+      const d = this.dirty.get(r);
+      if (d) d.lastAt = now;
+      else this.dirty.set(r, { firstAt: now, lastAt: now });
+    }
+    this.log.debug(`${change.prefix}: ${change.keys.length} key(s) changed at revision ${change.revision} (${change.cause})`);
+    this.schedule();
+  }
+
+  private due(r: TemplateResource, d: Dirty): number {
+    const w = this.waits.get(r)!;
+    return Math.min(d.lastAt + w.minMs, d.firstAt + w.maxMs);
+  }
+
+  private schedule(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.stopped || this.running || this.dirty.size === 0) return;
+    let next = Infinity;
+    for (const [r, d] of this.dirty) next = Math.min(next, this.due(r, d));
+    this.timer = setTimeout(() => this.flush(), Math.max(0, next - Date.now()));
+  }
+
+  private flush(): void {
+    const now = Date.now();
+    const batch: TemplateResource[] = [];
+    for (const [r, d] of this.dirty) {
+      if (this.due(r, d) <= now) batch.push(r);
+    }
+    for (const r of batch) this.dirty.delete(r);
+    void this.render(batch);
+  }
+
+  private render(batch: TemplateResource[]): Promise<void> {
+    const run = (async () => {
+      for (const r of batch) {
+        if (this.stopped) return;
+        // A mirror re-reading (after a compaction) has no trustworthy data; its read re-dirties r.
+        if (!this.mirrors.inSync(r.keys)) continue;
+        const snapshot = this.mirrors.snapshot(r.keys);
+        if (!this.allowed(r, snapshot.kvs.length)) continue;
+        this.renders++;
+        await processResources([r], snapshot, this.opts);
+      }
+    })();
+    this.running = run.finally(() => {
+      this.running = undefined;
+      this.publish();
+      this.schedule();
+    });
+    return this.running;
+  }
+
+  /** The never-blank-a-config guard. */
+  private allowed(r: TemplateResource, count: number): boolean {
+    const minKeys = r.allowEmpty ? 0 : (r.minKeys ?? ((this.startupCounts.get(r) ?? 0) > 0 ? 1 : 0));
+    if (count >= minKeys) {
+      if (this.guarded.delete(r.dest)) this.log.info(`${r.dest}: ${count} keys again; rendering resumes`);
+      return true;
+    }
+    if (!this.guarded.has(r.dest)) {
+      this.guarded.add(r.dest);
+      this.log.warning(
+        `${r.dest}: not rendered: its keys (${r.keys.join(', ')}) now give ${count} key(s), fewer than min_keys ${minKeys}; keeping the current file (set allow_empty = true in ${r.file} to allow it)`,
+      );
+    }
+    return false;
+  }
+
+  private async reconcile(): Promise<void> {
+    if (this.stopped) return;
+    this.log.debug('reconciliation: re-reading every prefix');
+    await this.mirrors.reconcile();
+    const now = Date.now();
+    for (const r of this.resources) if (!this.dirty.has(r)) this.dirty.set(r, { firstAt: now, lastAt: now - 1e9 });
+    this.schedule();
+  }
+
+  private checkStale(): void {
+    const age = this.mirrors.ageMs();
+    if (!this.stale && age > this.opts.staleAfterMs) {
+      this.stale = true;
+      const down = this.mirrors.status().filter((m) => !m.connected || !m.inSync).map((m) => m.prefix);
+      this.log.error(
+        `STALE: no confirmation from the backend for ${Math.round(age)} ms (-stale-after ${this.opts.staleAfterMs} ms)${down.length ? `; not connected: ${down.join(', ')}` : ''}; files may be out of date`,
+      );
+      this.publish();
+    } else if (this.stale && age <= this.opts.staleAfterMs) {
+      this.stale = false;
+      this.log.info('backend confirmed the mirrors again; no longer stale');
+      this.publish();
+    }
+  }
+
+  private publish(): void {
+    this.opts.onStatus?.(this.status());
+  }
+}
+
+function parseWaitFor(r: TemplateResource): WaitWindow {
+  try {
+    return parseWait(r.wait);
+  } catch (e) {
+    throw new ResourceLoadError(`${r.file}: template.wait: ${(e as Error).message}`);
+  }
+}
+
+export interface WatchOptions extends WatchRuntimeOptions {
+  confdir: string;
+  prefix: string;
+  openBackend: () => Promise<Backend>;
+  /** Aborted on SIGTERM/SIGINT: stop watching and exit 0. */
+  signal: AbortSignal;
+}
+
+/** The -watch run: returns the exit code once `signal` aborts (or 1 when it cannot start). */
+export async function runWatch(opts: WatchOptions): Promise<number> {
+  const { log } = opts;
+  let resources: TemplateResource[];
+  try {
+    resources = loadResources({ confdir: opts.confdir, prefix: opts.prefix, log });
+  } catch (e) {
+    if (e instanceof ResourceLoadError) {
+      log.fatal(e.message);
+      return 1;
+    }
+    throw e;
+  }
+  let backend: Backend;
+  try {
+    backend = await opts.openBackend();
+  } catch (e) {
+    log.fatal((e as Error).message);
+    return 1;
+  }
+  let runtime: WatchRuntime;
+  try {
+    runtime = new WatchRuntime(resources, backend, opts);
+  } catch (e) {
+    log.fatal((e as Error).message);
+    await backend.close();
+    return 1;
+  }
+  const stopped = new Promise<void>((resolve) => {
+    if (opts.signal.aborted) resolve();
+    else opts.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  try {
+    await Promise.race([runtime.start(), stopped]);
+    await stopped;
+  } finally {
+    await runtime.stop();
+    await backend.close().catch((e) => log.debug(`closing the backend: ${(e as Error).message}`));
+  }
+  return 0;
+}
