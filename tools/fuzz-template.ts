@@ -508,6 +508,7 @@ async function main(): Promise<void> {
   const errorKinds = new Map<string, number>();
   const errorExamples = new Map<string, string>();
   const batchSize = 200;
+  let lastReport = Date.now();
   console.log(`fuzz-template: seed ${seed}, up to ${count} cases or ${seconds} s`);
   try {
     while (done < count && Date.now() < deadline) {
@@ -540,6 +541,10 @@ async function main(): Promise<void> {
         }
       }
       done += batch.length;
+      if (Date.now() - lastReport > 15_000) {
+        lastReport = Date.now();
+        console.log(`  ... ${done} cases, ${divergences} divergences`);
+      }
     }
   } finally {
     go.close();

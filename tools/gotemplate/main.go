@@ -13,6 +13,8 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -423,6 +425,7 @@ func bench(file string, seconds float64) error {
 		return err
 	}
 	size := buf.Len()
+	sum := sha256.Sum256(buf.Bytes())
 	renders := 0
 	start := time.Now()
 	deadline := start.Add(time.Duration(seconds * float64(time.Second)))
@@ -441,6 +444,7 @@ func bench(file string, seconds float64) error {
 		"rendersPerSec": float64(renders) / elapsed,
 		"mbPerSec":      float64(renders) * float64(size) / elapsed / 1e6,
 		"parseMs":       parseSecs * 1000,
+		"sha256":        hex.EncodeToString(sum[:]),
 	})
 }
 
