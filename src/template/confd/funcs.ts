@@ -333,7 +333,11 @@ export function confdFuncMap(store: KeyStore, opts: ConfdFuncOptions = {}): Func
       goSortArray(values, (a, b) => byteLen(a) < byteLen(b));
       return retype(values, '[]string');
     }),
-    sortKVByLength: goFunc(['[]memkv.KVPair'], (values: KVPair[]) => {
+    // Declared []memkv.KVPair in Go, which gets' memkv.KVPairs is assignable to (same underlying
+    // type, one side unnamed). The engine compares type names only, so the check is made here.
+    sortKVByLength: goFunc(['interface {}'], (values: KVPair[]) => {
+      const t = values === null ? 'interface {}' : goTypeOf(values);
+      if (t !== '[]memkv.KVPair' && t !== 'memkv.KVPairs') throw new Error(`wrong type for value; expected []memkv.KVPair; got ${t}`);
       goSortArray(values, (a, b) => byteLen(a.Key) < byteLen(b.Key));
       return retype(values, '[]memkv.KVPair');
     }),

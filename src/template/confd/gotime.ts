@@ -8,7 +8,7 @@
 // abbreviation comes from Intl (Go reads tzdata: "CET" may come out as "GMT+1"); String's
 // monotonic reading m=+S is the process's uptime.
 
-import { GO_TYPE } from '../go/value.js';
+import { GO_METHODS, GO_TYPE } from '../go/value.js';
 
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
@@ -24,6 +24,7 @@ export class GoMonth {
   }
 }
 Object.defineProperty(GoMonth.prototype, GO_TYPE, { value: 'time.Month' });
+Object.defineProperty(GoMonth.prototype, GO_METHODS, { value: { String: { params: [] } } });
 
 /** time.Weekday: prints as its name. */
 export class GoWeekday {
@@ -36,6 +37,7 @@ export class GoWeekday {
   }
 }
 Object.defineProperty(GoWeekday.prototype, GO_TYPE, { value: 'time.Weekday' });
+Object.defineProperty(GoWeekday.prototype, GO_METHODS, { value: { String: { params: [] } } });
 
 function zoneName(ms: number, offsetSec: number, utc: boolean): string {
   if (utc || offsetSec === 0) {
@@ -165,6 +167,15 @@ export class GoTime {
   }
 }
 Object.defineProperty(GoTime.prototype, GO_TYPE, { value: 'time.Time' });
+Object.defineProperty(GoTime.prototype, GO_METHODS, {
+  value: {
+    Year: { params: [] }, Month: { params: [] }, Day: { params: [] }, Hour: { params: [] }, Minute: { params: [] },
+    Second: { params: [] }, Nanosecond: { params: [] }, YearDay: { params: [] }, Weekday: { params: [] },
+    Unix: { params: [] }, UnixMilli: { params: [] }, UnixMicro: { params: [] }, UnixNano: { params: [] },
+    UTC: { params: [] }, Local: { params: [] }, IsZero: { params: [] }, String: { params: [] },
+    Format: { params: ['string'] }, Before: { params: ['time.Time'] }, After: { params: ['time.Time'] }, Equal: { params: ['time.Time'] },
+  },
+});
 
 const pad = (n: number, w: number): string => {
   const neg = n < 0;

@@ -70,8 +70,8 @@ export function compareBytes(a: string, b: string): number {
     if (x !== y) {
       // Surrogates encode runes above U+FFFF, whose UTF-8 sorts after U+E000..U+FFFF.
       if (x >= 0xd800 && y >= 0xd800) {
-        x = x <= 0xdfff ? x + 0x2000 : x;
-        y = y <= 0xdfff ? y + 0x2000 : y;
+        x = x <= 0xdfff ? x + 0x2800 : x;
+        y = y <= 0xdfff ? y + 0x2800 : y;
       }
       return x - y;
     }

@@ -14,6 +14,15 @@ function simpleUpperException(cp: number): number | undefined {
   return undefined;
 }
 
+// Letters that gained case mappings after Unicode 13.0, the version of Go 1.19's tables: Node's
+// ICU maps them, Go leaves them unchanged. Found by comparing every rune with Go's results.
+const NEWER_THAN_GO: ReadonlyArray<readonly [number, number]> = [[0x19b, 0x19b], [0x264, 0x264], [0x1c89, 0x1c8a], [0x2c2f, 0x2c2f], [0x2c5f, 0x2c5f], [0xa7c0, 0xa7c1], [0xa7cb, 0xa7dc], [0x10570, 0x1057a], [0x1057c, 0x1058a], [0x1058c, 0x10592], [0x10594, 0x10595], [0x10597, 0x105a1], [0x105a3, 0x105b1], [0x105b3, 0x105b9], [0x105bb, 0x105bc], [0x10d50, 0x10d65], [0x10d70, 0x10d85], [0x16ea0, 0x16eb8], [0x16ebb, 0x16ed3]];
+
+function newerThanGo(cp: number): boolean {
+  for (const [lo, hi] of NEWER_THAN_GO) if (cp >= lo && cp <= hi) return true;
+  return false;
+}
+
 const upperCache = new Map<string, string>();
 const lowerCache = new Map<string, string>();
 
@@ -23,8 +32,8 @@ function mapRune(ch: string, upper: boolean): string {
   if (hit !== undefined) return hit;
   const cp = ch.codePointAt(0)!;
   let out: string;
-  if (cp >= 0xd800 && cp <= 0xdfff) {
-    out = ch; // a lone surrogate: Go would see U+FFFD, which has no case
+  if ((cp >= 0xd800 && cp <= 0xdfff) || newerThanGo(cp)) {
+    out = ch; // a lone surrogate (Go would see U+FFFD, which has no case), or unknown to Go
   } else {
     const full = upper ? ch.toUpperCase() : ch.toLowerCase();
     const n = full.length === 1 || (full.length === 2 && full.codePointAt(0)! > 0xffff) ? 1 : 2;
