@@ -37,8 +37,41 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   }
   log.info(`Backend set to ${o.backend}`);
   log.info('Starting tsconfd');
+  if (o.watch && !o.onetime) {
+    const { runWatch, parseWait, parseDurationMs, DEFAULT_WAIT } = await import('./runtime/watch.js');
+    let wait = DEFAULT_WAIT;
+    let staleAfterMs = 0;
+    try {
+      if (o.wait !== '') wait = parseWait(o.wait);
+      if (o.staleAfter !== '') staleAfterMs = parseDurationMs(o.staleAfter);
+    } catch (e) {
+      log.fatal((e as Error).message);
+      return 1;
+    }
+    const stop = new AbortController();
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort());
+    return runWatch({
+      confdir: o.confdir,
+      prefix: o.prefix,
+      noop: o.noop,
+      syncOnly: o.syncOnly,
+      keepStageFile: o.keepStageFile,
+      commandTimeoutMs: o.commandTimeout * 1000,
+      log,
+      writeDiff: (text) => process.stdout.write(text),
+      wait,
+      reconcileMs: o.interval * 1000,
+      staleAfterMs,
+      signal: stop.signal,
+      openBackend: async () => {
+        const sources = o.backend === 'file' ? o.files : backendNodes(o);
+        if (sources.length > 0) log.info(`Backend source(s) set to ${sources.join(', ')}`);
+        return createBackend(o, log);
+      },
+    });
+  }
   if (!o.onetime) {
-    log.fatal('only -onetime is available in this build');
+    log.fatal('only -onetime and -watch are available in this build');
     return 1;
   }
   // The template engine and resource code load after the cheap paths (-version, -h, bad flags).

@@ -40,6 +40,10 @@ export interface Options {
   path: string;
   /** Seconds before a check_cmd or reload_cmd is killed (with its whole process group). */
   commandTimeout: number;
+  /** -watch quiescence window "min:max" (e.g. 50ms:1s); "" means the default. */
+  wait: string;
+  /** -watch: mark the agent stale when the mirror is older than this Go duration; "" means never. */
+  staleAfter: string;
   version: boolean;
 }
 
@@ -119,6 +123,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('secretId', 'secret-id', 'string', 'vault secret-id to use'),
   spec('path', 'path', 'string', 'vault mount path of the auth method'),
   spec('commandTimeout', 'command-timeout', 'integer', 'seconds before check_cmd/reload_cmd are killed'),
+  spec('wait', 'wait', 'string', '-watch: quiescence window min:max before a changed resource renders (default 50ms:1s)'),
+  spec('staleAfter', 'stale-after', 'string', '-watch: report unhealthy when no backend confirmation came for this long (e.g. 30s)'),
   spec('version', 'version', 'boolean', 'print version and exit', { fileKeys: [], envVars: [] }),
 ];
 
@@ -161,6 +167,8 @@ export function defaultOptions(): Options {
     secretId: '',
     path: '',
     commandTimeout: 60,
+    wait: '',
+    staleAfter: '',
     version: false,
   };
 }
