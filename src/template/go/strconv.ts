@@ -347,6 +347,20 @@ function significantDecimal(x: number, n: number): Decimal {
   return roundDecimal(exactDecimal(x), n);
 }
 
+/**
+ * Whether x·10^prec lies exactly halfway between two integers, the one case where JS's toFixed
+ * (ties away from zero) and Go (ties to even) disagree. With x = mant·2^exp that is 2·mant·5^prec·2^exp
+ * being an odd integer: mant must have exactly -(exp + prec + 1) trailing zero bits.
+ */
+function halfwayAtFixed(x: number, prec: number): boolean {
+  const { mant, exp } = decompose(x);
+  const k = -(exp + prec + 1);
+  if (k < 0 || k > 52) return false;
+  // mant < 2^53: the division by 2^k is exact in floating point.
+  const q = mant / 2 ** k;
+  return Number.isInteger(q) && q % 2 === 1;
+}
+
 /** x (positive finite) correctly rounded to prec digits after the point, ties to even. */
 function fixedDecimal(x: number, prec: number): Decimal {
   if (x < 1e21 && prec < 100) {
@@ -470,10 +484,7 @@ export function formatFloat(x: number, fmt: FloatFormat, prec: number): string {
       // In 1e-4 <= |x| < 1e6 Go's shortest %g is plain decimal, as JS's toString is there: same digits.
       if ((fmt === 'g' || fmt === 'G') && ax >= 1e-4 && ax < 1e6) return String(x);
     } else if (fmt === 'f') {
-      if (ax < 1e21 && prec < 100) {
-        const finer = ax.toFixed(prec + 1);
-        if (finer.charCodeAt(finer.length - 1) !== 0x35) return (neg ? '-' : '') + ax.toFixed(prec);
-      }
+      if (ax < 1e21 && prec <= 100 && !halfwayAtFixed(ax, prec)) return (neg ? '-' : '') + ax.toFixed(prec);
     } else if ((fmt === 'e' || fmt === 'E') && prec < 100) {
       const finer = ax.toExponential(prec + 1);
       if (finer.charCodeAt(finer.indexOf('e') - 1) !== 0x35) {
