@@ -3,6 +3,10 @@
 // fmt.fmtInteger, ...) closely so that it can be checked line by line against the Go source; the golden
 // file test/template/go/fmt-golden.json, recorded from real Go, checks the bytes.
 //
+// Where the model has no Go counterpart: undefined operands of Sprint/Sprintf are nil interfaces (a
+// template passes a missing value to a function that way); a fractional JS number is a float64; an
+// integral one beyond 2^53 prints the exact value of the double.
+//
 // Not reproduced: %p and the %v of funcs print pointers in Go; here they print 0x0. Formatter,
 // complex numbers, unsized ints other than int and uint8, and pointers do not exist in the value model.
 // Map keys of different types in one map are ordered by a fixed type rank (Go orders them by type
@@ -786,7 +790,8 @@ class Printer {
       this.fmtIntegerVerb(arg.value, false, verb, arg);
       return;
     }
-    if (Array.isArray(arg) && arg.length >= 0 && isByteSliceType(goTypeOf(arg)) && method(arg, 'String') === undefined) {
+    // Go's `case []byte` matches only the unnamed type, which has no methods.
+    if (Array.isArray(arg) && isByteSliceType(goTypeOf(arg)) && method(arg, 'String') === undefined) {
       this.fmtBytes(arg, verb, '[]byte');
       return;
     }
