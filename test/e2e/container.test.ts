@@ -87,7 +87,11 @@ before(async () => {
 });
 
 after(async () => {
-  for (const name of containers) await podman(['rm', '--force', '--time', '0', name]);
+  // Last started first: podman refuses to remove a container whose PID namespace others joined.
+  for (const name of [...containers].reverse()) {
+    const removed = await podman(['rm', '--force', '--time', '0', name]);
+    if (removed.code !== 0) console.log(`# could not remove container ${name}: ${removed.stderr.trim()}`);
+  }
   await etcd?.stop();
   if (work) rmSync(work, { recursive: true, force: true });
 });
