@@ -74,7 +74,7 @@ type Eval = (s: State, dot: unknown) => unknown;
 type Cmd = (s: State, dot: unknown, final: Final) => unknown;
 
 /** A callable as evalCall sees it. */
-interface Fn {
+export interface Fn {
   params: readonly string[];
   variadic: string | undefined;
   call: (...args: any[]) => unknown;
@@ -254,7 +254,10 @@ function callFn(s: State, fn: Fn, argv: unknown[], node: Node, name: string): un
 export interface TemplateSet {
   trees: Map<string, ParsedTree>;
   funcs: FuncMap;
+  /** Closures of the templates compiled so far (each is compiled on its first execution). */
   compiled: Map<string, Walk>;
+  /** Resolved callees by function name. */
+  fns: Map<string, Fn & { isBuiltin: boolean }>;
 }
 
 export function compiledTemplate(set: TemplateSet, name: string): Walk | undefined {
@@ -671,11 +674,15 @@ class Compiler {
   }
 
   private lookupFunction(name: string): Fn & { isBuiltin: boolean } {
-    const f = this.set.funcs[name];
-    if (f !== undefined) return { ...fnOf(f), isBuiltin: false };
-    const b = builtinFuncs[name];
-    if (b !== undefined) return { ...fnOf(b), isBuiltin: true };
-    throw new Error(`function ${name} not found`);
+    let fn = this.set.fns.get(name);
+    if (fn === undefined) {
+      const f = this.set.funcs[name];
+      if (f !== undefined) fn = { ...fnOf(f), isBuiltin: false };
+      else if (builtinFuncs[name] !== undefined) fn = { ...fnOf(builtinFuncs[name]), isBuiltin: true };
+      else throw new Error(`function ${name} not found`);
+      this.set.fns.set(name, fn);
+    }
+    return fn;
   }
 
   /** evalFunction: an identifier command; node is what "error calling" errors point at. */

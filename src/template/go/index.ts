@@ -2,7 +2,7 @@
 // and data in; a string or a TemplateError worded exactly as Go words it out.
 
 import { builtinFuncs } from './builtins.js';
-import { compiledTemplate, execute, TemplateError, TemplateSet } from './exec.js';
+import { execute, TemplateError, TemplateSet } from './exec.js';
 import type { ArgNode, Node } from './node.js';
 import { ParseFailure, parseTrees } from './parse.js';
 import type { FuncMap } from './value.js';
@@ -119,8 +119,6 @@ export function parse(name: string, text: string, opts: ParseOptions = {}): Temp
     if (e instanceof ParseFailure) throw new TemplateError(e.message, 'parse', e.templateName, e.line, 0);
     throw e;
   }
-  const set: TemplateSet = { trees, funcs, compiled: new Map() };
-  // Compile eagerly so the first render pays nothing and compile bugs surface at parse time.
-  for (const n of trees.keys()) compiledTemplate(set, n);
+  const set: TemplateSet = { trees, funcs, compiled: new Map(), fns: new Map() };
   return new Template(name, set);
 }

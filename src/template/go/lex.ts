@@ -97,7 +97,7 @@ function hasRightTrimMarker(s: string, at: number): boolean {
 
 function countNewlines(s: string, from: number, to: number): number {
   let n = 0;
-  for (let i = s.indexOf('\n', from); i >= 0 && i < to; i = s.indexOf('\n', i + 1)) n++;
+  for (let i = from; i < to; i++) if (s.charCodeAt(i) === 0x0a) n++;
   return n;
 }
 

@@ -37,10 +37,14 @@ export type Node =
   | TemplateNode;
 
 abstract class Base {
-  constructor(
-    readonly tree: TreeInfo,
-    readonly pos: number,
-  ) {}
+  // Assigned, not declared as class fields: a field initializer shared by every node class
+  // would see all their shapes and fall back to a slow megamorphic define (parse time x3).
+  declare readonly tree: TreeInfo;
+  declare readonly pos: number;
+  constructor(tree: TreeInfo, pos: number) {
+    (this as { tree: TreeInfo }).tree = tree;
+    (this as { pos: number }).pos = pos;
+  }
   abstract toString(): string;
 }
 
