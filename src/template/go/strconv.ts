@@ -361,12 +361,11 @@ function halfwayAtFixed(x: number, prec: number): boolean {
   return Number.isInteger(q) && q % 2 === 1;
 }
 
-/** x (positive finite) correctly rounded to prec digits after the point, ties to even. */
+/**
+ * x (positive finite) correctly rounded to prec digits after the point, ties to even. formatFloat has
+ * already used toFixed where it gives Go's digits, so what arrives here takes the exact path.
+ */
 function fixedDecimal(x: number, prec: number): Decimal {
-  if (x < 1e21 && prec < 100) {
-    const finer = x.toFixed(prec + 1);
-    if (finer.charCodeAt(finer.length - 1) !== 0x35) return fromFixed(x.toFixed(prec));
-  }
   const exact = exactDecimal(x);
   return roundDecimal(exact, exact.dp + prec);
 }
