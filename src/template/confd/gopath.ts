@@ -317,3 +317,102 @@ function getEsc(chunk: string, c: number): [number, number] {
   if (next >= chunk.length) throw new BadPatternError();
   return [r, next];
 }
+
+/** A pattern checked and split into chunks once, to match many names (see compilePattern). */
+export interface CompiledPattern {
+  readonly chunks: ReadonlyArray<{ readonly star: boolean; readonly chunk: string; readonly literal: boolean }>;
+}
+
+/** Checks a byte-string pattern (throws BadPatternError) and splits it as Go's scanChunk does. */
+export function compilePattern(bytePattern: string): CompiledPattern {
+  checkPattern(bytePattern);
+  const chunks: Array<{ star: boolean; chunk: string; literal: boolean }> = [];
+  let pattern = bytePattern;
+  while (pattern.length > 0) {
+    let p = 0;
+    while (p < pattern.length && pattern.charCodeAt(p) === 42) p++;
+    const rest = pattern.slice(p);
+    const end = scanChunkEnd(rest);
+    const chunk = rest.slice(0, end);
+    chunks.push({ star: p > 0, chunk, literal: !/[[?\\]/.test(chunk) });
+    pattern = rest.slice(end);
+  }
+  return { chunks };
+}
+
+/** matchBytes for a compiled (hence valid) pattern, without copying the name. */
+export function matchCompiled(cp: CompiledPattern, name: string): boolean {
+  const chunks = cp.chunks;
+  let pos = 0;
+  Chunks: for (let ci = 0; ci < chunks.length; ci++) {
+    const { star, chunk, literal } = chunks[ci]!;
+    const last = ci === chunks.length - 1;
+    if (star && chunk === '') return name.indexOf('/', pos) < 0;
+    const t = literal ? (name.startsWith(chunk, pos) ? pos + chunk.length : -1) : matchChunkAt(chunk, name, pos);
+    if (t >= 0 && (t === name.length || !last)) {
+      pos = t;
+      continue;
+    }
+    if (star) {
+      for (let i = pos; i < name.length && name.charCodeAt(i) !== 47; i++) {
+        const t2 = literal ? (name.startsWith(chunk, i + 1) ? i + 1 + chunk.length : -1) : matchChunkAt(chunk, name, i + 1);
+        if (t2 >= 0) {
+          if (last && t2 < name.length) continue;
+          pos = t2;
+          continue Chunks;
+        }
+      }
+    }
+    return false;
+  }
+  return pos === name.length;
+}
+
+// matchChunk for a valid chunk at s[si:]: the index after the match, or -1.
+function matchChunkAt(chunk: string, s: string, si: number): number {
+  let c = 0;
+  const cn = chunk.length;
+  while (c < cn) {
+    if (si >= s.length) return -1;
+    const ch = chunk.charCodeAt(c);
+    if (ch === 91) {
+      const [r, n] = decodeRune(s, si);
+      si += n;
+      c++;
+      let negated = false;
+      if (chunk.charCodeAt(c) === 94) {
+        negated = true;
+        c++;
+      }
+      let matched = false;
+      let nrange = 0;
+      for (;;) {
+        if (chunk.charCodeAt(c) === 93 && nrange > 0) {
+          c++;
+          break;
+        }
+        const lo = getEsc(chunk, c);
+        c = lo[1];
+        let hi = lo[0];
+        if (chunk.charCodeAt(c) === 45) {
+          const h = getEsc(chunk, c + 1);
+          hi = h[0];
+          c = h[1];
+        }
+        if (lo[0] <= r && r <= hi) matched = true;
+        nrange++;
+      }
+      if (matched === negated) return -1;
+    } else if (ch === 63) {
+      if (s.charCodeAt(si) === 47) return -1;
+      si += decodeRune(s, si)[1];
+      c++;
+    } else {
+      if (ch === 92) c++;
+      if (chunk.charCodeAt(c) !== s.charCodeAt(si)) return -1;
+      si++;
+      c++;
+    }
+  }
+  return si;
+}

@@ -21,8 +21,8 @@ import {
   isCleanAbs,
   join,
   literalPrefix,
-  matchBytes,
-  checkPattern,
+  compilePattern,
+  matchCompiled,
   toByteString,
   fromByteString,
 } from './gopath.js';
@@ -93,10 +93,12 @@ function prefixEnd(p: string): string {
   return p.slice(0, -1) + String.fromCharCode(p.charCodeAt(p.length - 1) + 1);
 }
 
+const SURROGATE = /[\ud800-\udfff]/;
+
 function sortStringsBytes(a: string[]): string[] {
-  // Byte order: plain JS order on byte strings; ASCII strings are their own byte strings.
-  if (a.every(isAscii)) return a.sort();
-  return a.sort(compareBytes);
+  // Without surrogates, UTF-16 order is code point order, which is UTF-8 byte order.
+  for (const s of a) if (SURROGATE.test(s)) return a.sort(compareBytes);
+  return a.sort();
 }
 
 export class KeyStore {
@@ -220,11 +222,11 @@ export class KeyStore {
   private matchIndexes(pattern: string): number[] {
     if (this.bkeys.length === 0) return [];
     const bp = toByteString(pattern);
-    checkPattern(bp);
+    const cp = compilePattern(bp);
     const [lo, hi] = this.range(literalPrefix(bp));
     const out: number[] = [];
     const bk = this.bkeys;
-    for (let i = lo; i < hi; i++) if (matchBytes(bp, bk[i]!)) out.push(i);
+    for (let i = lo; i < hi; i++) if (matchCompiled(cp, bk[i]!)) out.push(i);
     return out;
   }
 

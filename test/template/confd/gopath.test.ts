@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join as pjoin } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { base, clean, dir, join, literalPrefix, match, toByteString, fromByteString } from '../../../src/template/confd/gopath.js';
+import { base, clean, compilePattern, dir, join, literalPrefix, match, matchCompiled, toByteString, fromByteString } from '../../../src/template/confd/gopath.js';
 import { goQuote, goReplace, goSplit, goToLower, goToUpper } from '../../../src/template/confd/strings.js';
 
 const golden = JSON.parse(readFileSync(pjoin(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'go-golden.json'), 'utf8')) as {
@@ -46,6 +46,18 @@ test('path.Clean, Base, Dir, Join and Match agree with Go on 4000 recorded cases
   }
   assert.deepEqual(failures.slice(0, 10), []);
   assert.ok(golden.path.some((c) => c[0] === 'match' && c[3]!.startsWith('ERR')), 'the corpus covers bad patterns');
+});
+
+test('compiled patterns match as path.Match on every recorded valid pattern', () => {
+  let n = 0;
+  for (const c of golden.path) {
+    if (c[0] !== 'match' || c[3]!.startsWith('ERR')) continue;
+    const got = matchCompiled(compilePattern(toByteString(c[1]!)), toByteString(c[2]!));
+    assert.equal(String(got), c[3], JSON.stringify(c));
+    n++;
+  }
+  assert.ok(n > 300);
+  assert.throws(() => compilePattern('/a/['), /syntax error in pattern/);
 });
 
 test('quirk 33: base and dir edge cases', () => {
