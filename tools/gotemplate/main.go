@@ -78,19 +78,33 @@ var testFuncs = template.FuncMap{
 	"fl":     func(f float64) float64 { return f * 1.5 },
 	"base":   path.Base,
 	"seq":    seq,
-	"repeat": strings.Repeat,
+	"repeat": repeat,
 	"nilf":   func() interface{} { return nil },
 	"mkfunc": func() func(int) int { return func(x int) int { return x * 10 } },
 	"atoi":   strconv.Atoi,
 	"ints":   func(n ...int) []int { return n },
 }
 
-func seq(first, last int) []int {
+// repeat and seq refuse huge results: the fuzzer chains them through variables, and an
+// exponentially long string would take both engines down.
+const maxResult = 1 << 16
+
+func repeat(s string, n int) (string, error) {
+	if n > 0 && len(s)*n > maxResult {
+		return "", fmt.Errorf("repeat: result longer than %d bytes", maxResult)
+	}
+	return strings.Repeat(s, n), nil
+}
+
+func seq(first, last int) ([]int, error) {
+	if last-first >= maxResult {
+		return nil, fmt.Errorf("seq: more than %d numbers", maxResult)
+	}
 	var out []int
 	for i := first; i <= last; i++ {
 		out = append(out, i)
 	}
-	return out
+	return out, nil
 }
 
 // decodeTyped turns generic JSON (decoded with UseNumber) into Go values:

@@ -55,7 +55,12 @@ function goAtoi(s: string): number {
   return Number(n);
 }
 
+// repeat and seq refuse huge results, as in the Go program: the fuzzer chains them through
+// variables, and an exponentially long string would take both engines down.
+const MAX_RESULT = 1 << 16;
+
 function seq(first: number, last: number): number[] {
+  if (last - first >= MAX_RESULT) throw new Error(`seq: more than ${MAX_RESULT} numbers`);
   const out: number[] = [];
   for (let i = first; i <= last; i++) out.push(i);
   return withGoType(out, '[]int');
@@ -102,11 +107,16 @@ export const testFuncs: FuncMap = {
   ),
   fl: goFunc(['float64'], (f: unknown) => new GoFloat(floatOf(f) * 1.5)),
   base: goFunc(['string'], goPathBase),
-  seq: goFunc(['int', 'int'], seq),
-  repeat: goFunc(['string', 'int'], (s: string, n: number) => {
-    if (n < 0) throw new Error('strings: negative Repeat count');
-    return s.repeat(n);
-  }),
+  seq: goFunc(['int', 'int'], seq, { returnsError: true }),
+  repeat: goFunc(
+    ['string', 'int'],
+    (s: string, n: number) => {
+      if (n < 0) throw new Error('strings: negative Repeat count');
+      if (n > 0 && Buffer.byteLength(s) * n > MAX_RESULT) throw new Error(`repeat: result longer than ${MAX_RESULT} bytes`);
+      return s.repeat(n);
+    },
+    { returnsError: true },
+  ),
   nilf: goFunc([], () => null),
   mkfunc: goFunc([], () => withGoType(goFunc(['int'], (x: number) => x * 10), 'func(int) int')),
   atoi: goFunc(['string'], goAtoi, { returnsError: true }),
