@@ -45,6 +45,8 @@ export class KeyNotExistError extends Error {
 
 /** confd's store key for an etcd key: path.Join("/", strings.TrimPrefix(etcdKey, prefix)). */
 export function storeKeyFor(etcdKey: string, prefix: string): string {
+  // With the prefix "/" (no prefix) a clean key maps to itself: skip building a copy.
+  if ((prefix === '/' || prefix === '') && isCleanAbs(etcdKey)) return etcdKey;
   const trimmed = prefix !== '' && etcdKey.startsWith(prefix) ? etcdKey.slice(prefix.length) : etcdKey;
   if (trimmed.length > 0 && isCleanAbs(trimmed)) return trimmed;
   // The usual prefix "/" leaves "svc/x": rooting it is all Join does when the rest is clean.
@@ -101,6 +103,8 @@ function sortStringsBytes(a: string[]): string[] {
   return a.sort();
 }
 
+const FROM_ARRAYS: unique symbol = Symbol('fromArrays');
+
 export class KeyStore {
   /** Sorted byte strings of the keys. */
   private readonly bkeys: string[];
@@ -115,12 +119,22 @@ export class KeyStore {
    * entries: [storeKey, value], already prefix-stripped and cleaned (see storeKeyFor). Any order;
    * for a key given twice the last one wins.
    */
-  constructor(entries: Iterable<readonly [string, string]>) {
-    const ks: string[] = [];
-    const vs: string[] = [];
-    for (const [k, v] of entries) {
-      ks.push(k);
-      vs.push(v);
+  constructor(entries: Iterable<readonly [string, string]>);
+  /** @internal parallel arrays, owned by the store from now on; allClean: every key from storeKeyFor */
+  constructor(entries: typeof FROM_ARRAYS, keys: string[], values: string[], allClean: boolean);
+  constructor(entries: Iterable<readonly [string, string]> | typeof FROM_ARRAYS, keys?: string[], values?: string[], allClean = false) {
+    let ks: string[];
+    let vs: string[];
+    if (entries === FROM_ARRAYS) {
+      ks = keys!;
+      vs = values!;
+    } else {
+      ks = [];
+      vs = [];
+      for (const [k, v] of entries) {
+        ks.push(k);
+        vs.push(v);
+      }
     }
     let ascii = true;
     for (const k of ks) {
@@ -162,7 +176,7 @@ export class KeyStore {
       this.values = v2;
     }
     this.ascii = ascii;
-    this.regular = this.keys.every(isCleanAbs);
+    this.regular = allClean || this.keys.every(isCleanAbs);
   }
 
   get size(): number {
@@ -404,16 +418,18 @@ export class SnapshotStores {
       if (lo < hi) ranges.push([lo, hi]);
     }
     ranges.sort((a, b) => a[0] - b[0]);
-    const entries: Array<[string, string]> = [];
+    const keys: string[] = [];
+    const values: string[] = [];
     let next = 0;
     for (const [lo, hi] of ranges) {
       for (let i = Math.max(lo, next); i < hi; i++) {
         const kv = this.kvs[i]!;
-        entries.push([storeKeyFor(kv.key, prefix), kv.value]);
+        keys.push(storeKeyFor(kv.key, prefix));
+        values.push(kv.value);
       }
       next = Math.max(next, hi);
     }
-    const store = new KeyStore(entries);
+    const store = new KeyStore(FROM_ARRAYS, keys, values, true);
     this.memo.set(memoKey, store);
     return store;
   }
