@@ -51,6 +51,8 @@ export interface PrefixWatch {
 export interface WatchableBackend extends Backend {
   /** Watches every key `prefix` covers, from `fromRevision` (inclusive), resuming by itself after reconnects. */
   watchPrefix(prefix: string, fromRevision: number, handlers: PrefixWatchHandlers): PrefixWatch;
+  /** Asks the server to confirm every watch is current (answered through onProgress). */
+  requestProgress(): void;
 }
 
 export function isWatchable(backend: Backend): backend is WatchableBackend {

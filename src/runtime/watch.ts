@@ -5,7 +5,7 @@
 // render from fewer keys than `min_keys` (default 1 when the resource had keys at start-up) never
 // replaces a destination unless `allow_empty = true`. With -interval, every interval re-reads
 // all prefixes and re-processes every resource (reconciliation).
-import { isWatchable, type Backend } from '../backends/types.js';
+import { isWatchable, type Backend, type WatchableBackend } from '../backends/types.js';
 import type { Logger } from '../log.js';
 import { loadResources, ResourceLoadError, type TemplateResource } from '../resource/load.js';
 import { covers } from '../backends/keys.js';
@@ -88,6 +88,7 @@ export class WatchRuntime {
   private stale = false;
   private renders = 0;
   private readonly log: Logger;
+  private readonly backend: WatchableBackend;
 
   constructor(
     private readonly resources: readonly TemplateResource[],
@@ -96,6 +97,7 @@ export class WatchRuntime {
   ) {
     if (!isWatchable(backend)) throw new Error(`the ${backend.name} backend cannot watch; use -interval instead of -watch`);
     this.log = opts.log;
+    this.backend = backend;
     for (const r of resources) this.waits.set(r, r.wait ? parseWaitFor(r) : opts.wait);
     this.mirrors = new KeyMirrors(
       backend,
@@ -117,7 +119,12 @@ export class WatchRuntime {
       this.reconcileTimer = setInterval(() => void this.reconcile(), this.opts.reconcileMs);
     }
     if (this.opts.staleAfterMs > 0) {
-      this.staleTimer = setInterval(() => this.checkStale(), Math.min(1000, this.opts.staleAfterMs / 2));
+      // Ask for confirmations often enough that a healthy watch never looks stale.
+      const every = Math.max(100, Math.min(1000, this.opts.staleAfterMs / 3));
+      this.staleTimer = setInterval(() => {
+        this.backend.requestProgress();
+        this.checkStale();
+      }, every);
     }
     this.schedule();
   }

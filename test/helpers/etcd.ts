@@ -94,10 +94,13 @@ export interface EtcdMember {
   readonly pid: number | undefined;
   /** Last lines etcd printed, for failure messages. */
   logTail(): string;
-  /** Starts the process (same ports, same data dir) and waits until it serves clients. */
-  start(): Promise<void>;
+  /**
+   * Starts the process (same ports, same data dir) and waits until it serves clients. Extra flags
+   * override earlier ones (e.g. another --listen-client-urls, to hide the member from clients).
+   */
+  start(extraArgs?: string[]): Promise<void>;
   /** Launches without waiting (a cluster member cannot serve until a quorum is up). */
-  launch(): Promise<void>;
+  launch(extraArgs?: string[]): Promise<void>;
   /** SIGTERM, then SIGKILL after 5 s. */
   stop(): Promise<void>;
   /** SIGKILL: a crash. */
@@ -157,10 +160,10 @@ function createMember(spec: MemberSpec): ManagedMember {
   let log = '';
   let ready: Promise<void> | undefined;
 
-  const launch = async (): Promise<void> => {
+  const launch = async (extraArgs: string[] = []): Promise<void> => {
     if (child) throw new Error(`etcd member ${spec.name} is already running`);
     log = '';
-    const proc = spawn(etcdBinary(), spec.args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(etcdBinary(), [...spec.args, ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
     child = proc;
     liveProcesses.add(proc);
     ready = new Promise<void>((resolve, reject) => {
@@ -201,8 +204,8 @@ function createMember(spec: MemberSpec): ManagedMember {
     logTail: () => log.slice(-3000),
     whenReady: () => ready ?? Promise.reject(new Error(`etcd ${spec.name} was never launched`)),
     launch,
-    async start() {
-      await launch();
+    async start(extraArgs) {
+      await launch(extraArgs);
       await ready;
     },
     async stop() {

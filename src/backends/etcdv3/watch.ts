@@ -89,6 +89,10 @@ export class WatchHub {
     });
   }
 
+  requestProgress(): void {
+    if (this.stream && !this.closed) this.stream.write({ progress_request: {} });
+  }
+
   /** Cancels every watcher and ends the stream; needed before the client's close() (etcd3 #60). */
   async close(): Promise<void> {
     if (this.closed) return;
