@@ -235,6 +235,10 @@ function idealConstant(s: State, c: NumberNode): unknown {
   return undefined;
 }
 
+function isStackOverflow(e: unknown): boolean {
+  return e instanceof RangeError && /call stack/.test(e.message);
+}
+
 function isHexInt(t: string): boolean {
   return t.length > 2 && t[0] === '0' && (t[1] === 'x' || t[1] === 'X') && !/[pP]/.test(t);
 }
@@ -243,7 +247,8 @@ function callFn(s: State, fn: Fn, argv: unknown[], node: Node, name: string): un
   try {
     return fn.call(...argv);
   } catch (e) {
-    if (e instanceof TemplateError) throw e;
+    // A nested execution's error, or JavaScript's stack running out (reported as Go's depth limit).
+    if (e instanceof TemplateError || isStackOverflow(e)) throw e;
     s.node = node;
     errorf(s, `error calling ${name}: ${e instanceof Error ? e.message : String(e)}`);
   }
@@ -282,7 +287,7 @@ export function execute(set: TemplateSet, name: string, data: unknown): string {
   try {
     root(s, s.vals[0]);
   } catch (e) {
-    if (e instanceof RangeError && /call stack/.test(e.message)) {
+    if (isStackOverflow(e)) {
       // JavaScript's stack ends before Go's depth limit: report it where Go would, at the recursive call.
       if (s.callNode !== null) {
         s.node = s.callNode;

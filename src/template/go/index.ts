@@ -46,9 +46,9 @@ export class Template {
     return [...this.set.trees.keys()];
   }
 
-  /** Every call of one of funcNames anywhere in the set, in text order per template. */
+  /** Every call of one of funcNames anywhere in the set (define'd templates included), in text order. */
   listCalls(funcNames: Set<string>): FunctionCall[] {
-    const calls: FunctionCall[] = [];
+    const calls: Array<FunctionCall & { pos: number }> = [];
     const visit = (n: Node | null): void => {
       if (n === null) return;
       switch (n.type) {
@@ -74,13 +74,13 @@ export class Template {
         case 'command': {
           const [first, ...rest] = n.args;
           if (first.type === 'identifier' && funcNames.has(first.ident)) {
-            calls.push({ func: first.ident, args: rest.map(literal), ...position(first) });
+            calls.push({ func: first.ident, args: rest.map(literal), ...position(first), pos: first.pos });
             rest.forEach(visit);
           } else n.args.forEach(visit);
           return;
         }
         case 'identifier':
-          if (funcNames.has(n.ident)) calls.push({ func: n.ident, args: [], ...position(n) });
+          if (funcNames.has(n.ident)) calls.push({ func: n.ident, args: [], ...position(n), pos: n.pos });
           return;
         case 'chain':
           visit(n.node);
@@ -88,7 +88,7 @@ export class Template {
       }
     };
     for (const tree of this.set.trees.values()) visit(tree.root);
-    return calls;
+    return calls.sort((a, b) => a.pos - b.pos).map(({ pos: _pos, ...call }) => call);
   }
 }
 
