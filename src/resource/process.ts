@@ -73,6 +73,7 @@ export async function processResource(
   const { log } = opts;
   const dest = resource.dest;
   if (resource.modeError) throw new ResourceError(resource.modeError, 'mode');
+  if (dest === '') throw new ResourceError(`${resource.file}: dest is empty`, 'write');
 
   let current: DestState | undefined;
   try {

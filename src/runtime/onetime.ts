@@ -26,6 +26,8 @@ export async function runOnetime(opts: OnetimeOptions): Promise<number> {
     }
     throw e;
   }
+  // Nothing to render: no reason to connect (or to load a backend's client).
+  if (resources.length === 0) return 0;
   let backend: Backend;
   try {
     backend = await opts.openBackend();
