@@ -21,8 +21,8 @@ export interface SignalCoordinatorOptions {
   graceMs?: number;
   /** Called once with the exit code; default process.exit. */
   exit?: ExitFunction;
-  /** Where shutdown and reload are reported; default no logging. */
-  log?: (level: 'info' | 'warning' | 'error', message: string) => void;
+  /** Where shutdown and reload are reported (the program's Logger fits); default no logging. */
+  log?: SignalLog;
   /** The process to listen on; tests pass an EventEmitter. Default the real process. */
   target?: SignalTarget;
 }
@@ -35,12 +35,20 @@ export interface SignalTarget {
 
 export type Handler = () => void | Promise<void>;
 
+export interface SignalLog {
+  info(message: string): void;
+  warning(message: string): void;
+  error(message: string): void;
+}
+
+const SILENT: SignalLog = { info() {}, warning() {}, error() {} };
+
 const DEFAULT_GRACE_MS = 8_000;
 
 export class SignalCoordinator {
   private readonly graceMs: number;
   private readonly exitFn: ExitFunction;
-  private readonly log: NonNullable<SignalCoordinatorOptions['log']>;
+  private readonly log: SignalLog;
   private readonly target: SignalTarget;
   private readonly controller = new AbortController();
   private readonly shutdownHandlers: Handler[] = [];
@@ -53,24 +61,24 @@ export class SignalCoordinator {
 
   private readonly onTerminate = (signal: NodeJS.Signals) => () => {
     if (this.shutdownPromise) {
-      this.log('warning', `received ${signal} again during shutdown: exiting now`);
+      this.log.warning(`received ${signal} again during shutdown: exiting now`);
       this.exitFn(1);
       return;
     }
-    this.log('info', `received ${signal}: shutting down (up to ${this.graceMs}ms)`);
+    this.log.info(`received ${signal}: shutting down (up to ${this.graceMs}ms)`);
     void this.shutdown();
   };
   private readonly onSigterm = this.onTerminate('SIGTERM');
   private readonly onSigint = this.onTerminate('SIGINT');
   private readonly onSighup = () => {
-    this.log('info', 'received SIGHUP: reloading resources');
+    this.log.info('received SIGHUP: reloading resources');
     void this.reload();
   };
 
   constructor(options: SignalCoordinatorOptions = {}) {
     this.graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
     this.exitFn = options.exit ?? ((code) => process.exit(code));
-    this.log = options.log ?? (() => {});
+    this.log = options.log ?? SILENT;
     this.target = options.target ?? process;
   }
 
@@ -82,8 +90,7 @@ export class SignalCoordinator {
     this.target.on('SIGHUP', this.onSighup);
     this.installed = true;
     if (process.pid === 1) {
-      this.log(
-        'warning',
+      this.log.warning(
         'running as PID 1: orphaned children of check/reload commands cannot be reaped; run with an init (docker/podman --init, tini) or shareProcessNamespace',
       );
     }
@@ -139,7 +146,7 @@ export class SignalCoordinator {
   reload(): Promise<void> {
     if (this.shuttingDown) return Promise.resolve();
     if (!this.reloadHandler) {
-      this.log('warning', 'SIGHUP ignored: nothing to reload in this mode');
+      this.log.warning('SIGHUP ignored: nothing to reload in this mode');
       return Promise.resolve();
     }
     if (this.reloadRunning) {
@@ -153,7 +160,7 @@ export class SignalCoordinator {
         try {
           await handler();
         } catch (error) {
-          this.log('error', `reload failed: ${error instanceof Error ? error.message : String(error)}`);
+          this.log.error(`reload failed: ${error instanceof Error ? error.message : String(error)}`);
         }
       } while (this.reloadAgain && !this.shuttingDown);
     };
@@ -186,7 +193,7 @@ export class SignalCoordinator {
           await handler();
         } catch (error) {
           failed = true;
-          this.log('error', `shutdown step failed: ${error instanceof Error ? error.message : String(error)}`);
+          this.log.error(`shutdown step failed: ${error instanceof Error ? error.message : String(error)}`);
         }
       }
       return 'done';
@@ -195,10 +202,10 @@ export class SignalCoordinator {
     clearTimeout(timer);
     let code = failed ? 1 : 0;
     if (outcome === 'timeout') {
-      this.log('error', `shutdown did not finish within ${this.graceMs}ms: exiting anyway`);
+      this.log.error(`shutdown did not finish within ${this.graceMs}ms: exiting anyway`);
       code = 1;
     } else {
-      this.log('info', 'shutdown complete');
+      this.log.info('shutdown complete');
     }
     this.uninstall();
     this.exitFn(code);

@@ -257,3 +257,22 @@ test('sidecar: a long-running tsconfd follows etcd and stops cleanly on podman s
   assert.equal(exit, '0', `exit code after SIGTERM; logs:\n${await containerLogs(name)}`);
   assert.ok(stopMs < 8_000, `stopped in ${stopMs}ms, i.e. by SIGTERM, not by podman's SIGKILL at 10 s`);
 });
+
+test('PID 1: node leaves orphaned grandchildren as zombies, and --init reaps them (why the docs ask for an init)', { skip: skipReason }, async () => {
+  // A command that leaves a child behind, as `sh -c "daemon &"` does; the child is re-parented to PID 1.
+  const script = `
+    const { spawn } = require('node:child_process');
+    const fs = require('node:fs');
+    spawn('sh', ['-c', 'sleep 0.2 & exit 0'], { stdio: 'ignore' });
+    setTimeout(() => {
+      const zombies = fs.readdirSync('/proc').filter((p) => /^\\d+$/.test(p)).filter((p) => {
+        try { return /\\) Z /.test(fs.readFileSync('/proc/' + p + '/stat', 'utf8')); } catch { return false; }
+      });
+      console.log(JSON.stringify({ pid: process.pid, zombies: zombies.length }));
+    }, 1500);`;
+  const bare = JSON.parse(await podmanOk(['run', '--rm', '--network=none', ...LIMITS, '--entrypoint', 'node', IMAGE, '-e', script]));
+  assert.deepEqual(bare, { pid: 1, zombies: 1 });
+  const withInit = JSON.parse(await podmanOk(['run', '--rm', '--init', '--network=none', ...LIMITS, '--entrypoint', 'node', IMAGE, '-e', script]));
+  assert.notEqual(withInit.pid, 1);
+  assert.equal(withInit.zombies, 0);
+});

@@ -14,7 +14,11 @@ function coordinator(graceMs = 1_000) {
     graceMs,
     target,
     exit: (code) => exits.push(code),
-    log: (level, message) => logs.push(`${level}: ${message}`),
+    log: {
+      info: (message) => logs.push(`info: ${message}`),
+      warning: (message) => logs.push(`warning: ${message}`),
+      error: (message) => logs.push(`error: ${message}`),
+    },
   }).install();
   return { signals, target, exits, logs };
 }
@@ -147,7 +151,7 @@ test('a real process: SIGHUP does not kill it, SIGTERM finishes the write and ex
   const module = fileURLToPath(new URL('../../src/runtime/signals.ts', import.meta.url));
   const script = `
     import { SignalCoordinator } from ${JSON.stringify(module)};
-    const signals = new SignalCoordinator({ graceMs: 3000, log: (l, m) => console.log(l + ': ' + m) }).install();
+    const signals = new SignalCoordinator({ graceMs: 3000, log: { info: (m) => console.log('info: ' + m), warning: (m) => console.log('warning: ' + m), error: (m) => console.log('error: ' + m) } }).install();
     signals.onReload(() => console.log('reloaded'));
     signals.onShutdown(() => console.log('handler ran'));
     const timer = setInterval(() => {}, 1000);
