@@ -1,6 +1,18 @@
 // confd's template function map (resource/template/template_funcs.go newFuncMap, plus the
 // store's FuncMap from memkv v0.1.1, which confd adds last), with the Go signatures the engine
 // checks arguments against and Go's results and error texts.
+//
+// Exact (tested against results recorded from Go 1.19): the store functions, base/dir (path),
+// split/join/replace/contains/trimSuffix, toUpper/toLower (Go's Unicode 13 simple mapping),
+// json/jsonArray (encoding/json syntax and type errors, float64 numbers), map, getenv,
+// base64Encode/base64Decode (StdEncoding errors), parseBool, atoi (strconv errors), reverse,
+// sortByLength/sortKVByLength (Go's pdqsort, so ties end where Go puts them), seq, and the int
+// arithmetic (int64 wrap-around; results beyond 2^53 lose precision as JS numbers).
+// Approximate: datetime (see gotime.ts: microsecond clock, Intl zone names); lookupIP*/lookupSRV
+// resolve names in a child process (getent ahosts = glibc NSS, as a cgo-enabled Go binary does;
+// dns.resolveSrv for SRV) and cache answers for the life of one function map; lookupSRV's Port,
+// Priority and Weight are ints, not uint16; base64Decode output that is not UTF-8 is read as
+// UTF-8 with U+FFFD (Go would write the raw bytes).
 
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
