@@ -331,8 +331,17 @@ function makeServer(members: ManagedMember[], root: string, certs: TestCerts | u
     },
     etcdctl,
     async put(key, value) {
-      // "--" so values starting with "-" are not taken for flags.
-      await etcdctl(['put', '--', key, value]);
+      // A cluster electing a new leader times writes out for a moment: the writer retries,
+      // as any real writer would. "--" so values starting with "-" are not taken for flags.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await etcdctl(['put', '--', key, value]);
+          return;
+        } catch (e) {
+          if (attempt >= 20 || !/timed out|no leader|leader changed|Unavailable|DeadlineExceeded|connection refused/i.test((e as Error).message)) throw e;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      }
     },
     async enableAuth(password) {
       await etcdctl(['user', 'add', `root:${password}`]);
