@@ -128,6 +128,8 @@ function benchGo(): { rendersPerSec: number; mbPerSec: number; bytes: number } |
   }
 }
 
+if (process.argv[1]?.endsWith("template-engine.ts")) main();
+function main(): void {
 const parseMs = benchParse();
 console.log(`  parse of a 2,000-line template: ${parseMs.toFixed(2)} ms (median; target < 5 ms)`);
 const ts = benchRender();
@@ -141,4 +143,5 @@ if (withGo) {
     console.log(`  Go text/template: ${go.rendersPerSec.toFixed(1)} renders/s, ${go.mbPerSec.toFixed(1)} MB/s`);
     console.log(`  ratio TypeScript / Go: ${(ts.rendersPerSec / go.rendersPerSec).toFixed(2)}x (target >= 1.0)`);
   }
+}
 }

@@ -164,18 +164,36 @@ function isExported(name: string): boolean {
 
 const builtinProtos = new Set<object | null>([null, Object.prototype, Array.prototype, Map.prototype, Function.prototype]);
 
+type Method = GoFunction | ((...args: any[]) => unknown);
+/** Methods found per prototype and name (null: none), so field access does not walk prototypes each time. */
+const methodCache = new WeakMap<object, Map<string, Method | null>>();
+
 /** A method of v: an exported function on its prototype chain (not an own property). */
-function findMethod(v: object, name: string): GoFunction | ((...args: any[]) => unknown) | undefined {
-  if (!isExported(name)) return undefined;
-  for (let p = Object.getPrototypeOf(v); !builtinProtos.has(p); p = Object.getPrototypeOf(p)) {
+function findMethod(v: object, name: string): Method | undefined {
+  const proto = Object.getPrototypeOf(v);
+  if (builtinProtos.has(proto)) return undefined;
+  let byName = methodCache.get(proto);
+  if (byName === undefined) {
+    byName = new Map();
+    methodCache.set(proto, byName);
+  }
+  let m = byName.get(name);
+  if (m === undefined) {
+    m = isExported(name) ? lookupMethod(proto, name) : null;
+    byName.set(name, m);
+  }
+  return m === null ? undefined : m;
+}
+
+function lookupMethod(proto: object, name: string): Method | null {
+  for (let p = proto; !builtinProtos.has(p); p = Object.getPrototypeOf(p)) {
     const d = Object.getOwnPropertyDescriptor(p, name);
     if (d !== undefined) {
       const m = d.value;
-      if (typeof m === 'function' || isGoFunction(m)) return m;
-      return undefined;
+      return typeof m === 'function' || isGoFunction(m) ? m : null;
     }
   }
-  return undefined;
+  return null;
 }
 
 function methodFn(receiver: object, name: string, m: GoFunction | ((...args: any[]) => unknown)): Fn {
