@@ -149,7 +149,13 @@ async function fetchText(url: string): Promise<string | undefined> {
   }
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, check: (value: T | undefined) => boolean, timeoutMs = 15_000) {
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  check: (value: T | undefined) => boolean,
+  context: () => Promise<string> = async () => '',
+  timeoutMs = 15_000,
+) {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   while (Date.now() < deadline) {
@@ -157,7 +163,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, che
     if (check(last)) return last;
     await sleep(100);
   }
-  assert.fail(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
+  assert.fail(`timed out waiting for ${what}; last: ${JSON.stringify(last)}\n${await context()}`);
 }
 
 async function containerLogs(name: string): Promise<string> {
@@ -204,7 +210,8 @@ reload_cmd = "kill -HUP $(cat /shared/run/nginx.pid)"
     ...runArgs(nginx, '-d', '--network=host', '--user', `${UID}:${UID}`, '-v', `${shared}:/shared`),
     '--entrypoint', 'nginx', IMAGE, '-c', '/shared/nginx.conf',
   ]);
-  await waitFor('nginx pidfile', async () => existsSync(join(shared, 'run', 'nginx.pid')), Boolean);
+  const nginxLog = async () => `nginx log:\n${await containerLogs(nginx)}`;
+  await waitFor('nginx pidfile', async () => existsSync(join(shared, 'run', 'nginx.pid')), Boolean, nginxLog);
   assert.equal(await fetchText(`http://127.0.0.1:${nginxPort}/`), undefined, 'nothing listens before tsconfd rendered');
 
   sidecar = { shared, confdir, nginxPort, nginx };
@@ -215,13 +222,14 @@ reload_cmd = "kill -HUP $(cat /shared/run/nginx.pid)"
       IMAGE, '-onetime', '-backend', 'etcdv3', '-node', node, '-confdir', '/etc/confd',
     ]);
     assert.equal(result.code, 0, `tsconfd -onetime failed:\n${result.stderr}`);
+    return result.stderr;
   };
-  await once(`tsconfd-once1-${suffix}`);
-  await waitFor('nginx serving v1', () => fetchText(`http://127.0.0.1:${nginxPort}/`), (t) => t === '200 hello v1\n');
+  const log1 = await once(`tsconfd-once1-${suffix}`);
+  await waitFor('nginx serving v1', () => fetchText(`http://127.0.0.1:${nginxPort}/`), (t) => t === '200 hello v1\n', async () => `tsconfd log:\n${log1}\n${await nginxLog()}`);
 
   await etcd.put('/app/message', 'hello v2');
-  await once(`tsconfd-once2-${suffix}`);
-  await waitFor('nginx serving v2 after its reload', () => fetchText(`http://127.0.0.1:${nginxPort}/`), (t) => t === '200 hello v2\n');
+  const log2 = await once(`tsconfd-once2-${suffix}`);
+  await waitFor('nginx serving v2 after its reload', () => fetchText(`http://127.0.0.1:${nginxPort}/`), (t) => t === '200 hello v2\n', async () => `tsconfd log:\n${log2}\n${await nginxLog()}`);
   const nginxLogs = await containerLogs(nginx);
   assert.match(nginxLogs, /signal 1 \(SIGHUP\) received/, 'nginx saw SIGHUP from the other container');
 });
@@ -247,7 +255,7 @@ test('sidecar: a long-running tsconfd follows etcd and stops cleanly on podman s
     assert.fail(`tsconfd -watch is ${state}:\n${logs}`);
   }
   await etcd.put('/app/message', 'hello v3');
-  await waitFor('nginx serving v3', () => fetchText(`http://127.0.0.1:${nginxPort}/`), (x) => x === '200 hello v3\n');
+  await waitFor('nginx serving v3', () => fetchText(`http://127.0.0.1:${nginxPort}/`), (x) => x === '200 hello v3\n', async () => `tsconfd log:\n${await containerLogs(name)}\nnginx log:\n${await containerLogs(nginx)}`);
 
   const stopAt = Date.now();
   await podmanOk(['stop', '--time', '10', name], 30_000);
