@@ -3,11 +3,13 @@
 // UnixNano, Format (Go's layout language, complete: every std chunk of Go 1.19's time/format.go),
 // String, UTC, Local, IsZero, Before, After, Equal.
 //
-// Approximations: the clock has microsecond resolution at best (Date plus
-// performance.now()); UnixNano beyond 2^53 loses precision in a JS number; the zone
-// abbreviation comes from Intl (Go reads tzdata: "CET" may come out as "GMT+1"); String's
+// The zone abbreviation is read from the same tzdata file Go's time.Local uses ($TZ or
+// /etc/localtime); the UTC offset comes from Node's Date (ICU), which agrees unless ICU's and the
+// system's tzdata versions differ. Approximations: the clock has microsecond resolution at best
+// (Date plus performance.now()); UnixNano beyond 2^53 loses precision in a JS number; String's
 // monotonic reading m=+S is the process's uptime.
 
+import { existsSync, readFileSync } from 'node:fs';
 import { GO_METHODS, GO_TYPE } from '../go/value.js';
 
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
@@ -39,18 +41,95 @@ export class GoWeekday {
 Object.defineProperty(GoWeekday.prototype, GO_TYPE, { value: 'time.Weekday' });
 Object.defineProperty(GoWeekday.prototype, GO_METHODS, { value: { String: { params: [] } } });
 
-function zoneName(ms: number, offsetSec: number, utc: boolean): string {
-  if (utc || offsetSec === 0) {
-    const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    if (utc || tz === 'UTC' || tz === 'Etc/UTC' || tz === 'Etc/Universal' || tz === undefined) return 'UTC';
+// The zone Go's time.Local uses: $TZ (":" stripped; absolute path or a name under
+// /usr/share/zoneinfo; "" or "UTC" is UTC), /etc/localtime when TZ is unset; UTC if unreadable.
+function localZoneFile(): string | null {
+  const tz = process.env.TZ;
+  if (tz === undefined) return '/etc/localtime';
+  let t = tz.startsWith(':') ? tz.slice(1) : tz;
+  if (t === '' || t === 'UTC') return null;
+  if (t.startsWith('/')) return t;
+  const dirs = process.env.ZONEINFO ? [process.env.ZONEINFO, '/usr/share/zoneinfo'] : ['/usr/share/zoneinfo'];
+  for (const d of dirs) {
+    const f = `${d}/${t}`;
+    if (existsSync(f)) return f;
   }
+  return null;
+}
+
+interface ZoneInfo {
+  transitions: number[]; // seconds
+  types: number[]; // index into ttinfo per transition
+  ttinfo: Array<{ utoff: number; abbr: string }>;
+  footerNames: string[]; // std, dst names of the POSIX TZ footer
+}
+
+let zoneCache: ZoneInfo | null | undefined;
+
+// TZif (RFC 8536): the 64-bit data block when there is one, and the footer's zone names.
+function loadZone(): ZoneInfo | null {
+  if (zoneCache !== undefined) return zoneCache;
+  zoneCache = null;
+  const file = localZoneFile();
+  if (file === null) return null;
   try {
-    const parts = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(new Date(ms));
-    const name = parts.find((p) => p.type === 'timeZoneName')?.value ?? '';
-    if (/^[A-Z]{3,5}$/.test(name)) return name;
+    const b = readFileSync(file);
+    if (b.toString('latin1', 0, 4) !== 'TZif') return null;
+    const header = (off: number) => {
+      const c = (i: number) => b.readUInt32BE(off + 20 + i * 4);
+      return { isut: c(0), isstd: c(1), leap: c(2), time: c(3), type: c(4), char: c(5) };
+    };
+    let off = 0;
+    let h = header(0);
+    let tsize = 4;
+    const version = b[4]!;
+    if (version >= 0x32) {
+      off = 44 + h.time * 5 + h.type * 6 + h.char + h.leap * 8 + h.isstd + h.isut;
+      h = header(off);
+      tsize = 8;
+    }
+    let p = off + 44;
+    const transitions: number[] = [];
+    for (let i = 0; i < h.time; i++, p += tsize) transitions.push(tsize === 8 ? Number(b.readBigInt64BE(p)) : b.readInt32BE(p));
+    const types: number[] = [];
+    for (let i = 0; i < h.time; i++) types.push(b[p++]!);
+    const raw: Array<{ utoff: number; idx: number }> = [];
+    for (let i = 0; i < h.type; i++, p += 6) raw.push({ utoff: b.readInt32BE(p), idx: b[p + 5]! });
+    const chars = b.toString('latin1', p, p + h.char);
+    const ttinfo = raw.map((r) => ({ utoff: r.utoff, abbr: chars.slice(r.idx, chars.indexOf('\0', r.idx)) }));
+    p += h.char + h.leap * (tsize + 4) + h.isstd + h.isut;
+    const footer = tsize === 8 ? b.toString('latin1', p).trim() : '';
+    const footerNames = [...footer.matchAll(/<([^>]*)>|([A-Za-z]{3,})/g)].slice(0, 2).map((m) => m[1] ?? m[2]!);
+    zoneCache = { transitions, types, ttinfo, footerNames };
   } catch {
-    // fall through to the numeric form tzdata uses for zones without an abbreviation
+    zoneCache = null;
   }
+  return zoneCache;
+}
+
+/** Go's zone abbreviation for an instant with the given offset (from the zone's tzdata). */
+function zoneName(ms: number, offsetSec: number, utc: boolean): string {
+  if (utc) return 'UTC';
+  const z = loadZone();
+  if (z === null) return offsetSec === 0 ? 'UTC' : numericZone(offsetSec);
+  const sec = Math.floor(ms / 1000);
+  let i = z.transitions.length - 1;
+  while (i >= 0 && z.transitions[i]! > sec) i--;
+  if (i >= 0 && i < z.transitions.length - 1) {
+    const t = z.ttinfo[z.types[i]!];
+    if (t && t.utoff === offsetSec) return t.abbr;
+  }
+  // After the last transition the footer rule applies; before the first, the first type.
+  const byOffset = z.ttinfo.filter((t) => t.utoff === offsetSec).map((t) => t.abbr);
+  for (const name of z.footerNames) if (byOffset.includes(name)) return name;
+  if (i >= 0) {
+    const t = z.ttinfo[z.types[i]!];
+    if (t && t.utoff === offsetSec) return t.abbr;
+  }
+  return byOffset[byOffset.length - 1] ?? numericZone(offsetSec);
+}
+
+function numericZone(offsetSec: number): string {
   const sign = offsetSec < 0 ? '-' : '+';
   const a = Math.abs(offsetSec);
   const h = String(Math.floor(a / 3600)).padStart(2, '0');

@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -288,3 +289,31 @@ test('datetime is a time.Time: methods and Go layouts (recorded results)', () =>
   assert.match(render('{{datetime}}'), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? [+-]\d{4} \S+ m=\+\d+\.\d{9}$/);
   assert.equal(render('{{printf "%T" datetime}}'), 'time.Time');
 });
+
+test('datetime zone names come from tzdata as Go prints them (recorded from Go 1.19)', () => {
+  const gotime = new URL('../../../src/template/confd/gotime.ts', import.meta.url).href;
+  const script = `import('${gotime}').then((m) => console.log(new m.GoTime(Date.UTC(2026, 6, 1, 12)).Format('MST -0700'), new m.GoTime(Date.UTC(2026, 0, 1, 12)).Format('MST -0700')))`;
+  const want: Record<string, string> = {
+    'Europe/Paris': 'CEST +0200 CET +0100',
+    'America/New_York': 'EDT -0400 EST -0500',
+    'Asia/Tokyo': 'JST +0900 JST +0900',
+    'America/Sao_Paulo': '-03 -0300 -03 -0300',
+    ':Asia/Seoul': 'KST +0900 KST +0900',
+    '': 'UTC +0000 UTC +0000',
+    'Nowhere/Bad': 'UTC +0000 UTC +0000',
+  };
+  for (const [tz, expected] of Object.entries(want)) {
+    if (tz.includes('/') && !tz.startsWith('Nowhere') && !readableZone(tz)) continue; // no tzdata installed
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { env: { ...process.env, TZ: tz }, encoding: 'utf8' }).trim();
+    assert.equal(out, expected, `TZ=${tz}`);
+  }
+});
+
+function readableZone(tz: string): boolean {
+  try {
+    readFileSync(`/usr/share/zoneinfo/${tz.replace(/^:/, '')}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
