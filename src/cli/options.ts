@@ -123,7 +123,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('secretId', 'secret-id', 'string', 'vault secret-id to use'),
   spec('path', 'path', 'string', 'vault mount path of the auth method'),
   spec('commandTimeout', 'command-timeout', 'integer', 'seconds before check_cmd/reload_cmd are killed'),
-  spec('wait', 'wait', 'string', '-watch: quiescence window min:max before a changed resource renders (default 50ms:1s)'),
+  spec('wait', 'wait', 'string', '-watch: quiescence window min:max before a changed resource renders, e.g. 50ms:1s (default: render at once)'),
   spec('staleAfter', 'stale-after', 'string', '-watch: report unhealthy when no backend confirmation came for this long (e.g. 30s)'),
   spec('version', 'version', 'boolean', 'print version and exit', { fileKeys: [], envVars: [] }),
 ];

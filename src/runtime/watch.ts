@@ -17,7 +17,11 @@ export interface WaitWindow {
   readonly maxMs: number;
 }
 
-export const DEFAULT_WAIT: WaitWindow = { minMs: 50, maxMs: 1000 };
+/**
+ * Without -wait a change renders at once (as confd); changes that arrive while a render runs are
+ * coalesced into the next one. -wait 50ms:1s trades latency for far fewer writes under bursts.
+ */
+export const DEFAULT_WAIT: WaitWindow = { minMs: 0, maxMs: 0 };
 
 const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
