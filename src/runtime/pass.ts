@@ -6,6 +6,7 @@ import type { Backend, Snapshot } from '../backends/types.js';
 import { SnapshotStores } from '../template/confd/store.js';
 import type { TemplateResource } from '../resource/load.js';
 import { processResource, ResourceError, type ProcessOptions, type ResourceStatus } from '../resource/process.js';
+import { processFanout } from '../resource/fanout.js';
 
 export type PassOptions = ProcessOptions;
 
@@ -24,11 +25,24 @@ export interface PassResult {
   readonly revision: number;
 }
 
-/** Every distinct key prefix the resources need, in byte order. */
+/**
+ * Every distinct key prefix the resources need, in byte order, without the ones another prefix
+ * already covers ("/app/x" is read with "/app").
+ */
 export function prefixesOf(resources: readonly TemplateResource[]): string[] {
   const set = new Set<string>();
   for (const r of resources) for (const k of r.keys) set.add(k);
-  return [...set].sort();
+  const out: string[] = [];
+  for (const k of set) {
+    let covered = false;
+    for (let i = k.lastIndexOf('/'); i >= 0 && !covered; i = k.lastIndexOf('/', i - 1)) {
+      const ancestor = i === 0 ? '/' : k.slice(0, i);
+      if (ancestor !== k && set.has(ancestor)) covered = true;
+      if (i === 0) break;
+    }
+    if (!covered) out.push(k);
+  }
+  return out.sort();
 }
 
 /** Reads all the resources' keys in one request (one revision). */
@@ -51,7 +65,9 @@ export async function processResources(
   const outcomes: ResourceOutcome[] = [];
   for (const resource of resources) {
     try {
-      const status = await processResource(resource, stores.storeFor(resource.prefix, resource.keys), opts);
+      const store = stores.storeFor(resource.prefix, resource.keys);
+      // tsconfd extension: a fan-out resource (range = ...) writes one file per key.
+      const status = resource.ext?.range !== undefined ? await processFanout(resource, store, opts) : await processResource(resource, store, opts);
       outcomes.push({ resource, status });
     } catch (e) {
       const error = (e as Error).message;

@@ -32,6 +32,13 @@ function setup() {
   return { root, out, keys };
 }
 
+test('prefixesOf drops prefixes that another one covers', () => {
+  const r = (keys: string[]) => ({ keys }) as unknown as Parameters<typeof prefixesOf>[0][number];
+  assert.deepEqual(prefixesOf([r(['/app/x', '/apple']), r(['/app', '/app-x', '/b/c/d'])]), ['/app', '/app-x', '/apple', '/b/c/d']);
+  assert.deepEqual(prefixesOf([r(['/app/x/y', '/']), r(['/z'])]), ['/']);
+  assert.deepEqual(prefixesOf([r(['/app/', '/app/x'])]), ['/app/', '/app/x']);
+});
+
 test('distinct prefixes are fetched in one call and shared; a failing resource does not stop the others', async () => {
   const { root, out, keys } = setup();
   try {
