@@ -322,69 +322,72 @@ class Decoder {
     return this.d[this.i]!;
   }
 
+  /** One value; iterative, since Go accepts nesting 10000 deep. */
   value(): unknown {
-    const c = this.peek();
-    if (c === 0x7b) return this.object();
-    if (c === 0x5b) return this.array();
-    if (c === 0x22) return this.string();
-    if (c === 0x74) {
-      this.i += 4;
-      return true;
-    }
-    if (c === 0x66) {
-      this.i += 5;
-      return false;
-    }
-    if (c === 0x6e) {
-      this.i += 4;
-      return null;
-    }
-    return this.number();
-  }
-
-  /** Skips one value (a top-level type mismatch still scans it). */
-  skip(): void {
-    this.value();
-  }
-
-  private object(): Map<string, unknown> {
-    const m = withGoType(new Map<string, unknown>(), 'map[string]interface {}');
-    this.i++;
-    if (this.peek() === 0x7d) {
-      this.i++;
-      return m;
-    }
+    type Frame = { arr: unknown[]; map?: undefined; key?: undefined } | { arr?: undefined; map: Map<string, unknown>; key: string };
+    const stack: Frame[] = [];
     for (;;) {
-      this.peek();
-      const k = this.string();
-      this.peek(); // ':'
-      this.i++;
-      m.set(k, this.value());
-      if (this.peek() === 0x2c) {
+      let v: unknown;
+      const c = this.peek();
+      if (c === 0x7b) {
         this.i++;
-        continue;
+        const m = withGoType(new Map<string, unknown>(), 'map[string]interface {}');
+        if (this.peek() === 0x7d) {
+          this.i++;
+          v = m;
+        } else {
+          stack.push({ map: m, key: this.key() });
+          continue;
+        }
+      } else if (c === 0x5b) {
+        this.i++;
+        const a: unknown[] = withGoType([], '[]interface {}');
+        if (this.peek() === 0x5d) {
+          this.i++;
+          v = a;
+        } else {
+          stack.push({ arr: a });
+          continue;
+        }
+      } else if (c === 0x22) {
+        v = this.string();
+      } else if (c === 0x74) {
+        this.i += 4;
+        v = true;
+      } else if (c === 0x66) {
+        this.i += 5;
+        v = false;
+      } else if (c === 0x6e) {
+        this.i += 4;
+        v = null;
+      } else {
+        v = this.number();
       }
-      this.i++; // '}'
-      return m;
+      // Hand v to the enclosing containers, closing those that end here.
+      for (;;) {
+        const top = stack[stack.length - 1];
+        if (top === undefined) return v;
+        if (top.arr) top.arr.push(v);
+        else top.map.set(top.key, v);
+        if (this.peek() === 0x2c) {
+          this.i++;
+          if (top.map) top.key = this.key();
+          break;
+        }
+        this.i++; // ']' or '}'
+        v = top.arr ?? top.map;
+        stack.pop();
+      }
     }
   }
 
-  private array(): unknown[] {
-    const a: unknown[] = withGoType([], '[]interface {}');
+  /** An object key and its ':'. */
+  private key(): string {
+    this.peek();
+    const k = this.string();
+    this.peek();
     this.i++;
-    if (this.peek() === 0x5d) {
-      this.i++;
-      return a;
-    }
-    for (;;) {
-      a.push(this.value());
-      if (this.peek() === 0x2c) {
-        this.i++;
-        continue;
-      }
-      this.i++;
-      return a;
-    }
+    return k;
   }
 
   private number(): GoFloat | null {
@@ -407,7 +410,7 @@ class Decoder {
   private string(): string {
     const d = this.d;
     this.i++; // opening quote
-    let start = this.i;
+    const start = this.i;
     let plain = true;
     while (d[this.i] !== 0x22) {
       if (d[this.i] === 0x5c || d[this.i]! >= 0x80) plain = false;
@@ -461,8 +464,6 @@ class Decoder {
           out += String.fromCharCode(e);
       }
     }
-    void start;
-    start = end;
     return out;
   }
 }

@@ -185,6 +185,8 @@ test('json and jsonArray: Go syntax and type errors, float64 numbers, maps', () 
     assert.equal(got, errArr, `jsonArray ${JSON.stringify(input)}`);
     if (errArr === '') assert.equal(parse('t', '{{printf "%v" .}}').execute(val), printedArr, `jsonArray value ${input}`);
   }
+  assert.equal(unmarshalArray('['.repeat(10000) + ']'.repeat(10000)).length, 1, 'Go nests 10000 deep');
+  assert.throws(() => unmarshalArray('['.repeat(10001) + ']'.repeat(10001)), { message: "invalid character '[' exceeded max depth" });
   const m = unmarshalObject('{"n":1000000,"o":{"a":[1,"x",null]}}');
   assert.equal(goTypeOf(m), 'map[string]interface {}');
   assert.ok(m.get('n') instanceof GoFloat);
