@@ -1,6 +1,7 @@
 // The TypeScript mirror of testFuncs in tools/gotemplate/main.go: the function map every golden
 // case and every fuzz case renders with. Same names, same Go signatures, same results and error
 // texts. Change both files together, then regenerate the goldens.
+import { quote } from '../../../src/template/go/strconv.js';
 import { GO_METHODS, GoFloat, goFunc, withGoType, type FuncMap } from '../../../src/template/go/value.js';
 
 /** Go's main.KV: the struct with methods that kv returns and {"$kv": [k, v]} decodes to. */
@@ -47,10 +48,10 @@ export function goPathBase(p: string): string {
 
 /** Go's strconv.Atoi for the inputs a template passes (base 10, optional sign, int64 range). */
 function goAtoi(s: string): number {
-  if (!/^[+-]?[0-9]+$/.test(s)) throw new Error(`strconv.Atoi: parsing ${JSON.stringify(s)}: invalid syntax`);
+  if (!/^[+-]?[0-9]+$/.test(s)) throw new Error(`strconv.Atoi: parsing ${quote(s)}: invalid syntax`);
   const n = BigInt(s);
   if (n > 9223372036854775807n || n < -9223372036854775808n) {
-    throw new Error(`strconv.Atoi: parsing ${JSON.stringify(s)}: value out of range`);
+    throw new Error(`strconv.Atoi: parsing ${quote(s)}: value out of range`);
   }
   return Number(n);
 }
