@@ -92,7 +92,10 @@ function instrument(ast: hbs.AST.Program, helperNames: Set<string>): CallSite[] 
     if (isCall) {
       const path = n.path as AnyNode & { parts?: string[]; original?: string; head?: string; loc?: hbs.AST.SourceLocation; data?: boolean; depth?: number };
       const name = path?.type === 'PathExpression' && !path.data && path.depth === 0 && path.parts?.length === 1 ? path.parts[0]! : undefined;
-      if (name !== undefined && helperNames.has(name)) {
+      // A bare {{name}} is a helper call only for the functions that take no arguments; otherwise it
+      // stays a lookup (a block parameter or field may share a helper's name).
+      const args = ((n.params as unknown[] | undefined)?.length ?? 0) > 0 || n.hash !== undefined;
+      if (name !== undefined && helperNames.has(name) && (args || n.type !== 'MustacheStatement' || NO_ARG.has(name))) {
         const loc = (n.loc as hbs.AST.SourceLocation | undefined) ?? path.loc;
         const site: CallSite = { helper: `${name}__site${sites.length}`, func: name, line: loc?.start.line ?? 0, col: (loc?.start.column ?? 0) + 1 };
         sites.push(site);
@@ -110,6 +113,7 @@ function instrument(ast: hbs.AST.Program, helperNames: Set<string>): CallSite[] 
   return sites;
 }
 
+const NO_ARG = new Set(['datetime', 'map']);
 const HELPER_NAMES = new Set(Object.keys(confdFuncMap(new KeyStore([]))));
 
 /**

@@ -76,6 +76,12 @@ test('helpers: confd functions, Go values made plain', () => {
   assert.equal(render('{{#if (parseBool "true")}}yes{{/if}} {{#if (contains "abc" "z")}}yes{{else}}no{{/if}}'), 'yes no');
 });
 
+test('a block parameter named like a helper stays a parameter; datetime and map need no arguments', () => {
+  assert.equal(render('{{#each (split "x,y" ",") as |base|}}{{base}}{{/each}}'), 'xy');
+  assert.match(render('{{datetime}}'), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
+  assert.equal(render('{{#each (map)}}x{{/each}}.'), '.');
+});
+
 test('errors name the template, line and column, with Go error texts', () => {
   assert.throws(
     () => render('line1\n  {{getv "/app/missing"}}'),
