@@ -1,0 +1,85 @@
+// Pure logic of the watch runtime: Go durations, wait windows, the mirrors' bookkeeping.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseDurationMs, parseWait, DEFAULT_WAIT } from '../../src/runtime/watch.js';
+import { coveringPrefixes, KeyMirrors, type MirrorChange } from '../../src/runtime/mirror.js';
+import type { PrefixWatchHandlers, Snapshot, WatchableBackend } from '../../src/backends/types.js';
+import { Logger } from '../../src/log.js';
+
+test('Go durations', () => {
+  assert.equal(parseDurationMs('50ms'), 50);
+  assert.equal(parseDurationMs('1s'), 1000);
+  assert.equal(parseDurationMs('1.5s'), 1500);
+  assert.equal(parseDurationMs('1m30s'), 90_000);
+  assert.equal(parseDurationMs('2h'), 7_200_000);
+  assert.equal(parseDurationMs('500us'), 0.5);
+  assert.equal(parseDurationMs('30'), 30_000);
+  for (const bad of ['', 'ms', '5 s', '5x', '-1s', '1s junk']) assert.throws(() => parseDurationMs(bad), /invalid duration/, bad);
+});
+
+test('wait windows: min:max, or min alone with max = 4 x min', () => {
+  assert.deepEqual(parseWait('50ms:1s'), { minMs: 50, maxMs: 1000 });
+  assert.deepEqual(parseWait('2s'), { minMs: 2000, maxMs: 8000 });
+  assert.deepEqual(parseWait('0:0'), { minMs: 0, maxMs: 0 });
+  assert.throws(() => parseWait('1s:50ms'), /max is below min/);
+  assert.throws(() => parseWait('1s:2s:3s'), /expected min:max/);
+  assert.deepEqual(DEFAULT_WAIT, { minMs: 0, maxMs: 0 });
+});
+
+test('one mirror per prefix not covered by another', () => {
+  assert.deepEqual(coveringPrefixes(['/svc/b', '/svc', '/svc/a', '/svcx', '/other/x', '/other/x']), ['/other/x', '/svc', '/svcx']);
+  assert.deepEqual(coveringPrefixes(['/', '/a']), ['/']);
+});
+
+// A scripted in-memory source: the mirror's bookkeeping is pure logic (etcd behaviour itself is
+// covered against real etcd in test/backends/etcdv3 and test/e2e/watch-*).
+
+test('mirrors apply events in order, keep byte order, and give each resource its covered keys', async () => {
+  const handlers: PrefixWatchHandlers[] = [];
+  const source: WatchableBackend = {
+    name: 'scripted',
+    async getValues(prefixes): Promise<Snapshot> {
+      assert.deepEqual(prefixes, ['/svc']);
+      return { kvs: [{ key: '/svc/a', value: '1' }, { key: '/svc/c', value: '3' }], revision: 10 };
+    },
+    watchPrefix(prefix, from, h) {
+      assert.equal(prefix, '/svc');
+      assert.equal(from, 11);
+      handlers.push(h);
+      return { cancel: async () => undefined };
+    },
+    requestProgress() {},
+    async close() {},
+  };
+  const changes: MirrorChange[] = [];
+  const mirrors = new KeyMirrors(source, ['/svc/a', '/svc', '/svc/c'], new Logger({ write: () => undefined }), (c) => changes.push(c));
+  await mirrors.start();
+  assert.equal(mirrors.mirrors.length, 1);
+  assert.deepEqual(changes.map((c) => c.keys), [['/svc/a', '/svc/c']]);
+  const h = handlers[0]!;
+  h.onEvents(
+    [
+      { type: 'put', key: '/svc/b', value: '2', revision: 11 },
+      { type: 'put', key: '/svc/a', value: '1', revision: 12 }, // same value: not a change
+      { type: 'delete', key: '/svc/c', value: '', revision: 13 },
+      { type: 'put', key: '/svc/\u00e9', value: 'e', revision: 14 },
+      { type: 'put', key: '/svc/a/deep', value: 'd', revision: 14 },
+    ],
+    14,
+  );
+  assert.deepEqual(changes.at(-1)!.keys, ['/svc/b', '/svc/c', '/svc/\u00e9', '/svc/a/deep']);
+  assert.deepEqual(mirrors.snapshot(['/svc']), {
+    kvs: [
+      { key: '/svc/a', value: '1' },
+      { key: '/svc/a/deep', value: 'd' },
+      { key: '/svc/b', value: '2' },
+      { key: '/svc/\u00e9', value: 'e' },
+    ],
+    revision: 14,
+  });
+  assert.deepEqual(mirrors.snapshot(['/svc/a']).kvs.map((kv) => kv.key), ['/svc/a', '/svc/a/deep']);
+  // Events at or below the mirror's revision were already applied (or read) and are ignored.
+  h.onEvents([{ type: 'delete', key: '/svc/b', value: '', revision: 12 }], 14);
+  assert.equal(mirrors.snapshot(['/svc/b']).kvs.length, 1);
+  await mirrors.close();
+});
