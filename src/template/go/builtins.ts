@@ -5,7 +5,7 @@
 
 import { sprint, sprintf, sprintln } from './fmt.js';
 import { htmlEscaper, jsEscaper, urlQueryEscaper } from './escape.js';
-import { ANY, GO_TYPE, GoFloat, GoUint8, goFunc, goTypeOf, isGoFunction } from './value.js';
+import { ANY, GO_TYPE, GoFloat, GoUint8, goFunc, goTypeOf, isGoFunction, isNilCollection, nilSlice } from './value.js';
 import type { GoFunction } from './value.js';
 
 /** The parameter type of builtins that take any value unconverted (Go's reflect.Value). */
@@ -223,7 +223,9 @@ function eq(arg1: unknown, ...arg2: unknown[]): boolean {
       if (c1 !== c2 && c1 !== 'invalid' && c2 !== 'invalid') {
         throw new Error(sprintf('non-comparable types %s: %v, %s: %v', [arg1, goTypeOf(arg1), goTypeOf(arg), arg]));
       }
-      if (arg1 === undefined || arg === undefined) truth = arg1 === arg;
+      const nil1 = arg1 === undefined || isNilCollection(arg1);
+      const nil2 = arg === undefined || isNilCollection(arg);
+      if (nil1 || nil2) truth = nil1 === nil2;
       else {
         if (!comparable(arg)) throw new Error(sprintf('non-comparable type %s: %v', [arg, goTypeOf(arg)]));
         truth = sameValue(arg1, arg);

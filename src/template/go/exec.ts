@@ -8,7 +8,7 @@ import { goQuote } from './lex.js';
 import type { ArgNode, BranchNode, ChainNode, CommandNode, FieldNode, ListNode, Node, NumberNode, PipeNode, TemplateNode, VariableNode } from './node.js';
 import { errorContext } from './node.js';
 import type { ParsedTree } from './parse.js';
-import { ANY, GO_METHODS, GO_TYPE, GoFloat, GoUint8, goTypeOf, isGoFunction, withGoType } from './value.js';
+import { ANY, GO_METHODS, GO_NIL, GO_TYPE, GoFloat, GoUint8, goTypeOf, isGoFunction, nilSlice, withGoType } from './value.js';
 import type { FuncMap, GoFunction, GoMethodSignature } from './value.js';
 import { builtinFuncs, IfaceBox, isTrue, REFLECT } from './builtins.js';
 
@@ -127,8 +127,12 @@ function canBeNil(typ: string): boolean {
 /** reflect.Zero(typ) for a nillable type. */
 function zeroNil(typ: string): unknown {
   if (typ === REFLECT) return undefined;
-  if (typ.startsWith('[]')) return withGoType([], typ);
-  if (typ.startsWith('map[')) return withGoType(new Map(), typ);
+  if (typ.startsWith('[]')) return nilSlice(typ);
+  if (typ.startsWith('map[')) {
+    const m = withGoType(new Map(), typ);
+    Object.defineProperty(m, GO_NIL, { value: true, enumerable: false });
+    return m;
+  }
   return null;
 }
 

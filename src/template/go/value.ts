@@ -104,3 +104,18 @@ export interface GoMethodSignature {
  * method arguments against them; a method without one is func(...interface {}) interface {}.
  */
 export const GO_METHODS: unique symbol = Symbol.for('tsconfd.goMethods');
+
+/** Marks an empty slice or map as Go's nil slice/map (eq compares it equal to nil; it prints as empty). */
+export const GO_NIL: unique symbol = Symbol.for('tsconfd.goNil');
+
+/** A nil slice of the given type (for example what `var out []int` returns when nothing is appended). */
+export function nilSlice<T = unknown>(type: GoTypeName): T[] {
+  const a = withGoType([] as T[], type);
+  Object.defineProperty(a, GO_NIL, { value: true, enumerable: false });
+  return Object.freeze(a) as T[];
+}
+
+/** Whether v is a nil slice or map made by nilSlice (or marked with GO_NIL). */
+export function isNilCollection(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && (v as { [GO_NIL]?: boolean })[GO_NIL] === true;
+}

@@ -2,7 +2,7 @@
 // case and every fuzz case renders with. Same names, same Go signatures, same results and error
 // texts. Change both files together, then regenerate the goldens.
 import { quote } from '../../../src/template/go/strconv.js';
-import { GO_METHODS, GoFloat, goFunc, withGoType, type FuncMap } from '../../../src/template/go/value.js';
+import { GO_METHODS, GoFloat, goFunc, nilSlice, withGoType, type FuncMap } from '../../../src/template/go/value.js';
 
 /** Go's main.KV: the struct with methods that kv returns and {"$kv": [k, v]} decodes to. */
 export class KV {
@@ -64,7 +64,8 @@ function seq(first: number, last: number): number[] {
   if (last - first >= MAX_RESULT) throw new Error(`seq: more than ${MAX_RESULT} numbers`);
   const out: number[] = [];
   for (let i = first; i <= last; i++) out.push(i);
-  return withGoType(out, '[]int');
+  // Go's seq appends to a nil slice: nothing appended leaves it nil (eq compares it equal to nil).
+  return out.length === 0 ? nilSlice<number>('[]int') : withGoType(out, '[]int');
 }
 
 export const testFuncs: FuncMap = {
