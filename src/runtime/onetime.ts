@@ -3,7 +3,7 @@
 import type { Backend } from '../backends/types.js';
 import type { Logger } from '../log.js';
 import { loadResources, ResourceLoadError, type TemplateResource } from '../resource/load.js';
-import { describeFailures, fetchFailed, fetchSnapshot, processResources, type PassOptions, type PassResult } from './pass.js';
+import { describeFailures, fetchFailed, fetchSnapshot, prefixesOf, processResources, type PassOptions, type PassResult } from './pass.js';
 
 export interface OnetimeOptions extends Omit<PassOptions, 'log'> {
   confdir: string;
@@ -39,14 +39,23 @@ export async function runOnetime(opts: OnetimeOptions): Promise<number> {
   try {
     let snapshot;
     try {
+      const started = performance.now();
       snapshot = await fetchSnapshot(backend, resources);
+      log.debug(
+        `Read ${snapshot.kvs.length} keys under ${prefixesOf(resources).length} prefixes at revision ${snapshot.revision} ` +
+          `in ${Math.round(performance.now() - started)} ms`,
+      );
     } catch (e) {
       const msg = (e as Error).message;
       log.error(msg);
       result = fetchFailed(resources, msg);
       snapshot = undefined;
     }
-    if (snapshot) result = await processResources(resources, snapshot, opts);
+    if (snapshot) {
+      const started = performance.now();
+      result = await processResources(resources, snapshot, opts);
+      log.debug(`Processed ${resources.length} template resources in ${Math.round(performance.now() - started)} ms`);
+    }
   } finally {
     await backend.close().catch((e) => log.debug(`closing the backend: ${(e as Error).message}`));
   }
