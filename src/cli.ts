@@ -9,6 +9,8 @@ declare const __TSCONFD_VERSION__: string | undefined;
 const VERSION = typeof __TSCONFD_VERSION__ === 'string' ? __TSCONFD_VERSION__ : '0.0.0-dev';
 
 async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  // tsconfd extension: `tsconfd test DIR` (template tests, src/cli/test-command.ts).
+  if (argv[0] === 'test') return (await import('./cli/test-command.js')).runTestCommand(argv.slice(1));
   let cfg: ResolvedConfig;
   try {
     cfg = resolveConfig(argv, env);
@@ -35,6 +37,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     log.fatal('-srv-domain and -srv-record are not supported; list the nodes with -node');
     return 1;
   }
+  if (o.printKeys) return (await import('./cli/print-keys.js')).printKeys(o, log, (t) => process.stdout.write(t));
   log.info(`Backend set to ${o.backend}`);
   log.info('Starting tsconfd');
   if (o.watch && !o.onetime) {
@@ -59,6 +62,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       commandTimeoutMs: o.commandTimeout * 1000,
       log,
       writeDiff: (text) => process.stdout.write(text),
+      logDiff: o.logDiff,
       wait,
       reconcileMs: o.interval * 1000,
       staleAfterMs,
@@ -85,6 +89,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     commandTimeoutMs: o.commandTimeout * 1000,
     log,
     writeDiff: (text) => process.stdout.write(text),
+    logDiff: o.logDiff,
     openBackend: async () => {
       const sources = o.backend === 'file' ? o.files : backendNodes(o);
       if (sources.length > 0) log.info(`Backend source(s) set to ${sources.join(', ')}`);

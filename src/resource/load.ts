@@ -11,6 +11,7 @@ import { compareBytes } from '../backends/keys.js';
 import { parseMode } from './mode.js';
 import { lookupGid, lookupUid } from './owner.js';
 import type { Logger } from '../log.js';
+import { extendResource, linkGroups, type ResourceExtensions } from './extensions.js';
 
 export type Engine = 'go' | 'handlebars';
 
@@ -43,6 +44,8 @@ export interface TemplateResource {
   readonly minKeys: number | undefined;
   /** -watch: an empty key set may replace the destination. */
   readonly allowEmpty: boolean;
+  /** tsconfd's own keys (fan-out, discover_keys, commit groups, secret_keys); see extensions.ts. */
+  readonly ext?: ResourceExtensions;
 }
 
 export interface LoadOptions {
@@ -83,6 +86,9 @@ export function loadResources(opts: LoadOptions): TemplateResource[] {
     }
   }
   if (lastError) throw lastError;
+  linkGroups(resources, (file, detail) => {
+    throw new ResourceLoadError(`Cannot process template resource ${file} - ${detail}`);
+  });
   return resources;
 }
 
@@ -208,7 +214,7 @@ export function readResource(file: string, opts: LoadOptions): TemplateResource 
   if (!prefix.startsWith('/')) prefix = '/' + prefix;
 
   const absSrc = joinFs(opts.confdir, 'templates', src);
-  return {
+  return extendResource({
     file,
     src: absSrc,
     name: basename(absSrc),
@@ -226,7 +232,7 @@ export function readResource(file: string, opts: LoadOptions): TemplateResource 
     wait,
     minKeys,
     allowEmpty,
-  };
+  }, t, fail);
 }
 
 /** BurntSushi/toml matches field names exactly first, then case-insensitively. */

@@ -16,6 +16,7 @@ import { errnoText, goQuote } from './errors.js';
 import type { TemplateResource } from './load.js';
 import { modeString } from './mode.js';
 import { compileTemplate, readTemplate } from './render.js';
+import { logChange } from './audit.js';
 
 export interface ProcessOptions {
   /** Render and compare only: print a diff, write nothing, run nothing. */
@@ -28,6 +29,8 @@ export interface ProcessOptions {
   log: Logger;
   /** Where -noop's diffs go (stdout in the CLI). */
   writeDiff: (text: string) => void;
+  /** -log-diff: log a (secret-redacted) diff of every real change (audit.ts). */
+  logDiff?: boolean;
 }
 
 export type ResourceStatus = 'unchanged' | 'updated' | 'noop';
@@ -170,6 +173,7 @@ export async function processResource(
   } finally {
     await removeStage();
   }
+  if (opts.logDiff) await logChange(resource, store, current?.content, rendered, opts);
 
   if (!opts.syncOnly && resource.reloadCmd !== '') {
     try {

@@ -35,7 +35,8 @@ export async function compileTemplate(resource: TemplateResource, text: string, 
       return { execute: () => render() };
     }
     const t = parse(resource.name, text, { funcs: confdFuncMap(store) });
-    return { execute: () => t.execute(null) };
+    // A fan-out file (fanout.ts) renders with its key's KVPair as dot.
+    return { execute: () => t.execute(resource.ext?.dot ?? null) };
   } catch (e) {
     throw new Error(`Unable to process template ${resource.src}, ${(e as Error).message}`);
   }

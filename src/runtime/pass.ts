@@ -7,6 +7,8 @@ import { SnapshotStores } from '../template/confd/store.js';
 import type { TemplateResource } from '../resource/load.js';
 import { processResource, ResourceError, type ProcessOptions, type ResourceStatus } from '../resource/process.js';
 import { processFanout } from '../resource/fanout.js';
+import { processGroup } from '../resource/group.js';
+import type { GroupInfo } from '../resource/extensions.js';
 
 export type PassOptions = ProcessOptions;
 
@@ -63,7 +65,15 @@ export async function processResources(
 ): Promise<PassResult> {
   const stores = new SnapshotStores(snapshot.kvs);
   const outcomes: ResourceOutcome[] = [];
+  const groupsDone = new Set<GroupInfo>();
   for (const resource of resources) {
+    // tsconfd extension: a commit group is processed whole, once per pass (group.ts).
+    const group = resource.ext?.group;
+    if (group) {
+      if (!groupsDone.has(group)) outcomes.push(...(await processGroup(group, (r) => stores.storeFor(r.prefix, r.keys), opts)));
+      groupsDone.add(group);
+      continue;
+    }
     try {
       const store = stores.storeFor(resource.prefix, resource.keys);
       // tsconfd extension: a fan-out resource (range = ...) writes one file per key.

@@ -11,6 +11,7 @@ import { loadResources, ResourceLoadError, type TemplateResource } from '../reso
 import { covers } from '../backends/keys.js';
 import { KeyMirrors, type MirrorChange, type MirrorStatus } from './mirror.js';
 import { processResources, type PassOptions } from './pass.js';
+import { groupKeys } from '../resource/group.js';
 
 export interface WaitWindow {
   readonly minMs: number;
@@ -198,7 +199,8 @@ export class WatchRuntime {
         if (this.stopped) return;
         // A mirror re-reading (after a compaction) has no trustworthy data; its read re-dirties r.
         if (!this.mirrors.inSync(r.keys)) continue;
-        const snapshot = this.mirrors.snapshot(r.keys);
+        // groupKeys: a commit group renders whole, from every member's keys (tsconfd extension).
+        const snapshot = this.mirrors.snapshot(groupKeys(r));
         if (!this.allowed(r, snapshot.kvs.length)) continue;
         this.renders++;
         await processResources([r], snapshot, this.opts);

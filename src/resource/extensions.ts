@@ -1,0 +1,125 @@
+// tsconfd's own resource keys, beyond confd's (all opt-in; a confd resource has none of them):
+//   range = "/sites/*"         fan-out: one file per matching key (see fanout.ts); dest is a template
+//   discover_keys = true       fetch the keys the template names (see discover-keys.ts)
+//   commit_group = "nginx"     stage, check and commit with the other members (see group.ts);
+//                              not `group`, which already names the file's owning group
+//   group_check_cmd = "..."    the group's check, {{.root}} = the staging root
+//   secret_keys = ["/db/*"]    values redacted in -log-diff output (see audit.ts)
+// load.ts hands each resource and its [template] table here once confd's own fields are read.
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { join as goJoin } from '../template/confd/gopath.js';
+import { discoverKeys, literalDir } from './discover-keys.js';
+import type { TemplateResource } from './load.js';
+
+export interface GroupInfo {
+  readonly name: string;
+  /** The group's check_cmd (one per group; every member that sets it must agree). */
+  checkCmd: string;
+  /** Every member, in load order (filled by linkGroups). */
+  readonly members: TemplateResource[];
+}
+
+export interface ResourceExtensions {
+  /** Fan-out key pattern (as the template sees keys: prefix stripped), e.g. "/sites/*". */
+  readonly range: string | undefined;
+  readonly discoverKeys: boolean;
+  readonly group: GroupInfo | undefined;
+  /** Key patterns (path.Match, prefix stripped) whose values -log-diff redacts. */
+  readonly secretKeys: readonly string[];
+  /** Fan-out: the KVPair rendered as dot for one generated file. */
+  readonly dot?: unknown;
+}
+
+type Table = Record<string, unknown>;
+type Fail = (detail: string) => never;
+
+function lookup(t: Table, name: string): unknown {
+  if (Object.prototype.hasOwnProperty.call(t, name)) return t[name];
+  const lower = name.toLowerCase();
+  for (const k of Object.keys(t)) if (k.toLowerCase() === lower) return t[k];
+  return undefined;
+}
+
+/**
+ * Reads the extension keys of one [template] table and returns the resource with `ext` set and
+ * its keys completed (fan-out range directory, discovered keys). fail() raises a load error.
+ */
+export function extendResource(resource: TemplateResource, table: Table, fail: Fail): TemplateResource {
+  const get = <T>(name: string, want: string, ok: (v: unknown) => v is T): T | undefined => {
+    const v = lookup(table, name);
+    if (v === undefined) return undefined;
+    if (!ok(v)) return fail(`template.${name} must be ${want}`);
+    return v;
+  };
+  const isString = (v: unknown): v is string => typeof v === 'string';
+  const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
+  const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
+  const range = get('range', 'a string (a key pattern such as "/sites/*")', isString);
+  const discover = get('discover_keys', 'a boolean', isBool) ?? false;
+  const groupName = get('commit_group', 'a string', isString);
+  const groupCheckCmd = get('group_check_cmd', 'a string', isString);
+  const secretKeys = get('secret_keys', 'an array of strings', isStrings) ?? [];
+
+  const none = range === undefined && !discover && groupName === undefined && groupCheckCmd === undefined && secretKeys.length === 0;
+  if (none) return resource;
+
+  if (groupCheckCmd !== undefined && groupName === undefined) fail('template.group_check_cmd needs template.commit_group');
+
+  let keys = [...resource.keys];
+  if (range !== undefined) {
+    if (!range.startsWith('/')) fail(`template.range must start with "/": ${JSON.stringify(range)}`);
+    if (resource.engine !== 'go') fail('template.range (fan-out) works with Go templates only');
+    if (dirname(resource.dest).includes('{{')) {
+      fail(`template.dest: with range, only the file name may be templated (all files live in one directory): ${resource.dest}`);
+    }
+    if (!resource.dest.includes('{{')) fail('template.dest must be a template (e.g. "/etc/app/{{base .Key}}.conf") when template.range is set');
+    keys.push(goJoin(resource.prefix, literalDir(range)));
+  }
+  if (discover) {
+    let text: string;
+    try {
+      text = readFileSync(resource.src, 'utf8');
+    } catch (e) {
+      return fail(`discover_keys: cannot read the template: ${(e as Error).message}`);
+    }
+    try {
+      for (const k of discoverKeys(resource.name, text, resource.engine)) keys.push(goJoin(resource.prefix, k));
+    } catch (e) {
+      return fail(`discover_keys: ${(e as Error).message}`);
+    }
+  }
+  keys = [...new Set(keys)];
+  const group: GroupInfo | undefined = groupName === undefined ? undefined : { name: groupName, checkCmd: groupCheckCmd ?? '', members: [] };
+  return {
+    ...resource,
+    keys,
+    ext: { range, discoverKeys: discover, group, secretKeys },
+  };
+}
+
+/**
+ * Joins the resources naming the same commit group into one GroupInfo. Throws (as a load
+ * error, through fail) when members disagree on group_check_cmd or a member fans out.
+ */
+export function linkGroups(resources: readonly TemplateResource[], fail: (file: string, detail: string) => never): void {
+  const groups = new Map<string, GroupInfo>();
+  for (const r of resources) {
+    const g = r.ext?.group;
+    if (!g) continue;
+    if (r.ext?.range !== undefined) fail(r.file, 'template.range cannot be combined with template.commit_group yet');
+    const shared = groups.get(g.name);
+    if (!shared) {
+      groups.set(g.name, g);
+      g.members.push(r);
+      continue;
+    }
+    if (g.checkCmd !== '' && shared.checkCmd !== '' && g.checkCmd !== shared.checkCmd) {
+      fail(r.file, `commit group "${g.name}": group_check_cmd differs from another member's (${JSON.stringify(shared.checkCmd)})`);
+    }
+    if (shared.checkCmd === '') shared.checkCmd = g.checkCmd;
+    shared.members.push(r);
+    // Every member refers to the one shared object from now on.
+    (r.ext as { group: GroupInfo }).group = shared;
+  }
+}

@@ -1,0 +1,172 @@
+// Fan-out resources (range = "/sites/*"): the template renders once per key matching the range,
+// with that memkv.KVPair as dot, into the file its templated dest names; each file goes through
+// the ordinary safe-write path (processResource). Files written for keys that are gone are
+// removed, and only those: the resource records what it wrote in a manifest beside the files,
+// `.tsconfd-manifest-<resource>.json`, written atomically. reload_cmd runs once per pass when
+// any file changed or was removed, not once per file.
+import { readFile, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { parse } from '../template/go/index.js';
+import { confdFuncMap } from '../template/confd/funcs.js';
+import type { KeyStore, KVPair } from '../template/confd/store.js';
+import { commitStageFile, writeStageFile } from './atomic-write.js';
+import { logRemoval } from './audit.js';
+import { runCommand, CommandError } from './commands.js';
+import { goQuote } from './errors.js';
+import type { TemplateResource } from './load.js';
+import { processResource, ResourceError, type ProcessOptions, type ResourceStatus } from './process.js';
+
+interface Manifest {
+  /** The resource file that owns these files. */
+  resource: string;
+  /** File base name → the key it was rendered for. */
+  files: Record<string, string>;
+}
+
+export function manifestPath(resource: TemplateResource): string {
+  return join(dirname(resource.dest), `.tsconfd-manifest-${basename(resource.file).replace(/\.toml$/, '')}.json`);
+}
+
+async function readManifest(path: string): Promise<Manifest> {
+  try {
+    const doc = JSON.parse(await readFile(path, 'utf8')) as Manifest;
+    if (typeof doc.files !== 'object' || doc.files === null) throw new Error('no "files" object');
+    return doc;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { resource: '', files: {} };
+    throw new ResourceError(`fan-out manifest ${path} is unreadable (${(e as Error).message}); fix or remove it`, 'write');
+  }
+}
+
+async function writeManifest(path: string, m: Manifest): Promise<void> {
+  const content = Buffer.from(JSON.stringify(m, null, 2) + '\n');
+  const attrs = { mode: 0o644, uid: process.geteuid!(), gid: process.getegid!() };
+  const stage = await writeStageFile(path, content, attrs);
+  try {
+    await commitStageFile(stage, path, attrs, { allowInPlace: false, keepStageFile: false });
+  } catch (e) {
+    await unlink(stage).catch(() => {});
+    throw e;
+  }
+}
+
+/** The file one key renders to; throws when the name leaves the resource's directory. */
+export function fanoutDest(resource: TemplateResource, destTemplate: { execute(d: unknown): string }, kv: KVPair): string {
+  const dir = dirname(resource.dest);
+  const rendered = destTemplate.execute(kv);
+  const name = basename(rendered);
+  if (dirname(rendered) !== dir || name === '' || name === '.' || name === '..' || name.startsWith('.tsconfd-manifest-')) {
+    throw new Error(`dest for key ${kv.Key} renders to ${JSON.stringify(rendered)}, not a file in ${dir}`);
+  }
+  return rendered;
+}
+
+/** Processes a fan-out resource against its store. Throws ResourceError naming every failed key. */
+export async function processFanout(resource: TemplateResource, store: KeyStore, opts: ProcessOptions): Promise<ResourceStatus> {
+  const { log } = opts;
+  const ext = resource.ext!;
+  const mPath = manifestPath(resource);
+  let matches: KVPair[];
+  let destTemplate;
+  try {
+    matches = store.getAll(ext.range!);
+    destTemplate = parse(`${resource.name} dest`, resource.dest, { funcs: confdFuncMap(store) });
+  } catch (e) {
+    throw new ResourceError(`${resource.file}: ${(e as Error).message}`, 'template');
+  }
+  const old = await readManifest(mPath);
+  const next: Record<string, string> = {};
+  /** File name → key, for every key this pass renders (written or not). */
+  const claimed = new Map<string, string>();
+  const errors: ResourceError[] = [];
+  let changed = false;
+
+  for (const kv of matches) {
+    let dest: string;
+    try {
+      dest = fanoutDest(resource, destTemplate, kv);
+    } catch (e) {
+      errors.push(new ResourceError(`${resource.file}: ${(e as Error).message}`, 'render'));
+      continue;
+    }
+    const name = basename(dest);
+    if (claimed.has(name)) {
+      errors.push(new ResourceError(`${resource.file}: keys ${claimed.get(name)} and ${kv.Key} both render to ${dest}`, 'render'));
+      continue;
+    }
+    claimed.set(name, kv.Key);
+    const one: TemplateResource = { ...resource, dest, reloadCmd: '', ext: { ...ext, dot: kv } };
+    try {
+      const status = await processResource(one, store, opts);
+      if (status === 'updated') changed = true;
+      // Only files this resource has written (or found in sync) are recorded as its own.
+      if (status !== 'noop') next[name] = kv.Key;
+    } catch (e) {
+      const err = e instanceof ResourceError ? e : new ResourceError((e as Error).message, 'render');
+      errors.push(new ResourceError(`${dest} (key ${kv.Key}): ${err.message}`, err.stage));
+    }
+  }
+
+  // Files of keys that are gone; a key that is still there but failed keeps its old file.
+  for (const [name, key] of Object.entries(old.files)) {
+    if (next[name] !== undefined) continue;
+    if (claimed.has(name)) {
+      next[name] = key;
+      continue;
+    }
+    const path = join(dirname(resource.dest), name);
+    if (opts.noop) {
+      log.warning(`Noop mode enabled. ${path} (key ${key} is gone) would be removed`);
+      opts.writeDiff(`--- ${path}\n+++ /dev/null (key ${key} is gone)\n`);
+      continue;
+    }
+    await logRemoval(resource, store, path, opts);
+    try {
+      await unlink(path);
+      log.info(`Removed ${path}: key ${key} is gone`);
+      changed = true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+        errors.push(new ResourceError(`cannot remove ${path}: ${(e as Error).message}`, 'write'));
+        next[name] = key;
+      }
+    }
+  }
+
+  if (!opts.noop && !sameFiles(old.files, next)) {
+    if (Object.keys(next).length > 0 || Object.keys(old.files).length > 0) {
+      try {
+        await writeManifest(mPath, { resource: resource.file, files: sortedRecord(next) });
+      } catch (e) {
+        errors.push(new ResourceError(`fan-out manifest ${mPath}: ${(e as Error).message}`, 'write'));
+      }
+    }
+  }
+
+  if (changed && !opts.noop && !opts.syncOnly && resource.reloadCmd !== '') {
+    log.debug(`Running ${resource.reloadCmd}`);
+    try {
+      log.debug(goQuote(await runCommand(resource.reloadCmd, { timeoutMs: opts.commandTimeoutMs })));
+    } catch (e) {
+      if (e instanceof CommandError) log.error(goQuote(e.output));
+      errors.push(new ResourceError((e as Error).message, 'reload'));
+    }
+  }
+  if (errors.length > 0) {
+    throw new ResourceError(errors.map((e) => e.message).join('; '), errors[0]!.stage);
+  }
+  if (opts.noop) return 'noop';
+  return changed ? 'updated' : 'unchanged';
+}
+
+function sameFiles(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => a[k] === b[k]);
+}
+
+function sortedRecord(r: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(r).sort()) out[k] = r[k]!;
+  return out;
+}
