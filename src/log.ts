@@ -92,7 +92,7 @@ export class Logger {
     if (!this.enabled(level)) return;
     const time = rfc3339(this.now());
     if (this.format === 'json') {
-      this.write(JSON.stringify({ level: level === 'warning' ? 'warning' : level, msg, time }) + '\n');
+      this.write(JSON.stringify({ level, msg, time }) + '\n');
     } else {
       this.write(`${time} ${this.host} ${this.program}[${process.pid}]: ${LABEL[level]} ${msg}\n`);
     }
