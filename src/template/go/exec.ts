@@ -703,8 +703,8 @@ class Compiler {
   private lookupFunction(name: string): Fn & { isBuiltin: boolean } {
     let fn = this.set.fns.get(name);
     if (fn === undefined) {
-      const f = this.set.funcs[name];
-      if (f !== undefined) fn = { ...fnOf(f), isBuiltin: false };
+      const f = Object.prototype.hasOwnProperty.call(this.set.funcs, name) ? this.set.funcs[name] : undefined;
+      if (f != null) fn = { ...fnOf(f), isBuiltin: false };
       else if (builtinFuncs[name] !== undefined) fn = { ...fnOf(builtinFuncs[name]), isBuiltin: true };
       else throw new Error(`function ${name} not found`);
       this.set.fns.set(name, fn);

@@ -111,7 +111,9 @@ function position(n: Node): { line: number; col: number } {
 export function parse(name: string, text: string, opts: ParseOptions = {}): Template {
   const funcs = opts.funcs ?? {};
   const [left, right] = opts.delims ?? ['', ''];
-  const hasFunction = (fn: string): boolean => Object.prototype.hasOwnProperty.call(funcs, fn) || Object.prototype.hasOwnProperty.call(builtinFuncs, fn);
+  // Go's hasFunction: a nil entry of the map is no function.
+  const hasFunction = (fn: string): boolean =>
+    (Object.prototype.hasOwnProperty.call(funcs, fn) && funcs[fn] != null) || Object.prototype.hasOwnProperty.call(builtinFuncs, fn);
   let trees;
   try {
     trees = parseTrees(name, text, left, right, hasFunction);
