@@ -1,0 +1,100 @@
+// Commit groups end to end against a real etcd: three nginx-like snippets validated together by
+// one check script over the staging tree. One invalid snippet leaves all three old files in
+// place (no stage files left, no reload); once valid, all three are replaced and one reload runs.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
+import { Workspace, ensureBuilt, runCli } from './onetime-harness.js';
+
+// Validates the staged tree as a whole: every snippet must say `listen <port>;` and no two may
+// listen on the same port (a check no single file can do).
+const CHECK = `#!/bin/sh
+set -e
+root="$1"; dir="$2"
+for f in "$root$dir"/*.conf; do
+  grep -Eq '^listen [0-9]+;$' "$f" || { echo "invalid: $f"; exit 1; }
+done
+dups=$(cat "$root$dir"/*.conf | sort | uniq -d)
+[ -z "$dups" ] || { echo "duplicate: $dups"; exit 1; }
+`;
+
+function groupWorkspace(): Workspace {
+  const files: Record<string, string> = { 'check.sh': CHECK };
+  for (const name of ['a', 'b', 'c']) {
+    files[`conf.d/${name}.toml`] = `[template]
+prefix = "/grp"
+src = "snippet.tmpl"
+dest = "@OUT@/${name}.conf"
+keys = ["/${name}"]
+commit_group = "nginx"
+group_check_cmd = "sh @CONFDIR@/check.sh {{.root}} @OUT@"
+reload_cmd = "echo reload >> @OUT@/../reloads"
+`;
+    files[`templates/snippet.tmpl`] = '{{range gets "/*/port"}}listen {{.Value}};\n{{end}}';
+  }
+  const ws = new Workspace(files);
+  for (const name of ['a', 'b', 'c']) {
+    const p = join(ws.confdir, `conf.d/${name}.toml`);
+    writeFileSync(p, readFileSync(p, 'utf8').replaceAll('@CONFDIR@', ws.confdir));
+  }
+  return ws;
+}
+
+describe('commit groups against etcd', () => {
+  let etcd: EtcdServer;
+  before(async () => {
+    ensureBuilt();
+    etcd = await startEtcd();
+  });
+  after(async () => {
+    await etcd?.stop();
+  });
+
+  test('one invalid snippet keeps all three old files; a valid set commits all with one reload', async () => {
+    const ws = groupWorkspace();
+    const args = ['-onetime', '-backend', 'etcdv3', '-node', etcd.endpoints[0]!, '-confdir', ws.confdir];
+    const reloads = () => {
+      const p = join(ws.root, 'reloads');
+      return existsSync(p) ? readFileSync(p, 'utf8').split('\n').filter(Boolean).length : 0;
+    };
+    const snapshot = () => Object.fromEntries(['a', 'b', 'c'].map((n) => [n, readFileSync(join(ws.out, `${n}.conf`), 'utf8')]));
+    try {
+      await etcd.put('/grp/a/port', '80');
+      await etcd.put('/grp/b/port', '81');
+      await etcd.put('/grp/c/port', '82');
+      let r = await runCli(args);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(snapshot(), { a: 'listen 80;\n', b: 'listen 81;\n', c: 'listen 82;\n' });
+      assert.equal(reloads(), 1, 'one reload for the group');
+
+      // c becomes invalid: a, b and c all keep their old content.
+      await etcd.put('/grp/a/port', '90');
+      await etcd.put('/grp/b/port', '91');
+      await etcd.put('/grp/c/port', 'not-a-port');
+      r = await runCli(args);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /commit group "nginx" not committed: group check failed: exit status 1/);
+      assert.match(r.stderr, /invalid: .*\/c\.conf/);
+      assert.deepEqual(snapshot(), { a: 'listen 80;\n', b: 'listen 81;\n', c: 'listen 82;\n' });
+      assert.deepEqual(readdirSync(ws.out).sort(), ['a.conf', 'b.conf', 'c.conf'], 'no stage files left');
+      assert.equal(reloads(), 1);
+
+      // A conflict only the whole tree shows: two snippets on one port.
+      await etcd.put('/grp/c/port', '90');
+      r = await runCli(args);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /duplicate: listen 90;/);
+      assert.deepEqual(snapshot(), { a: 'listen 80;\n', b: 'listen 81;\n', c: 'listen 82;\n' });
+
+      await etcd.put('/grp/c/port', '92');
+      r = await runCli(args);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(snapshot(), { a: 'listen 90;\n', b: 'listen 91;\n', c: 'listen 92;\n' });
+      assert.equal(reloads(), 2);
+    } finally {
+      ws.cleanup();
+    }
+  });
+});
