@@ -43,6 +43,26 @@ describe('tsconfd -watch, three-member TLS cluster', () => {
     }
   });
 
+  test('quorum lost: require-leader ends the watch, the agent reports itself stale, then recovers', async () => {
+    await cluster.put('/c3/svc/a', '1');
+    const a = agent('/c3', ['-stale-after', '2s']);
+    const [m1, m2] = cluster.members;
+    try {
+      await a.until('first render', () => a.content() === 'a=1\n');
+      await Promise.all([m1!.kill(), m2!.kill()]);
+      // The surviving member has no leader: it must not keep serving a silent, frozen watch.
+      await a.until('stale reported', () => /STALE/.test(a.logText()), 30_000);
+      assert.equal(a.content(), 'a=1\n');
+      await Promise.all([m1!.launch(), m2!.launch()]);
+      await cluster.put('/c3/svc/a', '2');
+      await a.until('update after the quorum returned', () => a.content() === 'a=2\n', 30_000);
+      await a.until('no longer stale', () => /no longer stale/.test(a.logText()), 10_000);
+    } finally {
+      await a.stop();
+      a.ws.cleanup();
+    }
+  });
+
   test('the first -node dead at start', async () => {
     await cluster.put('/c2/svc/a', '1');
     const first = cluster.members[0]!;
