@@ -78,13 +78,27 @@ export async function readPrefixes(conn: EtcdConnection, prefixes: readonly stri
   }
 }
 
+// Prefixes read at the same time once the first read has fixed the revision: one range per
+// prefix in sequence costs a round trip each (1000 prefixes took ~1.5 s; confd batches them
+// 128 to a Txn for the same reason).
+const READ_CONCURRENCY = 16;
+
 async function readPinned(conn: EtcdConnection, prefixes: readonly string[]): Promise<Snapshot> {
   let revision = 0;
-  const chunks: RawKeyValue[][] = [];
-  for (const prefix of distinctPrefixes(prefixes)) {
-    const read = await readPrefix(conn, prefix, revision);
-    revision = read.revision;
-    chunks.push(read.kvs);
+  const distinct = distinctPrefixes(prefixes);
+  const chunks: RawKeyValue[][] = new Array(distinct.length);
+  if (distinct.length > 0) {
+    const first = await readPrefix(conn, distinct[0]!, 0);
+    revision = first.revision;
+    chunks[0] = first.kvs;
+    let next = 1;
+    const worker = async () => {
+      while (next < distinct.length) {
+        const i = next++;
+        chunks[i] = (await readPrefix(conn, distinct[i]!, revision)).kvs;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, distinct.length - 1) }, worker));
   }
   // Distinct, non-covering prefixes select disjoint keys; only their order needs merging.
   const all = chunks.length === 1 ? chunks[0]! : chunks.flat().sort((a, b) => Buffer.compare(a.key, b.key));
