@@ -20,8 +20,19 @@ import { testFuncs } from '../test/template/go/testfuncs.js';
 
 type Result = { output: string } | { error: string };
 interface FuzzCase {
+  /** Always written with {{ }}; see wire(). */
   template: string;
   data?: unknown;
+  /** Render with << >> as delimiters: wire() rewrites the template, so shrinking still sees {{ }}. */
+  angle?: boolean;
+}
+
+const ANGLE: [string, string] = ['<<', '>>'];
+
+/** The template and delimiters both engines get. */
+function wire(c: FuzzCase): { template: string; delims?: [string, string] } {
+  if (!c.angle) return { template: c.template };
+  return { template: c.template.replaceAll('{{', ANGLE[0]).replaceAll('}}', ANGLE[1]), delims: ANGLE };
 }
 
 // ---------------------------------------------------------------- options
@@ -316,7 +327,8 @@ function genTemplate(): string {
 
 function renderTs(c: FuzzCase): Result {
   try {
-    return { output: parse('t', c.template, { funcs: testFuncs }).execute(decodeData(c.data)) };
+    const w = wire(c);
+    return { output: parse('t', w.template, { funcs: testFuncs, delims: w.delims }).execute(decodeData(c.data)) };
   } catch (e) {
     return { error: e instanceof Error ? e.message : String(e) };
   }
@@ -349,7 +361,7 @@ class GoStream {
     const id = this.nextId++;
     return new Promise((resolveResult) => {
       this.pending.set(id, resolveResult);
-      this.proc.stdin.write(JSON.stringify({ id, template: c.template, data: c.data }) + '\n');
+      this.proc.stdin.write(JSON.stringify({ id, ...wire(c), data: c.data }) + '\n');
     });
   }
 
@@ -525,7 +537,10 @@ async function main(): Promise<void> {
       const batch: FuzzCase[] = [];
       for (let i = 0; i < Math.min(batchSize, count - done); i++) {
         const data = genData();
-        batch.push(data === undefined ? { template: genTemplate() } : { template: genTemplate(), data });
+        const c: FuzzCase = { template: genTemplate() };
+        if (data !== undefined) c.data = data;
+        if (chance(0.05)) c.angle = true;
+        batch.push(c);
       }
       const goResults = await Promise.all(batch.map((c) => go.render(c)));
       for (let i = 0; i < batch.length; i++) {
@@ -545,7 +560,8 @@ async function main(): Promise<void> {
           const min = await shrink(go, c, g, ts);
           const minGo = await go.render(min);
           console.log(`\n--- divergence ${divergences} (case ${done + i + 1}), shrunk:`);
-          console.log(JSON.stringify({ name: `fuzz ${seed}-${done + i + 1}`, template: min.template, data: min.data }));
+          // Printed in the golden case format, ready to paste into test/template/go/cases.
+          console.log(JSON.stringify({ name: `fuzz ${seed}-${done + i + 1}`, ...wire(min), data: min.data }));
           console.log(`  go: ${JSON.stringify(minGo)}`);
           console.log(`  ts: ${JSON.stringify(renderTs(min))}`);
         }
