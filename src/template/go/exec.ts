@@ -215,6 +215,24 @@ function boxIf(iface: boolean, v: unknown): unknown {
   return iface && v !== undefined ? new IfaceBox(v) : v;
 }
 
+/** One field name of a field chain, with an inline cache of the method lookup for the last prototype seen. */
+class FieldSite {
+  readonly exported: boolean;
+  private proto: object | null = null;
+  private found: Method | undefined = undefined;
+  constructor(readonly name: string) {
+    this.exported = isExported(name);
+  }
+  method(receiver: object): Method | undefined {
+    const proto = Object.getPrototypeOf(receiver);
+    if (proto !== this.proto) {
+      this.found = findMethod(receiver, this.name);
+      this.proto = proto;
+    }
+    return this.found;
+  }
+}
+
 function isStruct(v: object): boolean {
   return !Array.isArray(v) && !(v instanceof Map) && !(v instanceof GoFloat) && !(v instanceof GoUint8) && !isGoFunction(v);
 }
@@ -635,13 +653,15 @@ class Compiler {
     const n = ident.length;
     const last = ident[n - 1];
     const self = this;
-    if (n === 1) return (s, dot, receiver, iface, final) => self.evalField(s, dot, last, node, args, final, receiver, iface);
+    const sites = ident.map((name) => new FieldSite(name));
+    const lastSite = sites[n - 1];
+    if (n === 1) return (s, dot, receiver, iface, final) => self.evalField(s, dot, lastSite, node, args, final, receiver, iface);
     return (s, dot, receiver, iface, final) => {
       for (let i = 0; i < n - 1; i++) {
-        receiver = self.evalField(s, dot, ident[i], node, null, MISSING, receiver, iface);
+        receiver = self.evalField(s, dot, sites[i], node, null, MISSING, receiver, iface);
         iface = s.lastIface;
       }
-      return self.evalField(s, dot, last, node, args, final, receiver, iface);
+      return self.evalField(s, dot, lastSite, node, args, final, receiver, iface);
     };
   }
 
@@ -649,18 +669,19 @@ class Compiler {
   evalField(
     s: State,
     dot: unknown,
-    fieldName: string,
+    site: FieldSite,
     node: Node,
     args: readonly ArgNode[] | null,
     final: Final,
     receiver: unknown,
     iface: boolean,
   ): unknown {
+    const fieldName = site.name;
     s.lastIface = false;
     if (receiver === undefined) return undefined;
     if (receiver === null) errorf(s, `nil pointer evaluating ${ANY}.${fieldName}`);
     if (typeof receiver === 'object') {
-      const method = findMethod(receiver, fieldName);
+      const method = site.method(receiver);
       if (method !== undefined) {
         const v = this.evalCall(s, dot, methodFn(receiver, fieldName, method), false, node, fieldName, args, final);
         s.lastIface = false;
@@ -674,8 +695,8 @@ class Compiler {
         s.lastIface = elemIsIface(receiver);
         return v;
       }
-      if (isStruct(receiver) && Object.prototype.propertyIsEnumerable.call(receiver, fieldName)) {
-        if (!isExported(fieldName)) errorf(s, `${fieldName} is an unexported field of struct type ${iface ? ANY : goTypeOf(receiver)}`);
+      if (Object.hasOwn(receiver, fieldName) && isStruct(receiver)) {
+        if (!site.exported) errorf(s, `${fieldName} is an unexported field of struct type ${iface ? ANY : goTypeOf(receiver)}`);
         if (hasArgs) errorf(s, `${fieldName} has arguments but cannot be invoked as function`);
         return (receiver as Record<string, unknown>)[fieldName];
       }
