@@ -1,9 +1,14 @@
 // Command gotemplate renders Go text/template cases with the real Go engine. It is the
 // reference the TypeScript engine (src/template/go) is tested against.
 //
-//	go run ./tools/gotemplate -update test/template/go/cases   # fill "output"/"error" of every case
-//	go run ./tools/gotemplate -stream                         # JSON lines in on stdin, JSON lines out
-//	go run ./tools/gotemplate -bench FILE -seconds 2           # render FILE's case repeatedly, print renders/s
+//	go run tools/gotemplate/main.go -update test/template/go/cases  # fill "output"/"error" of every case
+//	go run tools/gotemplate/main.go -stream                        # JSON lines in on stdin, JSON lines out
+//	go run tools/gotemplate/main.go -bench FILE -seconds 2          # render FILE's case repeatedly, print renders/s
+//
+// The program has no go.mod (the repository is not a Go module), so it is run by file name.
+// Cases render as a template named "t". Stream requests are {"id", "template", "data"?, "delims"?};
+// answers are {"id", "output"} or {"id", "error"}. Bench prints one JSON object with renders,
+// seconds, bytes, rendersPerSec, mbPerSec, parseMs and the sha256 of the output.
 //
 // Data is "typed JSON" so Go types survive the trip through JSON (see decodeTyped); the
 // TypeScript mirror is test/template/go/typed-data.ts. The function map (testFuncs) is
