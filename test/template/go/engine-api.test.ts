@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse, TemplateError } from '../../../src/template/go/index.js';
-import { GO_METHODS, GoFloat, goFunc, withGoType } from '../../../src/template/go/value.js';
+import { GO_METHODS, GoFloat, goFunc, nilSlice, withGoType } from '../../../src/template/go/value.js';
 import { confdLikeFuncs } from './engine-funcs.js';
 
 function execError(fn: () => unknown): TemplateError {
@@ -148,4 +148,15 @@ test('break and continue are keywords only when no function of that name exists'
 test('deep template recursion is reported as Go reports its depth limit', () => {
   const t = parse('t', '{{define "r"}}{{template "r" .}}{{end}}{{template "r" .}}', {});
   assert.equal(execError(() => t.execute(undefined)).message, 'template: t:1:25: executing "r" at <{{template "r" .}}>: exceeded maximum template depth (100000)');
+});
+
+test('one field site serves receivers of different types in turn (inline cache)', () => {
+  const items = [new Svc('a'), new Map([['Name', 'm'], ['Hello', 'not a method']]), new Svc('b'), { Name: 'plain', Hello: 'field' }];
+  assert.equal(parse('t', '{{range .}}{{.Name}}/{{.Hello}};{{end}}', {}).execute(items), 'a/hi a;m/not a method;b/hi b;plain/field;');
+});
+
+test('nil slices (nilSlice) equal nil in eq, print as empty and range as empty', () => {
+  const funcs = { none: goFunc([], () => nilSlice('[]string')), some: goFunc([], () => withGoType(['x'], '[]string')) };
+  const t = parse('t', '{{eq none nil}} {{eq some nil}} {{none}} {{len none}} {{range none}}x{{else}}empty{{end}}', { funcs });
+  assert.equal(t.execute(undefined), 'true false [] 0 empty');
 });
