@@ -1,5 +1,23 @@
 // Public API of the Go text/template engine. It knows nothing of confd: text, a function map
 // and data in; a string or a TemplateError worded exactly as Go words it out.
+//
+// Semantics are Go 1.19's text/template (checked against real Go by the golden corpus, the
+// engine tests and the differential fuzzer):
+// - lexing: custom delimiters, trim markers, comments, strings/raw strings/char constants with Go
+//   escapes, ints (decimal, 0x, 0o, 0b, leading-0 octal, _ separators), floats (incl. hex floats),
+//   true/false/nil, fields, variables, := and =, pipes, parentheses; Go's lexer and parser errors;
+// - if/else if/else, range over slices, maps (sorted keys) with $i, $v and else, break/continue,
+//   with/else, define/template/block (redefinition rules of Go), variable scoping as Go's stack,
+//   $ as the data; range over an int is an error as in 1.19 ("range can't iterate over 3");
+//   "else with" (Go 1.23) is a parse error as in 1.19;
+// - fields of Maps and structs (plain objects/class instances; lowercase fields are unexported),
+//   methods (exported functions on the prototype; signatures from GO_METHODS), missing map keys
+//   as <no value> (missingkey=default), nil handling including Go's "interface {}" static types;
+// - builtins and/or (short-circuit), not len index slice eq ne lt le gt ge call, and print printf
+//   println html js urlquery through fmt.ts/escape.ts; arguments checked against GoFunction
+//   signatures with Go's conversions of untyped constants and Go's error texts.
+// Not supported: complex constants (a parse error here), ints beyond 2^53 (JavaScript numbers),
+// channels, missingkey options other than default, pointers beyond "nil interface".
 
 import { builtinFuncs } from './builtins.js';
 import { execute, TemplateError, TemplateSet } from './exec.js';
