@@ -88,6 +88,9 @@ var testFuncs = template.FuncMap{
 	"mkfunc": func() func(int) int { return func(x int) int { return x * 10 } },
 	"atoi":   strconv.Atoi,
 	"ints":   func(n ...int) []int { return n },
+	// nilints is the only source of a nil slice: seq returns an empty one so the fuzzer does not
+	// keep rediscovering the value model's missing nil slice (see golden.test.ts).
+	"nilints": func() []int { return nil },
 }
 
 // repeat and seq refuse huge results: the fuzzer chains them through variables, and an
@@ -105,7 +108,7 @@ func seq(first, last int) ([]int, error) {
 	if last-first >= maxResult {
 		return nil, fmt.Errorf("seq: more than %d numbers", maxResult)
 	}
-	var out []int
+	out := []int{}
 	for i := first; i <= last; i++ {
 		out = append(out, i)
 	}

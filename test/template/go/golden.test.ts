@@ -20,7 +20,7 @@ interface GoldenCase {
 }
 
 const NIL_SLICE =
-  'the value model (value.ts) has no nil slice: seq returns a nil []int in Go (as confd\'s seq does), an empty array here; ' +
+  'the value model (value.ts) has no nil slice: nilints returns a nil []int in Go (as confd\'s seq does for an empty range), an empty array here; ' +
   'Go compares nil slices with eq/ne and prints them as []int(nil) with %#v';
 
 /**
@@ -30,9 +30,9 @@ const NIL_SLICE =
 const KNOWN_DIVERGENCES: Record<string, string> = {
   'lex-literals: int max':
     'Go ints are JavaScript numbers (value.ts): integers beyond 2^53 lose precision; 9223372036854775807 prints ...808',
-  'builtins-compare: ne empty typed slice and nil slice result': NIL_SLICE,
-  'builtins-compare: eq nil slice results': NIL_SLICE,
-  'fmt-verbs: sharp v nil slice result': NIL_SLICE,
+  'builtins-compare: ne empty typed slice and nil slice': NIL_SLICE,
+  'builtins-compare: eq nil slices': NIL_SLICE,
+  'fmt-verbs: sharp v nil slice': NIL_SLICE,
 };
 
 const casesDir = join(dirname(fileURLToPath(import.meta.url)), 'cases');
