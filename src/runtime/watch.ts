@@ -7,6 +7,7 @@
 // all prefixes and re-processes every resource (reconciliation).
 import { isWatchable, type Backend, type WatchableBackend } from '../backends/types.js';
 import type { Logger } from '../log.js';
+import type { Readiness } from './health.js';
 import { loadResources, ResourceLoadError, type TemplateResource } from '../resource/load.js';
 import { covers } from '../backends/keys.js';
 import { KeyMirrors, type MirrorChange, type MirrorStatus } from './mirror.js';
@@ -92,6 +93,8 @@ export class WatchRuntime {
   private stopped = false;
   private stale = false;
   private renders = 0;
+  /** Resources rendered (written or found unchanged) at least once. */
+  private readonly rendered = new Set<TemplateResource>();
   private readonly log: Logger;
   private readonly backend: WatchableBackend;
 
@@ -144,6 +147,19 @@ export class WatchRuntime {
       guarded: [...this.guarded],
       renders: this.renders,
       mirrors,
+    };
+  }
+
+  /** The health endpoint's view (src/runtime/health.ts), computed from state already kept. */
+  readiness(): Readiness {
+    const mirrors = this.mirrors.status();
+    const everRead = mirrors.every((m) => m.ageMs !== Infinity);
+    return {
+      backendReachable: mirrors.every((m) => m.connected),
+      mirrorInSync: mirrors.every((m) => m.inSync && m.connected),
+      mirrorAgeMs: everRead ? this.mirrors.ageMs() : null,
+      staleAfterMs: this.opts.staleAfterMs,
+      resourcesNeverRendered: this.resources.filter((r) => !this.rendered.has(r)).map((r) => r.file),
     };
   }
 
@@ -203,7 +219,8 @@ export class WatchRuntime {
         const snapshot = this.mirrors.snapshot(groupKeys(r));
         if (!this.allowed(r, snapshot.kvs.length)) continue;
         this.renders++;
-        await processResources([r], snapshot, this.opts);
+        const result = await processResources([r], snapshot, this.opts);
+        if (result.failed.length === 0) this.rendered.add(r);
       }
     })();
     this.running = run.finally(() => {
@@ -274,6 +291,8 @@ export interface WatchOptions extends WatchRuntimeOptions {
   openBackend: () => Promise<Backend>;
   /** Aborted on SIGTERM/SIGINT: stop watching and exit 0. */
   signal: AbortSignal;
+  /** Called once the runtime exists (before the first read), e.g. to serve runtime.readiness() on /readyz. */
+  onRuntime?: (runtime: WatchRuntime) => void;
 }
 
 /** The -watch run: returns the exit code once `signal` aborts (or 1 when it cannot start). */
@@ -304,6 +323,7 @@ export async function runWatch(opts: WatchOptions): Promise<number> {
     await backend.close();
     return 1;
   }
+  opts.onRuntime?.(runtime);
   const stopped = new Promise<void>((resolve) => {
     if (opts.signal.aborted) resolve();
     else opts.signal.addEventListener('abort', () => resolve(), { once: true });

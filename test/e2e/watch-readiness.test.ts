@@ -1,0 +1,60 @@
+// The watch runtime in process against real etcd: what it reports to the health endpoint
+// (runtime.readiness(), judged by evaluateReadiness) while etcd is up, down and back.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
+import { serviceWorkspace } from './watch-harness.js';
+import { createEtcdV3Backend } from '../../src/backends/etcdv3/index.js';
+import { loadResources } from '../../src/resource/load.js';
+import { WatchRuntime } from '../../src/runtime/watch.js';
+import { evaluateReadiness } from '../../src/runtime/health.js';
+import { Logger } from '../../src/log.js';
+
+let etcd: EtcdServer;
+before(async () => {
+  etcd = await startEtcd();
+});
+after(async () => {
+  await etcd?.stop();
+});
+
+async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test('readiness follows the mirror: ready, stale and unreachable while etcd is down, ready again', async () => {
+  await etcd.put('/r/svc/a', '1');
+  const ws = serviceWorkspace({ prefix: '/r' });
+  const log = new Logger({ write: () => undefined });
+  const backend = await createEtcdV3Backend({ nodes: etcd.endpoints, watch: { minBackoffMs: 50, maxBackoffMs: 300 } });
+  const runtime = new WatchRuntime(loadResources({ confdir: ws.confdir, prefix: '', log }), backend, {
+    noop: false, syncOnly: true, keepStageFile: false, commandTimeoutMs: 10_000, log, writeDiff: () => undefined,
+    wait: { minMs: 0, maxMs: 0 }, reconcileMs: 0, staleAfterMs: 600,
+  });
+  try {
+    const before = runtime.readiness();
+    assert.equal(before.mirrorAgeMs, null);
+    assert.equal(evaluateReadiness(before).ready, false);
+    await runtime.start();
+    assert.deepEqual(evaluateReadiness(runtime.readiness()), { ready: true, reasons: [] });
+
+    await etcd.members[0]!.kill();
+    await until('not ready', () => !evaluateReadiness(runtime.readiness()).ready);
+    await until('stale', () => runtime.status().stale && runtime.readiness().mirrorAgeMs! > 600);
+    const verdict = evaluateReadiness(runtime.readiness());
+    assert.ok(verdict.reasons.includes('backend unreachable'), JSON.stringify(verdict));
+    assert.ok(verdict.reasons.some((r) => r.startsWith('mirror is stale')), JSON.stringify(verdict));
+
+    await etcd.members[0]!.start();
+    await until('ready again', () => evaluateReadiness(runtime.readiness()).ready, 20_000);
+    assert.equal(runtime.status().stale, false);
+  } finally {
+    await runtime.stop();
+    await backend.close();
+    ws.cleanup();
+  }
+});
