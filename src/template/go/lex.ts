@@ -2,6 +2,8 @@
 // boundaries, line numbers and error texts match Go. Positions are JavaScript string
 // indexes; error columns are converted to UTF-8 byte offsets only when an error is printed.
 
+import { isPrint, quote } from './strconv.js';
+
 export enum T {
   Error,
   Bool,
@@ -231,13 +233,9 @@ class Lexer {
 function runeU(c: number): string {
   const hex = c.toString(16).toUpperCase().padStart(4, '0');
   if (c === EOF) return 'U+FFFFFFFFFFFFFFFF';
-  return isPrintRune(c) ? `U+${hex} '${String.fromCodePoint(c)}'` : `U+${hex}`;
+  return isPrint(c) ? `U+${hex} '${String.fromCodePoint(c)}'` : `U+${hex}`;
 }
 
-function isPrintRune(c: number): boolean {
-  if (c < 0x20 || (c >= 0x7f && c < 0xa0)) return false;
-  return /[\p{L}\p{M}\p{N}\p{P}\p{S}\u0020]/u.test(String.fromCodePoint(c));
-}
 
 function lexText(l: Lexer): StateFn {
   const x = l.input.indexOf(l.leftDelim, l.pos);
@@ -505,44 +503,4 @@ export function lex(input: string, leftDelim: string, rightDelim: string, breakO
 }
 
 /** strconv.Quote: a double-quoted Go string literal. */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    switch (c) {
-      case 0x22:
-        out += '\\"';
-        continue;
-      case 0x5c:
-        out += '\\\\';
-        continue;
-      case 0x07:
-        out += '\\a';
-        continue;
-      case 0x08:
-        out += '\\b';
-        continue;
-      case 0x0c:
-        out += '\\f';
-        continue;
-      case 0x0a:
-        out += '\\n';
-        continue;
-      case 0x0d:
-        out += '\\r';
-        continue;
-      case 0x09:
-        out += '\\t';
-        continue;
-      case 0x0b:
-        out += '\\v';
-        continue;
-    }
-    if (c >= 0xd800 && c <= 0xdfff) out += '\\ufffd';
-    else if (isPrintRune(c)) out += ch;
-    else if (c < 0x80) out += '\\x' + c.toString(16).padStart(2, '0');
-    else if (c <= 0xffff) out += '\\u' + c.toString(16).padStart(4, '0');
-    else out += '\\U' + c.toString(16).padStart(8, '0');
-  }
-  return out + '"';
-}
+export const goQuote = quote;
