@@ -174,6 +174,16 @@ export class EtcdConnection {
     }
   }
 
+  /** Several Range requests in one Txn: one round trip, answers in request order. */
+  async ranges(requests: IRangeRequest[]): Promise<IRangeResponse[]> {
+    try {
+      const res = await this.client.kv.txn({ success: requests.map((r) => ({ request_range: r })) });
+      return res.responses.map((r) => r.response_range!);
+    } catch (e) {
+      throw this.explain(e);
+    }
+  }
+
   /**
    * Opens a bidirectional Watch stream on some member (etcd3 picks one that answers), with
    * require-leader metadata so a member cut off from the quorum ends the stream instead of

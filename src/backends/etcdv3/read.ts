@@ -6,6 +6,7 @@
 import type { KeyValue, Snapshot } from '../types.js';
 import { covers } from '../keys.js';
 import type { EtcdConnection } from './connection.js';
+import type { IRangeRequest, IRangeResponse } from 'etcd3';
 
 const PAGE_KEYS = 5000;
 
@@ -38,19 +39,20 @@ export interface RawKeyValue {
  * Every key covered by `prefix` at `revision` (0: now). Resolves to the keys in byte order and the
  * revision they were read at.
  */
-export async function readPrefix(conn: EtcdConnection, prefix: string, revision: number): Promise<{ kvs: RawKeyValue[]; revision: number }> {
+export async function readPrefix(
+  conn: EtcdConnection,
+  prefix: string,
+  revision: number,
+  first?: IRangeResponse,
+): Promise<{ kvs: RawKeyValue[]; revision: number }> {
   const start = Buffer.from(prefix);
   const end = prefixRangeEnd(start);
   const kvs: RawKeyValue[] = [];
   let from = start;
   let atRevision = revision;
+  let response = first;
   for (;;) {
-    const response = await conn.range({
-      key: from,
-      range_end: end,
-      limit: PAGE_KEYS,
-      revision: atRevision > 0 ? atRevision : undefined,
-    });
+    response ??= await conn.range(pageRequest(from, end, atRevision));
     if (atRevision <= 0) atRevision = Number(response.header.revision);
     for (const kv of response.kvs) {
       if (covers(prefix, kv.key.toString('utf8'))) {
@@ -60,8 +62,13 @@ export async function readPrefix(conn: EtcdConnection, prefix: string, revision:
     if (!response.more || response.kvs.length === 0) break;
     const last = response.kvs[response.kvs.length - 1]!.key;
     from = Buffer.concat([last, Buffer.from([0])]);
+    response = undefined;
   }
   return { kvs, revision: atRevision };
+}
+
+function pageRequest(from: Buffer, end: Buffer, revision: number): IRangeRequest {
+  return { key: from, range_end: end, limit: PAGE_KEYS, revision: revision > 0 ? revision : undefined };
 }
 
 const COMPACTED = /required revision has been compacted/;
@@ -78,10 +85,11 @@ export async function readPrefixes(conn: EtcdConnection, prefixes: readonly stri
   }
 }
 
-// Prefixes read at the same time once the first read has fixed the revision: one range per
-// prefix in sequence costs a round trip each (1000 prefixes took ~1.5 s; confd batches them
-// 128 to a Txn for the same reason).
-const READ_CONCURRENCY = 16;
+// Once the first read has fixed the revision, the other prefixes' first pages go 128 to a Txn
+// (etcd's default --max-txn-ops), as confd batches them: one round trip per prefix made 1000
+// prefixes cost about a second. Prefixes with more than one page continue on their own.
+const TXN_OPS = 128;
+const TXN_CONCURRENCY = 4;
 
 async function readPinned(conn: EtcdConnection, prefixes: readonly string[]): Promise<Snapshot> {
   let revision = 0;
@@ -91,14 +99,26 @@ async function readPinned(conn: EtcdConnection, prefixes: readonly string[]): Pr
     const first = await readPrefix(conn, distinct[0]!, 0);
     revision = first.revision;
     chunks[0] = first.kvs;
-    let next = 1;
+    const batches: number[][] = [];
+    for (let i = 1; i < distinct.length; i += TXN_OPS) {
+      batches.push(Array.from({ length: Math.min(TXN_OPS, distinct.length - i) }, (_, j) => i + j));
+    }
+    let next = 0;
     const worker = async () => {
-      while (next < distinct.length) {
-        const i = next++;
-        chunks[i] = (await readPrefix(conn, distinct[i]!, revision)).kvs;
+      while (next < batches.length) {
+        const batch = batches[next++]!;
+        const requests = batch.map((i) => {
+          const start = Buffer.from(distinct[i]!);
+          return pageRequest(start, prefixRangeEnd(start), revision);
+        });
+        const responses = await conn.ranges(requests);
+        for (let j = 0; j < batch.length; j++) {
+          const i = batch[j]!;
+          chunks[i] = (await readPrefix(conn, distinct[i]!, revision, responses[j])).kvs;
+        }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, distinct.length - 1) }, worker));
+    await Promise.all(Array.from({ length: Math.min(TXN_CONCURRENCY, batches.length) }, worker));
   }
   // Distinct, non-covering prefixes select disjoint keys; only their order needs merging.
   const all = chunks.length === 1 ? chunks[0]! : chunks.flat().sort((a, b) => Buffer.compare(a.key, b.key));
