@@ -2,10 +2,14 @@
 // command's whole process group (a shell's children too), and the combined output kept for the log.
 import { spawn } from 'node:child_process';
 
+/** How a command ended: exit status, killing signal, killed at its timeout or at shutdown, or not started. */
+export type CommandEnd = number | NodeJS.Signals | 'timeout' | 'aborted' | 'error';
+
 export class CommandError extends Error {
   constructor(
     message: string,
     readonly output: string,
+    readonly end: CommandEnd = 'error',
   ) {
     super(message);
   }
@@ -15,6 +19,8 @@ export interface RunOptions {
   timeoutMs: number;
   /** Grace between SIGTERM and SIGKILL of the process group once the timeout fires. */
   killGraceMs?: number;
+  /** Aborting (shutdown) kills the process group at once and rejects with end 'aborted'. */
+  signal?: AbortSignal;
 }
 
 const SIGNAL_TEXT: Record<string, string> = {
@@ -49,8 +55,16 @@ export function runCommand(cmd: string, opts: RunOptions): Promise<string> {
       killGroup('SIGTERM');
       killTimer = setTimeout(() => killGroup('SIGKILL'), opts.killGraceMs ?? 2000);
     }, opts.timeoutMs);
+    let aborted = false;
+    const onAbort = () => {
+      aborted = true;
+      killGroup('SIGKILL');
+    };
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
     child.on('error', (e) => {
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
       reject(new CommandError(e.message, ''));
     });
     let finished = false;
@@ -61,14 +75,17 @@ export function runCommand(cmd: string, opts: RunOptions): Promise<string> {
       finished = true;
       child.stdout.destroy();
       child.stderr.destroy();
+      opts.signal?.removeEventListener('abort', onAbort);
       const output = Buffer.concat(chunks).toString('utf8');
-      if (timedOut) {
+      if (aborted) {
+        reject(new CommandError('command killed: shutting down', output, 'aborted'));
+      } else if (timedOut) {
         killGroup('SIGKILL');
-        reject(new CommandError(`command timed out after ${opts.timeoutMs / 1000}s and was killed`, output));
+        reject(new CommandError(`command timed out after ${opts.timeoutMs / 1000}s and was killed`, output, 'timeout'));
       } else if (exitSignal) {
-        reject(new CommandError(`signal: ${SIGNAL_TEXT[exitSignal] ?? exitSignal}`, output));
+        reject(new CommandError(`signal: ${SIGNAL_TEXT[exitSignal] ?? exitSignal}`, output, exitSignal));
       } else if (exitCode !== 0) {
-        reject(new CommandError(`exit status ${exitCode}`, output));
+        reject(new CommandError(`exit status ${exitCode}`, output, exitCode ?? 'error'));
       } else {
         resolve(output);
       }

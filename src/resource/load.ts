@@ -44,6 +44,12 @@ export interface TemplateResource {
   readonly minKeys: number | undefined;
   /** -watch: an empty key set may replace the destination. */
   readonly allowEmpty: boolean;
+  /** tsconfd key `reload`: a built-in reload action ("signal:HUP:/run/nginx.pid", runtime/reload-actions.ts); "" for none. */
+  readonly reloadAction: string;
+  /** tsconfd key `min_reload_interval` (Go duration): a later reload waits (deferred, never dropped); "" for none. */
+  readonly minReloadInterval: string;
+  /** tsconfd key `command_timeout` (Go duration) for this resource's check and reload; "" means -command-timeout. */
+  readonly commandTimeout: string;
   /** tsconfd's own keys (fan-out, discover_keys, commit groups, secret_keys); see extensions.ts. */
   readonly ext?: ResourceExtensions;
 }
@@ -171,6 +177,10 @@ export function readResource(file: string, opts: LoadOptions): TemplateResource 
   const wait = field('wait', 'a string like "50ms:1s"', isString) ?? '';
   const minKeys = field('min_keys', 'an integer', isInteger);
   const allowEmpty = field('allow_empty', 'a boolean', isBoolean) ?? false;
+  // Checked (syntax, durations) by the long-running runtime (runtime/reloads.ts), which owns their meaning.
+  const reloadAction = field('reload', 'a string like "signal:HUP:/run/nginx.pid"', isString) ?? '';
+  const minReloadInterval = field('min_reload_interval', 'a duration string like "5s"', isString) ?? '';
+  const commandTimeout = field('command_timeout', 'a duration string like "30s"', isString) ?? '';
 
   if (src === '') throw new ResourceLoadError(EMPTY_SRC + ` (in ${file})`);
 
@@ -232,6 +242,9 @@ export function readResource(file: string, opts: LoadOptions): TemplateResource 
     wait,
     minKeys,
     allowEmpty,
+    reloadAction,
+    minReloadInterval,
+    commandTimeout,
   }, t, fail);
 }
 

@@ -10,7 +10,7 @@ import { GO_TYPE } from '../template/go/value.js';
 import type { KeyStore } from '../template/confd/store.js';
 import type { Logger } from '../log.js';
 import { commitStageFile, writeStageFile, type FileAttrs } from './atomic-write.js';
-import { CommandError, runCommand, shellQuote } from './commands.js';
+import { CommandError, runCommand, shellQuote, type CommandEnd, type RunOptions } from './commands.js';
 import { unifiedDiff } from './diff.js';
 import { errnoText, goQuote } from './errors.js';
 import type { TemplateResource } from './load.js';
@@ -31,6 +31,20 @@ export interface ProcessOptions {
   writeDiff: (text: string) => void;
   /** -log-diff: log a (secret-redacted) diff of every real change (audit.ts). */
   logDiff?: boolean;
+  /** Long-running modes (runtime/reloads.ts); without it commands run inline with commandTimeoutMs, as confd. */
+  commands?: CommandHooks;
+}
+
+/** How the long-running runtime takes over a resource's commands. */
+export interface CommandHooks {
+  /** The resource's command_timeout, else -command-timeout, in ms. */
+  timeoutMs(resource: TemplateResource): number;
+  /** Aborted at shutdown: a running check is killed (dest stays as it was) and no command starts. */
+  readonly signal: AbortSignal;
+  /** A check command ended (after `durationMs`): 0 or how it failed. */
+  checked(resource: TemplateResource, durationMs: number, end: CommandEnd): void;
+  /** dest was replaced: the reload is queued rather than run here (one run per pass per distinct command). */
+  queueReload(resource: TemplateResource): void;
 }
 
 export type ResourceStatus = 'unchanged' | 'updated' | 'noop';
@@ -151,7 +165,7 @@ export async function processResource(
   try {
     if (!opts.syncOnly && resource.checkCmd !== '') {
       try {
-        await check(resource.checkCmd, stagePath, opts);
+        await check(resource, stagePath, opts);
       } catch (e) {
         throw new ResourceError(`Config check failed: ${(e as Error).message}`, 'check');
       }
@@ -175,7 +189,9 @@ export async function processResource(
   }
   if (opts.logDiff) await logChange(resource, store, current?.content, rendered, opts);
 
-  if (!opts.syncOnly && resource.reloadCmd !== '') {
+  if (opts.commands) {
+    if (!opts.syncOnly && (resource.reloadCmd !== '' || resource.reloadAction !== '')) opts.commands.queueReload(resource);
+  } else if (!opts.syncOnly && resource.reloadCmd !== '') {
     try {
       await run(resource.reloadCmd, opts);
     } catch (e) {
@@ -216,14 +232,24 @@ export function renderCheckCmd(checkCmd: string, stagePath: string): string {
   return parse('checkcmd', checkCmd).execute(data);
 }
 
-async function check(checkCmd: string, stagePath: string, opts: ProcessOptions): Promise<void> {
-  await run(renderCheckCmd(checkCmd, stagePath), opts);
+async function check(resource: TemplateResource, stagePath: string, opts: ProcessOptions): Promise<void> {
+  const hooks = opts.commands;
+  if (!hooks) return run(renderCheckCmd(resource.checkCmd, stagePath), opts);
+  if (hooks.signal.aborted) throw new CommandError('not run: shutting down', '', 'aborted');
+  const started = performance.now();
+  try {
+    await run(renderCheckCmd(resource.checkCmd, stagePath), opts, { timeoutMs: hooks.timeoutMs(resource), signal: hooks.signal });
+    hooks.checked(resource, performance.now() - started, 0);
+  } catch (e) {
+    hooks.checked(resource, performance.now() - started, e instanceof CommandError ? e.end : 'error');
+    throw e;
+  }
 }
 
-async function run(cmd: string, opts: ProcessOptions): Promise<void> {
+async function run(cmd: string, opts: ProcessOptions, runOpts: RunOptions = { timeoutMs: opts.commandTimeoutMs }): Promise<void> {
   opts.log.debug(`Running ${cmd}`);
   try {
-    const output = await runCommand(cmd, { timeoutMs: opts.commandTimeoutMs });
+    const output = await runCommand(cmd, runOpts);
     opts.log.debug(goQuote(output));
   } catch (e) {
     if (e instanceof CommandError) opts.log.error(goQuote(e.output));
