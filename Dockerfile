@@ -14,16 +14,16 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
 COPY scripts/ scripts/
 COPY src/ src/
-# dist/cli.js is the bundle; proto/ holds etcd3's .proto files, which the bundle reads from dist/../proto.
-RUN npm run build \
- && test -f dist/cli.js && test -d proto \
- && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
+# dist/ is the bundle (every dependency inside it); proto/ holds etcd3's .proto files, which the bundle reads from
+# dist/../proto at run time.
+RUN npm run build && test -f dist/cli.js && test -d proto
 
 FROM ${BASE}
 ENV NODE_ENV=production
 WORKDIR /opt/tsconfd
+# No node_modules: the bundle needs none (test/e2e/container.test.ts runs -onetime and -watch against etcd with
+# this image). package.json stays: its "type": "module" makes Node load dist/*.js as ES modules.
 COPY --from=build /src/package.json ./
-COPY --from=build /src/node_modules/ node_modules/
 COPY --from=build /src/proto/ proto/
 COPY --from=build /src/dist/ dist/
 # `tsconfd` on PATH for `docker exec ... tsconfd -version` and for scripts; the entrypoint calls node directly so

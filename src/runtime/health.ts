@@ -52,66 +52,6 @@ function formatSeconds(ms: number): string {
   return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)}s`;
 }
 
-/**
- * The readiness state kept by the runtime, fed from the events it already handles. Its `snapshot` is a
- * ReadinessProvider. With -watch, "in sync" means the watch is connected and caught up; with -interval, that the
- * last poll succeeded (the age then grows between polls, so set -stale-after above the interval).
- */
-export class ReadinessTracker {
-  private reachable = false;
-  private inSync = false;
-  private syncedAtMs: number | undefined;
-  private readonly rendered = new Map<string, boolean>();
-  private readonly now: () => number;
-
-  constructor(
-    private readonly staleAfterMs: number,
-    options: { now?: () => number } = {},
-  ) {
-    this.now = options.now ?? Date.now;
-  }
-
-  /** Every backend request or watch (re)connection reports here. */
-  backendReachable(reachable: boolean): void {
-    this.reachable = reachable;
-    if (!reachable) this.inSync = false;
-  }
-
-  /** The mirror matches the backend as of `atMs` (default now): a full read, or a watch progress/event. */
-  mirrorSynced(atMs: number = this.now()): void {
-    this.reachable = true;
-    this.inSync = true;
-    this.syncedAtMs = atMs;
-  }
-
-  /** The mirror may be behind: the watch broke, was cancelled (compaction) or is re-listing. */
-  mirrorOutOfSync(): void {
-    this.inSync = false;
-  }
-
-  /** The resources now loaded. Names that stay keep their rendered flag; new ones start as never rendered. */
-  setResources(names: Iterable<string>): void {
-    const next = new Set(names);
-    for (const name of this.rendered.keys()) if (!next.has(name)) this.rendered.delete(name);
-    for (const name of next) if (!this.rendered.has(name)) this.rendered.set(name, false);
-  }
-
-  /** A pass of the resource ended without error (dest written or already equal). */
-  resourceRendered(name: string): void {
-    if (this.rendered.has(name)) this.rendered.set(name, true);
-  }
-
-  snapshot(): Readiness {
-    return {
-      backendReachable: this.reachable,
-      mirrorInSync: this.inSync,
-      mirrorAgeMs: this.syncedAtMs === undefined ? null : Math.max(0, this.now() - this.syncedAtMs),
-      staleAfterMs: this.staleAfterMs,
-      resourcesNeverRendered: [...this.rendered].filter(([, done]) => !done).map(([name]) => name),
-    };
-  }
-}
-
 export interface ListenAddress {
   /** '' means every interface (Node then binds :: when IPv6 is available, else 0.0.0.0). */
   host: string;

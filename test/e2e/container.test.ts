@@ -9,7 +9,7 @@
 // build. Set TSCONFD_CONTAINER_IMAGE to test an image built elsewhere instead of building one.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +35,11 @@ function whyNotRunnable(): string | undefined {
   }
   if (process.getuid?.() !== 0) return 'needs root for rootful podman with runc';
   if (!hasEtcd()) return 'etcd is not installed';
+  if (!process.env.TSCONFD_CONTAINER_IMAGE) {
+    const baseExists = spawnSync('podman', [...PODMAN, 'image', 'exists', BASE_IMAGE]).status === 0;
+    const canBuildBase = spawnSync('debootstrap', ['--version']).error === undefined;
+    if (!baseExists && !canBuildBase) return `no ${BASE_IMAGE} and no debootstrap to build it (apt-get install debootstrap)`;
+  }
   return undefined;
 }
 

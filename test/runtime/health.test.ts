@@ -4,7 +4,6 @@ import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import {
   evaluateReadiness,
-  ReadinessTracker,
   parseListenAddress,
   startHealthServer,
   type Readiness,
@@ -147,45 +146,4 @@ test('a port in use is an error at start, and close() releases the port even wit
   agent.destroy();
   const again = await startHealthServer({ listen: `127.0.0.1:${port}`, readiness: () => healthy, metrics: new Metrics({ processMetrics: false }) });
   await again.close();
-});
-
-test('ReadinessTracker turns runtime events into the readiness state', () => {
-  let now = 1_000_000;
-  const tracker = new ReadinessTracker(30_000, { now: () => now });
-  assert.deepEqual(tracker.snapshot(), {
-    backendReachable: false,
-    mirrorInSync: false,
-    mirrorAgeMs: null,
-    staleAfterMs: 30_000,
-    resourcesNeverRendered: [],
-  });
-  tracker.setResources(['a.toml', 'b.toml']);
-  tracker.mirrorSynced();
-  tracker.resourceRendered('a.toml');
-  tracker.resourceRendered('unknown.toml');
-  now += 5_000;
-  assert.deepEqual(evaluateReadiness(tracker.snapshot()).reasons, ['never rendered: b.toml']);
-  tracker.resourceRendered('b.toml');
-  assert.equal(evaluateReadiness(tracker.snapshot()).ready, true);
-  assert.equal(tracker.snapshot().mirrorAgeMs, 5_000);
-
-  // A live reload adds c.toml and removes b.toml; a.toml keeps its state.
-  tracker.setResources(['a.toml', 'c.toml']);
-  assert.deepEqual(tracker.snapshot().resourcesNeverRendered, ['c.toml']);
-  tracker.resourceRendered('c.toml');
-
-  // etcd goes away: unreachable and out of sync at once; the age keeps growing until it is stale.
-  tracker.backendReachable(false);
-  now += 40_000;
-  assert.deepEqual(evaluateReadiness(tracker.snapshot()).reasons, [
-    'backend unreachable',
-    'mirror not in sync with the backend',
-    'mirror is stale: last in sync 45s ago (stale-after 30s)',
-  ]);
-  tracker.backendReachable(true);
-  assert.equal(evaluateReadiness(tracker.snapshot()).ready, false, 'reachable is not yet in sync');
-  tracker.mirrorSynced();
-  assert.equal(evaluateReadiness(tracker.snapshot()).ready, true);
-  tracker.mirrorOutOfSync();
-  assert.deepEqual(evaluateReadiness(tracker.snapshot()).reasons, ['mirror not in sync with the backend']);
 });
