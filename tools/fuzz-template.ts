@@ -6,7 +6,8 @@
 //
 // Flags: --count N (cases, default 10000), --seconds S (time bound, default 120), --seed X,
 // --shrink K (divergences to shrink and print, default 3), --go PATH (a built gotemplate binary),
-// --stats (the commonest Go errors, to keep the generator producing mostly valid templates).
+// --stats (the commonest Go errors, to keep the generator producing mostly valid templates),
+// --sample N (print N generated cases and exit).
 // Needs Go (/usr/bin/go) unless --go is given. Exit status 1 when any divergence was found.
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -520,6 +521,15 @@ async function shrink(go: GoStream, c: FuzzCase, goFirst: Result, tsFirst: Resul
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
+  const sample = Number(flag('sample', '0'));
+  if (sample > 0) {
+    // Shows what the grammar produces, without rendering anything.
+    for (let i = 0; i < sample; i++) {
+      const data = genData();
+      console.log(JSON.stringify({ template: genTemplate(), data }));
+    }
+    return;
+  }
   const { bin, cleanup } = buildGo();
   const go = new GoStream(bin);
   const deadline = Date.now() + seconds * 1000;
