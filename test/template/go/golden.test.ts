@@ -1,6 +1,11 @@
 // Golden test: every case in cases/*.json was rendered by real Go 1.19 text/template
 // (tools/gotemplate); the engine must give the same output or the same error text.
-// Regenerate the goldens after editing cases: go run tools/gotemplate/main.go -update test/template/go/cases
+//
+// A case: {"name", "template", "data"?: typed JSON (see typed-data.ts), "delims"?: [l, r]}; the
+// generator adds "output" or "error" (err.Error() verbatim). To add cases, append them to a
+// topic file and regenerate (needs Go 1.19, /usr/bin/go):
+//   go run tools/gotemplate/main.go -update test/template/go/cases
+// The fuzzer (npm run fuzz:template) prints its divergences in this format.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
