@@ -7,6 +7,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
 import { Workspace, ensureBuilt, runCli } from './onetime-harness.js';
+import { WatchAgent } from './watch-harness.js';
 
 // Validates the staged tree as a whole: every snippet must say `listen <port>;` and no two may
 // listen on the same port (a check no single file can do).
@@ -20,11 +21,11 @@ dups=$(cat "$root$dir"/*.conf | sort | uniq -d)
 [ -z "$dups" ] || { echo "duplicate: $dups"; exit 1; }
 `;
 
-function groupWorkspace(): Workspace {
+function groupWorkspace(prefix = '/grp'): Workspace {
   const files: Record<string, string> = { 'check.sh': CHECK };
   for (const name of ['a', 'b', 'c']) {
     files[`conf.d/${name}.toml`] = `[template]
-prefix = "/grp"
+prefix = "${prefix}"
 src = "snippet.tmpl"
 dest = "@OUT@/${name}.conf"
 keys = ["/${name}"]
@@ -94,6 +95,29 @@ describe('commit groups against etcd', () => {
       assert.deepEqual(snapshot(), { a: 'listen 90;\n', b: 'listen 91;\n', c: 'listen 92;\n' });
       assert.equal(reloads(), 2);
     } finally {
+      ws.cleanup();
+    }
+  });
+
+  test('-watch: a change to one member re-checks the whole group; invalid keeps all, valid commits all', async () => {
+    const ws = groupWorkspace('/wg');
+    await etcd.put('/wg/a/port', '80');
+    await etcd.put('/wg/b/port', '81');
+    await etcd.put('/wg/c/port', '82');
+    const agent = new WatchAgent(ws, ['-backend', 'etcdv3', '-node', etcd.endpoints[0]!]);
+    const read = (n: string) => (existsSync(join(ws.out, n)) ? readFileSync(join(ws.out, n), 'utf8') : '');
+    try {
+      await agent.until('first render', () => read('a.conf') === 'listen 80;\n' && read('b.conf') === 'listen 81;\n' && read('c.conf') === 'listen 82;\n');
+      // b takes c's port: only the staged tree as a whole shows the conflict.
+      await etcd.put('/wg/b/port', '82');
+      await agent.until('the group check to fail', () => /commit group "nginx" not committed: group check failed/.test(agent.logText()));
+      assert.equal(read('b.conf'), 'listen 81;\n');
+      assert.deepEqual(readdirSync(ws.out).sort(), ['a.conf', 'b.conf', 'c.conf']);
+      await etcd.put('/wg/c/port', '83');
+      await agent.until('b and c committed', () => read('b.conf') === 'listen 82;\n' && read('c.conf') === 'listen 83;\n');
+      assert.equal(read('a.conf'), 'listen 80;\n');
+    } finally {
+      assert.equal(await agent.stop(), 0);
       ws.cleanup();
     }
   });
