@@ -10,7 +10,10 @@ import { processFanout } from '../resource/fanout.js';
 import { processGroup } from '../resource/group.js';
 import type { GroupInfo } from '../resource/extensions.js';
 
-export type PassOptions = ProcessOptions;
+export interface PassOptions extends ProcessOptions {
+  /** Told every result (the long-running runtime's metrics and readiness, runtime/daemon.ts). */
+  onPass?: (result: PassResult) => void;
+}
 
 export interface ResourceOutcome {
   readonly resource: TemplateResource;
@@ -85,7 +88,9 @@ export async function processResources(
       outcomes.push({ resource, status: 'failed', error, stage: e instanceof ResourceError ? e.stage : 'render' });
     }
   }
-  return { outcomes, failed: outcomes.filter((o) => o.status === 'failed'), revision: snapshot.revision };
+  const result = { outcomes, failed: outcomes.filter((o) => o.status === 'failed'), revision: snapshot.revision };
+  opts.onPass?.(result);
+  return result;
 }
 
 /** Marks every resource failed because the keys could not be read. */

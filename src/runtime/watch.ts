@@ -72,6 +72,8 @@ export interface WatchRuntimeOptions extends PassOptions {
   /** Mark the agent stale (log, health) when the mirrors are older than this; 0: never. */
   staleAfterMs: number;
   onStatus?: (status: WatchStatus) => void;
+  /** Runs after each batch of renders (runtime/reloads.ts: a shared reload runs once per batch). */
+  afterRender?: () => Promise<void>;
 }
 
 interface Dirty {
@@ -222,6 +224,7 @@ export class WatchRuntime {
         const result = await processResources([r], snapshot, this.opts);
         if (result.failed.length === 0) this.rendered.add(r);
       }
+      await this.opts.afterRender?.();
     })();
     this.running = run.finally(() => {
       this.running = undefined;

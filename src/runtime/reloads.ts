@@ -1,0 +1,231 @@
+// Reloads in the long-running modes (-watch, -interval). processResource hands each changed resource's reload
+// here (ProcessOptions.commands) instead of running it inline, and the runtime calls flush() once a render pass
+// ends, so:
+//   - a reload shared by several resources (the same reload_cmd text, or the same `reload` action) runs once per
+//     pass, however many of them changed;
+//   - `min_reload_interval = "10s"` spaces the runs of a reload: one asked for sooner is deferred to the end of
+//     the interval and then runs once for everything that asked meanwhile — deferred, never dropped;
+//   - `command_timeout = "30s"` bounds the resource's check and reload (else -command-timeout); the whole process
+//     group is killed at the timeout;
+//   - `reload = "signal:HUP:/run/nginx.pid"` or `"http:POST:http://…"` is a built-in action (reload-actions.ts),
+//     run without a shell, beside or instead of reload_cmd;
+//   - at shutdown nothing new starts: a running command is killed, deferred reloads are dropped (and logged).
+// All reloads run one after another on one chain, so two never overlap.
+import { basename } from 'node:path';
+import type { Logger } from '../log.js';
+import type { TemplateResource } from '../resource/load.js';
+import type { CommandHooks } from '../resource/process.js';
+import { CommandError, runCommand, type CommandEnd } from '../resource/commands.js';
+import { goQuote } from '../resource/errors.js';
+import type { CommandOutcome, Metrics } from './metrics.js';
+import { describeReloadAction, parseReloadAction, ReloadActionError, runReloadAction, type ReloadAction } from './reload-actions.js';
+import { parseDurationMs } from './watch.js';
+
+/** The name a resource goes by in metrics and readiness: its TOML file's base name. */
+export function resourceName(resource: TemplateResource): string {
+  return basename(resource.file);
+}
+
+export interface CommandSettings {
+  readonly timeoutMs: number;
+  readonly minReloadIntervalMs: number;
+  readonly action: ReloadAction | undefined;
+}
+
+/** Reads a resource's `reload`, `min_reload_interval` and `command_timeout`; throws Error naming the file and key. */
+export function commandSettings(resource: TemplateResource, defaultTimeoutMs: number): CommandSettings {
+  const duration = (key: string, text: string): number => {
+    try {
+      return parseDurationMs(text);
+    } catch (e) {
+      throw new Error(`${resource.file}: template.${key}: ${(e as Error).message}`);
+    }
+  };
+  let action: ReloadAction | undefined;
+  if (resource.reloadAction !== '') {
+    try {
+      action = parseReloadAction(resource.reloadAction);
+    } catch (e) {
+      throw new Error(`${resource.file}: template.reload: ${(e as Error).message}`);
+    }
+  }
+  const timeoutMs = resource.commandTimeout === '' ? defaultTimeoutMs : duration('command_timeout', resource.commandTimeout);
+  if (timeoutMs <= 0) throw new Error(`${resource.file}: template.command_timeout must be above 0`);
+  const minReloadIntervalMs = resource.minReloadInterval === '' ? 0 : duration('min_reload_interval', resource.minReloadInterval);
+  return { timeoutMs, minReloadIntervalMs, action };
+}
+
+export interface ReloadSchedulerOptions {
+  log: Logger;
+  metrics?: Metrics;
+  /** -command-timeout in ms. */
+  defaultTimeoutMs: number;
+  /** Aborted at shutdown. */
+  signal: AbortSignal;
+  /** Clock; tests pass a fake one. */
+  now?: () => number;
+}
+
+interface Reload {
+  readonly key: string;
+  /** What runs: a shell command or a built-in action. */
+  readonly run: { kind: 'shell'; cmd: string } | { kind: 'action'; action: ReloadAction };
+  /** Resources that asked since the last run. */
+  readonly pending: Set<TemplateResource>;
+  lastRunAt: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export class ReloadScheduler {
+  private readonly reloads = new Map<string, Reload>();
+  private readonly settings = new WeakMap<TemplateResource, CommandSettings>();
+  private chain: Promise<void> = Promise.resolve();
+  private readonly now: () => number;
+  /** Runs started, per reload key (tests and logs). */
+  readonly runs = new Map<string, number>();
+
+  constructor(private readonly opts: ReloadSchedulerOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Checks and remembers each resource's settings; returns the resources whose settings are invalid, with why. */
+  prepare(resources: readonly TemplateResource[]): Array<{ resource: TemplateResource; error: string }> {
+    const broken: Array<{ resource: TemplateResource; error: string }> = [];
+    for (const r of resources) {
+      try {
+        this.settings.set(r, commandSettings(r, this.opts.defaultTimeoutMs));
+      } catch (e) {
+        broken.push({ resource: r, error: (e as Error).message });
+      }
+    }
+    return broken;
+  }
+
+  private settingsOf(r: TemplateResource): CommandSettings {
+    let s = this.settings.get(r);
+    if (!s) {
+      s = commandSettings(r, this.opts.defaultTimeoutMs);
+      this.settings.set(r, s);
+    }
+    return s;
+  }
+
+  /** The hooks processResource uses in the long-running modes. */
+  hooks(): CommandHooks {
+    return {
+      signal: this.opts.signal,
+      timeoutMs: (r) => this.settingsOf(r).timeoutMs,
+      checked: (r, ms, end) => this.opts.metrics?.command(resourceName(r), 'check', ms, outcomeOf(end)),
+      queueReload: (r) => this.queue(r),
+    };
+  }
+
+  /** dest of `r` changed: its reload(s) will run at the next flush(). */
+  queue(r: TemplateResource): void {
+    const s = this.settingsOf(r);
+    if (r.reloadCmd !== '') this.entry(`sh:${r.reloadCmd}`, { kind: 'shell', cmd: r.reloadCmd }).pending.add(r);
+    if (s.action) this.entry(`action:${r.reloadAction}`, { kind: 'action', action: s.action }).pending.add(r);
+  }
+
+  private entry(key: string, run: Reload['run']): Reload {
+    let e = this.reloads.get(key);
+    if (!e) {
+      e = { key, run, pending: new Set(), lastRunAt: -Infinity, timer: undefined };
+      this.reloads.set(key, e);
+    }
+    return e;
+  }
+
+  /** The end of a render pass: runs each queued reload once, or defers it to its min_reload_interval. */
+  flush(): Promise<void> {
+    for (const e of this.reloads.values()) {
+      if (e.pending.size === 0 || e.timer) continue;
+      const minMs = Math.max(0, ...[...e.pending].map((r) => this.settingsOf(r).minReloadIntervalMs));
+      const dueIn = e.lastRunAt + minMs - this.now();
+      if (dueIn <= 0) {
+        this.enqueue(e);
+        continue;
+      }
+      for (const r of e.pending) this.opts.metrics?.reloadDeferred(resourceName(r));
+      this.opts.log.info(`${describe(e)}: deferred ${Math.ceil(dueIn)} ms (min_reload_interval ${minMs} ms since the last run)`);
+      e.timer = setTimeout(() => {
+        e.timer = undefined;
+        void this.enqueue(e);
+      }, dueIn);
+    }
+    return this.chain;
+  }
+
+  /** Resolves when no reload is running or queued to run now (deferred ones may still wait on their timer). */
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
+  /** Shutdown: cancels deferred reloads and waits for the running one (which the abort signal kills). */
+  async close(): Promise<void> {
+    for (const e of this.reloads.values()) {
+      if (e.timer) {
+        clearTimeout(e.timer);
+        e.timer = undefined;
+      }
+      if (e.pending.size > 0) this.opts.log.warning(`${describe(e)}: not run: shutting down`);
+      e.pending.clear();
+    }
+    await this.chain;
+  }
+
+  private enqueue(e: Reload): Promise<void> {
+    this.chain = this.chain.then(() => this.runOne(e));
+    return this.chain;
+  }
+
+  private async runOne(e: Reload): Promise<void> {
+    if (e.pending.size === 0) return;
+    const resources = [...e.pending];
+    e.pending.clear();
+    if (this.opts.signal.aborted) {
+      this.opts.log.warning(`${describe(e)}: not run: shutting down`);
+      return;
+    }
+    const timeoutMs = Math.max(...resources.map((r) => this.settingsOf(r).timeoutMs));
+    e.lastRunAt = this.now();
+    this.runs.set(e.key, (this.runs.get(e.key) ?? 0) + 1);
+    const names = resources.map((r) => r.dest).join(', ');
+    const started = performance.now();
+    let end: CommandOutcome = 0;
+    try {
+      if (e.run.kind === 'shell') {
+        this.opts.log.debug(`Running ${e.run.cmd}`);
+        const output = await runCommand(e.run.cmd, { timeoutMs, signal: this.opts.signal });
+        this.opts.log.debug(goQuote(output));
+      } else {
+        const done = await runReloadAction(e.run.action, { timeoutMs, signal: this.opts.signal });
+        this.opts.log.info(`${describe(e)}: ${done}`);
+      }
+    } catch (err) {
+      if (err instanceof CommandError) {
+        end = outcomeOf(err.end);
+        if (err.output !== '') this.opts.log.error(goQuote(err.output));
+      } else if (err instanceof ReloadActionError) {
+        end = err.timedOut ? 'timeout' : 'error';
+      } else {
+        end = 'error';
+      }
+      this.opts.log.error(`reload for ${names} failed: ${describe(e)}: ${(err as Error).message}`);
+      for (const r of resources) this.opts.metrics?.failure(resourceName(r), 'reload');
+    } finally {
+      const ms = performance.now() - started;
+      for (const r of resources) this.opts.metrics?.command(resourceName(r), 'reload', ms, end);
+    }
+    if (end === 0 && resources.length > 1) this.opts.log.info(`${describe(e)}: one reload for ${resources.length} resources (${names})`);
+  }
+}
+
+function describe(e: Reload): string {
+  return e.run.kind === 'shell' ? `reload_cmd "${e.run.cmd}"` : `reload ${describeReloadAction(e.run.action)}`;
+}
+
+/** Metrics' outcome for a command end ('aborted' at shutdown counts as killed). */
+function outcomeOf(end: CommandEnd): CommandOutcome {
+  return end === 'aborted' ? 'SIGKILL' : end;
+}
