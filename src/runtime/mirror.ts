@@ -59,6 +59,8 @@ export class PrefixMirror {
     private readonly backend: WatchableBackend,
     private readonly log: Logger,
     private readonly emit: (change: MirrorChange) => void,
+    /** Called whenever `revision` moved (events, progress, reads). */
+    private readonly advanced: () => void = () => undefined,
     private readonly retryMs: { min: number; max: number } = { min: 200, max: 5_000 },
   ) {}
 
@@ -123,6 +125,7 @@ export class PrefixMirror {
     this.connected = true;
     this.lastFreshAt = Date.now();
     if (changed.length > 0) this.emit({ prefix: this.prefix, keys: changed, revision: snap.revision, cause: 'read' });
+    this.advanced();
   }
 
   private apply(events: readonly WatchEvent[], revision: number): void {
@@ -144,12 +147,14 @@ export class PrefixMirror {
     this.lastFreshAt = Date.now();
     this.connected = true;
     if (changed.length > 0) this.emit({ prefix: this.prefix, keys: changed, revision: this.revision, cause: 'event' });
+    this.advanced();
   }
 
   private progress(revision: number): void {
     if (revision > this.revision) this.revision = revision;
     this.lastFreshAt = Date.now();
     this.connected = true;
+    this.advanced();
   }
 
   /** Appends the entries `key` covers, in byte order. */
@@ -183,9 +188,48 @@ export class PrefixMirror {
 /** The mirrors for a set of resource keys, and views of them per resource. */
 export class KeyMirrors {
   readonly mirrors: PrefixMirror[];
+  private waiters: Array<() => boolean> = [];
 
-  constructor(backend: WatchableBackend, keys: readonly string[], log: Logger, onChange: (change: MirrorChange) => void) {
-    this.mirrors = coveringPrefixes(keys).map((p) => new PrefixMirror(p, backend, log, onChange));
+  constructor(
+    private readonly backend: WatchableBackend,
+    keys: readonly string[],
+    log: Logger,
+    onChange: (change: MirrorChange) => void,
+  ) {
+    this.mirrors = coveringPrefixes(keys).map((p) => new PrefixMirror(p, backend, log, onChange, () => this.advanced()));
+  }
+
+  private advanced(): void {
+    if (this.waiters.length > 0) this.waiters = this.waiters.filter((done) => !done());
+  }
+
+  /**
+   * Resolves true once every mirror behind `keys` has caught up to the newest revision any of
+   * them has seen, so a resource spanning several prefixes renders one revision of all of them
+   * (a transaction touching two prefixes arrives as two watch responses). A progress request
+   * asks etcd to confirm the lagging ones; false after `timeoutMs` without that confirmation.
+   */
+  consistent(keys: readonly string[], timeoutMs: number): Promise<boolean> {
+    const involved = coveringPrefixes(keys)
+      .map((k) => this.mirrorFor(k))
+      .filter((m): m is PrefixMirror => m !== undefined);
+    const target = involved.reduce((max, m) => Math.max(max, m.revision), 0);
+    const caughtUp = () => involved.every((m) => m.revision >= target);
+    if (caughtUp()) return Promise.resolve(true);
+    this.backend.requestProgress();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== check);
+        resolve(false);
+      }, timeoutMs);
+      const check = () => {
+        if (!caughtUp()) return false;
+        clearTimeout(timer);
+        resolve(true);
+        return true;
+      };
+      this.waiters.push(check);
+    });
   }
 
   /** Resolves when every mirror has read its prefix once and is watching. */

@@ -14,6 +14,9 @@ import { KeyMirrors, type MirrorChange, type MirrorStatus } from './mirror.js';
 import { processResources, type PassOptions } from './pass.js';
 import { groupKeys } from '../resource/group.js';
 
+/** How long a render waits for etcd to confirm that all of a resource's prefixes reached one revision. */
+const CONSISTENCY_TIMEOUT_MS = 1_000;
+
 export interface WaitWindow {
   readonly minMs: number;
   readonly maxMs: number;
@@ -217,6 +220,9 @@ export class WatchRuntime {
         if (this.stopped) return;
         // A mirror re-reading (after a compaction) has no trustworthy data; its read re-dirties r.
         if (!this.mirrors.inSync(r.keys)) continue;
+        if (!(await this.mirrors.consistent(groupKeys(r), CONSISTENCY_TIMEOUT_MS))) {
+          this.log.warning(`${r.dest}: the backend did not confirm one revision for all its prefixes within ${CONSISTENCY_TIMEOUT_MS} ms; rendering what the mirrors hold`);
+        }
         // groupKeys: a commit group renders whole, from every member's keys (tsconfd extension).
         const snapshot = this.mirrors.snapshot(groupKeys(r));
         if (!this.allowed(r, snapshot.kvs.length)) continue;

@@ -1,0 +1,62 @@
+// A resource reading two prefixes renders one revision of both: a transaction that changes a key
+// under each must never show up half-applied in the file.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import etcd3 from 'etcd3';
+import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
+import { Workspace } from './onetime-harness.js';
+import { WatchAgent } from './watch-harness.js';
+
+let etcd: EtcdServer;
+before(async () => {
+  etcd = await startEtcd();
+});
+after(async () => {
+  await etcd?.stop();
+});
+
+test('two prefixes changed in one transaction never render half-applied', async () => {
+  const client = new etcd3.Etcd3({ hosts: etcd.endpoints });
+  const pair = (i: number) =>
+    client.kv.txn({
+      success: [
+        { request_put: { key: Buffer.from('/cons/a/x'), value: Buffer.from(String(i)) } },
+        { request_put: { key: Buffer.from('/cons/b/x'), value: Buffer.from(String(i)) } },
+      ],
+    });
+  await pair(0);
+  const ws = new Workspace({
+    'conf.d/pair.toml': `[template]
+prefix = "/cons"
+src = "pair.tmpl"
+dest = "@OUT@/app.conf"
+keys = ["/a", "/b"]
+reload_cmd = "cat @OUT@/app.conf >> @OUT@/../history"
+`,
+    'templates/pair.tmpl': 'a={{getv "/a/x"}} b={{getv "/b/x"}}\n',
+  });
+  const a = new WatchAgent(ws, ['-backend', 'etcdv3', '-node', etcd.endpoints[0]!]);
+  try {
+    await a.until('first render', () => a.content() === 'a=0 b=0\n');
+    for (let i = 1; i <= 150; i++) {
+      await pair(i);
+      if (i % 10 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    await a.until('last pair', () => a.content() === 'a=150 b=150\n');
+    const historyFile = join(ws.root, 'history');
+    await a.until('history written', () => existsSync(historyFile) && readFileSync(historyFile, 'utf8').includes('a=150 b=150'));
+    const lines = readFileSync(historyFile, 'utf8').trim().split('\n');
+    assert.ok(lines.length > 5, `only ${lines.length} renders`);
+    const torn = lines.filter((l) => {
+      const m = /^a=(\d+) b=(\d+)$/.exec(l);
+      return !m || m[1] !== m[2];
+    });
+    assert.deepEqual(torn, [], `${torn.length} of ${lines.length} renders mixed two revisions`);
+  } finally {
+    await a.stop();
+    ws.cleanup();
+    client.close();
+  }
+});
