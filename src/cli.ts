@@ -40,8 +40,9 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   if (o.printKeys) return (await import('./cli/print-keys.js')).printKeys(o, log, (t) => process.stdout.write(t));
   log.info(`Backend set to ${o.backend}`);
   log.info('Starting tsconfd');
-  if (o.watch && !o.onetime) {
-    const { runWatch, parseWait, parseDurationMs, DEFAULT_WAIT } = await import('./runtime/watch.js');
+  if (!o.onetime) {
+    // -watch, or confd's default mode: a pass every -interval seconds (runtime/daemon.ts).
+    const { parseWait, parseDurationMs, DEFAULT_WAIT } = await import('./runtime/watch.js');
     let wait = DEFAULT_WAIT;
     let staleAfterMs = 0;
     try {
@@ -51,9 +52,13 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       log.fatal((e as Error).message);
       return 1;
     }
-    const stop = new AbortController();
-    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort());
-    return runWatch({
+    if (!o.watch && o.interval <= 0) {
+      log.fatal(`-interval must be above 0 (got ${o.interval})`);
+      return 1;
+    }
+    const { runDaemon } = await import('./runtime/daemon.js');
+    return runDaemon({
+      mode: o.watch ? 'watch' : 'interval',
       confdir: o.confdir,
       prefix: o.prefix,
       noop: o.noop,
@@ -64,19 +69,17 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       writeDiff: (text) => process.stdout.write(text),
       logDiff: o.logDiff,
       wait,
-      reconcileMs: o.interval * 1000,
+      intervalMs: o.interval * 1000,
       staleAfterMs,
-      signal: stop.signal,
+      http: o.http,
+      version: VERSION,
+      backendName: o.backend,
       openBackend: async () => {
         const sources = o.backend === 'file' ? o.files : backendNodes(o);
         if (sources.length > 0) log.info(`Backend source(s) set to ${sources.join(', ')}`);
         return createBackend(o, log);
       },
     });
-  }
-  if (!o.onetime) {
-    log.fatal('only -onetime and -watch are available in this build');
-    return 1;
   }
   // The template engine and resource code load after the cheap paths (-version, -h, bad flags).
   const { runOnetime } = await import('./runtime/onetime.js');

@@ -44,6 +44,8 @@ export interface Options {
   wait: string;
   /** -watch: mark the agent stale when the mirror is older than this Go duration; "" means never. */
   staleAfter: string;
+  /** -watch/-interval: address of the /healthz, /readyz and /metrics endpoint ("127.0.0.1:9100"); "" serves none. */
+  http: string;
   /** tsconfd extension: log a secret-redacted diff of every real change. */
   logDiff: boolean;
   /** tsconfd extension: print the keys each resource fetches, then exit. */
@@ -129,6 +131,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('commandTimeout', 'command-timeout', 'integer', 'seconds before check_cmd/reload_cmd are killed'),
   spec('wait', 'wait', 'string', '-watch: quiescence window min:max before a changed resource renders, e.g. 50ms:1s (default: render at once)'),
   spec('staleAfter', 'stale-after', 'string', '-watch: report unhealthy when no backend confirmation came for this long (e.g. 30s)'),
+  spec('http', 'http', 'string', '-watch/-interval: serve /healthz, /readyz and /metrics on this address, e.g. 127.0.0.1:9100 (default: off)'),
   spec('logDiff', 'log-diff', 'boolean', 'log a unified diff of every change (secret values redacted)'),
   spec('printKeys', 'print-keys', 'boolean', "print the keys each resource will fetch (prefix applied) and exit", { fileKeys: [] }),
   spec('version', 'version', 'boolean', 'print version and exit', { fileKeys: [], envVars: [] }),
@@ -175,6 +178,7 @@ export function defaultOptions(): Options {
     commandTimeout: 60,
     wait: '',
     staleAfter: '',
+    http: '',
     logDiff: false,
     printKeys: false,
     version: false,

@@ -1,0 +1,317 @@
+// The long-running process (-watch, or -interval alone), in one place: which loop runs, the -http endpoint
+// (/healthz, /readyz, /metrics), the metrics, the signals (SIGTERM/SIGINT: finish the write in progress, start no
+// new command, exit 0 within the grace; SIGHUP: reload the resources), live resources (conf.d and templates are
+// watched; a changed set is loaded and rendered without a restart, a broken file keeps its last good version and
+// is reported in the log, in tsconfd_failures_total{reason="load"} and on /readyz), and the reloads
+// (reloads.ts: once per pass per distinct command, min_reload_interval, per-resource command_timeout).
+//
+// Exit codes: 0 after a clean shutdown; 1 when it cannot start (bad resources, backend, -http address) or the
+// shutdown did not finish within the grace.
+import { relative } from 'node:path';
+import type { Backend } from '../backends/types.js';
+import type { Logger } from '../log.js';
+import { loadResources, ResourceLoadError, type TemplateResource } from '../resource/load.js';
+import { watchConfdir, loadLiveResources, type BrokenResource, type ConfdirWatcher } from './confdir-watcher.js';
+import { evaluateReadiness, startHealthServer, type HealthServer, type Readiness } from './health.js';
+import { IntervalLoop } from './interval.js';
+import { Metrics, type FailureReason } from './metrics.js';
+import { fetchSnapshot, processResources, type PassOptions, type PassResult, type ResourceOutcome } from './pass.js';
+import { ReloadScheduler, resourceName } from './reloads.js';
+import { SignalCoordinator, type SignalTarget } from './signals.js';
+import { WatchRuntime, type WaitWindow } from './watch.js';
+
+export interface DaemonOptions extends Omit<PassOptions, 'commands' | 'onPass'> {
+  mode: 'watch' | 'interval';
+  confdir: string;
+  prefix: string;
+  /** -interval in ms: the period of -interval mode; with -watch, the full reconciliation period. */
+  intervalMs: number;
+  wait: WaitWindow;
+  /** -stale-after in ms; 0: never stale. */
+  staleAfterMs: number;
+  /** -http address; '' serves nothing. */
+  http: string;
+  version: string;
+  backendName: string;
+  openBackend: () => Promise<Backend>;
+  /** Bound of the whole shutdown (SignalCoordinator's default when unset). */
+  graceMs?: number;
+  /** Quiet time before a burst of conf.d/templates events reloads the resources. */
+  debounceMs?: number;
+  /** Tests: where the signals come from (default the process). */
+  signalTarget?: SignalTarget;
+  /** Tests: told the endpoint's URL once it listens. */
+  onListening?: (url: string) => void;
+}
+
+const FAILURE_REASON: Record<NonNullable<ResourceOutcome['stage']>, FailureReason> = {
+  mode: 'stage',
+  template: 'template',
+  render: 'template',
+  write: 'write',
+  check: 'check',
+  reload: 'reload',
+  fetch: 'fetch',
+};
+
+/** Runs until SIGTERM/SIGINT; resolves with the exit code. */
+export async function runDaemon(opts: DaemonOptions): Promise<number> {
+  const { log } = opts;
+  let resources: TemplateResource[];
+  try {
+    resources = loadResources({ confdir: opts.confdir, prefix: opts.prefix, log });
+  } catch (e) {
+    if (e instanceof ResourceLoadError) {
+      log.fatal(e.message);
+      return 1;
+    }
+    throw e;
+  }
+  let resolveExit!: (code: number) => void;
+  const exited = new Promise<number>((resolve) => (resolveExit = resolve));
+  const signals = new SignalCoordinator({ graceMs: opts.graceMs, exit: (code) => resolveExit(code), log, target: opts.signalTarget });
+  const metrics = new Metrics({ version: opts.version, backend: opts.backendName });
+  const scheduler = new ReloadScheduler({ log, metrics, defaultTimeoutMs: opts.commandTimeoutMs, signal: signals.stopping });
+  const badSettings = scheduler.prepare(resources);
+  if (badSettings.length > 0) {
+    for (const b of badSettings) log.fatal(b.error);
+    return 1;
+  }
+  let backend: Backend;
+  try {
+    backend = await opts.openBackend();
+  } catch (e) {
+    log.fatal((e as Error).message);
+    return 1;
+  }
+  const daemon = new Daemon(opts, backend, metrics, scheduler, signals, resources);
+  try {
+    daemon.prepare();
+    await daemon.serve();
+  } catch (e) {
+    log.fatal((e as Error).message);
+    await backend.close().catch(() => undefined);
+    return 1;
+  }
+  signals.install();
+  daemon.start();
+  return exited;
+}
+
+class Daemon {
+  private readonly log: Logger;
+  private server: HealthServer | undefined;
+  private watcher: ConfdirWatcher | undefined;
+  private runtime: WatchRuntime | undefined;
+  private loop: IntervalLoop | undefined;
+  private broken: BrokenResource[] = [];
+  private metricsTimer: NodeJS.Timeout | undefined;
+  // -interval mode's readiness: what the last poll told.
+  private reachable = false;
+  private syncedAt: number | undefined;
+  private readonly rendered = new Set<string>();
+
+  constructor(
+    private readonly opts: DaemonOptions,
+    private readonly backend: Backend,
+    private readonly metrics: Metrics,
+    private readonly scheduler: ReloadScheduler,
+    private readonly signals: SignalCoordinator,
+    private resources: TemplateResource[],
+  ) {
+    this.log = opts.log;
+  }
+
+  private get passOptions(): PassOptions {
+    return { ...this.opts, commands: this.scheduler.hooks(), onPass: (result) => this.record(result) };
+  }
+
+  /** Binds -http (before anything else runs, so a bad address fails the start). */
+  async serve(): Promise<void> {
+    if (this.opts.http === '') return;
+    this.server = await startHealthServer({ listen: this.opts.http, readiness: () => this.readiness(), metrics: this.metrics });
+    this.log.info(`Serving /healthz, /readyz and /metrics on ${this.server.url}`);
+    this.opts.onListening?.(this.server.url);
+  }
+
+  start(): void {
+    const { signals } = this;
+    // Run last-registered first: stop the loop (waits for the render in progress), then the reloads, the
+    // conf.d watcher, the endpoint, the backend.
+    signals.onShutdown(() => this.backend.close());
+    signals.onShutdown(async () => {
+      clearInterval(this.metricsTimer);
+      await this.server?.close();
+    });
+    signals.onShutdown(() => this.watcher?.close());
+    signals.onShutdown(() => this.scheduler.close());
+    signals.onShutdown(async () => {
+      await this.runtime?.stop();
+      await this.loop?.stop();
+    });
+    signals.onReload(() => this.reload());
+    this.metrics.resourcesLoaded(this.resources.length);
+    this.metricsTimer = setInterval(() => this.refreshMetrics(), 1000);
+    this.metricsTimer.unref();
+    this.watcher = watchConfdir({
+      confdir: this.opts.confdir,
+      debounceMs: this.opts.debounceMs,
+      log: this.log,
+      onChange: (paths) => {
+        this.log.info(`changed: ${paths.slice(0, 5).join(', ')}${paths.length > 5 ? ', …' : ''}: reloading resources`);
+        void signals.reload();
+      },
+    });
+    if (this.runtime) this.startRuntime(this.runtime);
+    else void this.loop!.start();
+  }
+
+  /** Builds the loop; throws when it cannot run (a backend that cannot watch, a bad resource `wait`). */
+  prepare(): void {
+    if (this.opts.mode === 'watch') {
+      this.runtime = this.newRuntime(this.resources);
+    } else {
+      this.loop = new IntervalLoop({
+        intervalMs: this.opts.intervalMs,
+        pass: () => this.intervalPass(),
+        onError: (e) => this.log.error(`pass failed: ${e.message}`),
+      });
+    }
+  }
+
+  private newRuntime(resources: TemplateResource[]): WatchRuntime {
+    return new WatchRuntime(resources, this.backend, {
+      ...this.passOptions,
+      wait: this.opts.wait,
+      reconcileMs: this.opts.intervalMs,
+      staleAfterMs: this.opts.staleAfterMs,
+      afterRender: () => this.scheduler.flush(),
+    });
+  }
+
+  private startRuntime(runtime: WatchRuntime): void {
+    runtime.start().catch((e) => this.log.error(`watch: ${(e as Error).message}`));
+  }
+
+  private async intervalPass(): Promise<void> {
+    const resources = this.resources;
+    if (resources.length === 0 || this.signals.shuttingDown) return;
+    const started = performance.now();
+    let snapshot;
+    try {
+      snapshot = await fetchSnapshot(this.backend, resources);
+      this.metrics.backendRequest('range', performance.now() - started, true);
+      this.reachable = true;
+      this.syncedAt = Date.now();
+      this.metrics.mirrorSynced(this.syncedAt);
+    } catch (e) {
+      this.metrics.backendRequest('range', performance.now() - started, false);
+      this.reachable = false;
+      this.log.error((e as Error).message);
+      for (const r of resources) this.metrics.failure(resourceName(r), 'fetch');
+      return;
+    }
+    if (this.signals.shuttingDown) return;
+    await processResources(resources, snapshot, this.passOptions);
+    await this.scheduler.flush();
+  }
+
+  /** Metrics and -interval readiness from one pass's outcomes. */
+  private record(result: PassResult): void {
+    if (result.revision > 0) this.metrics.watchRevision(result.revision);
+    for (const o of result.outcomes) {
+      const name = resourceName(o.resource);
+      if (o.status === 'failed') {
+        this.metrics.failure(name, FAILURE_REASON[o.stage ?? 'render']);
+        continue;
+      }
+      this.rendered.add(o.resource.file);
+      this.metrics.render(name);
+      if (o.status === 'updated') this.metrics.write(name);
+      else if (o.status === 'unchanged') this.metrics.skippedUnchanged(name);
+    }
+  }
+
+  private refreshMetrics(): void {
+    if (!this.runtime) return;
+    const state = this.runtime.readiness();
+    if (state.mirrorAgeMs !== null && state.mirrorInSync) this.metrics.mirrorSynced(Date.now() - state.mirrorAgeMs);
+  }
+
+  readiness(): Readiness {
+    let state: Readiness;
+    if (this.runtime) {
+      state = this.runtime.readiness();
+    } else {
+      state = {
+        backendReachable: this.reachable,
+        mirrorInSync: this.reachable,
+        mirrorAgeMs: this.syncedAt === undefined ? null : Date.now() - this.syncedAt,
+        staleAfterMs: this.opts.staleAfterMs,
+        resourcesNeverRendered: this.resources.filter((r) => !this.rendered.has(r.file)).map((r) => r.file),
+      };
+    }
+    // A resource file that does not load is reported here until it is fixed (its last good version still runs).
+    const broken = this.broken.map((b) => `${relative(this.opts.confdir, b.file)} (does not load: ${b.error})`);
+    return { ...state, resourcesNeverRendered: [...state.resourcesNeverRendered, ...broken] };
+  }
+
+  /** Verdict for logs and tests. */
+  ready(): boolean {
+    return evaluateReadiness(this.readiness()).ready;
+  }
+
+  /** SIGHUP or a changed conf.d/templates: load the resources again and render them. */
+  private async reload(): Promise<void> {
+    const reason = 'reload';
+    if (this.signals.shuttingDown) return;
+    let live;
+    try {
+      live = loadLiveResources({ confdir: this.opts.confdir, prefix: this.opts.prefix, log: this.log }, this.resources);
+    } catch (e) {
+      this.log.error(`${reason}: resources not reloaded, the ${this.resources.length} loaded ones keep running: ${(e as Error).message}`);
+      this.metrics.failure('conf.d', 'load');
+      return;
+    }
+    const broken = [...live.broken];
+    let next = live.resources;
+    // Invalid reload/min_reload_interval/command_timeout: the file counts as broken too.
+    for (const bad of this.scheduler.prepare(next)) {
+      const old = this.resources.find((r) => r.file === bad.resource.file);
+      next = old ? next.map((r) => (r === bad.resource ? old : r)) : next.filter((r) => r !== bad.resource);
+      broken.push({ file: bad.resource.file, error: bad.error, keptPrevious: old !== undefined });
+    }
+    for (const b of broken) {
+      this.log.error(`${b.error}; ${b.keptPrevious ? 'its last good version keeps running' : 'not loaded'}`);
+      this.metrics.failure(relative(this.opts.confdir, b.file).split('/').pop()!, 'load');
+    }
+    if (this.opts.mode === 'watch') {
+      let runtime: WatchRuntime;
+      try {
+        runtime = this.newRuntime(next);
+      } catch (e) {
+        this.log.error(`${reason}: resources not reloaded, the ${this.resources.length} loaded ones keep running: ${(e as Error).message}`);
+        return;
+      }
+      const old = this.runtime;
+      this.runtime = runtime;
+      await old?.stop();
+      if (this.signals.shuttingDown) return;
+      this.startRuntime(runtime);
+    }
+    const nextFiles = new Set(next.map((r) => r.file));
+    for (const r of this.resources) {
+      if (!nextFiles.has(r.file)) {
+        this.metrics.removeResource(resourceName(r));
+        this.rendered.delete(r.file);
+      }
+    }
+    const added = next.filter((r) => !this.resources.some((o) => o.file === r.file)).length;
+    const removed = this.resources.filter((r) => !nextFiles.has(r.file)).length;
+    this.resources = next;
+    this.broken = broken;
+    this.metrics.resourcesLoaded(next.length);
+    this.log.info(`${reason}: ${next.length} resources loaded (${added} new, ${removed} removed, ${broken.length} broken); rendering`);
+    if (this.loop) await this.loop.trigger();
+  }
+}
