@@ -287,8 +287,9 @@ function callFn(s: State, fn: Fn, argv: unknown[], node: Node, name: string): un
   try {
     return fn.call(...argv);
   } catch (e) {
-    // A nested execution's error, or JavaScript's stack running out (reported as Go's depth limit).
-    if (e instanceof TemplateError || isStackOverflow(e)) throw e;
+    // JavaScript's stack running out is reported as Go's depth limit, not as the function's error.
+    // (A TemplateError from a template the function executed is the function's error, as in Go.)
+    if (isStackOverflow(e)) throw e;
     s.node = node;
     errorf(s, `error calling ${name}: ${e instanceof Error ? e.message : String(e)}`);
   }

@@ -160,3 +160,12 @@ test('nil slices (nilSlice) equal nil in eq, print as empty and range as empty',
   const t = parse('t', '{{eq none nil}} {{eq some nil}} {{none}} {{len none}} {{range none}}x{{else}}empty{{end}}', { funcs });
   assert.equal(t.execute(undefined), 'true false [] 0 empty');
 });
+
+test('an error of a template executed by a function is that function\'s error', () => {
+  const inner = parse('inner', '{{.x.y}}', {});
+  const t = parse('outer', '{{render .}}', { funcs: { render: (d: unknown) => inner.execute(d) } });
+  assert.equal(
+    execError(() => t.execute(new Map([['x', 1]]))).message,
+    'template: outer:1:2: executing "outer" at <render .>: error calling render: template: inner:1:4: executing "inner" at <.x.y>: can\'t evaluate field y in type interface {}',
+  );
+});
