@@ -1,9 +1,9 @@
 # tsconfd container image.
 #   docker build -t tsconfd .
-#   docker run --init -v /etc/confd:/etc/confd:ro tsconfd -watch -backend etcdv3 -node http://etcd:2379 -http :9100
-# BASE must be a Debian-like Node 20 image with npm (the build stage runs npm ci, which needs the npm registry).
-# Where no registry is reachable, scripts/container-base.sh builds a local stand-in:
-#   podman build --network=host --build-arg BASE=localhost/tsconfd-base:local -t tsconfd .
+#   docker run -v /etc/confd:/etc/confd:ro tsconfd -watch -backend etcdv3 -node http://etcd:2379 -http :9100
+# BASE must be a Debian-like Node 20 image with npm (the build stage runs npm ci, which needs the npm registry,
+# and the final stage installs tini from Debian if BASE lacks it). Where neither is reachable,
+# scripts/container-base.sh builds a local stand-in for BASE and an npm cache, and shows the offline build command.
 ARG BASE=node:20-bookworm-slim
 
 FROM ${BASE} AS build
@@ -20,6 +20,10 @@ RUN npm run build && test -f dist/cli.js && test -d proto
 
 FROM ${BASE}
 ENV NODE_ENV=production
+# tini as PID 1 reaps what check/reload commands leave behind (Node reaps only its own children) and passes
+# SIGTERM on to tsconfd. Installed from Debian unless the base already has it.
+RUN command -v tini >/dev/null \
+ || { apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*; }
 WORKDIR /opt/tsconfd
 # No node_modules: the bundle needs none (test/e2e/container.test.ts runs -onetime and -watch against etcd with
 # this image). package.json stays: its "type": "module" makes Node load dist/*.js as ES modules.
@@ -27,7 +31,8 @@ COPY --from=build /src/package.json ./
 COPY --from=build /src/proto/ proto/
 COPY --from=build /src/dist/ dist/
 # `tsconfd` on PATH for `docker exec ... tsconfd -version` and for scripts; the entrypoint calls node directly so
-# the image does not depend on the bundle's #! line or on /usr/bin/env.
+# the image does not depend on the bundle's #! line or on /usr/bin/env. tini -s also reaps when it is not PID 1
+# (Kubernetes with shareProcessNamespace, where the pause container is PID 1).
 RUN ln -s /opt/tsconfd/dist/cli.js /usr/local/bin/tsconfd && chmod 0755 dist/cli.js \
  && mkdir -p /etc/confd/conf.d /etc/confd/templates
 # A numeric uid so Kubernetes' runAsNonRoot can verify it without a passwd entry. To write files owned by another
@@ -35,5 +40,5 @@ RUN ln -s /opt/tsconfd/dist/cli.js /usr/local/bin/tsconfd && chmod 0755 dist/cli
 USER 10001:10001
 # SIGTERM is the graceful stop: the write in progress finishes, no new command starts, exit 0.
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "/opt/tsconfd/dist/cli.js"]
+ENTRYPOINT ["tini", "-s", "--", "node", "/opt/tsconfd/dist/cli.js"]
 CMD ["-help"]

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds a local stand-in for the Dockerfile's default base image (node:20-bookworm-slim) where no registry is
 # reachable: a Debian bookworm minbase rootfs made with debootstrap from the configured apt mirror, plus this
-# machine's node and npm, imported with `podman import`. nginx-light is included so the same image can run the
-# nginx side of the sidecar test and `nginx -t` as a check_cmd.
+# machine's node and npm, imported with `podman import`. tini is included as the official image's users would
+# install it (the Dockerfile installs it only when the base lacks it, which needs the Debian mirror); nginx-light
+# so the same image can run the nginx side of the sidecar test and `nginx -t` as a check_cmd.
 #
 #   scripts/container-base.sh [IMAGE]        default IMAGE: localhost/tsconfd-base:local
 #
@@ -24,23 +25,27 @@ suite=${DEBIAN_SUITE:-bookworm}
 mirror=${DEBIAN_MIRROR:-$(sed -n 's/^URIs: *\([^ ]*debian\)$/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1)}
 mirror=${mirror:-http://deb.debian.org/debian}
 podman=(podman --runtime runc --cgroup-manager=cgroupfs)
+packages=nginx-light,ca-certificates,tini
+# Bumped whenever the image's content changes, so an older local base is rebuilt rather than reused.
+base_version=2
 
 for tool in debootstrap podman node npm; do
   command -v "$tool" >/dev/null || { echo "container-base: $tool is not installed" >&2; exit 2; }
 done
 
-rootfs=$cache/rootfs-$suite
+rootfs=$cache/rootfs-$suite-$(echo "$packages" | sha256sum | cut -c1-8)
 if [[ ! -x $rootfs/bin/sh ]]; then
   mkdir -p "$cache"
   rm -rf "$rootfs.partial"
   echo "container-base: debootstrap $suite from $mirror (a few minutes, once)" >&2
-  debootstrap --variant=minbase --include=nginx-light,ca-certificates "$suite" "$rootfs.partial" "$mirror" >&2
+  debootstrap --variant=minbase --include="$packages" "$suite" "$rootfs.partial" "$mirror" >&2
   # Logs and caches are not part of an image.
   rm -rf "$rootfs.partial"/var/cache/apt/archives/*.deb "$rootfs.partial"/var/lib/apt/lists/* "$rootfs.partial"/var/log/*.log
   mv "$rootfs.partial" "$rootfs"
 fi
 
-if [[ -z ${TSCONFD_BASE_REBUILD:-} ]] && "${podman[@]}" image exists "$image"; then
+existing=$("${podman[@]}" image inspect --format '{{index .Labels "tsconfd.base.version"}}' "$image" 2>/dev/null || true)
+if [[ -z ${TSCONFD_BASE_REBUILD:-} && $existing == "$base_version" ]]; then
   echo "container-base: $image exists (TSCONFD_BASE_REBUILD=1 to rebuild it)" >&2
   exit 0
 fi
@@ -80,6 +85,7 @@ tar --numeric-owner -C "$rootfs" -c . | tar -C "$stage" -x --skip-old-files
 tar --numeric-owner -C "$stage" -c . | "${podman[@]}" import \
   --change 'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin' \
   --change 'CMD ["node"]' \
-  --message "debian $suite minbase + nginx-light + node $(node --version)" \
+  --change "LABEL tsconfd.base.version=$base_version" \
+  --message "debian $suite minbase + $packages + node $(node --version)" \
   - "$image" >/dev/null 2>&1
 echo "container-base: built $image (node $(node --version), debian $suite)" >&2
