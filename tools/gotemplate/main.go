@@ -80,16 +80,14 @@ var testFuncs = template.FuncMap{
 	"mkmap": func() map[string]interface{} {
 		return map[string]interface{}{"a": 1, "b": "two", "c": []interface{}{1, 2.5}}
 	},
-	"fl":     func(f float64) float64 { return f * 1.5 },
-	"base":   path.Base,
-	"seq":    seq,
-	"repeat": repeat,
-	"nilf":   func() interface{} { return nil },
-	"mkfunc": func() func(int) int { return func(x int) int { return x * 10 } },
-	"atoi":   strconv.Atoi,
-	"ints":   func(n ...int) []int { return n },
-	// nilints is the only source of a nil slice: seq returns an empty one so the fuzzer does not
-	// keep rediscovering the value model's missing nil slice (see golden.test.ts).
+	"fl":      func(f float64) float64 { return f * 1.5 },
+	"base":    path.Base,
+	"seq":     seq,
+	"repeat":  repeat,
+	"nilf":    func() interface{} { return nil },
+	"mkfunc":  func() func(int) int { return func(x int) int { return x * 10 } },
+	"atoi":    strconv.Atoi,
+	"ints":    func(n ...int) []int { return n },
 	"nilints": func() []int { return nil },
 }
 
@@ -108,7 +106,8 @@ func seq(first, last int) ([]int, error) {
 	if last-first >= maxResult {
 		return nil, fmt.Errorf("seq: more than %d numbers", maxResult)
 	}
-	out := []int{}
+	// As confd's seq: appending to a nil slice, so an empty range gives a nil []int.
+	var out []int
 	for i := first; i <= last; i++ {
 		out = append(out, i)
 	}

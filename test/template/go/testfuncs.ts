@@ -123,8 +123,7 @@ export const testFuncs: FuncMap = {
   mkfunc: goFunc([], () => withGoType(goFunc(['int'], (x: number) => x * 10), 'func(int) int')),
   atoi: goFunc(['string'], goAtoi, { returnsError: true }),
   ints: goFunc([], (...n: number[]) => withGoType([...n], '[]int'), { variadic: 'int' }),
-  // Go returns a nil []int; the value model has no nil slice (known divergence in golden.test.ts).
-  nilints: goFunc([], () => withGoType([], '[]int')),
+  nilints: goFunc([], () => nilSlice<number>('[]int')),
 };
 
 /** Go's strings.Split: an empty separator splits into UTF-8 sequences (code points). */
