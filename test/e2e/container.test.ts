@@ -2,10 +2,11 @@
 // base image (scripts/container-base.sh), `tsconfd -version` runs in it, and the Kubernetes sidecar pattern is
 // reproduced with two containers: tsconfd renders an nginx server block from etcd (on the host's loopback) into a
 // volume shared with an nginx container, and reloads that nginx across the container boundary by signal, through
-// a shared PID namespace (Kubernetes: shareProcessNamespace). Long-running modes are then stopped with
-// `podman stop` and must exit 0 well before podman's SIGKILL.
+// a shared PID namespace (Kubernetes: shareProcessNamespace). -watch containers are then stopped with
+// `podman stop` and must exit 0 well before podman's SIGKILL, and orphans of reload commands must be reaped by the
+// image's tini.
 //
-// Skips, printing why, where podman (or root, or etcd) is missing. Needs ~1 GB of disk for images and a minute to
+// Skips, printing why, where podman (or root, or etcd, or a base image and debootstrap) is missing. Needs ~1 GB of disk for images and a minute to
 // build. Set TSCONFD_CONTAINER_IMAGE to test an image built elsewhere instead of building one.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
