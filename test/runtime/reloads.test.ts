@@ -1,0 +1,157 @@
+// ReloadScheduler with real /bin/sh commands and a real HTTP server: one run per pass for a shared reload,
+// min_reload_interval defers (never drops), timeouts kill the process group, nothing runs at shutdown.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Logger } from '../../src/log.js';
+import type { TemplateResource } from '../../src/resource/load.js';
+import { commandSettings, ReloadScheduler } from '../../src/runtime/reloads.js';
+import { Metrics } from '../../src/runtime/metrics.js';
+import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
+
+function resource(name: string, extra: Partial<TemplateResource> = {}): TemplateResource {
+  return {
+    file: `/etc/confd/conf.d/${name}.toml`, src: '/t', name: 't', dest: `/out/${name}`, prefix: '/', keys: ['/k'],
+    mode: undefined, modeError: undefined, uid: 0, gid: 0, checkCmd: '', reloadCmd: '', engine: 'go', inPlace: true,
+    wait: '', minKeys: undefined, allowEmpty: false, reloadAction: '', minReloadInterval: '', commandTimeout: '', ...extra,
+  };
+}
+
+function scratch(t: { after: (fn: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tsconfd-reloads-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
+/** Running (a zombie left for an init that does not reap counts as dead). */
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+const quiet = () => new Logger({ write: () => undefined });
+
+test('commandSettings: defaults, durations, actions, and errors that name the file and key', () => {
+  assert.deepEqual(commandSettings(resource('a'), 60_000), { timeoutMs: 60_000, minReloadIntervalMs: 0, action: undefined });
+  const s = commandSettings(resource('a', { commandTimeout: '1.5s', minReloadInterval: '250ms', reloadAction: 'signal:HUP:/run/x.pid' }), 60_000);
+  assert.equal(s.timeoutMs, 1500);
+  assert.equal(s.minReloadIntervalMs, 250);
+  assert.deepEqual(s.action, { kind: 'signal', signal: 'SIGHUP', pidfile: '/run/x.pid' });
+  assert.throws(() => commandSettings(resource('a', { commandTimeout: 'soon' }), 1), /a\.toml: template\.command_timeout: invalid duration "soon"/);
+  assert.throws(() => commandSettings(resource('a', { commandTimeout: '0s' }), 1), /command_timeout must be above 0/);
+  assert.throws(() => commandSettings(resource('a', { minReloadInterval: '5 s' }), 1), /template\.min_reload_interval/);
+  assert.throws(() => commandSettings(resource('a', { reloadAction: 'signal:HUP:relative.pid' }), 1), /template\.reload: .*absolute path/);
+});
+
+test('a reload_cmd shared by two resources runs once per pass; distinct ones run once each', async (t) => {
+  const dir = scratch(t);
+  const shared = `echo x >> ${join(dir, 'shared')}`;
+  const own = `echo x >> ${join(dir, 'own')}`;
+  const metrics = new Metrics({ processMetrics: false });
+  const s = new ReloadScheduler({ log: quiet(), metrics, defaultTimeoutMs: 5_000, signal: new AbortController().signal });
+  const a = resource('a', { reloadCmd: shared });
+  const b = resource('b', { reloadCmd: shared });
+  const c = resource('c', { reloadCmd: own });
+  for (const r of [a, b, c]) s.hooks().queueReload(r);
+  await s.flush();
+  assert.equal(lines(join(dir, 'shared')).length, 1);
+  assert.equal(lines(join(dir, 'own')).length, 1);
+  // Nothing queued: a flush runs nothing.
+  await s.flush();
+  assert.equal(lines(join(dir, 'shared')).length, 1);
+  s.queue(b);
+  await s.flush();
+  assert.equal(lines(join(dir, 'shared')).length, 2);
+  const families = parsePrometheusText(await metrics.text());
+  assert.equal(sampleValue(families, 'tsconfd_command_exits_total', { resource: 'b.toml', kind: 'reload', code: '0' }), 2);
+  assert.equal(sampleValue(families, 'tsconfd_command_exits_total', { resource: 'a.toml', kind: 'reload', code: '0' }), 1);
+});
+
+test('min_reload_interval defers the trailing reload and runs it once, never drops it', async (t) => {
+  const dir = scratch(t);
+  const file = join(dir, 'runs');
+  const metrics = new Metrics({ processMetrics: false });
+  const s = new ReloadScheduler({ log: quiet(), metrics, defaultTimeoutMs: 5_000, signal: new AbortController().signal });
+  const r = resource('a', { reloadCmd: `date +%s%N >> ${file}`, minReloadInterval: '600ms' });
+  s.queue(r);
+  await s.flush();
+  assert.equal(lines(file).length, 1);
+  const first = Date.now();
+  // Three passes inside the interval: all deferred to one run at its end.
+  for (let i = 0; i < 3; i++) {
+    s.queue(r);
+    await s.flush();
+    assert.equal(lines(file).length, 1, 'deferred, not run');
+  }
+  while (lines(file).length < 2 && Date.now() - first < 3_000) await new Promise((res) => setTimeout(res, 20));
+  assert.equal(lines(file).length, 2, 'the trailing reload ran');
+  const [t1, t2] = lines(file).map((l) => Number(BigInt(l) / 1_000_000n));
+  assert.ok(t2! - t1! >= 550, `runs ${t2! - t1!} ms apart`);
+  await new Promise((res) => setTimeout(res, 700));
+  assert.equal(lines(file).length, 2, 'exactly one trailing run');
+  assert.equal(sampleValue(parsePrometheusText(await metrics.text()), 'tsconfd_reloads_deferred_total', { resource: 'a.toml' }), 1);
+});
+
+test('a hanging reload is killed at its command_timeout together with its children', async (t) => {
+  const dir = scratch(t);
+  const pidFile = join(dir, 'child.pid');
+  const metrics = new Metrics({ processMetrics: false });
+  const s = new ReloadScheduler({ log: quiet(), metrics, defaultTimeoutMs: 60_000, signal: new AbortController().signal });
+  s.queue(resource('a', { reloadCmd: `sleep 120 & echo $! > ${pidFile}; wait`, commandTimeout: '400ms' }));
+  const started = Date.now();
+  await s.flush();
+  const took = Date.now() - started;
+  assert.ok(took >= 380 && took < 4_000, `took ${took} ms`);
+  const child = Number(readFileSync(pidFile, 'utf8'));
+  await new Promise((res) => setTimeout(res, 100));
+  assert.equal(alive(child), false, 'the backgrounded sleep was killed too');
+  const families = parsePrometheusText(await metrics.text());
+  assert.equal(sampleValue(families, 'tsconfd_command_exits_total', { resource: 'a.toml', kind: 'reload', code: 'timeout' }), 1);
+  assert.equal(sampleValue(families, 'tsconfd_failures_total', { resource: 'a.toml', reason: 'reload' }), 1);
+});
+
+test('shutdown: a deferred reload is dropped, a running one killed, none starts', async (t) => {
+  const dir = scratch(t);
+  const file = join(dir, 'runs');
+  const stop = new AbortController();
+  const s = new ReloadScheduler({ log: quiet(), defaultTimeoutMs: 60_000, signal: stop.signal });
+  const r = resource('a', { reloadCmd: `echo x >> ${file}; sleep 30`, minReloadInterval: '10s' });
+  s.queue(r);
+  const running = s.flush();
+  await new Promise((res) => setTimeout(res, 200));
+  s.queue(r);
+  void s.flush(); // deferred by min_reload_interval
+  const started = Date.now();
+  stop.abort();
+  await s.close();
+  await running;
+  assert.ok(Date.now() - started < 2_000, 'the running reload was killed at once');
+  assert.equal(lines(file).length, 1);
+  s.queue(resource('b', { reloadCmd: `echo x >> ${file}` }));
+  await s.flush();
+  assert.equal(lines(file).length, 1, 'nothing runs after shutdown began');
+});
+
+test('a built-in http reload action runs once for the resources sharing it, without a shell', async (t) => {
+  let hits = 0;
+  const server = createServer((req, res) => {
+    hits++;
+    res.statusCode = req.method === 'POST' ? 200 : 405;
+    res.end('ok');
+  });
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  t.after(() => server.close());
+  const port = (server.address() as { port: number }).port;
+  const spec = `http:POST:http://127.0.0.1:${port}/-/reload`;
+  const s = new ReloadScheduler({ log: quiet(), defaultTimeoutMs: 5_000, signal: new AbortController().signal });
+  s.queue(resource('a', { reloadAction: spec }));
+  s.queue(resource('b', { reloadAction: spec }));
+  await s.flush();
+  assert.equal(hits, 1);
+});
