@@ -83,6 +83,18 @@ export async function processGroup(
   storeFor: (r: TemplateResource) => KeyStore,
   opts: ProcessOptions,
 ): Promise<GroupOutcome[]> {
+  const outcomes = await processGroupOnce(group, storeFor, opts);
+  // Logged once the stage files and tree are gone, so the log describes the final state.
+  const failed = outcomes.find((o) => o.status === 'failed' && o.stage !== 'reload');
+  if (failed) opts.log.error(failed.error!);
+  return outcomes;
+}
+
+async function processGroupOnce(
+  group: GroupInfo,
+  storeFor: (r: TemplateResource) => KeyStore,
+  opts: ProcessOptions,
+): Promise<GroupOutcome[]> {
   const { log } = opts;
   const members: Member[] = [];
   const failAll = (culprit: TemplateResource | undefined, e: unknown, stage: ResourceError['stage']): GroupOutcome[] => {
@@ -90,7 +102,6 @@ export async function processGroup(
     const error = culprit
       ? `commit group "${group.name}" not committed: ${culprit.dest}: ${why}`
       : `commit group "${group.name}" not committed: ${why}`;
-    log.error(error);
     return group.members.map((resource) => ({ resource, status: 'failed', error, stage }));
   };
 

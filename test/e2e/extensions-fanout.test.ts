@@ -99,9 +99,10 @@ describe('fan-out resources against etcd', () => {
       await etcd.put('/f2/upstream', 'u3');
       await agent.until('both files follow the shared key', () => read(ws, 'one.conf').includes('u3') && read(ws, 'two.conf').includes('u3'));
       await etcd.etcdctl(['del', '/f2/sites/one']);
-      await agent.until('one.conf disappears', () => files() === 'two.conf');
+      const manifest = () => JSON.parse(read(ws, '.tsconfd-manifest-sites.json')).files as Record<string, string>;
+      await agent.until('one.conf disappears and leaves the manifest', () => files() === 'two.conf' && manifest()['one.conf'] === undefined);
       assert.equal(readFileSync(join(ws.out, 'keep.txt'), 'utf8'), 'untouched\n');
-      assert.deepEqual(JSON.parse(read(ws, '.tsconfd-manifest-sites.json')).files, { 'two.conf': '/sites/two' });
+      assert.deepEqual(manifest(), { 'two.conf': '/sites/two' });
     } finally {
       assert.equal(await agent.stop(), 0);
       ws.cleanup();
