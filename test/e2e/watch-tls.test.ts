@@ -118,6 +118,11 @@ describe('tsconfd -watch with etcd auth', () => {
       await a.until('first render', () => a.content() === 'a=1\n');
       await etcd.put('/au/svc/a', '2');
       await a.until('update', () => a.content() === 'a=2\n');
+      // A restart forgets every auth token: the watch must log in again, not retry a dead token.
+      await etcd.members[0]!.stop();
+      await etcd.members[0]!.start();
+      await etcd.put('/au/svc/a', '3');
+      await a.until('update after etcd restarted', () => a.content() === 'a=3\n', 20_000);
       assert.ok(!a.logText().includes('agentpw'));
     } finally {
       await a.stop();

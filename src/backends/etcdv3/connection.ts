@@ -74,7 +74,7 @@ function readPem(flag: string, file: string): Buffer {
 /** The internals of etcd3 1.1.2 we reach into; kept in one place and checked at run time. */
 interface PoolInternals {
   hosts: Array<{ channelCredentials?: { verifyOptions?: Record<string, unknown> } }>;
-  authenticator?: { credentials?: { verifyOptions?: Record<string, unknown> } };
+  authenticator?: { credentials?: { verifyOptions?: Record<string, unknown> }; invalidateMetadata?: () => void };
   withConnection(
     service: string,
     fn: (args: { resource: unknown; client: Record<string, (...args: unknown[]) => unknown>; metadata: MetadataLike }) => unknown,
@@ -199,6 +199,14 @@ export class EtcdConnection {
       return client.watch!(md, {});
     })) as WatchDuplex;
     return { stream, markFailed: (error) => pool.markFailed(chosen, error) };
+  }
+
+  /**
+   * etcd3 caches the auth token and renews it only for unary calls; a restarted etcd forgets
+   * every token, so a watch stream refused for its token must drop the cached one.
+   */
+  forgetAuthToken(): void {
+    this.pool.authenticator?.invalidateMetadata?.();
   }
 
   /** Turns grpc/etcd3 errors into messages that name the endpoints and the likely cause. */

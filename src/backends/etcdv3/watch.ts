@@ -76,7 +76,12 @@ export class WatchHub {
     if (!this.watchers.has(watcher.id)) return Promise.resolve();
     this.watchers.delete(watcher.id);
     const stream = this.stream;
-    if (!stream || !watcher.active) return Promise.resolve();
+    if (!stream) return Promise.resolve();
+    if (!watcher.active) {
+      // Its create may still be in flight; etcd handles requests in order, so cancel after it.
+      stream.write({ cancel_request: { watch_id: watcher.id } });
+      return Promise.resolve();
+    }
     return new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -181,6 +186,9 @@ export class WatchHub {
     this.dropStream();
     this.failures++;
     const explained = error instanceof EtcdError ? error : this.conn.explain(error);
+    // etcd 3.4 leaves a watch with a stale token (e.g. after a restart) unanswered rather than
+    // refusing it, so any break may be one: log in again on the next stream (no-op without auth).
+    this.conn.forgetAuthToken();
     if (wasUp || this.failures === 1) this.log?.warning(`etcd watch broken, reconnecting: ${explained.message}`);
     else this.log?.debug(`etcd watch reconnect attempt ${this.failures} failed: ${explained.message}`);
     for (const w of this.watchers.values()) w.handlers.onConnection(explained);
