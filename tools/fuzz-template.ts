@@ -70,6 +70,8 @@ const chance = (p: number) => rand() < p;
 // ---------------------------------------------------------------- data
 
 const KEYS = ['a', 'b', 'c', 'Key', 'Value', 'n', 'x'];
+/** Keys no field can name, to check map order (Go sorts UTF-8 bytes, not UTF-16 units) and index. */
+const MAP_ONLY_KEYS = ['B', 'é', '日', '😀', '｡', 'aa', '_', '1', '', 'a b'];
 const WORDS = ['', 'a', 'b', 'x y', 'A', 'héllo', '0', 'true', '<tag>', 'a,b', '/p/q', '"q"', "it's", '%d', 'bad', 'ok'];
 
 function genScalar(): unknown {
@@ -106,7 +108,7 @@ function genValue(depth: number): unknown {
     case 3:
     case 4: {
       const m: Record<string, unknown> = {};
-      for (let i = int(0, 3); i > 0; i--) m[pick(KEYS)] = genValue(depth - 1);
+      for (let i = int(0, 3); i > 0; i--) m[chance(0.75) ? pick(KEYS) : pick(MAP_ONLY_KEYS)] = genValue(depth - 1);
       return m;
     }
     case 5: {
