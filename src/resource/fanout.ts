@@ -95,7 +95,8 @@ export async function processFanout(resource: TemplateResource, store: KeyStore,
       continue;
     }
     claimed.set(name, kv.Key);
-    const one: TemplateResource = { ...resource, dest, reloadCmd: '', ext: { ...ext, dot: kv } };
+    // The reload belongs to the whole fan-out (below), not to each file.
+    const one: TemplateResource = { ...resource, dest, reloadCmd: '', reloadAction: '', ext: { ...ext, dot: kv } };
     try {
       const status = await processResource(one, store, opts);
       if (status === 'updated') changed = true;
@@ -143,7 +144,10 @@ export async function processFanout(resource: TemplateResource, store: KeyStore,
     }
   }
 
-  if (changed && !opts.noop && !opts.syncOnly && resource.reloadCmd !== '') {
+  if (changed && !opts.noop && !opts.syncOnly && opts.commands) {
+    // Long-running modes: the runtime's scheduler runs it (once per pass per distinct command).
+    if (resource.reloadCmd !== '' || resource.reloadAction !== '') opts.commands.queueReload(resource);
+  } else if (changed && !opts.noop && !opts.syncOnly && resource.reloadCmd !== '') {
     log.debug(`Running ${resource.reloadCmd}`);
     try {
       log.debug(goQuote(await runCommand(resource.reloadCmd, { timeoutMs: opts.commandTimeoutMs })));

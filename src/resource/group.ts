@@ -67,10 +67,13 @@ async function readDest(dest: string): Promise<Member['current']> {
   }
 }
 
-async function run(cmd: string, opts: ProcessOptions): Promise<void> {
+async function run(cmd: string, opts: ProcessOptions, timeoutFor?: TemplateResource): Promise<void> {
   opts.log.debug(`Running ${cmd}`);
+  const hooks = opts.commands;
+  if (hooks?.signal.aborted) throw new CommandError('not run: shutting down', '', 'aborted');
+  const timeoutMs = hooks && timeoutFor ? hooks.timeoutMs(timeoutFor) : opts.commandTimeoutMs;
   try {
-    opts.log.debug(goQuote(await runCommand(cmd, { timeoutMs: opts.commandTimeoutMs })));
+    opts.log.debug(goQuote(await runCommand(cmd, { timeoutMs, signal: hooks?.signal })));
   } catch (e) {
     if (e instanceof CommandError) opts.log.error(goQuote(e.output));
     throw e;
@@ -169,14 +172,14 @@ async function processGroupOnce(
       for (const m of changed) {
         if (m.resource.checkCmd === '') continue;
         try {
-          await run(renderCheckCmd(m.resource.checkCmd, m.stagePath!), opts);
+          await run(renderCheckCmd(m.resource.checkCmd, m.stagePath!), opts, m.resource);
         } catch (e) {
           return failAll(m.resource, new Error(`Config check failed: ${(e as Error).message}`), 'check');
         }
       }
       if (group.checkCmd !== '') {
         try {
-          await run(renderGroupCheckCmd(group.checkCmd, root), opts);
+          await run(renderGroupCheckCmd(group.checkCmd, root), opts, group.members[0]);
         } catch (e) {
           return failAll(undefined, new Error(`group check failed: ${(e as Error).message}`), 'check');
         }
@@ -203,7 +206,10 @@ async function processGroupOnce(
     log.info(`Target config ${m.resource.dest} has been updated`);
   }
   const outcomes: GroupOutcome[] = members.map((m) => ({ resource: m.resource, status: m.changed ? 'updated' : 'unchanged' }));
-  if (!opts.syncOnly) {
+  if (!opts.syncOnly && opts.commands) {
+    // Long-running modes: queued; the scheduler runs each distinct command once per pass.
+    for (const r of group.members) if (r.reloadCmd !== '' || r.reloadAction !== '') opts.commands.queueReload(r);
+  } else if (!opts.syncOnly) {
     const reloads = [...new Set(group.members.map((r) => r.reloadCmd).filter((c) => c !== ''))];
     for (const cmd of reloads) {
       try {
