@@ -318,6 +318,8 @@ function makeServer(members: ManagedMember[], root: string, certs: TestCerts | u
         if (code === 0) resolve(out);
         else reject(new Error(`etcdctl ${args.join(' ')} failed (${code}): ${err.trim()}`));
       });
+      // etcdctl may exit before reading stdin (EPIPE); its exit code decides, not the pipe.
+      proc.stdin.on('error', () => {});
       proc.stdin.end(options.input ?? '');
     });
   };
