@@ -103,6 +103,10 @@ describe('fan-out resources against etcd', () => {
       await agent.until('one.conf disappears and leaves the manifest', () => files() === 'two.conf' && manifest()['one.conf'] === undefined);
       assert.equal(readFileSync(join(ws.out, 'keep.txt'), 'utf8'), 'untouched\n');
       assert.deepEqual(manifest(), { 'two.conf': '/sites/two' });
+      // One reload per pass, not per file: start, add, shared key (two files), delete.
+      await agent.until('four reloads', () => reloads(ws) === 4);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(reloads(ws), 4);
     } finally {
       assert.equal(await agent.stop(), 0);
       ws.cleanup();
