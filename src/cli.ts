@@ -20,7 +20,9 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   try {
     cfg = resolveConfig(argv, env);
   } catch (e) {
-    process.stderr.write(`tsconfd: ${(e as Error).message}\nRun 'tsconfd -h' for usage.\n`);
+    const { UsageError } = await import('./cli/flags.js');
+    const hint = e instanceof UsageError ? "\nRun 'tsconfd -h' for usage." : '';
+    process.stderr.write(`tsconfd: ${(e as Error).message}${hint}\n`);
     return 1;
   }
   const o = cfg.options;

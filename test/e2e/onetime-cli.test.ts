@@ -164,3 +164,19 @@ test('text logs use confd\'s line format', async () => {
     ws.cleanup();
   }
 });
+
+test('a broken confd.toml or CONFD_* value is an error naming where, exit 1', async () => {
+  const ws = new Workspace();
+  try {
+    const config = join(ws.root, 'confd.toml');
+    writeFileSync(config, 'backend = "file"\ninterval = 0644\n');
+    const r = await runCli(['-onetime', '-config-file', config]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`^tsconfd: ${config}:2:\\d+: [^\n]+\n$`));
+    const e = await runCli(['-onetime'], { env: { CONFD_INTERVAL: 'often' } });
+    assert.equal(e.code, 1);
+    assert.equal(e.stderr, 'tsconfd: invalid value "often" for environment variable CONFD_INTERVAL: parse error\n');
+  } finally {
+    ws.cleanup();
+  }
+});
