@@ -31,6 +31,12 @@ async function readManifest(path: string): Promise<Manifest> {
   try {
     const doc = JSON.parse(await readFile(path, 'utf8')) as Manifest;
     if (typeof doc.files !== 'object' || doc.files === null) throw new Error('no "files" object');
+    // Only plain names in this directory are ever removed, whatever the file says.
+    for (const [name, key] of Object.entries(doc.files)) {
+      if (typeof key !== 'string' || name.includes('/') || name === '' || name === '.' || name === '..') {
+        throw new Error(`bad entry ${JSON.stringify(name)}`);
+      }
+    }
     return doc;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { resource: '', files: {} };

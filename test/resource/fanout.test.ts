@@ -146,3 +146,16 @@ test('-noop prints the diffs and removals and writes nothing; reload_cmd runs on
     s.cleanup();
   }
 });
+
+test('a tampered manifest naming a path outside the directory is refused, nothing removed', async () => {
+  const s = setUp(TOML, 'v\n');
+  try {
+    const [r] = s.load();
+    writeFileSync(join(s.root, 'victim'), 'keep\n');
+    writeFileSync(manifestPath(r!), JSON.stringify({ resource: 'x', files: { '../victim': '/sites/gone' } }));
+    await assert.rejects(processFanout(r!, store({}), s.opts()), /fan-out manifest .* is unreadable \(bad entry "\.\.\/victim"\); fix or remove it/);
+    assert.equal(readFileSync(join(s.root, 'victim'), 'utf8'), 'keep\n');
+  } finally {
+    s.cleanup();
+  }
+});
