@@ -1,0 +1,54 @@
+// QA: -interval alone is a long-running mode; a prefix that had keys at start-up and then
+// answers empty must not blank the destination (issue 4: min_keys defaults to 1 for any prefix
+// that had keys at start-up). -watch honours this; -interval rewrote the file to an empty list.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLI, Workspace, cleanEnv, ensureBuilt } from '../e2e/onetime-harness.js';
+import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
+
+let etcd: EtcdServer;
+before(async () => {
+  ensureBuilt();
+  etcd = await startEtcd();
+});
+after(async () => etcd?.stop());
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await sleep(100);
+  }
+  return cond();
+}
+
+test('-interval: deleting every key of a prefix keeps the last good destination', async () => {
+  const ws = new Workspace({
+    'conf.d/up.toml': '[template]\nsrc = "up.tmpl"\ndest = "@OUT@/up.conf"\nkeys = ["/upstreams"]\n',
+    'templates/up.tmpl': 'upstream app {\n{{range gets "/upstreams/*"}}  server {{.Value}};\n{{end}}}\n',
+  });
+  await etcd.put('/upstreams/a', '10.0.0.1:80');
+  const child = spawn(process.execPath, [CLI, '-interval', '1', '-backend', 'etcdv3', '-node', etcd.endpoints[0]!, '-confdir', ws.confdir, '-log-level', 'info'], {
+    env: cleanEnv(),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (b) => (stderr += b));
+  const dest = join(ws.out, 'up.conf');
+  try {
+    const good = 'upstream app {\n  server 10.0.0.1:80;\n}\n';
+    assert.ok(await waitFor(() => existsSync(dest) && readFileSync(dest, 'utf8') === good, 8_000), `first render missing:\n${stderr}`);
+    await etcd.etcdctl(['del', '/upstreams', '--prefix']);
+    await sleep(3_500); // three intervals
+    assert.equal(readFileSync(dest, 'utf8'), good, `the upstream list was blanked by an empty prefix:\n${stderr}`);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('close', r));
+    ws.cleanup();
+  }
+});
