@@ -7,6 +7,7 @@
 //
 // Exit codes: 0 after a clean shutdown; 1 when it cannot start (bad resources, backend, -http address) or the
 // shutdown did not finish within the grace.
+import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { Backend } from '../backends/types.js';
 import type { Logger } from '../log.js';
@@ -59,7 +60,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const { log } = opts;
   let resources: TemplateResource[];
   try {
-    resources = loadResources({ confdir: opts.confdir, prefix: opts.prefix, log });
+    resources = initialResources(opts);
   } catch (e) {
     if (e instanceof ResourceLoadError) {
       log.fatal(e.message);
@@ -96,6 +97,23 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   signals.install();
   daemon.start();
   return exited;
+}
+
+/**
+ * The resources at start: as -onetime loads them (any broken file stops the start), except that ConfigMap
+ * internals (`..data/`, `..<timestamp>/`) are skipped, as the live reloads skip them.
+ */
+function initialResources(opts: DaemonOptions): TemplateResource[] {
+  const { confdir, prefix, log } = opts;
+  // A missing confdir: confd's warning and no resources.
+  if (!existsSync(confdir)) return loadResources({ confdir, prefix, log });
+  const live = loadLiveResources({ confdir, prefix, log }, []);
+  if (live.broken.length > 0) {
+    for (const b of live.broken.slice(0, -1)) log.debug(b.error);
+    throw new ResourceLoadError(live.broken.at(-1)!.error);
+  }
+  if (live.resources.length === 0) log.warning('Found no templates');
+  return live.resources;
 }
 
 class Daemon {
