@@ -34,7 +34,10 @@ export interface WatchEvent {
 export interface PrefixWatchHandlers {
   /** Changes in revision order; everything up to `revision` has now been delivered. */
   onEvents(events: readonly WatchEvent[], revision: number): void;
-  /** Nothing (more) changed under the prefix up to `revision`: the watch is alive and caught up. */
+  /**
+   * The watch is alive and the store is at `revision`. A hint, not a promise: with etcd before
+   * 3.4.24 events at or below it may still arrive for a watch that is catching up.
+   */
   onProgress(revision: number): void;
   /** The history from the watch's revision was compacted away; the watch has ended. Re-read, then watch again. */
   onCompacted(compactRevision: number): void;

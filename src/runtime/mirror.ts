@@ -49,7 +49,10 @@ export class PrefixMirror {
   private watch: PrefixWatch | undefined;
   private resyncing: Promise<void> | undefined;
   private closed = false;
+  /** Newest revision seen: events, reads and progress answers (for freshness and the consistency barrier). */
   revision = 0;
+  /** Revision of the last full read: events up to it are already in the maps. */
+  private readRevision = 0;
   inSync = false;
   connected = false;
   lastFreshAt = 0;
@@ -121,6 +124,7 @@ export class PrefixMirror {
     for (const [k, v] of fresh) this.values.set(k, v);
     this.sortedKeys = snap.kvs.map((kv) => kv.key);
     this.revision = snap.revision;
+    this.readRevision = snap.revision;
     this.inSync = true;
     this.connected = true;
     this.lastFreshAt = Date.now();
@@ -131,8 +135,9 @@ export class PrefixMirror {
   private apply(events: readonly WatchEvent[], revision: number): void {
     const changed: string[] = [];
     for (const e of events) {
-      // A re-read already holds everything up to its revision.
-      if (e.revision <= this.revision) continue;
+      // A re-read already holds everything up to its revision. Replays after a reconnect are
+      // harmless: applying the same puts and deletes again in order ends in the same state.
+      if (e.revision <= this.readRevision) continue;
       if (e.type === 'put') {
         if (!this.values.has(e.key)) this.sortedKeys.splice(lowerBound(this.sortedKeys, e.key), 0, e.key);
         else if (this.values.get(e.key) === e.value) continue;

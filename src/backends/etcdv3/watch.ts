@@ -209,6 +209,7 @@ export class WatchHub {
       // The header of "created" is the head, not what was delivered: do not move nextRevision.
       if (!response.canceled) {
         watcher.active = true;
+        this.log?.debug(`etcd watch on ${watcher.prefix} created from revision ${watcher.nextRevision} (head ${headerRevision})`);
         if ([...this.watchers.values()].every((w) => w.active)) {
           clearTimeout(this.createTimer);
           if (this.failures > 0) this.log?.info('etcd watch re-established');
@@ -239,12 +240,10 @@ export class WatchHub {
     }
 
     if (id === -1 || (!watcher && response.events.length === 0)) {
-      // A progress_request answer: every watcher on this stream has seen everything up to here.
-      for (const w of this.watchers.values()) {
-        if (!w.active) continue;
-        if (headerRevision + 1 > w.nextRevision) w.nextRevision = headerRevision + 1;
-        w.handlers.onProgress(headerRevision);
-      }
+      // A progress_request answer proves the stream alive. It does not move resume revisions:
+      // etcd before 3.4.24/3.5.8 answers with the head revision even while a watcher is still
+      // catching up, so events at or below it may still arrive (measured here on 3.4.23).
+      for (const w of this.watchers.values()) if (w.active) w.handlers.onProgress(headerRevision);
       return;
     }
     if (!watcher) return; // events still in flight for a watcher we cancelled
