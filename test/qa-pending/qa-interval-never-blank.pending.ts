@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, Workspace, cleanEnv, ensureBuilt } from '../e2e/onetime-harness.js';
 import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
@@ -46,6 +46,33 @@ test('-interval: deleting every key of a prefix keeps the last good destination'
     await etcd.etcdctl(['del', '/upstreams', '--prefix']);
     await sleep(3_500); // three intervals
     assert.equal(readFileSync(dest, 'utf8'), good, `the upstream list was blanked by an empty prefix:\n${stderr}`);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('close', r));
+    ws.cleanup();
+  }
+});
+
+test('-interval -backend file: a keys file emptied for a moment (non-atomic editor save) keeps the last good destination', async () => {
+  const ws = new Workspace({
+    'conf.d/up.toml': '[template]\nsrc = "up.tmpl"\ndest = "@OUT@/up.conf"\nkeys = ["/upstreams"]\n',
+    'templates/up.tmpl': 'upstream app {\n{{range gets "/upstreams/*"}}  server {{.Value}};\n{{end}}}\n',
+  });
+  const keys = join(ws.root, 'keys.yaml');
+  writeFileSync(keys, 'upstreams:\n  a: 10.0.0.1:80\n');
+  const child = spawn(process.execPath, [CLI, '-interval', '1', '-backend', 'file', '-file', keys, '-confdir', ws.confdir, '-log-level', 'info'], {
+    env: cleanEnv(),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (b) => (stderr += b));
+  const dest = join(ws.out, 'up.conf');
+  try {
+    const good = 'upstream app {\n  server 10.0.0.1:80;\n}\n';
+    assert.ok(await waitFor(() => existsSync(dest) && readFileSync(dest, 'utf8') === good, 8_000), `first render missing:\n${stderr}`);
+    writeFileSync(keys, '');
+    await sleep(2_500);
+    assert.equal(readFileSync(dest, 'utf8'), good, `the upstream list was blanked by an empty keys file:\n${stderr}`);
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('close', r));
