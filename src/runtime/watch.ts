@@ -227,11 +227,16 @@ export class WatchRuntime {
         const snapshot = this.mirrors.snapshot(groupKeys(r));
         if (!this.allowed(r, snapshot.kvs.length)) continue;
         this.renders++;
-        const result = await processResources([r], snapshot, this.opts);
-        if (result.failed.length === 0) this.rendered.add(r);
+        try {
+          const result = await processResources([r], snapshot, this.opts);
+          if (result.failed.length === 0) this.rendered.add(r);
+        } catch (e) {
+          // processResources reports resource failures itself; anything else must not end the watch.
+          this.log.error(`${r.dest}: ${(e as Error).message}`);
+        }
       }
       await this.opts.afterRender?.();
-    })();
+    })().catch((e: Error) => this.log.error(`watch render: ${e.message}`));
     this.running = run.finally(() => {
       this.running = undefined;
       this.publish();
