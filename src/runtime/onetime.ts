@@ -3,6 +3,7 @@
 import type { Backend } from '../backends/types.js';
 import type { Logger } from '../log.js';
 import { loadResources, ResourceLoadError, type TemplateResource } from '../resource/load.js';
+import { ReloadScheduler } from './reloads.js';
 import { describeFailures, fetchFailed, fetchSnapshot, prefixesOf, processResources, type PassOptions, type PassResult } from './pass.js';
 
 export interface OnetimeOptions extends Omit<PassOptions, 'log'> {
@@ -53,7 +54,25 @@ export async function runOnetime(opts: OnetimeOptions): Promise<number> {
     }
     if (snapshot) {
       const started = performance.now();
-      result = await processResources(resources, snapshot, opts);
+      // tsconfd's command keys (reload, command_timeout, min_reload_interval) need the reload scheduler; a
+      // confd resource has none of them and keeps confd's inline commands and log order.
+      const scheduler = usesCommandKeys(resources)
+        ? new ReloadScheduler({ log, defaultTimeoutMs: opts.commandTimeoutMs, signal: new AbortController().signal })
+        : undefined;
+      const bad = scheduler?.prepare(resources) ?? [];
+      if (bad.length > 0) {
+        for (const b of bad) log.fatal(b.error);
+        return 1;
+      }
+      result = await processResources(resources, snapshot, scheduler ? { ...opts, commands: scheduler.hooks() } : opts);
+      if (scheduler) {
+        await scheduler.flush();
+        const failed = new Set(scheduler.failures.flatMap((f) => f.resources));
+        if (failed.size > 0) {
+          const error = scheduler.failures.map((f) => f.error).join('; ');
+          result = { ...result, failed: [...result.failed, ...[...failed].map((resource) => ({ resource, status: 'failed' as const, error, stage: 'reload' as const }))] };
+        }
+      }
       log.debug(`Processed ${resources.length} template resources in ${Math.round(performance.now() - started)} ms`);
     }
   } finally {
@@ -64,4 +83,8 @@ export async function runOnetime(opts: OnetimeOptions): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+function usesCommandKeys(resources: readonly TemplateResource[]): boolean {
+  return resources.some((r) => r.reloadAction !== '' || r.commandTimeout !== '' || r.minReloadInterval !== '');
 }

@@ -83,6 +83,8 @@ export class ReloadScheduler {
   private readonly now: () => number;
   /** Runs started, per reload key (tests and logs). */
   readonly runs = new Map<string, number>();
+  /** Every failed run, with the resources it was for (-onetime turns these into exit 1). */
+  readonly failures: Array<{ resources: TemplateResource[]; error: string }> = [];
 
   constructor(private readonly opts: ReloadSchedulerOptions) {
     this.now = opts.now ?? Date.now;
@@ -212,6 +214,7 @@ export class ReloadScheduler {
         end = 'error';
       }
       this.opts.log.error(`reload for ${names} failed: ${describe(e)}: ${(err as Error).message}`);
+      this.failures.push({ resources, error: `${describe(e)}: ${(err as Error).message}` });
       for (const r of resources) this.opts.metrics?.failure(resourceName(r), 'reload');
     } finally {
       const ms = performance.now() - started;
