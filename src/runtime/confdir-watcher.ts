@@ -69,6 +69,13 @@ export function watchConfdir(opts: ConfdirWatcherOptions): ConfdirWatcher {
   };
 }
 
+/** A kept resource with a commit group of its own again, for linkGroups to join with the current members. */
+function unlinked(r: TemplateResource): TemplateResource {
+  const group = r.ext?.group;
+  if (!group) return r;
+  return { ...r, ext: { ...r.ext!, group: { name: group.name, checkCmd: group.checkCmd, members: [] } } };
+}
+
 export interface BrokenResource {
   /** The TOML file. */
   readonly file: string;
@@ -99,12 +106,13 @@ export function loadLiveResources(
   const resources: TemplateResource[] = [];
   const broken: BrokenResource[] = [];
   for (const file of files) {
+    opts.log.debug(`Found template: ${file}`);
     try {
       resources.push(readResource(file, opts));
     } catch (e) {
       if (!(e instanceof ResourceLoadError)) throw e;
       const old = before.get(resolve(file));
-      if (old) resources.push(old);
+      if (old) resources.push(unlinked(old));
       broken.push({ file, error: e.message, keptPrevious: old !== undefined });
     }
   }

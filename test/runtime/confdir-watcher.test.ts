@@ -96,7 +96,21 @@ test('loadLiveResources keeps the last good version of a file that breaks, and r
   writeFileSync(join(dir, 'conf.d/c.toml'), 'keys = 3');
   const next = loadLiveResources({ confdir: dir, prefix: '', log: quiet() }, good.resources);
   assert.deepEqual(next.resources.map((r) => r.dest), ['/tmp/a.conf', '/tmp/b.conf']);
-  assert.equal(next.resources[0], good.resources[0], 'a.toml: the previous object is kept');
+  assert.deepEqual(next.resources[0], good.resources[0], 'a.toml: the previous version is kept');
   assert.deepEqual(next.broken.map((b) => [b.file.endsWith('a.toml') ? 'a' : 'c', b.keptPrevious]), [['a', true], ['c', false]]);
   assert.match(next.broken[0]!.error, /Cannot process template resource .*a\.toml/);
+});
+
+test('a kept resource of a commit group is joined with the current members, once each', (t) => {
+  const dir = confdir(t);
+  writeFileSync(join(dir, 'conf.d/a.toml'), toml('a', 'commit_group = "web"'));
+  writeFileSync(join(dir, 'conf.d/b.toml'), toml('b', 'commit_group = "web"'));
+  const good = loadLiveResources({ confdir: dir, prefix: '', log: quiet() }, []);
+  writeFileSync(join(dir, 'conf.d/a.toml'), toml('a', 'commit_group = 7'));
+  const next = loadLiveResources({ confdir: dir, prefix: '', log: quiet() }, good.resources);
+  assert.equal(next.broken.length, 1);
+  const [a, b] = next.resources;
+  assert.equal(a!.ext!.group, b!.ext!.group, 'one shared group');
+  assert.deepEqual(a!.ext!.group!.members, [a, b]);
+  assert.deepEqual(good.resources[0]!.ext!.group!.members.length, 2, 'the old set is left alone');
 });
