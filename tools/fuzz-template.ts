@@ -131,7 +131,8 @@ function genData(): unknown {
 
 // ---------------------------------------------------------------- templates
 
-const VERBS = ['v', '+v', '#v', 's', 'q', 'd', 'x', 'X', 'o', 'b', 'e', 'f', 'g', 'G', 't', 'c', 'U', 'T', '%', '5d', '-4s', '06.2f', '.1f', '.3g', '+d', ' d', '#x', '8.3e', '.2s', 'z', '*d'];
+// No %p: Go prints the address of a slice or map, which no other process can reproduce.
+const VERBS = ['v', '+v', '#v', 's', 'q', 'd', 'x', 'X', 'o', 'b', 'e', 'f', 'g', 'G', 't', 'c', 'U', 'T', '%', '5d', '-4s', '06.2f', '.1f', '.3g', '+d', ' d', '#x', '8.3e', '.2s', 'z', '*d', '[1]v', '[2]d', '[3]s', '-8v', '#q', '+q', 'U', '#U', 'x', '% x', '08.3f', '.0f', '5.1s'];
 // Parameter kinds steer most arguments to the right Go type, so that most templates render
 // (errors are covered too, by the rest). '*' is any value; a trailing '...' repeats the last kind.
 const FUNCS: Array<[string, string[]]> = [
@@ -175,7 +176,7 @@ function genLiteral(): string {
 
 function genField(scope: Scope): string {
   const chain = () => Array.from({ length: chance(0.8) ? 1 : 2 }, () => '.' + pick(KEYS)).join('');
-  switch (int(0, 5)) {
+  switch (int(0, 6)) {
     case 0:
       return '.';
     case 1:
@@ -185,6 +186,9 @@ function genField(scope: Scope): string {
       return chain();
     case 3:
       return pick(['.Joined', '.Key', '.Value', '.Pair "-"']);
+    case 4:
+      // Fields and methods of computed values, and the root itself.
+      return pick(['(kv "a" "b").Key', '(kv "k" "v").Pair ":"', '(mkmap).b', '(index . "a")', '$', '(.a).b', '(split "a,b" ",")']);
     default:
       return chain();
   }
@@ -244,7 +248,7 @@ function genCommand(scope: Scope, depth: number, piped: boolean): string {
 function genPipeline(scope: Scope, depth: number): string {
   const stages = [genCommand(scope, depth, false)];
   for (let i = int(0, 2); i > 0 && chance(0.4); i--) stages.push(genCommand(scope, depth, true));
-  return stages.join(' | ');
+  return stages.join(chance(0.05) ? pick(['|', '\n| ', ' |\t']) : ' | ');
 }
 
 function newVar(): string {
@@ -309,7 +313,10 @@ function genNode(scope: Scope, depth: number): string {
     if (chance(0.4)) s += `{{else}}${genList(scope, depth - 1, int(0, 2))}`;
     return s + `${open()}end${close()}`;
   }
-  if (r < 19 && !generatingDefine) return `{{template "T" ${genPipeline(scope, 1)}}}`;
+  if (r < 19 && !generatingDefine) {
+    if (chance(0.2)) return chance(0.5) ? '{{template "T"}}' : `{{block "B" ${genField(scope)}}}${genList(scope, depth - 1, int(0, 2))}{{end}}`;
+    return `{{template "T" ${genPipeline(scope, 1)}}}`;
+  }
   return `{{/* ${pick(['c', '', 'x y'])} */}}`;
 }
 
