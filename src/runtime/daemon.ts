@@ -9,7 +9,7 @@
 // shutdown did not finish within the grace.
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
-import type { Backend } from '../backends/types.js';
+import { isWatchable, type Backend, type PrefixWatch, type PrefixWatchHandlers, type Snapshot, type WatchableBackend } from '../backends/types.js';
 import type { Logger } from '../log.js';
 import { loadResources, ResourceLoadError, type TemplateResource } from '../resource/load.js';
 import { watchConfdir, loadLiveResources, type BrokenResource, type ConfdirWatcher } from './confdir-watcher.js';
@@ -80,7 +80,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   }
   let backend: Backend;
   try {
-    backend = await opts.openBackend();
+    backend = instrumented(await opts.openBackend(), metrics);
   } catch (e) {
     log.fatal((e as Error).message);
     return 1;
@@ -114,6 +114,44 @@ function initialResources(opts: DaemonOptions): TemplateResource[] {
   }
   if (live.resources.length === 0) log.warning('Found no templates');
   return live.resources;
+}
+
+/**
+ * The backend with its traffic counted: every read as op "range" (the watch mirrors' reads and re-reads too), every
+ * watch connection loss as an error of op "watch".
+ */
+function instrumented(backend: Backend, metrics: Metrics): Backend {
+  const getValues = async (prefixes: readonly string[]): Promise<Snapshot> => {
+    const started = performance.now();
+    try {
+      const snapshot = await backend.getValues(prefixes);
+      metrics.backendRequest('range', performance.now() - started, true);
+      return snapshot;
+    } catch (e) {
+      metrics.backendRequest('range', performance.now() - started, false);
+      throw e;
+    }
+  };
+  const watchPrefix = (prefix: string, fromRevision: number, handlers: PrefixWatchHandlers): PrefixWatch => {
+    metrics.backendRequest('watch', 0, true);
+    return (backend as WatchableBackend).watchPrefix(prefix, fromRevision, {
+      onEvents: (events, revision) => handlers.onEvents(events, revision),
+      onProgress: (revision) => handlers.onProgress(revision),
+      onCompacted: (revision) => handlers.onCompacted(revision),
+      onConnection: (error) => {
+        if (error) metrics.backendRequest('watch', 0, false);
+        handlers.onConnection(error);
+      },
+    });
+  };
+  return new Proxy(backend, {
+    get(target, prop) {
+      if (prop === 'getValues') return getValues;
+      if (prop === 'watchPrefix' && isWatchable(target)) return watchPrefix;
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 class Daemon {
@@ -214,16 +252,13 @@ class Daemon {
   private async intervalPass(): Promise<void> {
     const resources = this.resources;
     if (resources.length === 0 || this.signals.shuttingDown) return;
-    const started = performance.now();
     let snapshot;
     try {
       snapshot = await fetchSnapshot(this.backend, resources);
-      this.metrics.backendRequest('range', performance.now() - started, true);
       this.reachable = true;
       this.syncedAt = Date.now();
       this.metrics.mirrorSynced(this.syncedAt);
     } catch (e) {
-      this.metrics.backendRequest('range', performance.now() - started, false);
       this.reachable = false;
       this.log.error((e as Error).message);
       for (const r of resources) this.metrics.failure(resourceName(r), 'fetch');

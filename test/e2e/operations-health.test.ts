@@ -65,6 +65,9 @@ test('-watch: /readyz follows etcd going away and coming back; /metrics parses',
   await agent.waitFor('ready again', async () => (await readyz(agent)).status === 200, 30_000);
   await etcd.put('/hw/svc/a', '2');
   await agent.waitFor('rendering resumed', () => read() === 'a=2\n');
+  const after = parsePrometheusText((await httpGet(`${agent.url}/metrics`)).body);
+  assert.ok(sampleValue(after, 'tsconfd_backend_requests_total', { op: 'range' }) >= 1);
+  assert.ok(sampleValue(after, 'tsconfd_backend_errors_total', { op: 'watch' }) >= 1, 'the outage counted');
   assert.equal(await agent.stop(), 0);
 });
 
