@@ -16,6 +16,8 @@ export interface Readiness {
   staleAfterMs: number;
   /** Names of loaded resources that have never been rendered successfully (written or found unchanged). */
   resourcesNeverRendered: string[];
+  /** -watch: destinations kept because their keys fell below min_keys (never blank a config). */
+  destinationsGuarded?: string[];
 }
 
 export type ReadinessProvider = () => Readiness;
@@ -44,6 +46,10 @@ export function evaluateReadiness(state: Readiness): ReadinessVerdict {
     const shown = never.slice(0, 10).join(', ');
     const more = never.length > 10 ? ` and ${never.length - 10} more` : '';
     reasons.push(`never rendered: ${shown}${more}`);
+  }
+  const guarded = state.destinationsGuarded ?? [];
+  if (guarded.length > 0) {
+    reasons.push(`kept with too few keys (min_keys): ${guarded.slice(0, 10).join(', ')}${guarded.length > 10 ? ` and ${guarded.length - 10} more` : ''}`);
   }
   return { ready: reasons.length === 0, reasons };
 }

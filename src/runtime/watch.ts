@@ -165,6 +165,7 @@ export class WatchRuntime {
       mirrorAgeMs: everRead ? this.mirrors.ageMs() : null,
       staleAfterMs: this.opts.staleAfterMs,
       resourcesNeverRendered: this.resources.filter((r) => !this.rendered.has(r)).map((r) => r.file),
+      destinationsGuarded: [...this.guarded],
     };
   }
 

@@ -53,6 +53,13 @@ test('readiness follows the mirror: ready, stale and unreachable while etcd is d
     await until('ready again', () => evaluateReadiness(runtime.readiness()).ready, 20_000);
     // The stale flag (and its log line) follows on the next staleness check.
     await until('stale flag cleared', () => !runtime.status().stale, 2_000);
+
+    // Never blank a config: the kept destination shows in health until keys come back.
+    await etcd.etcdctl(['del', '--prefix', '/r/svc']);
+    await until('guard reported', () => evaluateReadiness(runtime.readiness()).reasons.some((r) => r.startsWith('kept with too few keys')));
+    assert.deepEqual(runtime.readiness().destinationsGuarded, [ws.out + '/app.conf']);
+    await etcd.put('/r/svc/b', '2');
+    await until('ready after keys return', () => evaluateReadiness(runtime.readiness()).ready);
   } finally {
     await runtime.stop();
     await backend.close();
