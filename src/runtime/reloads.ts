@@ -202,7 +202,7 @@ export class ReloadScheduler {
         this.opts.log.debug(goQuote(output));
       } else {
         const done = await runReloadAction(e.run.action, { timeoutMs, signal: this.opts.signal });
-        this.opts.log.info(`${describe(e)}: ${done}`);
+        this.opts.log.info(`${describe(e, resources)}: ${done}`);
       }
     } catch (err) {
       if (err instanceof CommandError) {
@@ -213,19 +213,21 @@ export class ReloadScheduler {
       } else {
         end = 'error';
       }
-      this.opts.log.error(`reload for ${names} failed: ${describe(e)}: ${(err as Error).message}`);
-      this.failures.push({ resources, error: `${describe(e)}: ${(err as Error).message}` });
+      this.opts.log.error(`reload for ${names} failed: ${describe(e, resources)}: ${(err as Error).message}`);
+      this.failures.push({ resources, error: `${describe(e, resources)}: ${(err as Error).message}` });
       for (const r of resources) this.opts.metrics?.failure(resourceName(r), 'reload');
     } finally {
       const ms = performance.now() - started;
       for (const r of resources) this.opts.metrics?.command(resourceName(r), 'reload', ms, end);
     }
-    if (end === 0 && resources.length > 1) this.opts.log.info(`${describe(e)}: one reload for ${resources.length} resources (${names})`);
+    if (end === 0 && resources.length > 1) this.opts.log.info(`${describe(e, resources)}: one reload for ${resources.length} resources (${names})`);
   }
 }
 
-function describe(e: Reload): string {
-  return e.run.kind === 'shell' ? `reload_cmd "${e.run.cmd}"` : `reload ${describeReloadAction(e.run.action)}`;
+/** For logs above debug: a shell command may carry a token, so it is named by its resources, as confd does. */
+function describe(e: Reload, resources: Iterable<TemplateResource> = e.pending): string {
+  if (e.run.kind === 'action') return `reload ${describeReloadAction(e.run.action)}`;
+  return `reload_cmd of ${[...new Set([...resources].map((r) => basename(r.file)))].join(', ')}`;
 }
 
 /** Metrics' outcome for a command end ('aborted' at shutdown counts as killed). */

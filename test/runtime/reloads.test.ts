@@ -155,3 +155,21 @@ test('a built-in http reload action runs once for the resources sharing it, with
   await s.flush();
   assert.equal(hits, 1);
 });
+
+test('a shell reload is named by its resources above debug: its text (which may hold a token) stays out of the log', async (t) => {
+  const dir = scratch(t);
+  const logged: string[] = [];
+  const log = new Logger({ level: 'info', write: (l: string) => logged.push(l) });
+  const s = new ReloadScheduler({ log, defaultTimeoutMs: 5_000, signal: new AbortController().signal });
+  const cmd = `echo x >> ${join(dir, 'r')}; test -z "Bearer SECRET-TOKEN"`;
+  s.queue(resource('a', { reloadCmd: cmd, minReloadInterval: '1h' }));
+  s.queue(resource('b', { reloadCmd: cmd }));
+  await s.flush();
+  s.queue(resource('a', { reloadCmd: cmd, minReloadInterval: '1h' }));
+  await s.flush(); // deferred: logged at info
+  await s.close();
+  const text = logged.join('');
+  assert.match(text, /reload for \/out\/a, \/out\/b failed: reload_cmd of a\.toml, b\.toml: exit status 1/);
+  assert.match(text, /reload_cmd of a\.toml: deferred/);
+  assert.doesNotMatch(text, /SECRET-TOKEN/);
+});
