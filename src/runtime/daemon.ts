@@ -271,7 +271,11 @@ class Daemon {
 
   /** Metrics and -interval readiness from one pass's outcomes. */
   private record(result: PassResult): void {
-    if (result.revision > 0) this.metrics.watchRevision(result.revision);
+    if (result.revision > 0) {
+      // With -watch, the newest revision any mirror has seen is how far etcd is ahead of this render.
+      const head = this.runtime?.status().mirrors.reduce((max, m) => Math.max(max, m.revision), 0);
+      this.metrics.watchRevision(result.revision, head === undefined ? undefined : Math.max(head, result.revision));
+    }
     for (const o of result.outcomes) {
       const name = resourceName(o.resource);
       if (o.status === 'failed') {
