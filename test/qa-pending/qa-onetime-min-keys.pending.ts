@@ -53,3 +53,24 @@ test('-onetime: allow_empty = true still renders the empty list (control)', asyn
     ws.cleanup();
   }
 });
+
+test('-onetime fan-out: a mistyped -prefix with min_keys = 1 does not delete every site file', async () => {
+  const ws = new Workspace({
+    'conf.d/sites.toml':
+      '[template]\nsrc = "site.tmpl"\nrange = "/sites/*"\ndest = "@OUT@/{{base .Key}}.conf"\nkeys = ["/sites"]\nmin_keys = 1\n',
+    'templates/site.tmpl': 'server_name {{.Value}};\n',
+  });
+  try {
+    await etcd.put('/sites/alpha', 'a.example');
+    await etcd.put('/sites/beta', 'b.example');
+    const base = ['-onetime', '-backend', 'etcdv3', '-node', etcd.endpoints[0]!, '-confdir', ws.confdir];
+    const first = await runCli(base, { timeoutMs: 20_000 });
+    assert.equal(first.code, 0, first.stderr);
+    assert.ok(ws.outFiles().includes('alpha.conf') && ws.outFiles().includes('beta.conf'), ws.outFiles().join(' '));
+    const r = await runCli([...base, '-prefix', '/typo'], { timeoutMs: 20_000 });
+    assert.ok(ws.outFiles().includes('alpha.conf') && ws.outFiles().includes('beta.conf'), `site files removed:\n${r.stderr}`);
+    assert.equal(readFileSync(join(ws.out, 'alpha.conf'), 'utf8'), 'server_name a.example;\n');
+  } finally {
+    ws.cleanup();
+  }
+});
