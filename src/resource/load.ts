@@ -180,7 +180,9 @@ export function readResource(file: string, opts: LoadOptions): TemplateResource 
   // Checked (syntax, durations) by the long-running runtime (runtime/reloads.ts), which owns their meaning.
   const reloadAction = field('reload', 'a string like "signal:HUP:/run/nginx.pid"', isString) ?? '';
   const minReloadInterval = field('min_reload_interval', 'a duration string like "5s"', isString) ?? '';
-  const commandTimeout = field('command_timeout', 'a duration string like "30s"', isString) ?? '';
+  // An integer is seconds, like -command-timeout.
+  const commandTimeoutField = field('command_timeout', 'a duration like "30s" or an integer of seconds', isStringOrInteger);
+  const commandTimeout = commandTimeoutField === undefined ? '' : String(commandTimeoutField);
 
   if (src === '') throw new ResourceLoadError(EMPTY_SRC + ` (in ${file})`);
 
@@ -267,6 +269,9 @@ function isBoolean(v: unknown): v is boolean {
 }
 function isInteger(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v);
+}
+function isStringOrInteger(v: unknown): v is string | number {
+  return isString(v) || isInteger(v);
 }
 function isStringArray(v: unknown): v is string[] {
   return Array.isArray(v) && v.every(isString);

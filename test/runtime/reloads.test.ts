@@ -173,3 +173,15 @@ test('a shell reload is named by its resources above debug: its text (which may 
   assert.match(text, /reload_cmd of a\.toml: deferred/);
   assert.doesNotMatch(text, /SECRET-TOKEN/);
 });
+
+test('command_timeout as an integer of seconds, like -command-timeout', async (t) => {
+  const dir = scratch(t);
+  const file = join(dir, 'a.toml');
+  const { writeFileSync } = await import('node:fs');
+  const { readResource } = await import('../../src/resource/load.js');
+  writeFileSync(file, '[template]\nsrc = "a.tmpl"\ndest = "/tmp/a"\ncommand_timeout = 5\n');
+  const r = readResource(file, { confdir: dir, prefix: '', log: quiet() });
+  assert.equal(commandSettings(r, 60_000).timeoutMs, 5_000);
+  writeFileSync(file, '[template]\nsrc = "a.tmpl"\ndest = "/tmp/a"\ncommand_timeout = 1.5\n');
+  assert.throws(() => readResource(file, { confdir: dir, prefix: '', log: quiet() }), /command_timeout must be a duration like "30s" or an integer of seconds/);
+});
