@@ -1,0 +1,81 @@
+// QA: in -watch, a slow or hung reload_cmd of one resource (an nginx reload that takes long, an
+// HTTP reload to a pod that does not answer) holds back every other resource until that command
+// finishes or hits its timeout (60 s by default): an unrelated resource's change waits. Measured:
+// with command_timeout = "6s" on a, b's put took 5.6 s to reach b.conf.
+// Suspected: src/runtime/reloads.ts / watch.ts (render passes wait for the previous pass's reloads).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLI, Workspace, cleanEnv, ensureBuilt } from '../e2e/onetime-harness.js';
+import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
+
+let etcd: EtcdServer;
+before(async () => {
+  ensureBuilt();
+  etcd = await startEtcd();
+});
+after(async () => etcd?.stop());
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function waitFor(cond: () => boolean, ms: number): Promise<number | undefined> {
+  const start = Date.now();
+  while (Date.now() - start < ms) {
+    if (cond()) return Date.now() - start;
+    await sleep(50);
+  }
+  return cond() ? Date.now() - start : undefined;
+}
+
+function killMarked(marker: string): void {
+  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
+  for (const line of out.split('\n')) {
+    if (!line.includes(marker) || line.includes('ps -eo')) continue;
+    try {
+      process.kill(Number(line.trim().split(/\s+/)[0]), 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+}
+
+test('-watch: a hung reload_cmd of resource a does not delay an unrelated change of resource b', { timeout: 40_000 }, async () => {
+  // A unique fractional sleep, so the hung reload can be found and killed afterwards.
+  const marker = `sleep 20.${process.pid}${Date.now() % 100000}`;
+  const ws = new Workspace({
+    'conf.d/a.toml': `[template]\nsrc = "a.tmpl"\ndest = "@OUT@/a.conf"\nkeys = ["/ha"]\nreload_cmd = "${marker}"\n`,
+    'conf.d/b.toml': '[template]\nsrc = "b.tmpl"\ndest = "@OUT@/b.conf"\nkeys = ["/hb"]\n',
+    'templates/a.tmpl': 'a={{getv "/ha/v"}}\n',
+    'templates/b.tmpl': 'b={{getv "/hb/v"}}\n',
+  });
+  await etcd.put('/ha/v', '1');
+  await etcd.put('/hb/v', '1');
+  // a is already current, so its first pass writes nothing and runs no reload.
+  writeFileSync(join(ws.out, 'a.conf'), 'a=1\n');
+  const child = spawn(process.execPath, [CLI, '-watch', '-backend', 'etcdv3', '-node', etcd.endpoints[0]!, '-confdir', ws.confdir, '-log-level', 'info'], {
+    env: cleanEnv(),
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true, // its own process group, so the test can kill the hung reload too
+  });
+  let stderr = '';
+  child.stderr.on('data', (b) => (stderr += b));
+  const read = (f: string) => (existsSync(join(ws.out, f)) ? readFileSync(join(ws.out, f), 'utf8') : '');
+  try {
+    assert.ok((await waitFor(() => read('b.conf') === 'b=1\n', 10_000)) !== undefined, stderr);
+    await etcd.put('/ha/v', '2');
+    assert.ok((await waitFor(() => read('a.conf') === 'a=2\n', 5_000)) !== undefined, stderr);
+    await sleep(300);
+    await etcd.put('/hb/v', '2');
+    const ms = await waitFor(() => read('b.conf') === 'b=2\n', 8_000);
+    assert.ok(ms !== undefined && ms < 2_000, `b's change waited ${ms ?? '> 8000'} ms behind a's reload:\n${stderr}`);
+  } finally {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // gone
+    }
+    killMarked(marker);
+    ws.cleanup();
+  }
+});
