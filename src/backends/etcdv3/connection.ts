@@ -1,12 +1,13 @@
 // One etcd3 client for the whole process, set up the way confd sets up clientv3: every -node,
 // TLS from files (-client-ca-keys, -client-cert, -client-key), optional skip of server
-// verification (-client-insecure), and etcd user/password auth. The reads and the watch use
-// etcd3's generated service clients (kv.range, the Watch stream) so that we, not etcd3,
-// decide paging, revisions and watch resumption.
+// verification (-client-insecure), and etcd user/password auth. The reads (Range and Txn, with
+// our own codec: range-codec.ts) and the watch (the Watch stream) go through etcd3's connection
+// pool so that we, not etcd3, decide paging, revisions and watch resumption.
 import { readFileSync } from 'node:fs';
 import etcd3 from 'etcd3';
-import type { Etcd3, IOptions, IRangeRequest, IRangeResponse } from 'etcd3';
+import type { Etcd3, IOptions } from 'etcd3';
 import type { Logger } from '../../log.js';
+import { decodeRangeResponse, decodeTxnOfRanges, encodeRangeRequest, encodeTxnOfRanges, type RangePage, type RangeSpec } from './range-codec.js';
 
 export interface EtcdConnectionOptions {
   /** As confd takes them: http://host:port, https://host:port or bare host:port. */
@@ -80,7 +81,20 @@ interface PoolInternals {
     fn: (args: { resource: unknown; client: Record<string, (...args: unknown[]) => unknown>; metadata: MetadataLike }) => unknown,
   ): Promise<unknown>;
   markFailed(resource: unknown, error: Error): void;
+  /** etcd3's retry policy for unary calls (cockatiel: recoverable errors, 3 attempts). */
+  globalPolicy: { execute<T>(fn: () => Promise<T>): Promise<T> };
 }
+
+/** The grpc-js Client method behind every generated unary call. */
+type MakeUnaryRequest = (
+  path: string,
+  serialize: (value: Buffer) => Buffer,
+  deserialize: (bytes: Buffer) => unknown,
+  argument: Buffer,
+  metadata: MetadataLike,
+  options: { deadline: number },
+  callback: (error: Error | null, value?: unknown) => void,
+) => unknown;
 
 /** grpc-js Metadata, as much of it as we use. */
 export interface MetadataLike {
@@ -165,20 +179,49 @@ export class EtcdConnection {
     }
   }
 
-  /** One Range RPC, errors translated to say which cluster failed and why. */
-  async range(request: IRangeRequest): Promise<IRangeResponse> {
-    try {
-      return await this.client.kv.range(request);
-    } catch (e) {
-      throw this.explain(e);
-    }
+  /**
+   * One Range RPC, answered as our KeyValue objects (range-codec.ts instead of etcd3's protobufjs
+   * codec), through etcd3's pool: its member choice and failover, auth token and retry policy,
+   * as etcd3's own kv.range gets them. Errors say which cluster failed and why.
+   */
+  rangePage(spec: RangeSpec): Promise<RangePage> {
+    return this.unary('Range', encodeRangeRequest(spec), decodeRangeResponse);
   }
 
-  /** Several Range requests in one Txn: one round trip, answers in request order. */
-  async ranges(requests: IRangeRequest[]): Promise<IRangeResponse[]> {
+  /** Several ranges in one Txn: one round trip, at one revision, answers in request order. */
+  rangePages(specs: readonly RangeSpec[]): Promise<RangePage[]> {
+    return this.unary('Txn', encodeTxnOfRanges(specs), decodeTxnOfRanges);
+  }
+
+  private async unary<T>(method: 'Range' | 'Txn', request: Buffer, decode: (bytes: Buffer) => T): Promise<T> {
+    const pool = this.pool;
+    const call = (): Promise<T> =>
+      pool.withConnection('KV', ({ client, metadata }) => {
+        const makeUnaryRequest = client.makeUnaryRequest as unknown as MakeUnaryRequest;
+        return new Promise<T>((resolve, reject) => {
+          makeUnaryRequest.call(
+            client,
+            `/etcdserverpb.KV/${method}`,
+            (bytes) => bytes,
+            decode,
+            request,
+            metadata,
+            { deadline: Date.now() + this.requestTimeoutMs },
+            (error, value) => (error ? reject(etcd3.castGrpcError(error)) : resolve(value as T)),
+          );
+        });
+      }) as Promise<T>;
     try {
-      const res = await this.client.kv.txn({ success: requests.map((r) => ({ request_range: r })) });
-      return res.responses.map((r) => r.response_range!);
+      return await pool.globalPolicy.execute(async () => {
+        try {
+          return await call();
+        } catch (e) {
+          // As etcd3's exec: a token the server no longer knows (etcd restarted) is dropped and the call made once more.
+          if (!(e instanceof etcd3.EtcdInvalidAuthTokenError)) throw e;
+          this.forgetAuthToken();
+          return call();
+        }
+      });
     } catch (e) {
       throw this.explain(e);
     }

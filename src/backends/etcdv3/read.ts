@@ -4,9 +4,9 @@
 // key (next page starts at lastKey + "\0") and never with a sort option: etcd 3.4 re-sorts the
 // whole range on every page when asked to sort, and returns keys in byte order anyway.
 import type { KeyValue, Snapshot } from '../types.js';
-import { covers } from '../keys.js';
+import { compareBytes } from '../keys.js';
 import type { EtcdConnection } from './connection.js';
-import type { IRangeRequest, IRangeResponse } from 'etcd3';
+import type { RangePage, RangeSpec } from './range-codec.js';
 
 const PAGE_KEYS = 5000;
 
@@ -23,52 +23,19 @@ export function prefixRangeEnd(prefix: Buffer): Buffer {
   return Buffer.from([0]);
 }
 
-/** Drops prefixes another listed prefix already covers; the rest are read once each. */
+/** Drops prefixes another listed prefix already covers; the rest are read once each, in byte order. */
 export function distinctPrefixes(prefixes: readonly string[]): string[] {
-  const sorted = [...new Set(prefixes)].sort();
-  return sorted.filter((p) => !sorted.some((q) => q !== p && covers(q, p)));
-}
-
-export interface RawKeyValue {
-  key: Buffer;
-  value: Buffer;
-  modRevision: number;
-}
-
-/**
- * Every key covered by `prefix` at `revision` (0: now). Resolves to the keys in byte order and the
- * revision they were read at.
- */
-export async function readPrefix(
-  conn: EtcdConnection,
-  prefix: string,
-  revision: number,
-  first?: IRangeResponse,
-): Promise<{ kvs: RawKeyValue[]; revision: number }> {
-  const start = Buffer.from(prefix);
-  const end = prefixRangeEnd(start);
-  const kvs: RawKeyValue[] = [];
-  let from = start;
-  let atRevision = revision;
-  let response = first;
-  for (;;) {
-    response ??= await conn.range(pageRequest(from, end, atRevision));
-    if (atRevision <= 0) atRevision = Number(response.header.revision);
-    for (const kv of response.kvs) {
-      if (covers(prefix, kv.key.toString('utf8'))) {
-        kvs.push({ key: kv.key, value: kv.value, modRevision: Number(kv.mod_revision) });
-      }
+  const set = new Set(prefixes);
+  const out: string[] = [];
+  for (const p of set) {
+    // covers(q, p) for q !== p means q is p cut just before or just after one of its "/".
+    let covered = false;
+    for (let i = p.indexOf('/'); i >= 0 && !covered; i = p.indexOf('/', i + 1)) {
+      covered = set.has(p.slice(0, i)) || (i + 1 < p.length && set.has(p.slice(0, i + 1)));
     }
-    if (!response.more || response.kvs.length === 0) break;
-    const last = response.kvs[response.kvs.length - 1]!.key;
-    from = Buffer.concat([last, Buffer.from([0])]);
-    response = undefined;
+    if (!covered) out.push(p);
   }
-  return { kvs, revision: atRevision };
-}
-
-function pageRequest(from: Buffer, end: Buffer, revision: number): IRangeRequest {
-  return { key: from, range_end: end, limit: PAGE_KEYS, revision: revision > 0 ? revision : undefined };
+  return out.sort(compareBytes);
 }
 
 const COMPACTED = /required revision has been compacted/;
@@ -77,7 +44,7 @@ const COMPACTED = /required revision has been compacted/;
 export async function readPrefixes(conn: EtcdConnection, prefixes: readonly string[]): Promise<Snapshot> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await readPinned(conn, prefixes);
+      return await readPinned(conn, distinctPrefixes(prefixes));
     } catch (e) {
       // A compaction between our pages invalidates the pinned revision: start over at the head.
       if (attempt >= 3 || !COMPACTED.test((e as Error).message)) throw e;
@@ -85,48 +52,81 @@ export async function readPrefixes(conn: EtcdConnection, prefixes: readonly stri
   }
 }
 
-// Once the first read has fixed the revision, the other prefixes' first pages go 128 to a Txn
-// (etcd's default --max-txn-ops), as confd batches them: one round trip per prefix made 1000
-// prefixes cost about a second. Prefixes with more than one page continue on their own.
+function rangeOf(prefix: string, revision: number): RangeSpec {
+  const key = Buffer.from(prefix);
+  return { key, rangeEnd: prefixRangeEnd(key), limit: PAGE_KEYS, revision };
+}
+
+// Prefixes' first pages go 128 to a Txn (etcd's default --max-txn-ops), as confd batches them:
+// one round trip per prefix made 1000 prefixes cost about a second. The first Txn fixes the
+// revision every later request is pinned to; prefixes with more than one page continue alone.
 const TXN_OPS = 128;
 const TXN_CONCURRENCY = 4;
 
-async function readPinned(conn: EtcdConnection, prefixes: readonly string[]): Promise<Snapshot> {
-  let revision = 0;
-  const distinct = distinctPrefixes(prefixes);
-  const chunks: RawKeyValue[][] = new Array(distinct.length);
-  if (distinct.length > 0) {
-    const first = await readPrefix(conn, distinct[0]!, 0);
-    revision = first.revision;
-    chunks[0] = first.kvs;
-    const batches: number[][] = [];
-    for (let i = 1; i < distinct.length; i += TXN_OPS) {
-      batches.push(Array.from({ length: Math.min(TXN_OPS, distinct.length - i) }, (_, j) => i + j));
-    }
-    let next = 0;
-    const worker = async () => {
-      while (next < batches.length) {
-        const batch = batches[next++]!;
-        const requests = batch.map((i) => {
-          const start = Buffer.from(distinct[i]!);
-          return pageRequest(start, prefixRangeEnd(start), revision);
-        });
-        const responses = await conn.ranges(requests);
-        for (let j = 0; j < batch.length; j++) {
-          const i = batch[j]!;
-          chunks[i] = (await readPrefix(conn, distinct[i]!, revision, responses[j])).kvs;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(TXN_CONCURRENCY, batches.length) }, worker));
-  }
-  // Distinct, non-covering prefixes select disjoint keys; only their order needs merging.
-  const all = chunks.length === 1 ? chunks[0]! : chunks.flat().sort((a, b) => Buffer.compare(a.key, b.key));
-  const kvs: KeyValue[] = all.map((kv) => ({ key: kv.key.toString('utf8'), value: kv.value.toString('utf8') }));
-  if (revision === 0) {
+async function readPinned(conn: EtcdConnection, distinct: readonly string[]): Promise<Snapshot> {
+  if (distinct.length === 0) {
     // No prefix asked: still report where the store is, so callers can watch from there.
-    const response = await conn.range({ key: Buffer.from([0]), count_only: true });
-    revision = Number(response.header.revision);
+    const page = await conn.rangePage({ key: Buffer.from([0]), rangeEnd: Buffer.alloc(0), countOnly: true });
+    return { kvs: [], revision: page.revision };
   }
-  return { kvs, revision };
+  const chunks: KeyValue[][] = new Array(distinct.length);
+  let revision = 0;
+  // Pages one prefix on from its first page, every page pinned to `revision`.
+  const finish = async (i: number, first: RangePage): Promise<void> => {
+    const prefix = distinct[i]!;
+    const end = prefixRangeEnd(Buffer.from(prefix));
+    const kvs = first.kvs;
+    let page = first;
+    while (page.more && page.lastKey) {
+      const from = Buffer.concat([page.lastKey, ZERO]);
+      page = await conn.rangePage({ key: from, rangeEnd: end, limit: PAGE_KEYS, revision });
+      for (const kv of page.kvs) kvs.push(kv);
+    }
+    chunks[i] = onlyCovered(prefix, kvs);
+  };
+  const firstBatch = Math.min(TXN_OPS, distinct.length);
+  const firstPages =
+    firstBatch === 1 ? [await conn.rangePage(rangeOf(distinct[0]!, 0))] : await conn.rangePages(distinct.slice(0, firstBatch).map((p) => rangeOf(p, 0)));
+  revision = firstPages[0]!.revision;
+  const pending: Array<Promise<void>> = firstPages.map((page, i) => finish(i, page));
+  let next = firstBatch;
+  const worker = async (): Promise<void> => {
+    while (next < distinct.length) {
+      const from = next;
+      next = Math.min(next + TXN_OPS, distinct.length);
+      const pages = await conn.rangePages(distinct.slice(from, next).map((p) => rangeOf(p, revision)));
+      await Promise.all(pages.map((page, j) => finish(from + j, page)));
+    }
+  };
+  const workers = Math.min(TXN_CONCURRENCY, Math.ceil((distinct.length - next) / TXN_OPS));
+  for (let w = 0; w < workers; w++) pending.push(worker());
+  await Promise.all(pending);
+  return { kvs: mergeChunks(chunks), revision };
+}
+
+const ZERO = Buffer.from([0]);
+
+/** The keys `prefix` covers among those that start with its text ("/app" drops "/apple"). */
+function onlyCovered(prefix: string, kvs: KeyValue[]): KeyValue[] {
+  if (prefix.endsWith('/')) return kvs;
+  const n = prefix.length;
+  let i = 0;
+  while (i < kvs.length && (kvs[i]!.key.length === n || kvs[i]!.key.charCodeAt(n) === 0x2f)) i++;
+  if (i === kvs.length) return kvs;
+  return kvs.filter((kv) => kv.key.length === n || kv.key.charCodeAt(n) === 0x2f);
+}
+
+/**
+ * Distinct prefixes select disjoint keys, in byte order within each prefix; the chunks come in
+ * the prefixes' byte order, which is the keys' order unless a prefix's keys interleave with a
+ * sibling's ("/a/x" sorts after "/a-b").
+ */
+function mergeChunks(chunks: KeyValue[][]): KeyValue[] {
+  if (chunks.length === 1) return chunks[0]!;
+  const all: KeyValue[] = [];
+  for (const chunk of chunks) for (const kv of chunk) all.push(kv);
+  for (let i = 1; i < all.length; i++) {
+    if (compareBytes(all[i - 1]!.key, all[i]!.key) > 0) return all.sort((a, b) => compareBytes(a.key, b.key));
+  }
+  return all;
 }
