@@ -12,7 +12,7 @@
 // Map keys of different types in one map are ordered by a fixed type rank (Go orders them by type
 // address, which varies). Go strings with invalid UTF-8 cannot be JS strings (see strconv.ts).
 
-import { GoFloat, GoUint8, goTypeOf, isGoFunction } from './value.js';
+import { GoFloat, GoUint8, goTypeOf, isGoFunction, isNilCollection } from './value.js';
 import {
   canBackquote,
   decodeRune,
@@ -858,6 +858,11 @@ class Printer {
       return;
     }
     if (this.sharpV) {
+      // print.go: a nil slice under %#v is written as its type and (nil), not as an empty literal.
+      if (isNilCollection(v)) {
+        this.buf += type + '(nil)';
+        return;
+      }
       this.buf += type + '{';
       for (let i = 0; i < v.length; i++) {
         if (i > 0) this.buf += ', ';
@@ -875,8 +880,13 @@ class Printer {
   }
 
   printMap(m: ReadonlyMap<unknown, unknown>, verb: number, depth: number): void {
-    if (this.sharpV) this.buf += goTypeOf(m) + '{';
-    else this.buf += 'map[';
+    if (this.sharpV) {
+      if (isNilCollection(m)) {
+        this.buf += goTypeOf(m) + '(nil)';
+        return;
+      }
+      this.buf += goTypeOf(m) + '{';
+    } else this.buf += 'map[';
     const keys = sortedMapKeys(m);
     for (let i = 0; i < keys.length; i++) {
       if (i > 0) this.buf += this.sharpV ? ', ' : ' ';

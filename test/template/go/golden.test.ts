@@ -31,7 +31,6 @@ interface GoldenCase {
 const KNOWN_DIVERGENCES: Record<string, string> = {
   'lex-literals: int max':
     'Go ints are JavaScript numbers (value.ts): integers beyond 2^53 lose precision; 9223372036854775807 prints ...808',
-  'fmt-verbs: sharp v nil slice': 'fmt.ts prints a nil slice (value.ts nilSlice) as []int{}; Go prints []int(nil) with %#v',
 };
 
 const casesDir = join(dirname(fileURLToPath(import.meta.url)), 'cases');
