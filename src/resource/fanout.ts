@@ -81,6 +81,17 @@ export async function processFanout(resource: TemplateResource, store: KeyStore,
     throw new ResourceError(`${resource.file}: ${(e as Error).message}`, 'template');
   }
   const old = await readManifest(mPath);
+  // Nothing is lost: a range that suddenly matches no key at all (a mistyped -prefix, an emptied
+  // prefix) would remove every file this resource wrote; its manifest shows the range had keys,
+  // so, as -watch's default min_keys of 1, that takes allow_empty = true (or min_keys = 0).
+  const owned = Object.keys(old.files);
+  if (matches.length === 0 && owned.length > 0 && !resource.allowEmpty && resource.minKeys !== 0) {
+    throw new ResourceError(
+      `${resource.file}: range ${ext.range} matches no key; keeping the ${owned.length} file(s) it wrote in ${dirname(resource.dest)} ` +
+        `(set allow_empty = true or min_keys = 0 to let it remove them all)`,
+      'min_keys',
+    );
+  }
   const next: Record<string, string> = {};
   /** File name → key, for every key this pass renders (written or not). */
   const claimed = new Map<string, string>();

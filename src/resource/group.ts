@@ -23,7 +23,7 @@ import { unifiedDiff } from './diff.js';
 import { goQuote } from './errors.js';
 import type { GroupInfo } from './extensions.js';
 import type { TemplateResource } from './load.js';
-import { renderCheckCmd, ResourceError, type ProcessOptions, type ResourceStatus } from './process.js';
+import { checkKeyCount, renderCheckCmd, ResourceError, type ProcessOptions, type ResourceStatus } from './process.js';
 import { compileTemplate, readTemplate } from './render.js';
 
 export interface GroupOutcome {
@@ -111,6 +111,12 @@ async function processGroupOnce(
   for (const resource of group.members) {
     if (resource.modeError) return failAll(resource, new Error(resource.modeError), 'mode');
     const store = storeFor(resource);
+    // One member short of keys keeps the whole group as it is (all or nothing).
+    try {
+      checkKeyCount(resource, store);
+    } catch (e) {
+      return failAll(undefined, e, 'min_keys');
+    }
     let rendered: Buffer;
     let current: Member['current'];
     try {

@@ -53,10 +53,25 @@ export type ResourceStatus = 'unchanged' | 'updated' | 'noop';
 export class ResourceError extends Error {
   constructor(
     message: string,
-    readonly stage: 'mode' | 'template' | 'render' | 'write' | 'check' | 'reload',
+    readonly stage: 'mode' | 'template' | 'render' | 'write' | 'check' | 'reload' | 'min_keys',
   ) {
     super(message);
   }
+}
+
+/**
+ * The never-blank-a-config guard: a render from fewer keys than the resource's min_keys must not
+ * replace its destination, whatever the mode; allow_empty = true lifts it. Without min_keys
+ * whatever came renders, as in confd. Throws ResourceError (stage min_keys) saying so.
+ */
+export function checkKeyCount(resource: TemplateResource, store: KeyStore): void {
+  const minKeys = resource.allowEmpty ? 0 : (resource.minKeys ?? 0);
+  if (store.size >= minKeys) return;
+  throw new ResourceError(
+    `${resource.dest}: not rendered: its keys (${resource.keys.join(', ')}) give ${store.size} key(s), fewer than min_keys ${minKeys}; ` +
+      `keeping the current file (set allow_empty = true in ${resource.file} to allow it)`,
+    'min_keys',
+  );
 }
 
 interface DestState {

@@ -53,6 +53,7 @@ const FAILURE_REASON: Record<NonNullable<ResourceOutcome['stage']>, FailureReaso
   check: 'check',
   reload: 'reload',
   fetch: 'fetch',
+  min_keys: 'min_keys',
 };
 
 /** Runs until SIGTERM/SIGINT; resolves with the exit code. */

@@ -10,7 +10,8 @@ export type FailureReason =
   | 'stage' // the staging file could not be written (missing dest dir, permissions, bad mode or owner)
   | 'check' // check_cmd failed or timed out
   | 'write' // the rename onto dest (or the in-place fallback) failed
-  | 'reload'; // reload_cmd or the reload action failed or timed out
+  | 'reload' // reload_cmd or the reload action failed or timed out
+  | 'min_keys'; // too few keys to render from (min_keys, allow_empty): the destination was kept
 
 export type CommandKind = 'check' | 'reload';
 

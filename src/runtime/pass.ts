@@ -5,7 +5,7 @@
 import type { Backend, Snapshot } from '../backends/types.js';
 import { SnapshotStores } from '../template/confd/store.js';
 import type { TemplateResource } from '../resource/load.js';
-import { processResource, ResourceError, type ProcessOptions, type ResourceStatus } from '../resource/process.js';
+import { checkKeyCount, processResource, ResourceError, type ProcessOptions, type ResourceStatus } from '../resource/process.js';
 import { processFanout } from '../resource/fanout.js';
 import { processGroup } from '../resource/group.js';
 import type { GroupInfo } from '../resource/extensions.js';
@@ -79,6 +79,7 @@ export async function processResources(
     }
     try {
       const store = stores.storeFor(resource.prefix, resource.keys);
+      checkKeyCount(resource, store);
       // tsconfd extension: a fan-out resource (range = ...) writes one file per key.
       const status = resource.ext?.range !== undefined ? await processFanout(resource, store, opts) : await processResource(resource, store, opts);
       outcomes.push({ resource, status });

@@ -81,8 +81,11 @@ test('one file per key with the KVPair as dot; removed keys remove only recorded
     assert.equal(readFileSync(join(s.out, 'c.conf'), 'utf8'), 'name=c value=3 all=2\n');
     assert.equal(existsSync(join(s.out, 'b.conf')), false);
     assert.deepEqual(JSON.parse(readFileSync(manifestPath(r!), 'utf8')).files, { 'a.conf': '/sites/a', 'c.conf': '/sites/c' });
-    // Every key gone: every recorded file goes, the manifest stays (empty).
-    assert.equal(await processFanout(r!, store({}), s.opts()), 'updated');
+    // Every key gone: nothing is lost unless the resource allows an empty range (min_keys).
+    await assert.rejects(processFanout(r!, store({}), s.opts()), (e: Error) => e instanceof ResourceError && e.stage === 'min_keys');
+    assert.deepEqual(readdirSync(s.out).sort(), ['.tsconfd-manifest-sites.json', 'a.conf', 'c.conf']);
+    // Allowed: every recorded file goes, the manifest stays (empty).
+    assert.equal(await processFanout({ ...r!, allowEmpty: true }, store({}), s.opts()), 'updated');
     assert.deepEqual(readdirSync(s.out), ['.tsconfd-manifest-sites.json']);
   } finally {
     s.cleanup();
