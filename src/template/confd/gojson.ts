@@ -5,7 +5,7 @@
 // null is nil, invalid UTF-8 and lone surrogates become U+FFFD.
 
 import { GoFloat, withGoType } from '../go/value.js';
-import { goQuote } from './strings.js';
+import { quote as goQuote } from '../go/strconv.js';
 
 export class JsonSyntaxError extends Error {
   constructor(

@@ -1,6 +1,6 @@
-// The Go string functions confd exposes (strings.*, strconv.Quote), with Go's results where
-// JavaScript's built-ins differ: simple per-rune case mapping, Split on "" by runes, Replace
-// with an empty old string, Quote's escapes.
+// The Go string functions confd exposes (strings.*), with Go's results where JavaScript's
+// built-ins differ: simple per-rune case mapping, Split on "" by runes, Replace with an empty
+// old string. strconv.Quote is the engine's (template/go/strconv.ts).
 
 const ASCII_ONLY = /^[\x00-\x7f]*$/;
 
@@ -101,36 +101,4 @@ export function goReplace(s: string, old: string, repl: string, n: number): stri
     done++;
   }
   return out + s.slice(start);
-}
-
-const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
-
-/** strconv.Quote */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    let cp = ch.codePointAt(0)!;
-    if (cp >= 0xd800 && cp <= 0xdfff) cp = 0xfffd;
-    if (cp === 0x22 || cp === 0x5c) {
-      out += '\\' + ch;
-      continue;
-    }
-    if (cp < 0x80 ? cp >= 0x20 && cp < 0x7f : PRINTABLE.test(String.fromCodePoint(cp))) {
-      out += String.fromCodePoint(cp);
-      continue;
-    }
-    switch (cp) {
-      case 7: out += '\\a'; continue;
-      case 8: out += '\\b'; continue;
-      case 12: out += '\\f'; continue;
-      case 10: out += '\\n'; continue;
-      case 13: out += '\\r'; continue;
-      case 9: out += '\\t'; continue;
-      case 11: out += '\\v'; continue;
-    }
-    if (cp < 0x20 || cp === 0x7f) out += '\\x' + cp.toString(16).padStart(2, '0');
-    else if (cp < 0x10000) out += '\\u' + cp.toString(16).padStart(4, '0');
-    else out += '\\U' + cp.toString(16).padStart(8, '0');
-  }
-  return out + '"';
 }

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join as pjoin } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { base, clean, compilePattern, dir, join, literalPrefix, match, matchCompiled, toByteString, fromByteString } from '../../../src/template/confd/gopath.js';
-import { goQuote, goReplace, goSplit, goToLower, goToUpper } from '../../../src/template/confd/strings.js';
+import { quote as goQuote } from '../../../src/template/go/strconv.js';
+import { goReplace, goSplit, goToLower, goToUpper } from '../../../src/template/confd/strings.js';
 
 const golden = JSON.parse(readFileSync(pjoin(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'go-golden.json'), 'utf8')) as {
   path: string[][];
