@@ -4,7 +4,7 @@
 // because that node is what Go's error messages quote.
 
 import { formatValue, isPrintable, sortedMapKeys, sprintf } from './fmt.js';
-import { goQuote } from './lex.js';
+import { quote } from './strconv.js';
 import type { ArgNode, BranchNode, ChainNode, CommandNode, FieldNode, ListNode, Node, NumberNode, PipeNode, TemplateNode, VariableNode } from './node.js';
 import { errorContext } from './node.js';
 import type { ParsedTree } from './parse.js';
@@ -88,7 +88,7 @@ export function errorf(s: State, msg: string): never {
   const { location, context } = errorContext(node);
   const [, line, col] = /:(\d+):(\d+)$/.exec(location)!;
   throw new TemplateError(
-    `template: ${location}: executing ${goQuote(s.tmplName)} at <${context}>: ${msg}`,
+    `template: ${location}: executing ${quote(s.tmplName)} at <${context}>: ${msg}`,
     'exec',
     s.tmplName,
     Number(line),
@@ -324,7 +324,7 @@ export function compiledTemplate(set: TemplateSet, name: string): Walk | undefin
 export function execute(set: TemplateSet, name: string, data: unknown): string {
   const s = new State(name, data === null ? undefined : data);
   const root = compiledTemplate(set, name);
-  if (root === undefined) errorf(s, `${goQuote(name)} is an incomplete or empty template`);
+  if (root === undefined) errorf(s, `${quote(name)} is an incomplete or empty template`);
   try {
     root(s, s.vals[0]);
   } catch (e) {
@@ -494,7 +494,7 @@ class Compiler {
     return (s, dot) => {
       s.node = node;
       const tmpl = compiledTemplate(set, name);
-      if (tmpl === undefined) errorf(s, `template ${goQuote(name)} not defined`);
+      if (tmpl === undefined) errorf(s, `template ${quote(name)} not defined`);
       if (s.depth === maxExecDepth) errorf(s, `exceeded maximum template depth (${maxExecDepth})`);
       const newDot = pipe === null ? undefined : pipe(s, dot);
       s.callNode = node;

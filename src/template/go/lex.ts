@@ -70,8 +70,8 @@ export function itemString(i: Item): string {
   if (i.typ === T.Error) return i.val;
   if (i.typ > T.Keyword) return `<${i.val}>`;
   const runes = Array.from(i.val);
-  if (runes.length > 10) return `${goQuote(runes.slice(0, 10).join(''))}...`;
-  return goQuote(i.val);
+  if (runes.length > 10) return `${quote(runes.slice(0, 10).join(''))}...`;
+  return quote(i.val);
 }
 
 const EOF = -1;
@@ -458,10 +458,10 @@ function lexChar(l: Lexer): StateFn {
 }
 
 function lexNumber(l: Lexer): StateFn {
-  if (!l.scanNumber()) return l.errorf(`bad number syntax: ${goQuote(l.input.slice(l.start, l.pos))}`);
+  if (!l.scanNumber()) return l.errorf(`bad number syntax: ${quote(l.input.slice(l.start, l.pos))}`);
   const sign = l.peek();
   if (sign === 0x2b || sign === 0x2d) {
-    if (!l.scanNumber() || l.input[l.pos - 1] !== 'i') return l.errorf(`bad number syntax: ${goQuote(l.input.slice(l.start, l.pos))}`);
+    if (!l.scanNumber() || l.input[l.pos - 1] !== 'i') return l.errorf(`bad number syntax: ${quote(l.input.slice(l.start, l.pos))}`);
     l.emit(T.Complex);
   } else {
     l.emit(T.Number);
@@ -501,6 +501,3 @@ export function lex(input: string, leftDelim: string, rightDelim: string, breakO
   while (state !== null) state = state(l);
   return l.items;
 }
-
-/** strconv.Quote: a double-quoted Go string literal. */
-export const goQuote = quote;

@@ -2,7 +2,7 @@
 // its tree so execution errors can say where they happened, and String() renders a node
 // exactly as Go does, because Go quotes that text in its error messages.
 
-import { goQuote } from './lex.js';
+import { quote } from './strconv.js';
 
 /** What a node needs to know about the text it came from to locate itself. */
 export interface TreeInfo {
@@ -277,7 +277,7 @@ export class TemplateNode extends Base {
     super(tree, pos);
   }
   toString(): string {
-    return `{{template ${goQuote(this.name)}${this.pipe ? ' ' + this.pipe : ''}}}`;
+    return `{{template ${quote(this.name)}${this.pipe ? ' ' + this.pipe : ''}}}`;
   }
 }
 

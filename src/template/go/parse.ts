@@ -1,7 +1,8 @@
 // The parser of Go's text/template (parse/parse.go): tokens to a node tree per template
 // (the top-level one plus every define/block), with Go's error texts and line numbers.
 
-import { goQuote, Item, T, itemString, lex } from './lex.js';
+import { Item, T, itemString, lex } from './lex.js';
+import { quote } from './strconv.js';
 import {
   ActionNode,
   ArgNode,
@@ -536,8 +537,6 @@ class TreeParser {
     return n;
   }
 }
-
-const quote = goQuote;
 
 function underscoreOK(s0: string): boolean {
   let s = s0;
