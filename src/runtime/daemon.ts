@@ -242,7 +242,7 @@ class Daemon {
       wait: this.opts.wait,
       reconcileMs: this.opts.intervalMs,
       staleAfterMs: this.opts.staleAfterMs,
-      afterRender: () => this.scheduler.flush(),
+      afterRender: async () => this.startReloads(),
     });
   }
 
@@ -267,7 +267,15 @@ class Daemon {
     }
     if (this.signals.shuttingDown) return;
     await processResources(resources, snapshot, this.passOptions);
-    await this.scheduler.flush();
+    this.startReloads();
+  }
+
+  /**
+   * The pass's reloads start, and the next pass does not wait for them: a slow or hung reload of one resource
+   * must not hold back the others' renders (it ends at its command_timeout; shutdown waits for it).
+   */
+  private startReloads(): void {
+    void this.scheduler.flush();
   }
 
   /** Metrics and -interval readiness from one pass's outcomes. */

@@ -1,6 +1,6 @@
 // Reloads in the long-running modes (-watch, -interval). processResource hands each changed resource's reload
 // here (ProcessOptions.commands) instead of running it inline, and the runtime calls flush() once a render pass
-// ends, so:
+// ends (without waiting for them), so:
 //   - a reload shared by several resources (the same reload_cmd text, or the same `reload` action) runs once per
 //     pass, however many of them changed;
 //   - `min_reload_interval = "10s"` spaces the runs of a reload: one asked for sooner is deferred to the end of
@@ -10,7 +10,9 @@
 //   - `reload = "signal:HUP:/run/nginx.pid"` or `"http:POST:http://…"` is a built-in action (reload-actions.ts),
 //     run without a shell, beside or instead of reload_cmd;
 //   - at shutdown nothing new starts: a running command is killed, deferred reloads are dropped (and logged).
-// All reloads run one after another on one chain, so two never overlap.
+// Runs of one reload never overlap (a change during a run gives one more run after it); different reloads run
+// independently, so a hung reload holds back neither the renders nor the other resources' reloads until its
+// timeout.
 import { basename } from 'node:path';
 import type { Logger } from '../log.js';
 import type { TemplateResource } from '../resource/load.js';
@@ -74,12 +76,15 @@ interface Reload {
   readonly pending: Set<TemplateResource>;
   lastRunAt: number;
   timer: NodeJS.Timeout | undefined;
+  /** This reload's runs, one after another. */
+  chain: Promise<void>;
+  /** A run is chained and has not started: later asks join it rather than chain another. */
+  queued: boolean;
 }
 
 export class ReloadScheduler {
   private readonly reloads = new Map<string, Reload>();
   private readonly settings = new WeakMap<TemplateResource, CommandSettings>();
-  private chain: Promise<void> = Promise.resolve();
   private readonly now: () => number;
   /** Runs started, per reload key (tests and logs). */
   readonly runs = new Map<string, number>();
@@ -132,13 +137,17 @@ export class ReloadScheduler {
   private entry(key: string, run: Reload['run']): Reload {
     let e = this.reloads.get(key);
     if (!e) {
-      e = { key, run, pending: new Set(), lastRunAt: -Infinity, timer: undefined };
+      e = { key, run, pending: new Set(), lastRunAt: -Infinity, timer: undefined, chain: Promise.resolve(), queued: false };
       this.reloads.set(key, e);
     }
     return e;
   }
 
-  /** The end of a render pass: runs each queued reload once, or defers it to its min_reload_interval. */
+  /**
+   * The end of a render pass: starts each queued reload once (after its own run in progress, if any), or
+   * defers it to its min_reload_interval. Resolves when those runs have ended; the long-running modes do not
+   * wait for that, -onetime does.
+   */
   flush(): Promise<void> {
     for (const e of this.reloads.values()) {
       if (e.pending.size === 0 || e.timer) continue;
@@ -152,15 +161,20 @@ export class ReloadScheduler {
       this.opts.log.info(`${describe(e)}: deferred ${Math.ceil(dueIn)} ms (min_reload_interval ${minMs} ms since the last run)`);
       e.timer = setTimeout(() => {
         e.timer = undefined;
-        void this.enqueue(e);
+        this.enqueue(e);
       }, dueIn);
     }
-    return this.chain;
+    return this.idle();
   }
 
   /** Resolves when no reload is running or queued to run now (deferred ones may still wait on their timer). */
-  idle(): Promise<void> {
-    return this.chain;
+  async idle(): Promise<void> {
+    // A run chained while waiting is waited for too.
+    for (;;) {
+      const chains = [...this.reloads.values()].map((e) => e.chain);
+      await Promise.all(chains);
+      if ([...this.reloads.values()].every((e, i) => e.chain === chains[i])) return;
+    }
   }
 
   /** Shutdown: cancels deferred reloads and waits for the running one (which the abort signal kills). */
@@ -173,12 +187,18 @@ export class ReloadScheduler {
       if (e.pending.size > 0) this.opts.log.warning(`${describe(e)}: not run: shutting down`);
       e.pending.clear();
     }
-    await this.chain;
+    await this.idle();
   }
 
-  private enqueue(e: Reload): Promise<void> {
-    this.chain = this.chain.then(() => this.runOne(e));
-    return this.chain;
+  private enqueue(e: Reload): void {
+    if (e.queued) return;
+    e.queued = true;
+    e.chain = e.chain
+      .then(() => {
+        e.queued = false;
+        return this.runOne(e);
+      })
+      .catch((err: Error) => this.opts.log.error(`${describe(e)}: ${err.message}`));
   }
 
   private async runOne(e: Reload): Promise<void> {

@@ -116,6 +116,33 @@ test('a hanging reload is killed at its command_timeout together with its childr
   assert.equal(sampleValue(families, 'tsconfd_failures_total', { resource: 'a.toml', reason: 'reload' }), 1);
 });
 
+test('a hung reload holds back neither another reload nor its own next run beyond one at a time', async (t) => {
+  const dir = scratch(t);
+  const hung = join(dir, 'hung');
+  const other = join(dir, 'other');
+  const s = new ReloadScheduler({ log: quiet(), defaultTimeoutMs: 60_000, signal: new AbortController().signal });
+  const a = resource('a', { reloadCmd: `echo x >> ${hung}; sleep 30`, commandTimeout: '2s' });
+  const b = resource('b', { reloadCmd: `echo x >> ${other}` });
+  s.queue(a);
+  const aDone = s.flush();
+  await new Promise((res) => setTimeout(res, 200));
+  // The next pass: b's reload runs at once, beside a's hung one.
+  const started = Date.now();
+  s.queue(b);
+  s.queue(a);
+  void s.flush();
+  while (lines(other).length < 1 && Date.now() - started < 1_000) await new Promise((res) => setTimeout(res, 20));
+  assert.equal(lines(other).length, 1, "b's reload waited behind a's hung one");
+  assert.ok(Date.now() - started < 800, `b's reload took ${Date.now() - started} ms`);
+  // a's second run waits for its first (runs of one reload never overlap), then runs once.
+  assert.equal(lines(hung).length, 1);
+  s.queue(a);
+  void s.flush();
+  await aDone;
+  await s.idle();
+  assert.equal(lines(hung).length, 2, 'one more run of a after the hung one, for both asks');
+});
+
 test('shutdown: a deferred reload is dropped, a running one killed, none starts', async (t) => {
   const dir = scratch(t);
   const file = join(dir, 'runs');

@@ -2,13 +2,13 @@
 // HTTP reload to a pod that does not answer) holds back every other resource until that command
 // finishes or hits its timeout (60 s by default): an unrelated resource's change waits. Measured:
 // with command_timeout = "6s" on a, b's put took 5.6 s to reach b.conf.
-// Suspected: src/runtime/reloads.ts / watch.ts (render passes wait for the previous pass's reloads).
+// Was: render passes waited for the previous pass's reloads, and all reloads ran on one chain.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, Workspace, cleanEnv, ensureBuilt } from '../e2e/onetime-harness.js';
+import { CLI, Workspace, cleanEnv, ensureBuilt } from './onetime-harness.js';
 import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
 
 let etcd: EtcdServer;
