@@ -48,6 +48,23 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   if (o.printKeys) return (await import('./cli/print-keys.js')).printKeys(o, log, (t) => process.stdout.write(t));
   log.info(`Backend set to ${o.backend}`);
   log.info('Starting tsconfd');
+  // What every mode shares: where the resources are, how a pass writes, and the backend it reads.
+  const run = {
+    confdir: o.confdir,
+    prefix: o.prefix,
+    noop: o.noop,
+    syncOnly: o.syncOnly,
+    keepStageFile: o.keepStageFile,
+    commandTimeoutMs: o.commandTimeout * 1000,
+    log,
+    writeDiff: (text: string) => process.stdout.write(text),
+    logDiff: o.logDiff,
+    openBackend: async () => {
+      const sources = o.backend === 'file' ? o.files : backendNodes(o);
+      if (sources.length > 0) log.info(`Backend source(s) set to ${sources.join(', ')}`);
+      return createBackend(o, log);
+    },
+  };
   if (!o.onetime) {
     // -watch, or confd's default mode: a pass every -interval seconds (runtime/daemon.ts).
     const { parseWait, parseDurationMs, DEFAULT_WAIT } = await import('./runtime/watch.js');
@@ -66,47 +83,19 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     }
     const { runDaemon } = await import('./runtime/daemon.js');
     return runDaemon({
+      ...run,
       mode: o.watch ? 'watch' : 'interval',
-      confdir: o.confdir,
-      prefix: o.prefix,
-      noop: o.noop,
-      syncOnly: o.syncOnly,
-      keepStageFile: o.keepStageFile,
-      commandTimeoutMs: o.commandTimeout * 1000,
-      log,
-      writeDiff: (text) => process.stdout.write(text),
-      logDiff: o.logDiff,
       wait,
       intervalMs: o.interval * 1000,
       staleAfterMs,
       http: o.http,
       version: VERSION,
       backendName: o.backend,
-      openBackend: async () => {
-        const sources = o.backend === 'file' ? o.files : backendNodes(o);
-        if (sources.length > 0) log.info(`Backend source(s) set to ${sources.join(', ')}`);
-        return createBackend(o, log);
-      },
     });
   }
   // The template engine and resource code load after the cheap paths (-version, -h, bad flags).
   const { runOnetime } = await import('./runtime/onetime.js');
-  return runOnetime({
-    confdir: o.confdir,
-    prefix: o.prefix,
-    noop: o.noop,
-    syncOnly: o.syncOnly,
-    keepStageFile: o.keepStageFile,
-    commandTimeoutMs: o.commandTimeout * 1000,
-    log,
-    writeDiff: (text) => process.stdout.write(text),
-    logDiff: o.logDiff,
-    openBackend: async () => {
-      const sources = o.backend === 'file' ? o.files : backendNodes(o);
-      if (sources.length > 0) log.info(`Backend source(s) set to ${sources.join(', ')}`);
-      return createBackend(o, log);
-    },
-  });
+  return runOnetime(run);
 }
 
 main(process.argv.slice(2), process.env).then(
