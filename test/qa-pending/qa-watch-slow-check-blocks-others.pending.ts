@@ -1,0 +1,75 @@
+// QA: in -watch, a slow check_cmd of one resource (a validator that takes seconds, or hangs until
+// its 60 s timeout) holds back every other resource's render: the render pass checks resources
+// one after the other. Measured: a's check_cmd "sleep 8" delayed an unrelated change of b by 8 s.
+// The sibling defect for reload_cmd was fixed in d867798; the same applies to check_cmd.
+// Suspected: src/runtime/daemon.ts / watch.ts / pass.ts (resources of one pass processed serially).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLI, Workspace, cleanEnv, ensureBuilt } from '../e2e/onetime-harness.js';
+import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
+
+let etcd: EtcdServer;
+before(async () => {
+  ensureBuilt();
+  etcd = await startEtcd();
+});
+after(async () => etcd?.stop());
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function waitFor(cond: () => boolean, ms: number): Promise<number | undefined> {
+  const start = Date.now();
+  while (Date.now() - start < ms) {
+    if (cond()) return Date.now() - start;
+    await sleep(50);
+  }
+  return cond() ? Date.now() - start : undefined;
+}
+
+function killMarked(marker: string): void {
+  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
+  for (const line of out.split('\n')) {
+    if (!line.includes(marker) || line.includes('ps -eo')) continue;
+    try {
+      process.kill(Number(line.trim().split(/\s+/)[0]), 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+}
+
+test('-watch: a slow check_cmd of resource a does not delay an unrelated change of resource b', { timeout: 40_000 }, async () => {
+  const marker = `sleep 20.${process.pid}${Date.now() % 100000}`;
+  const ws = new Workspace({
+    'conf.d/a.toml': `[template]\nsrc = "a.tmpl"\ndest = "@OUT@/a.conf"\nkeys = ["/ca"]\ncheck_cmd = "${marker}"\n`,
+    'conf.d/b.toml': '[template]\nsrc = "b.tmpl"\ndest = "@OUT@/b.conf"\nkeys = ["/cb"]\n',
+    'templates/a.tmpl': 'a={{getv "/ca/v"}}\n',
+    'templates/b.tmpl': 'b={{getv "/cb/v"}}\n',
+  });
+  await etcd.put('/ca/v', '1');
+  await etcd.put('/cb/v', '1');
+  // a is already current, so its first pass runs no check.
+  writeFileSync(join(ws.out, 'a.conf'), 'a=1\n');
+  const child = spawn(process.execPath, [CLI, '-watch', '-backend', 'etcdv3', '-node', etcd.endpoints[0]!, '-confdir', ws.confdir, '-log-level', 'info'], {
+    env: cleanEnv(),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (b) => (stderr += b));
+  const read = (f: string) => (existsSync(join(ws.out, f)) ? readFileSync(join(ws.out, f), 'utf8') : '');
+  try {
+    assert.ok((await waitFor(() => read('b.conf') === 'b=1\n', 10_000)) !== undefined, stderr);
+    await etcd.put('/ca/v', '2'); // a's check now runs for 20 s
+    await sleep(500);
+    await etcd.put('/cb/v', '2');
+    const ms = await waitFor(() => read('b.conf') === 'b=2\n', 8_000);
+    assert.ok(ms !== undefined && ms < 2_000, `b's change waited ${ms ?? '> 8000'} ms behind a's check_cmd:\n${stderr}`);
+    assert.equal(read('a.conf'), 'a=1\n', 'a was written before its check finished');
+  } finally {
+    child.kill('SIGKILL');
+    killMarked(marker);
+    ws.cleanup();
+  }
+});
