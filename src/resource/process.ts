@@ -96,6 +96,20 @@ function md5(b: Buffer): string {
   return createHash('md5').update(b).digest('hex');
 }
 
+/**
+ * The last content whose md5 was logged per destination: in watch mode the file on disk is
+ * usually what we wrote last time, so its md5 (logged on every change) is not computed twice.
+ */
+const lastDigest = new Map<string, { content: Buffer; digest: string }>();
+
+function md5Of(dest: string, content: Buffer, remember: boolean): string {
+  const last = lastDigest.get(dest);
+  if (last && last.content.equals(content)) return last.digest;
+  const digest = md5(content);
+  if (remember) lastDigest.set(dest, { content, digest });
+  return digest;
+}
+
 /** Processes one resource against its store. Throws ResourceError with the message confd would log. */
 export async function processResource(
   resource: TemplateResource,
@@ -144,7 +158,7 @@ export async function processResource(
   }
 
   log.debug(`Comparing candidate config to ${dest}`);
-  const changed = isChanged(current, rendered, attrs, dest, log);
+  const changed = isChanged(current, rendered, attrs, dest, log, opts.commands !== undefined);
 
   if (opts.noop) {
     log.warning(`Noop mode enabled. ${dest} will not be modified`);
@@ -217,8 +231,11 @@ export async function processResource(
   return 'updated';
 }
 
-/** confd's IsConfigChanged: uid, gid, mode or content differ (with its INFO lines). */
-function isChanged(current: DestState | undefined, rendered: Buffer, attrs: FileAttrs, dest: string, log: Logger): boolean {
+/**
+ * confd's IsConfigChanged: uid, gid, mode or content differ (with its INFO lines). longRunning:
+ * remember the rendered content's md5 for the next render (see lastDigest).
+ */
+function isChanged(current: DestState | undefined, rendered: Buffer, attrs: FileAttrs, dest: string, log: Logger, longRunning: boolean): boolean {
   if (!current) return true;
   let changed = false;
   if (current.uid !== attrs.uid) {
@@ -234,7 +251,7 @@ function isChanged(current: DestState | undefined, rendered: Buffer, attrs: File
     changed = true;
   }
   if (!current.content.equals(rendered)) {
-    log.info(`${dest} has md5sum ${md5(current.content)} should be ${md5(rendered)}`);
+    log.info(`${dest} has md5sum ${md5Of(dest, current.content, false)} should be ${md5Of(dest, rendered, longRunning)}`);
     changed = true;
   }
   return changed;

@@ -23,11 +23,19 @@ export async function readTemplate(resource: TemplateResource): Promise<string> 
   }
 }
 
+const compiled = new WeakMap<TemplateResource, { text: string; store: KeyStore; template: CompiledTemplate }>();
+const RESOLVING = new Set(['lookupIP', 'lookupIPV4', 'lookupIPV6']);
+
 /**
  * Parses the template with confd's functions bound to `store`. Throws confd's parse error text.
  * Handlebars is loaded only for resources that use it (it is large and most runs never need it).
  */
 export async function compileTemplate(resource: TemplateResource, text: string, store: KeyStore): Promise<CompiledTemplate> {
+  // Watch mode renders a resource again and again against the same store (updated in place,
+  // template/confd/store.ts LiveStores): parse once per template text. Parse errors are not
+  // cached, so they are reported on every render as before.
+  const hit = compiled.get(resource);
+  if (hit && hit.text === text && hit.store === store) return hit.template;
   try {
     if (resource.engine === 'handlebars') {
       const { compileHandlebars } = await import('../template/handlebars.js');
@@ -36,7 +44,10 @@ export async function compileTemplate(resource: TemplateResource, text: string, 
     }
     const t = parse(resource.name, text, { funcs: confdFuncMap(store) });
     // A fan-out file (fanout.ts) renders with its key's KVPair as dot.
-    return { execute: () => t.execute(resource.ext?.dot ?? null) };
+    const template = { execute: () => t.execute(resource.ext?.dot ?? null) };
+    // The function map caches DNS answers for its life, which must stay one render.
+    if (t.listCalls(RESOLVING).length === 0) compiled.set(resource, { text, store, template });
+    return template;
   } catch (e) {
     throw new Error(`Unable to process template ${resource.src}, ${(e as Error).message}`);
   }

@@ -10,6 +10,8 @@ export interface MirrorChange {
   readonly prefix: string;
   /** Keys whose value changed, appeared or disappeared. */
   readonly keys: readonly string[];
+  /** The new value of each key, same order (undefined: deleted). */
+  readonly values: readonly (string | undefined)[];
   readonly revision: number;
   /** Why: a watch event, or a (re-)read of the whole prefix. */
   readonly cause: 'event' | 'read';
@@ -138,24 +140,32 @@ export class PrefixMirror {
 
   private replace(snap: Snapshot): void {
     const changed: string[] = [];
+    const values: Array<string | undefined> = [];
     const old = new Map(this.entries.map((kv) => [kv.key, kv.value]));
     for (const kv of snap.kvs) {
-      if (old.get(kv.key) !== kv.value || !old.has(kv.key)) changed.push(kv.key);
+      if (old.get(kv.key) !== kv.value || !old.has(kv.key)) {
+        changed.push(kv.key);
+        values.push(kv.value);
+      }
       old.delete(kv.key);
     }
-    for (const key of old.keys()) changed.push(key);
+    for (const key of old.keys()) {
+      changed.push(key);
+      values.push(undefined);
+    }
     this.entries = snap.kvs.slice();
     this.revision = snap.revision;
     this.readRevision = snap.revision;
     this.inSync = true;
     this.connected = true;
     this.lastFreshAt = Date.now();
-    if (changed.length > 0) this.emit({ prefix: this.prefix, keys: changed, revision: snap.revision, cause: 'read' });
+    if (changed.length > 0) this.emit({ prefix: this.prefix, keys: changed, values, revision: snap.revision, cause: 'read' });
     this.advanced();
   }
 
   private apply(events: readonly WatchEvent[], revision: number): void {
     const changed: string[] = [];
+    const values: Array<string | undefined> = [];
     for (const e of events) {
       // A re-read already holds everything up to its revision. Replays after a reconnect are
       // harmless: applying the same puts and deletes again in order ends in the same state.
@@ -171,11 +181,12 @@ export class PrefixMirror {
         this.entries.splice(i, 1);
       }
       changed.push(e.key);
+      values.push(e.type === 'put' ? e.value : undefined);
     }
     if (revision > this.revision) this.revision = revision;
     this.lastFreshAt = Date.now();
     this.connected = true;
-    if (changed.length > 0) this.emit({ prefix: this.prefix, keys: changed, revision: this.revision, cause: 'event' });
+    if (changed.length > 0) this.emit({ prefix: this.prefix, keys: changed, values, revision: this.revision, cause: 'event' });
     this.advanced();
   }
 

@@ -3,7 +3,7 @@
 // that snapshot (processResources). The onetime run is one pass; interval and watch loops run
 // a pass whenever they decide to, reusing both functions.
 import type { Backend, Snapshot } from '../backends/types.js';
-import { SnapshotStores } from '../template/confd/store.js';
+import { SnapshotStores, type StoreSource } from '../template/confd/store.js';
 import type { TemplateResource } from '../resource/load.js';
 import { checkKeyCount, processResource, ResourceError, type ProcessOptions, type ResourceStatus } from '../resource/process.js';
 import { processFanout } from '../resource/fanout.js';
@@ -65,8 +65,9 @@ export async function processResources(
   resources: readonly TemplateResource[],
   snapshot: Snapshot,
   opts: PassOptions,
+  /** Watch mode passes stores it keeps up to date across renders (runtime/watch.ts). */
+  stores: StoreSource = new SnapshotStores(snapshot.kvs),
 ): Promise<PassResult> {
-  const stores = new SnapshotStores(snapshot.kvs);
   const outcomes: ResourceOutcome[] = [];
   const groupsDone = new Set<GroupInfo>();
   for (const resource of resources) {

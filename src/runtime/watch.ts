@@ -12,6 +12,7 @@ import { loadResources, ResourceLoadError, type TemplateResource } from '../reso
 import { covers } from '../backends/keys.js';
 import { KeyMirrors, type MirrorChange, type MirrorStatus } from './mirror.js';
 import { processResources, type PassOptions } from './pass.js';
+import { LiveStores } from '../template/confd/store.js';
 import { groupKeys } from '../resource/group.js';
 
 /** How long a render waits for etcd to confirm that all of a resource's prefixes reached one revision. */
@@ -86,6 +87,11 @@ interface Dirty {
 
 export class WatchRuntime {
   private readonly mirrors: KeyMirrors;
+  /** Each resource's store, kept up to date with every change: a render does not rebuild it. */
+  private readonly stores: LiveStores;
+  /** Changes that came while a render was executing, for the stores. */
+  private pendingChanges: MirrorChange[] = [];
+  private rendering = false;
   private readonly waits = new Map<TemplateResource, WaitWindow>();
   private readonly startupCounts = new Map<TemplateResource, number>();
   private readonly dirty = new Map<TemplateResource, Dirty>();
@@ -118,6 +124,7 @@ export class WatchRuntime {
       opts.log,
       (change) => this.onChange(change),
     );
+    this.stores = new LiveStores((keys) => this.mirrors.snapshot(keys).kvs);
   }
 
   /** Reads every prefix, renders every resource once, then keeps watching. */
@@ -179,6 +186,10 @@ export class WatchRuntime {
   }
 
   private onChange(change: MirrorChange): void {
+    // The stores follow every change, before start-up too; during a render they hold still (the
+    // render must see the one revision its snapshot was checked at) and catch up right after.
+    if (this.rendering) this.pendingChanges.push(change);
+    else this.stores.apply(change.keys, change.values);
     if (!this.started) return;
     const now = Date.now();
     for (const r of this.resources) {
@@ -228,12 +239,19 @@ export class WatchRuntime {
         const snapshot = this.mirrors.snapshot(groupKeys(r));
         if (!this.allowed(r, snapshot.kvs.length)) continue;
         this.renders++;
+        this.catchUpStores();
+        // Built now if missing, from what the mirrors hold at the revision just checked.
+        for (const m of [r, ...(r.ext?.group?.members ?? [])]) this.stores.storeFor(m.prefix, m.keys);
+        this.rendering = true;
         try {
-          const result = await processResources([r], snapshot, this.opts);
+          const result = await processResources([r], snapshot, this.opts, this.stores);
           if (result.failed.length === 0) this.rendered.add(r);
         } catch (e) {
           // processResources reports resource failures itself; anything else must not end the watch.
           this.log.error(`${r.dest}: ${(e as Error).message}`);
+        } finally {
+          this.rendering = false;
+          this.catchUpStores();
         }
       }
       await this.opts.afterRender?.();
@@ -244,6 +262,11 @@ export class WatchRuntime {
       this.schedule();
     });
     return this.running;
+  }
+
+  private catchUpStores(): void {
+    for (const c of this.pendingChanges) this.stores.apply(c.keys, c.values);
+    this.pendingChanges = [];
   }
 
   /** The never-blank-a-config guard. */

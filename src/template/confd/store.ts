@@ -103,6 +103,8 @@ function sortStringsBytes(a: string[]): string[] {
   return a.sort();
 }
 
+const MEMO_LIMIT = 20_000;
+
 const FROM_ARRAYS: unique symbol = Symbol('fromArrays');
 
 export class KeyStore {
@@ -114,6 +116,12 @@ export class KeyStore {
   private readonly ascii: boolean;
   /** Every key absolute and clean: the indexed ls/lsdir apply. */
   private readonly regular: boolean;
+  /**
+   * Answers of gets/getvs/ls/lsdir by call, kept while the store is updated in place (watch mode:
+   * a template asks the same questions on every render and one change invalidates few of them).
+   * Each entry knows the byte prefix its answer depends on.
+   */
+  private readonly memo = new Map<string, { readonly dependsOn: string; readonly result: string[] | KVPair[] }>();
 
   /**
    * entries: [storeKey, value], already prefix-stripped and cleaned (see storeKeyFor). Any order;
@@ -246,22 +254,43 @@ export class KeyStore {
 
   /** memkv GetAll (gets): memkv.KVPairs sorted by key. */
   getAll(pattern: string): KVPair[] {
-    const idx = this.matchIndexes(pattern);
-    const out = new Array<KVPair>(idx.length);
-    for (let j = 0; j < idx.length; j++) out[j] = new KVPair(this.keys[idx[j]!]!, this.values[idx[j]!]!);
-    return withGoType(out, 'memkv.KVPairs');
+    const memoKey = 'g\u0000' + pattern;
+    let out = this.memo.get(memoKey)?.result as KVPair[] | undefined;
+    if (!out) {
+      const idx = this.matchIndexes(pattern);
+      out = new Array<KVPair>(idx.length);
+      for (let j = 0; j < idx.length; j++) out[j] = new KVPair(this.keys[idx[j]!]!, this.values[idx[j]!]!);
+      this.remember(memoKey, literalPrefix(toByteString(pattern)), out);
+    }
+    // A copy: Go's gets returns a fresh slice, and sortKVByLength sorts its argument in place.
+    return withGoType(out.slice(), 'memkv.KVPairs');
   }
 
   /** memkv GetAllValues (getvs): the values sorted as bytes (not by key). */
   getAllValues(pattern: string): string[] {
-    const idx = this.matchIndexes(pattern);
-    const out = idx.map((i) => this.values[i]!);
-    return withGoType(sortStringsBytes(out), '[]string');
+    const memoKey = 'v\u0000' + pattern;
+    let out = this.memo.get(memoKey)?.result as string[] | undefined;
+    if (!out) {
+      const idx = this.matchIndexes(pattern);
+      out = sortStringsBytes(idx.map((i) => this.values[i]!));
+      this.remember(memoKey, literalPrefix(toByteString(pattern)), out);
+    }
+    return withGoType(out.slice(), '[]string');
   }
 
   /** memkv List (ls). */
   list(filePath: string): string[] {
     if (!this.regular) return withGoType(this.listLinear(filePath), '[]string');
+    const memoKey = 'l\u0000' + filePath;
+    let out = this.memo.get(memoKey)?.result as string[] | undefined;
+    if (!out) {
+      out = this.listIndexed(filePath);
+      this.remember(memoKey, clean(this.ascii ? filePath : toByteString(filePath)), out);
+    }
+    return withGoType(out.slice(), '[]string');
+  }
+
+  private listIndexed(filePath: string): string[] {
     const seen = new Set<string>();
     const bpath = this.ascii ? filePath : toByteString(filePath);
     const bk = this.bkeys;
@@ -302,12 +331,22 @@ export class KeyStore {
       }
     }
     // A relative path lists nothing: no absolute key has a relative directory.
-    return withGoType(this.sortedOut(seen), '[]string');
+    return this.sortedOut(seen);
   }
 
   /** memkv ListDir (lsdir). */
   listDir(filePath: string): string[] {
     if (!this.regular) return withGoType(this.listDirLinear(filePath), '[]string');
+    const memoKey = 'd\u0000' + filePath;
+    let out = this.memo.get(memoKey)?.result as string[] | undefined;
+    if (!out) {
+      out = this.listDirIndexed(filePath);
+      this.remember(memoKey, clean(this.ascii ? filePath : toByteString(filePath)), out);
+    }
+    return withGoType(out.slice(), '[]string');
+  }
+
+  private listDirIndexed(filePath: string): string[] {
     const seen = new Set<string>();
     const bpath = this.ascii ? filePath : toByteString(filePath);
     const c = clean(bpath);
@@ -327,7 +366,46 @@ export class KeyStore {
         i = k.startsWith(bpath) ? lowerBound(bk, i, hi, prefixEnd(k.slice(0, slash + 1))) : i + 1;
       }
     }
-    return withGoType(this.sortedOut(seen), '[]string');
+    return this.sortedOut(seen);
+  }
+
+  private remember(memoKey: string, dependsOn: string, result: string[] | KVPair[]): void {
+    // Templates building patterns from data could ask ever new questions: bound the memory.
+    if (this.memo.size >= MEMO_LIMIT) this.memo.clear();
+    // "/" lists the top level, which any key can change.
+    this.memo.set(memoKey, { dependsOn: dependsOn === '/' ? '' : dependsOn, result });
+  }
+
+  /**
+   * Applies changes in place (value undefined: deleted), keeping what the store would be if built
+   * from scratch with the new keys. Keys are store keys. False, with nothing changed, when the
+   * store cannot take them in place (a non-ASCII or unclean key): build a new one instead.
+   */
+  update(changes: ReadonlyArray<readonly [string, string | undefined]>): boolean {
+    if (!this.ascii || !this.regular) return false;
+    for (const [k] of changes) if (!isAscii(k) || !isCleanAbs(k)) return false;
+    if (this.bkeys !== this.keys) return false;
+    const ks = this.bkeys;
+    for (const [k, v] of changes) {
+      const i = lowerBound(ks, 0, ks.length, k);
+      const found = i < ks.length && ks[i] === k;
+      if (v === undefined) {
+        if (!found) continue;
+        ks.splice(i, 1);
+        this.values.splice(i, 1);
+      } else if (found) {
+        if (this.values[i] === v) continue;
+        this.values[i] = v;
+      } else {
+        ks.splice(i, 0, k);
+        this.values.splice(i, 0, v);
+      }
+      if (this.memo.size > 0) {
+        if (changes.length > MEMO_LIMIT) this.memo.clear();
+        else for (const [mk, m] of this.memo) if (k.startsWith(m.dependsOn)) this.memo.delete(mk);
+      }
+    }
+    return true;
   }
 
   private sortedOut(seen: Set<string>): string[] {
@@ -388,7 +466,7 @@ function samePrefixTerms(prefix: string[], test: string[]): boolean {
  * order, as Backend.getValues returns them). Resources asking for the same prefix and the same
  * keys get the same store object; the snapshot itself is never copied.
  */
-export class SnapshotStores {
+export class SnapshotStores implements StoreSource {
   private readonly kvs: readonly RawKeyValue[];
   private readonly memo = new Map<string, KeyStore>();
 
@@ -449,4 +527,70 @@ export class SnapshotStores {
     const i = this.lowerBound(key);
     return i < this.kvs.length && this.kvs[i]!.key === key ? i : -1;
   }
+}
+
+/** Where a pass takes each resource's store from. */
+export interface StoreSource {
+  storeFor(prefix: string, etcdKeys: readonly string[]): KeyStore;
+}
+
+/** Whether the store for etcdKeys holds etcd key k (confd's etcdv3 filter, as in storeFor). */
+function inScope(etcdKeys: readonly string[], k: string): boolean {
+  for (const K of etcdKeys) {
+    if (k === K) return true;
+    if (k.startsWith(K) && (K.endsWith('/') || k.charCodeAt(K.length) === 47)) return true;
+  }
+  return false;
+}
+
+/**
+ * Stores kept across renders (watch mode): built once from a snapshot, then updated in place
+ * with each change of the mirrors, so a render costs what its template asks, not the key count,
+ * and answers the template asked before stay valid unless a change touched them.
+ */
+export class LiveStores implements StoreSource {
+  private readonly stores = new Map<string, { prefix: string; etcdKeys: readonly string[]; store: KeyStore }>();
+
+  /** `snapshot` gives the current keys of etcdKeys when a store must be built. */
+  constructor(private readonly snapshot: (etcdKeys: readonly string[]) => readonly RawKeyValue[]) {}
+
+  storeFor(prefix: string, etcdKeys: readonly string[]): KeyStore {
+    const uniq = [...new Set(etcdKeys)].sort();
+    const id = prefix + '\u0000' + uniq.join('\u0000');
+    const hit = this.stores.get(id);
+    if (hit) return hit.store;
+    const kvs = this.snapshot(uniq);
+    const store = new SnapshotStores(kvs).storeFor(prefix, uniq);
+    // Only a store whose every key maps one to one onto a store key can follow changes in place.
+    if (kvs.every((kv) => !inScope(uniq, kv.key) || isCanonical(kv.key, prefix))) this.stores.set(id, { prefix, etcdKeys: uniq, store });
+    return store;
+  }
+
+  /** Etcd keys changed (value undefined: deleted); stores that cannot follow are dropped and rebuilt when next asked. */
+  apply(keys: readonly string[], values: readonly (string | undefined)[]): void {
+    for (const [id, s] of this.stores) {
+      const changes: Array<[string, string | undefined]> = [];
+      let ok = true;
+      for (let i = 0; i < keys.length && ok; i++) {
+        const k = keys[i]!;
+        if (!inScope(s.etcdKeys, k)) continue;
+        if (!isCanonical(k, s.prefix)) ok = false;
+        else changes.push([storeKeyFor(k, s.prefix), values[i]]);
+      }
+      if (!ok || (changes.length > 0 && !s.store.update(changes))) this.stores.delete(id);
+    }
+  }
+
+  clear(): void {
+    this.stores.clear();
+  }
+}
+
+/** storeKeyFor(k, prefix) is k without the prefix, rooted, and clean: distinct keys never merge. */
+function isCanonical(etcdKey: string, prefix: string): boolean {
+  if (!isAscii(etcdKey) || !isCleanAbs(etcdKey)) return false;
+  if (prefix === '/' || prefix === '') return true;
+  if (!etcdKey.startsWith(prefix)) return false;
+  const rest = etcdKey.slice(prefix.length);
+  return prefix.endsWith('/') ? rest !== '' : rest.charCodeAt(0) === 47;
 }
