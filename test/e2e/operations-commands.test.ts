@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
-import { Agent, httpGet, put, sleep, until } from './operations-harness.js';
+import { Agent } from './agent.js';
+import { httpGet, put } from './operations-harness.js';
+import { sleep, until } from '../helpers/wait.js';
 
 let etcd: EtcdServer;
 before(async () => {

@@ -1,77 +1,12 @@
-// Shared pieces of the operations e2e tests: a tsconfd process (-watch or -interval) whose signals the test
-// sends, an nginx master of its own (prefix, pid, temp dirs, free loopback port), small HTTP backends, and a
-// plain HTTP client (no curl needed).
+// Shared pieces of the operations e2e tests (the tsconfd process itself is ./agent.ts): an nginx master
+// of its own (prefix, pid, temp dirs, free loopback port), small HTTP backends, and a plain HTTP client
+// (no curl needed).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { join } from 'node:path';
-import { CLI, ROOT, cleanEnv, ensureBuilt } from './onetime-harness.js';
 import { freePort } from '../helpers/etcd.js';
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000, detail: () => string = () => ''): Promise<number> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${detail()}`);
-    await sleep(25);
-  }
-  return Date.now() - started;
-}
-
-export class Agent {
-  readonly log: string[] = [];
-  readonly exit: Promise<number | null>;
-  readonly child: ChildProcess;
-  /** The -http endpoint's base URL once the agent logged it. */
-  url = '';
-
-  constructor(args: string[]) {
-    ensureBuilt();
-    this.child = spawn(process.execPath, [CLI, '-log-level', 'debug', ...args], { env: cleanEnv(), cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
-    let partial = '';
-    this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop()!;
-      for (const line of lines) {
-        this.log.push(line);
-        const m = /Serving \/healthz, \/readyz and \/metrics on (\S+)/.exec(line);
-        if (m) this.url = m[1]!;
-      }
-    });
-    this.exit = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
-  }
-
-  tail(n = 40): string {
-    return this.log.slice(-n).join('\n');
-  }
-
-  /** Lines logged so far matching `re`. */
-  count(re: RegExp): number {
-    return this.log.filter((l) => re.test(l)).length;
-  }
-
-  async waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<number> {
-    return until(what, async () => {
-      if (this.child.exitCode !== null) throw new Error(`agent exited (${this.child.exitCode}) while waiting for ${what}:\n${this.tail()}`);
-      return check();
-    }, timeoutMs, () => this.tail());
-  }
-
-  signal(sig: NodeJS.Signals): void {
-    this.child.kill(sig);
-  }
-
-  /** SIGTERM and the exit code (SIGKILL and null after 15 s). */
-  async stop(): Promise<number | null> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
-    const code = await this.exit;
-    clearTimeout(timer);
-    return code;
-  }
-}
+import { until } from '../helpers/wait.js';
 
 export interface HttpAnswer {
   status: number;

@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
-import { Agent, httpGet, put } from './operations-harness.js';
+import { Agent } from './agent.js';
+import { httpGet, put } from './operations-harness.js';
 
 let etcd: EtcdServer;
 before(async () => {

@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hasEtcd, startEtcd, type EtcdServer } from '../helpers/etcd.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
-import { Agent, ensureNginx, httpGet, Nginx, nginxFlags, nginxPreamble, put, startBackend, until } from './operations-harness.js';
+import { Agent } from './agent.js';
+import { ensureNginx, httpGet, Nginx, nginxFlags, nginxPreamble, put, startBackend } from './operations-harness.js';
+import { until } from '../helpers/wait.js';
 
 const nginx = ensureNginx();
 const skip = 'skip' in nginx ? nginx.skip : !hasEtcd() ? 'etcd is not installed' : false;

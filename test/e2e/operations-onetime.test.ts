@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, Workspace } from './onetime-harness.js';
-import { until } from './operations-harness.js';
+import { until } from '../helpers/wait.js';
 
 function workspace(toml: string): Workspace {
   const ws = new Workspace({

@@ -1,9 +1,9 @@
 // A running `dist/cli.js -watch` for the watch e2e tests: its log, its output file, and a count
 // of how many times it wrote that file (its reload_cmd appends a line per write).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, ROOT, Workspace, cleanEnv, ensureBuilt } from './onetime-harness.js';
+import { Agent } from './agent.js';
+import { Workspace } from './onetime-harness.js';
 
 /** One resource: every key under <prefix>/svc rendered as "name=value" lines. */
 export function serviceWorkspace(opts: { prefix?: string; toml?: string } = {}): Workspace {
@@ -20,28 +20,13 @@ ${opts.toml ?? ''}`,
   });
 }
 
-export class WatchAgent {
-  readonly log: string[] = [];
-  private exit: Promise<number | null>;
-  private readonly child: ChildProcess;
-
+/** A `-watch -confdir ws.confdir` agent with the workspace's app.conf and its write count at hand. */
+export class WatchAgent extends Agent {
   constructor(
     readonly ws: Workspace,
     args: string[],
   ) {
-    ensureBuilt();
-    this.child = spawn(process.execPath, [CLI, '-watch', '-confdir', ws.confdir, '-log-level', 'debug', ...args], {
-      env: cleanEnv(),
-      cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let partial = '';
-    this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop()!;
-      this.log.push(...lines);
-    });
-    this.exit = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+    super(['-watch', '-confdir', ws.confdir, ...args]);
   }
 
   get dest(): string {
@@ -61,26 +46,8 @@ export class WatchAgent {
     return this.log.join('\n');
   }
 
-  /** Polls until check() holds; fails with the agent's log tail. */
-  async until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<number> {
-    const started = Date.now();
-    while (!check()) {
-      if (this.child.exitCode !== null) throw new Error(`agent exited (${this.child.exitCode}) while waiting for ${what}:\n${this.log.slice(-30).join('\n')}`);
-      if (Date.now() - started > timeoutMs) {
-        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; file:\n${this.content()}\nlog:\n${this.log.slice(-30).join('\n')}`);
-      }
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    return Date.now() - started;
-  }
-
-  /** SIGTERM; resolves to the exit code (SIGKILL and null after 10 s). */
-  async stop(): Promise<number | null> {
-    if (this.child.exitCode !== null) return this.child.exitCode;
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-    const code = await this.exit;
-    clearTimeout(timer);
-    return code;
+  /** waitFor, failing with the output file as well as the log tail. */
+  until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<number> {
+    return this.waitFor(what, check, timeoutMs, () => `file:\n${this.content()}\nlog:\n${this.tail(30)}`);
   }
 }

@@ -4,6 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
 import { serviceWorkspace } from './watch-harness.js';
+import { until } from '../helpers/wait.js';
 import { createEtcdV3Backend } from '../../src/backends/etcdv3/index.js';
 import { loadResources } from '../../src/resource/load.js';
 import { WatchRuntime } from '../../src/runtime/watch.js';
@@ -17,14 +18,6 @@ before(async () => {
 after(async () => {
   await etcd?.stop();
 });
-
-async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test('readiness follows the mirror: ready, stale and unreachable while etcd is down, ready again', async () => {
   await etcd.put('/r/svc/a', '1');

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '../../src/log.js';
 import { isConfigMapInternal, loadLiveResources, watchConfdir } from '../../src/runtime/confdir-watcher.js';
+import { sleep, until } from '../helpers/wait.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const quiet = () => new Logger({ write: () => undefined });
 
 function confdir(t: { after: (fn: () => void) => void }): string {
@@ -20,14 +20,6 @@ function confdir(t: { after: (fn: () => void) => void }): string {
 }
 
 const toml = (name: string, extra = '') => `[template]\nsrc = "${name}.tmpl"\ndest = "/tmp/${name}.conf"\nkeys = ["/k"]\n${extra}`;
-
-async function until(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 test('isConfigMapInternal spots ..data and ..<timestamp> entries only', () => {
   assert.equal(isConfigMapInternal('conf.d/..data/a.toml'), true);

@@ -11,16 +11,7 @@ import { createFileBackend } from '../../src/backends/file/index.js';
 import { runDaemon, type DaemonOptions } from '../../src/runtime/daemon.js';
 import type { SignalTarget } from '../../src/runtime/signals.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 8_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+import { sleep, until } from '../helpers/wait.js';
 
 function workspace(t: { after: (fn: () => void) => void }) {
   const root = mkdtempSync(join(tmpdir(), 'tsconfd-daemon-'));

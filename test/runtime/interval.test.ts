@@ -2,8 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IntervalLoop } from '../../src/runtime/interval.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../helpers/wait.js';
 
 test('passes never overlap and the next starts an interval after the previous ended', async () => {
   let active = 0;
