@@ -5,7 +5,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import etcd3 from 'etcd3';
 import { startEtcd, type EtcdServer } from '../../helpers/etcd.js';
-import { createEtcdV3Backend } from '../../../src/backends/etcdv3/index.js';
+import { createEtcdV3Backend, EtcdConnection } from '../../../src/backends/etcdv3/index.js';
+import { readPrefixes } from '../../../src/backends/etcdv3/read.js';
 import { compareBytes, covers } from '../../../src/backends/keys.js';
 
 describe('etcdv3 reads of many prefixes', () => {
@@ -16,7 +17,7 @@ describe('etcdv3 reads of many prefixes', () => {
   before(async () => {
     etcd = await startEtcd();
     client = new etcd3.Etcd3({ hosts: etcd.endpoints });
-    // 300 services (three Txn batches of 128); svc-0250 has 6,000 nodes (two 5,000-key pages).
+    // 300 services (three Txn batches of 128); svc-0250 has 6,000 nodes (several pages at the page sizes below).
     for (let s = 0; s < 300; s++) {
       const svc = `/many/svc-${String(s).padStart(4, '0')}`;
       all.set(`${svc}/port`, String(8000 + s));
@@ -47,40 +48,42 @@ describe('etcdv3 reads of many prefixes', () => {
     await etcd?.stop();
   });
 
-  test('300 per-service prefixes plus interleaving ones: the keys they cover, sorted, at one revision', async () => {
-    const prefixes = ['/il/a', '/il/a-b', '/il/\u00e9'];
-    for (let s = 0; s < 300; s++) prefixes.push(`/many/svc-${String(s).padStart(4, '0')}`);
-    // Order and duplicates in the request do not matter; a covered prefix adds nothing.
-    prefixes.reverse();
-    prefixes.push('/many/svc-0007', '/many/svc-0007/nodes');
-    const backend = await createEtcdV3Backend({ nodes: etcd.endpoints });
-    try {
-      // Writes racing the read: none may show up, since every request is pinned to the first one's revision.
-      let racing = true;
-      const racer = (async () => {
-        for (let i = 0; racing && i < 200; i++) await client.put(`/many/svc-0299/nodes/late${i}`).value('late');
-      })();
-      const snap = await backend.getValues(prefixes);
-      racing = false;
-      await racer;
+  for (const pageKeys of [undefined, 1000]) {
+    test(`300 per-service prefixes plus interleaving ones: the keys they cover, sorted, at one revision (pages of ${pageKeys ?? 'the default'})`, async () => {
+      const prefixes = ['/il/a', '/il/a-b', '/il/\u00e9'];
+      for (let s = 0; s < 300; s++) prefixes.push(`/many/svc-${String(s).padStart(4, '0')}`);
+      // Order and duplicates in the request do not matter; a covered prefix adds nothing.
+      prefixes.reverse();
+      prefixes.push('/many/svc-0007', '/many/svc-0007/nodes');
+      const conn = new EtcdConnection({ nodes: etcd.endpoints });
+      try {
+        // Writes racing the read: none may show up, since every request is pinned to the first one's revision.
+        let racing = true;
+        const racer = (async () => {
+          for (let i = 0; racing && i < 200; i++) await client.put(`/many/svc-0299/nodes/late${i}`).value('late');
+        })();
+        const snap = await readPrefixes(conn, prefixes, pageKeys);
+        racing = false;
+        await racer;
 
-      const atRevision = await client.getAll().prefix('/').revision(snap.revision).strings();
-      const expected = Object.keys(atRevision)
-        .filter((k) => prefixes.some((p) => covers(p, k)))
-        .sort(compareBytes)
-        .map((key) => ({ key, value: atRevision[key]! }));
-      assert.equal(snap.kvs.length, expected.length);
-      assert.deepEqual(snap.kvs, expected);
-      assert.ok(snap.kvs.length > 6900, `only ${snap.kvs.length} keys`);
-      assert.deepEqual(
-        snap.kvs.filter((kv) => kv.key.startsWith('/il/')).map((kv) => kv.key),
-        ['/il/a', '/il/a-b', '/il/a-b/y', '/il/a/x', '/il/\u00e9'],
-      );
-      assert.ok(!snap.kvs.some((kv) => kv.key.startsWith('/many/svc-0001-canary') || kv.key === '/many/svc-0001x'));
-    } finally {
-      await backend.close();
-    }
-  });
+        const atRevision = await client.getAll().prefix('/').revision(snap.revision).strings();
+        const expected = Object.keys(atRevision)
+          .filter((k) => prefixes.some((p) => covers(p, k)))
+          .sort(compareBytes)
+          .map((key) => ({ key, value: atRevision[key]! }));
+        assert.equal(snap.kvs.length, expected.length);
+        assert.deepEqual(snap.kvs, expected);
+        assert.ok(snap.kvs.length > 6900, `only ${snap.kvs.length} keys`);
+        assert.deepEqual(
+          snap.kvs.filter((kv) => kv.key.startsWith('/il/')).map((kv) => kv.key),
+          ['/il/a', '/il/a-b', '/il/a-b/y', '/il/a/x', '/il/\u00e9'],
+        );
+        assert.ok(!snap.kvs.some((kv) => kv.key.startsWith('/many/svc-0001-canary') || kv.key === '/many/svc-0001x'));
+      } finally {
+        conn.close();
+      }
+    });
+  }
 
   test('no prefixes: no keys, and the current revision', async () => {
     const backend = await createEtcdV3Backend({ nodes: etcd.endpoints });
