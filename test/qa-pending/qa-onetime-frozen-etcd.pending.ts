@@ -6,9 +6,10 @@
 // Suspected: src/backends/etcdv3/ (retry/circuit-breaker policy and its error text).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Workspace, ensureBuilt, runCli } from '../e2e/onetime-harness.js';
+import { CLI, Workspace, cleanEnv, ensureBuilt, runCli } from '../e2e/onetime-harness.js';
 import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
 
 let etcd: EtcdServer;
@@ -17,6 +18,8 @@ before(async () => {
   etcd = await startEtcd();
   await etcd.put('/fz/x', '1');
 });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 after(async () => {
   const pid = etcd?.members[0]?.pid;
   if (pid) process.kill(pid, 'SIGCONT');
@@ -44,6 +47,40 @@ test('-onetime against a frozen etcd: exit 1 within 20 s, a timeout named in the
     assert.match(r.stderr, /time(d)? ?out|deadline|did not answer|unresponsive/i);
   } finally {
     process.kill(pid, 'SIGCONT');
+    ws.cleanup();
+  }
+});
+
+test('-interval against a frozen etcd: SIGTERM exits 0 promptly (no write is in progress, only a read)', { timeout: 40_000 }, async () => {
+  const ws = new Workspace({
+    'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "@OUT@/app.conf"\nkeys = ["/fz"]\n',
+    'templates/app.tmpl': 'x={{getv "/fz/x"}}\n',
+  });
+  const pid = etcd.members[0]!.pid!;
+  const child = spawn(process.execPath, [CLI, '-interval', '1', '-backend', 'etcdv3', '-node', etcd.endpoints[0]!, '-confdir', ws.confdir], {
+    env: cleanEnv(),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (b) => (stderr += b));
+  const closed = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
+  try {
+    const end = Date.now() + 10_000;
+    while (Date.now() < end && !existsSync(join(ws.out, 'app.conf'))) await sleep(100);
+    assert.ok(existsSync(join(ws.out, 'app.conf')), stderr);
+    process.kill(pid, 'SIGSTOP');
+    await sleep(2_500); // the next passes are now stuck in a read
+    const started = Date.now();
+    child.kill('SIGTERM');
+    const code = await Promise.race([closed, sleep(15_000).then(() => 'timeout' as const)]);
+    const took = Date.now() - started;
+    assert.notEqual(code, 'timeout', stderr);
+    assert.equal(code, 0, `exit code after SIGTERM (took ${took} ms):\n${stderr}`);
+    assert.ok(took < 3_000, `SIGTERM took ${took} ms`);
+    assert.equal(readFileSync(join(ws.out, 'app.conf'), 'utf8'), 'x=1\n');
+  } finally {
+    process.kill(pid, 'SIGCONT');
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     ws.cleanup();
   }
 });
