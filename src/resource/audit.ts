@@ -10,6 +10,7 @@
 // `password = <redacted>` on both sides. As a second layer, any remaining occurrence of a
 // secret value (3 characters or more) is replaced.
 import { readFile } from 'node:fs/promises';
+import { covers } from '../backends/keys.js';
 import { match } from '../template/confd/gopath.js';
 import { KeyStore } from '../template/confd/store.js';
 import { unifiedDiff } from './diff.js';
@@ -35,7 +36,7 @@ export function isSecretKey(key: string, patterns: readonly string[]): boolean {
       } catch {
         // A bad pattern matches nothing; load does not validate patterns.
       }
-    } else if (key === p || key.startsWith(p.endsWith('/') ? p : p + '/')) return true;
+    } else if (covers(p, key)) return true;
   }
   return false;
 }
