@@ -6,6 +6,7 @@ import { parse } from '../template/go/index.js';
 import { confdFuncMap } from '../template/confd/funcs.js';
 import { KeyStore } from '../template/confd/store.js';
 import type { Engine } from './load.js';
+import { compareBytes, covers } from '../backends/keys.js';
 
 /** confd functions whose first argument is a key or a key pattern. */
 export const KEY_FUNCS: ReadonlySet<string> = new Set(['get', 'gets', 'getv', 'getvs', 'exists', 'ls', 'lsdir']);
@@ -52,12 +53,7 @@ export function discoverKeys(name: string, text: string, engine: Engine): string
 
 /** Distinct keys, without those already below another ("/a" covers "/a/b"), in byte order. */
 export function minimalCover(keys: readonly string[]): string[] {
-  const sorted = [...new Set(keys.map((k) => (k.length > 1 && k.endsWith('/') ? k.slice(0, -1) : k)))].sort();
-  const out: string[] = [];
-  for (const k of sorted) {
-    const last = out[out.length - 1];
-    if (last !== undefined && (last === '/' || k.startsWith(last + '/'))) continue;
-    out.push(k);
-  }
-  return out;
+  // Checked against every key, not only the previous one: "/a-b" sorts between "/a" and "/a/b".
+  const distinct = [...new Set(keys.map((k) => (k.length > 1 && k.endsWith('/') ? k.slice(0, -1) : k)))].sort(compareBytes);
+  return distinct.filter((k) => !distinct.some((other) => other !== k && covers(other, k)));
 }

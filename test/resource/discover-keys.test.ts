@@ -19,6 +19,8 @@ test('literalDir: the directory before the first meta character', () => {
 test('minimalCover: dedupes, drops keys under another, keeps /apple beside /app', () => {
   assert.deepEqual(minimalCover(['/app/x', '/app', '/apple', '/app/', '/b/c', '/b/c']), ['/app', '/apple', '/b/c']);
   assert.deepEqual(minimalCover(['/', '/a']), ['/']);
+  // "/app-x" sorts between "/app" and "/app/x"; /app still covers /app/x.
+  assert.deepEqual(minimalCover(['/app', '/app-x', '/app/x']), ['/app', '/app-x']);
 });
 
 test('the seed template: /node and /service', () => {
