@@ -1,6 +1,7 @@
 // A resource's `mode`, read exactly as confd reads it: strconv.ParseUint(s, 0, 32), so the base
 // prefix decides ("0644" octal, "0o640", "0x1a4", and "644" DECIMAL), and only the permission
 // bits reach the file.
+import { quote, underscoreOK } from '../template/go/strconv.js';
 
 export interface ParsedMode {
   /** The 9 permission bits given to the file. */
@@ -11,31 +12,26 @@ export interface ParsedMode {
 
 /** Go's strconv.ParseUint(s, 0, 32). Throws with Go's error text. */
 export function parseUint0(s: string, bitSize = 32): number {
-  const syntax = () => new Error(`strconv.ParseUint: parsing ${JSON.stringify(s)}: invalid syntax`);
+  const syntax = () => new Error(`strconv.ParseUint: parsing ${quote(s)}: invalid syntax`);
   if (s === '') throw syntax();
   let base = 10;
   let body = s;
-  let prefixed = false;
   if (s[0] === '0') {
     if (s.length >= 3 && (s[1] === 'x' || s[1] === 'X')) {
       base = 16;
       body = s.slice(2);
-      prefixed = true;
     } else if (s.length >= 3 && (s[1] === 'o' || s[1] === 'O')) {
       base = 8;
       body = s.slice(2);
-      prefixed = true;
     } else if (s.length >= 3 && (s[1] === 'b' || s[1] === 'B')) {
       base = 2;
       body = s.slice(2);
-      prefixed = true;
     } else {
       base = 8;
       body = s.slice(1);
-      prefixed = true;
     }
   }
-  if (!underscoreOK(s, prefixed)) throw syntax();
+  if (!underscoreOK(s)) throw syntax();
   body = body.replace(/_/g, '');
   if (body === '' && !(base === 8 && s.length >= 1 && !/^0[oO]/.test(s))) throw syntax();
   let n = 0n;
@@ -44,38 +40,8 @@ export function parseUint0(s: string, bitSize = 32): number {
     if (Number.isNaN(d) || d >= base) throw syntax();
     n = n * BigInt(base) + BigInt(d);
   }
-  if (n >= 1n << BigInt(bitSize)) throw new Error(`strconv.ParseUint: parsing ${JSON.stringify(s)}: value out of range`);
+  if (n >= 1n << BigInt(bitSize)) throw new Error(`strconv.ParseUint: parsing ${quote(s)}: value out of range`);
   return Number(n);
-}
-
-// Go's underscoreOK: underscores only between digits (or after a base prefix).
-function underscoreOK(s: string, prefixed: boolean): boolean {
-  if (!s.includes('_')) return true;
-  let saw = '^';
-  let i = 0;
-  let hex = false;
-  if (s.length >= 2 && s[0] === '0' && /[bBoOxX]/.test(s[1]!)) {
-    hex = s[1] === 'x' || s[1] === 'X';
-    i = 2;
-    saw = '0';
-  } else if (prefixed) {
-    // A plain leading 0 counts as a digit.
-  }
-  for (; i < s.length; i++) {
-    const c = s[i]!;
-    if (/[0-9]/.test(c) || (hex && /[a-fA-F]/.test(c))) {
-      saw = '0';
-      continue;
-    }
-    if (c === '_') {
-      if (saw !== '0') return false;
-      saw = '_';
-      continue;
-    }
-    if (saw === '_') return false;
-    saw = '!';
-  }
-  return saw !== '_';
 }
 
 export function parseMode(text: string): ParsedMode {

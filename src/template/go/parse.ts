@@ -2,7 +2,7 @@
 // (the top-level one plus every define/block), with Go's error texts and line numbers.
 
 import { Item, T, itemString, lex } from './lex.js';
-import { quote } from './strconv.js';
+import { quote, underscoreOK } from './strconv.js';
 import {
   ActionNode,
   ArgNode,
@@ -536,34 +536,6 @@ class TreeParser {
     if (!n.isInt && !n.isUint && !n.isFloat) this.errorf(`illegal number syntax: ${quote(text)}`);
     return n;
   }
-}
-
-function underscoreOK(s0: string): boolean {
-  let s = s0;
-  let saw = '^';
-  let i = 0;
-  if (s.length >= 1 && (s[0] === '-' || s[0] === '+')) s = s.slice(1);
-  let hex = false;
-  if (s.length >= 2 && s[0] === '0' && 'bBoOxX'.includes(s[1])) {
-    i = 2;
-    saw = '0';
-    hex = s[1] === 'x' || s[1] === 'X';
-  }
-  for (; i < s.length; i++) {
-    const c = s[i];
-    if ((c >= '0' && c <= '9') || (hex && /[a-fA-F]/.test(c))) {
-      saw = '0';
-      continue;
-    }
-    if (c === '_') {
-      if (saw !== '0') return false;
-      saw = '_';
-      continue;
-    }
-    if (saw === '_') return false;
-    saw = '!';
-  }
-  return saw !== '_';
 }
 
 /** strconv.ParseUint(s, 0, 64). */

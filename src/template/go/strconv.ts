@@ -1,6 +1,6 @@
 // Go's strconv as fmt and text/template use it: float formatting (FormatFloat with 'e' 'E' 'f' 'g' 'G'
-// 'b' 'x' 'X'), quoting (Quote, QuoteToASCII, QuoteRune, CanBackquote), unicode.IsPrint and the UTF-8
-// facts Go's byte-oriented strings depend on.
+// 'b' 'x' 'X'), quoting (Quote, QuoteToASCII, QuoteRune, CanBackquote), the underscore rule of base-0
+// number literals, unicode.IsPrint and the UTF-8 facts Go's byte-oriented strings depend on.
 //
 // JavaScript strings are UTF-16 while Go strings are UTF-8 bytes. Code here treats a JS string as the
 // UTF-8 text it becomes when written out: a code point is a rune, and a lone surrogate (which Node
@@ -641,3 +641,35 @@ const PRINT_RANGES: readonly number[] = [
   0x1fb00,0x1fb92, 0x1fb94,0x1fbca, 0x1fbf0,0x1fbf9, 0x20000,0x2a6dd, 0x2a700,0x2b734, 0x2b740,0x2b81d,
   0x2b820,0x2cea1, 0x2ceb0,0x2ebe0, 0x2f800,0x2fa1d, 0x30000,0x3134a, 0xe0100,0xe01ef,
 ];
+
+// ---------------------------------------------------------------------------------------------
+// Number literals
+
+/** Go's strconv.underscoreOK: in a base-0 literal, underscores only between digits or after the base prefix. */
+export function underscoreOK(s0: string): boolean {
+  let s = s0;
+  let saw = '^';
+  let i = 0;
+  if (s.length >= 1 && (s[0] === '-' || s[0] === '+')) s = s.slice(1);
+  let hex = false;
+  if (s.length >= 2 && s[0] === '0' && 'bBoOxX'.includes(s[1])) {
+    i = 2;
+    saw = '0';
+    hex = s[1] === 'x' || s[1] === 'X';
+  }
+  for (; i < s.length; i++) {
+    const c = s[i];
+    if ((c >= '0' && c <= '9') || (hex && /[a-fA-F]/.test(c))) {
+      saw = '0';
+      continue;
+    }
+    if (c === '_') {
+      if (saw !== '0') return false;
+      saw = '_';
+      continue;
+    }
+    if (saw === '_') return false;
+    saw = '!';
+  }
+  return saw !== '_';
+}
