@@ -11,7 +11,7 @@ import { createFileBackend } from '../../src/backends/file/index.js';
 import { runDaemon, type DaemonOptions } from '../../src/runtime/daemon.js';
 import type { SignalTarget } from '../../src/runtime/signals.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
-import { sleep, until } from '../helpers/wait.js';
+import { until } from '../helpers/wait.js';
 
 function workspace(t: { after: (fn: () => void) => void }) {
   const root = mkdtempSync(join(tmpdir(), 'tsconfd-daemon-'));

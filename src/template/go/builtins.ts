@@ -5,7 +5,7 @@
 
 import { sprint, sprintf, sprintln } from './fmt.js';
 import { htmlEscaper, jsEscaper, urlQueryEscaper } from './escape.js';
-import { ANY, GO_TYPE, GoFloat, GoUint8, goFunc, goTypeOf, isGoFunction, isNilCollection, nilSlice } from './value.js';
+import { ANY, GO_TYPE, GoFloat, GoUint8, goFunc, goTypeOf, isGoFunction, isNilCollection } from './value.js';
 import type { GoFunction } from './value.js';
 
 /** The parameter type of builtins that take any value unconverted (Go's reflect.Value). */

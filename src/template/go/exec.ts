@@ -652,7 +652,6 @@ class Compiler {
     args: readonly ArgNode[] | null,
   ): (s: State, dot: unknown, receiver: unknown, iface: boolean, final: Final) => unknown {
     const n = ident.length;
-    const last = ident[n - 1];
     const self = this;
     const sites = ident.map((name) => new FieldSite(name));
     const lastSite = sites[n - 1];
