@@ -60,7 +60,8 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     writeDiff: (text: string) => process.stdout.write(text),
     logDiff: o.logDiff,
     openBackend: async () => {
-      const sources = o.backend === 'file' ? o.files : backendNodes(o);
+      // A node URL may carry user:password@ (etcd ignores it, but an operator may write it): never log it.
+      const sources = o.backend === 'file' ? o.files : backendNodes(o).map((n) => n.replace(/\/\/[^/@]*@/, '//***@'));
       if (sources.length > 0) log.info(`Backend source(s) set to ${sources.join(', ')}`);
       return createBackend(o, log);
     },

@@ -180,3 +180,16 @@ test('a broken confd.toml or CONFD_* value is an error naming where, exit 1', as
     ws.cleanup();
   }
 });
+
+test('the Backend source(s) line masks user:password@ in a -node URL', async () => {
+  const ws = new Workspace({ 'conf.d/app.toml': resource(), 'templates/app.tmpl': 'x\n' });
+  try {
+    // Port 1 refuses at once: the run fails, but only after announcing its source.
+    const r = await runCli(['-onetime', '-backend', 'etcdv3', '-node', 'http://root:S3cret-node@127.0.0.1:1', '-confdir', ws.confdir]);
+    const line = r.stderr.split('\n').find((l) => l.includes('Backend source(s) set to'));
+    assert.ok(line, r.stderr);
+    assert.match(line, /INFO Backend source\(s\) set to http:\/\/\*\*\*@127\.0\.0\.1:1$/);
+  } finally {
+    ws.cleanup();
+  }
+});
