@@ -3,7 +3,7 @@
 // disappear, files the resource did not write stay.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
 import { Workspace, ensureBuilt, runCli } from './onetime-harness.js';
@@ -26,10 +26,7 @@ reload_cmd = "echo reload >> @OUT@/../reloads"
 
 const confFiles = (ws: Workspace) => ws.outFiles().filter((f) => f.endsWith('.conf'));
 const read = (ws: Workspace, f: string) => readFileSync(join(ws.out, f), 'utf8');
-const reloads = (ws: Workspace) => {
-  const p = join(ws.root, 'reloads');
-  return existsSync(p) ? readFileSync(p, 'utf8').split('\n').filter(Boolean).length : 0;
-};
+const reloads = (ws: Workspace) => ws.lines('reloads').length;
 
 describe('fan-out resources against etcd', () => {
   let etcd: EtcdServer;

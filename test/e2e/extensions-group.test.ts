@@ -56,10 +56,7 @@ describe('commit groups against etcd', () => {
   test('one invalid snippet keeps all three old files; a valid set commits all with one reload', async () => {
     const ws = groupWorkspace();
     const args = ['-onetime', '-backend', 'etcdv3', '-node', etcd.endpoints[0]!, '-confdir', ws.confdir];
-    const reloads = () => {
-      const p = join(ws.root, 'reloads');
-      return existsSync(p) ? readFileSync(p, 'utf8').split('\n').filter(Boolean).length : 0;
-    };
+    const reloads = () => ws.lines('reloads').length;
     const snapshot = () => Object.fromEntries(['a', 'b', 'c'].map((n) => [n, readFileSync(join(ws.out, `${n}.conf`), 'utf8')]));
     try {
       await etcd.put('/grp/a/port', '80');

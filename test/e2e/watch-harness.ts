@@ -38,8 +38,7 @@ export class WatchAgent extends Agent {
   }
 
   writes(): number {
-    const file = join(this.ws.root, 'writes');
-    return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0;
+    return this.ws.lines('writes').length;
   }
 
   logText(): string {
