@@ -23,6 +23,7 @@ import {
   literalPrefix,
   compilePattern,
   matchCompiled,
+  type CompiledPattern,
   toByteString,
   fromByteString,
 } from './gopath.js';
@@ -105,6 +106,15 @@ function sortStringsBytes(a: string[]): string[] {
 
 const MEMO_LIMIT = 20_000;
 
+/**
+ * A memoized answer. ls/lsdir (kind l, d) depend on which keys exist under dependsOn; gets and
+ * getvs (g, v) on the keys and values their pattern matches, and follow changes in place.
+ */
+type MemoEntry =
+  | { readonly kind: 'l' | 'd'; readonly dependsOn: string; readonly result: string[] }
+  | { readonly kind: 'g'; readonly dependsOn: string; readonly pattern: CompiledPattern; readonly result: KVPair[] }
+  | { readonly kind: 'v'; readonly dependsOn: string; readonly pattern: CompiledPattern; readonly result: string[] };
+
 const FROM_ARRAYS: unique symbol = Symbol('fromArrays');
 
 export class KeyStore {
@@ -121,7 +131,7 @@ export class KeyStore {
    * a template asks the same questions on every render and one change invalidates few of them).
    * Each entry knows the byte prefix its answer depends on.
    */
-  private readonly memo = new Map<string, { readonly dependsOn: string; readonly result: string[] | KVPair[] }>();
+  private readonly memo = new Map<string, MemoEntry>();
 
   /**
    * entries: [storeKey, value], already prefix-stripped and cleaned (see storeKeyFor). Any order;
@@ -260,7 +270,9 @@ export class KeyStore {
       const idx = this.matchIndexes(pattern);
       out = new Array<KVPair>(idx.length);
       for (let j = 0; j < idx.length; j++) out[j] = new KVPair(this.keys[idx[j]!]!, this.values[idx[j]!]!);
-      this.remember(memoKey, literalPrefix(toByteString(pattern)), out);
+      const bp = toByteString(pattern);
+      // An empty store answers even a bad pattern: not kept, a key added later makes it fail.
+      if (this.bkeys.length > 0) this.remember(memoKey, { kind: 'g', dependsOn: literalPrefix(bp), pattern: compilePattern(bp), result: out });
     }
     // A copy: Go's gets returns a fresh slice, and sortKVByLength sorts its argument in place.
     return withGoType(out.slice(), 'memkv.KVPairs');
@@ -273,7 +285,9 @@ export class KeyStore {
     if (!out) {
       const idx = this.matchIndexes(pattern);
       out = sortStringsBytes(idx.map((i) => this.values[i]!));
-      this.remember(memoKey, literalPrefix(toByteString(pattern)), out);
+      const bp = toByteString(pattern);
+      // An empty store answers even a bad pattern: not kept, a key added later makes it fail.
+      if (this.bkeys.length > 0) this.remember(memoKey, { kind: 'v', dependsOn: literalPrefix(bp), pattern: compilePattern(bp), result: out });
     }
     return withGoType(out.slice(), '[]string');
   }
@@ -285,7 +299,7 @@ export class KeyStore {
     let out = this.memo.get(memoKey)?.result as string[] | undefined;
     if (!out) {
       out = this.listIndexed(filePath);
-      this.remember(memoKey, clean(this.ascii ? filePath : toByteString(filePath)), out);
+      this.remember(memoKey, { kind: 'l', dependsOn: clean(this.ascii ? filePath : toByteString(filePath)), result: out });
     }
     return withGoType(out.slice(), '[]string');
   }
@@ -341,7 +355,7 @@ export class KeyStore {
     let out = this.memo.get(memoKey)?.result as string[] | undefined;
     if (!out) {
       out = this.listDirIndexed(filePath);
-      this.remember(memoKey, clean(this.ascii ? filePath : toByteString(filePath)), out);
+      this.remember(memoKey, { kind: 'd', dependsOn: clean(this.ascii ? filePath : toByteString(filePath)), result: out });
     }
     return withGoType(out.slice(), '[]string');
   }
@@ -369,11 +383,48 @@ export class KeyStore {
     return this.sortedOut(seen);
   }
 
-  private remember(memoKey: string, dependsOn: string, result: string[] | KVPair[]): void {
+  private remember(memoKey: string, entry: MemoEntry): void {
     // Templates building patterns from data could ask ever new questions: bound the memory.
     if (this.memo.size >= MEMO_LIMIT) this.memo.clear();
     // "/" lists the top level, which any key can change.
-    this.memo.set(memoKey, { dependsOn: dependsOn === '/' ? '' : dependsOn, result });
+    this.memo.set(memoKey, entry.dependsOn === '/' ? { ...entry, dependsOn: '' } : entry);
+  }
+
+  /** Brings the memoized answers up to date with one change (the store is ASCII and regular). */
+  private followMemo(k: string, existed: boolean, oldValue: string | undefined, v: string | undefined): void {
+    for (const [mk, m] of this.memo) {
+      if (!k.startsWith(m.dependsOn)) continue;
+      if (m.kind !== 'g' && m.kind !== 'v') {
+        // A new value under an existing key lists the same names.
+        if (!(existed && v !== undefined)) this.memo.delete(mk);
+        continue;
+      }
+      if (!matchCompiled(m.pattern, k)) continue;
+      if (m.kind === 'g') {
+        const r = m.result;
+        let lo = 0;
+        let hi = r.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (r[mid]!.Key < k) lo = mid + 1;
+          else hi = mid;
+        }
+        const found = lo < r.length && r[lo]!.Key === k;
+        if (v === undefined) {
+          if (found) r.splice(lo, 1);
+        } else if (found) r[lo] = new KVPair(k, v);
+        else r.splice(lo, 0, new KVPair(k, v));
+        continue;
+      }
+      // getvs: the values in byte order, which is JS order without surrogates.
+      if ((oldValue !== undefined && SURROGATE.test(oldValue)) || (v !== undefined && SURROGATE.test(v)) || (existed && oldValue === undefined)) {
+        this.memo.delete(mk);
+        continue;
+      }
+      const r = m.result;
+      if (existed) r.splice(lowerBound(r, 0, r.length, oldValue!), 1);
+      if (v !== undefined) r.splice(lowerBound(r, 0, r.length, v), 0, v);
+    }
   }
 
   /**
@@ -389,12 +440,13 @@ export class KeyStore {
     for (const [k, v] of changes) {
       const i = lowerBound(ks, 0, ks.length, k);
       const found = i < ks.length && ks[i] === k;
+      const oldValue = found ? this.values[i] : undefined;
       if (v === undefined) {
         if (!found) continue;
         ks.splice(i, 1);
         this.values.splice(i, 1);
       } else if (found) {
-        if (this.values[i] === v) continue;
+        if (oldValue === v) continue;
         this.values[i] = v;
       } else {
         ks.splice(i, 0, k);
@@ -402,7 +454,7 @@ export class KeyStore {
       }
       if (this.memo.size > 0) {
         if (changes.length > MEMO_LIMIT) this.memo.clear();
-        else for (const [mk, m] of this.memo) if (k.startsWith(m.dependsOn)) this.memo.delete(mk);
+        else this.followMemo(k, found, oldValue, v);
       }
     }
     return true;

@@ -129,3 +129,12 @@ test('LiveStores follows changes within each resource scope and prefix, as Snaps
   assert.notEqual(live.storeFor('/app', ['/app/db']), first);
   check('after an unclean key');
 });
+
+test('a bad pattern answers an empty store, and fails once a change added a key', () => {
+  const s = new KeyStore([]);
+  assert.deepEqual([...s.getAll('/[')], []);
+  assert.deepEqual([...s.getAllValues('/[')], []);
+  assert.equal(s.update([['/a', '1']]), true);
+  assert.throws(() => s.getAll('/['), /syntax error in pattern/);
+  assert.throws(() => s.getAllValues('/['), /syntax error in pattern/);
+});
