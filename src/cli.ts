@@ -1,7 +1,7 @@
 // tsconfd's entry point: settings (flags > CONFD_* > confd.toml > defaults), the logger, then the
 // run. Bundled to dist/cli.js; heavy modules (etcd's client) load only when used.
 import type { ResolvedConfig } from './cli/config.js';
-import { Logger } from './log.js';
+import { Logger, maskUserinfo } from './log.js';
 import { BACKEND_NAMES, backendNodes, createBackend } from './backends/index.js';
 
 declare const __TSCONFD_VERSION__: string | undefined;
@@ -60,8 +60,8 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     writeDiff: (text: string) => process.stdout.write(text),
     logDiff: o.logDiff,
     openBackend: async () => {
-      // A node URL may carry user:password@ (etcd ignores it, but an operator may write it): never log it.
-      const sources = o.backend === 'file' ? o.files : backendNodes(o).map((n) => n.replace(/\/\/[^/@]*@/, '//***@'));
+      // A node URL may carry user:password@ (etcd ignores it, but an operator may write it).
+      const sources = o.backend === 'file' ? o.files : backendNodes(o).map(maskUserinfo);
       if (sources.length > 0) log.info(`Backend source(s) set to ${sources.join(', ')}`);
       return createBackend(o, log);
     },

@@ -99,6 +99,11 @@ export class Logger {
   }
 }
 
+/** `text` with any URL credentials (`//user:password@`) masked as `//***@`: for URLs an operator wrote, before they reach a log. */
+export function maskUserinfo(text: string): string {
+  return text.replace(/\/\/[^/@]*@/g, '//***@');
+}
+
 /** Go's time.RFC3339 in UTC: seconds precision, "Z". */
 function rfc3339(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');

@@ -14,6 +14,7 @@
 import { constants } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
+import { maskUserinfo } from '../log.js';
 
 export type ReloadAction =
   | { kind: 'signal'; signal: NodeJS.Signals; pidfile: string }
@@ -25,6 +26,11 @@ type HttpMethod = (typeof HTTP_METHODS)[number];
 /** A spec that does not follow the grammar above; reported when the resource is loaded. */
 export class ReloadActionSyntaxError extends Error {
   override name = 'ReloadActionSyntaxError';
+}
+
+// A spec that failed to parse may still hold a password in its URL: it is quoted masked.
+function syntaxError(spec: string, why: string): ReloadActionSyntaxError {
+  return new ReloadActionSyntaxError(`invalid reload action "${maskUserinfo(spec)}": ${why}`);
 }
 
 /** A reload action that ran and failed. `timedOut` tells a hang from a refusal. */
@@ -42,33 +48,33 @@ export function parseReloadAction(spec: string): ReloadAction {
   const trimmed = spec.trim();
   const first = trimmed.indexOf(':');
   const second = first < 0 ? -1 : trimmed.indexOf(':', first + 1);
-  if (second < 0) throw new ReloadActionSyntaxError(`invalid reload action "${spec}": want signal:SIG:/pidfile or http:METHOD:URL`);
+  if (second < 0) throw syntaxError(spec, 'want signal:SIG:/pidfile or http:METHOD:URL');
   const kind = trimmed.slice(0, first);
   const arg = trimmed.slice(first + 1, second);
   const target = trimmed.slice(second + 1);
   if (kind === 'signal') return { kind, signal: parseSignal(arg, spec), pidfile: parsePidfile(target, spec) };
   if (kind === 'http') return { kind, method: parseMethod(arg, spec), url: parseUrl(target, spec) };
-  throw new ReloadActionSyntaxError(`invalid reload action "${spec}": unknown kind "${kind}" (want signal or http)`);
+  throw syntaxError(spec, `unknown kind "${kind}" (want signal or http)`);
 }
 
 function parseSignal(name: string, spec: string): NodeJS.Signals {
   const upper = name.toUpperCase();
   const full = upper.startsWith('SIG') ? upper : `SIG${upper}`;
   if (!(full in constants.signals)) {
-    throw new ReloadActionSyntaxError(`invalid reload action "${spec}": unknown signal "${name}"`);
+    throw syntaxError(spec, `unknown signal "${name}"`);
   }
   return full as NodeJS.Signals;
 }
 
 function parsePidfile(path: string, spec: string): string {
-  if (!isAbsolute(path)) throw new ReloadActionSyntaxError(`invalid reload action "${spec}": pidfile must be an absolute path`);
+  if (!isAbsolute(path)) throw syntaxError(spec, 'pidfile must be an absolute path');
   return path;
 }
 
 function parseMethod(method: string, spec: string): HttpMethod {
   const upper = method.toUpperCase();
   if (!(HTTP_METHODS as readonly string[]).includes(upper)) {
-    throw new ReloadActionSyntaxError(`invalid reload action "${spec}": unsupported method "${method}"`);
+    throw syntaxError(spec, `unsupported method "${method}"`);
   }
   return upper as HttpMethod;
 }
@@ -78,17 +84,12 @@ function parseUrl(text: string, spec: string): URL {
   try {
     url = new URL(text);
   } catch {
-    throw new ReloadActionSyntaxError(`invalid reload action "${describeSpec(spec)}": invalid URL`);
+    throw syntaxError(spec, 'invalid URL');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ReloadActionSyntaxError(`invalid reload action "${describeSpec(spec)}": URL must be http:// or https://`);
+    throw syntaxError(spec, 'URL must be http:// or https://');
   }
   return url;
-}
-
-// A spec that failed to parse may still hold a password; drop anything between "//" and "@".
-function describeSpec(spec: string): string {
-  return spec.replace(/\/\/[^/@]*@/, '//***@');
 }
 
 /** The action for logs and errors, with any password in the URL masked. */

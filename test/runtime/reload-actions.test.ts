@@ -45,6 +45,9 @@ test('passwords in URLs never appear in descriptions or errors', async () => {
   const action = parseReloadAction('http:POST:http://admin:s3cret@127.0.0.1:1/reload');
   assert.equal(describeReloadAction(action), 'http:POST:http://admin:***@127.0.0.1:1/reload');
   assert.throws(() => parseReloadAction('http:POST:http://admin:s3cret@[bad/'), (e: Error) => !e.message.includes('s3cret'));
+  for (const spec of ['http:FETCH:http://admin:s3cret@127.0.0.1:1/reload', 'http:POST:ftp://admin:s3cret@127.0.0.1/', 'hook:POST:http://admin:s3cret@h/']) {
+    assert.throws(() => parseReloadAction(spec), (e: Error) => e instanceof ReloadActionSyntaxError && !e.message.includes('s3cret'), spec);
+  }
   await assert.rejects(runReloadAction(action, { timeoutMs: 2_000 }), (e: Error) => !e.message.includes('s3cret'));
 });
 
