@@ -56,6 +56,16 @@ const FAILURE_REASON: Record<NonNullable<ResourceOutcome['stage']>, FailureReaso
   min_keys: 'min_keys',
 };
 
+/** `work`'s result, or undefined as soon as `signal` aborts (the work is abandoned; its outcome is ignored). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise<T | undefined>((resolve, reject) => {
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 /** Runs until SIGTERM/SIGINT; resolves with the exit code. */
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const { log } = opts;
@@ -255,7 +265,9 @@ class Daemon {
     if (resources.length === 0 || this.signals.shuttingDown) return;
     let snapshot;
     try {
-      snapshot = await fetchSnapshot(this.backend, resources);
+      snapshot = await untilAborted(fetchSnapshot(this.backend, resources), this.signals.stopping);
+      // Shutting down during the read (a stalled etcd answers only at its deadline): nothing was written, stop now.
+      if (snapshot === undefined) return;
       this.reachable = true;
       this.syncedAt = Date.now();
       this.metrics.mirrorSynced(this.syncedAt);

@@ -195,6 +195,9 @@ export class EtcdConnection {
 
   private async unary<T>(method: 'Range' | 'Txn', request: Buffer, decode: (bytes: Buffer) => T): Promise<T> {
     const pool = this.pool;
+    /** The last error a member gave: what the operator needs, rather than the circuit breaker's own error. */
+    let lastError: unknown;
+    let deadlines = 0;
     const call = (): Promise<T> =>
       pool.withConnection('KV', ({ client, metadata }) => {
         const makeUnaryRequest = client.makeUnaryRequest as unknown as MakeUnaryRequest;
@@ -214,16 +217,25 @@ export class EtcdConnection {
     try {
       return await pool.globalPolicy.execute(async () => {
         try {
-          return await call();
+          try {
+            return await call();
+          } catch (e) {
+            // As etcd3's exec: a token the server no longer knows (etcd restarted) is dropped and the call made once more.
+            if (!(e instanceof etcd3.EtcdInvalidAuthTokenError)) throw e;
+            this.forgetAuthToken();
+            return await call();
+          }
         } catch (e) {
-          // As etcd3's exec: a token the server no longer knows (etcd restarted) is dropped and the call made once more.
-          if (!(e instanceof etcd3.EtcdInvalidAuthTokenError)) throw e;
-          this.forgetAuthToken();
-          return call();
+          lastError = e;
+          // A member that takes the connection but does not answer (frozen, stalled disk) answers no better the
+          // next time: another member may be tried once, the only one never again (3 attempts were 45 s).
+          if (e instanceof etcd3.GRPCDeadlineExceededError && (++deadlines > 1 || pool.hosts.length === 1)) throw new FinalError(e);
+          throw e;
         }
       });
     } catch (e) {
-      throw this.explain(e);
+      const cause = e instanceof FinalError ? e.error : isBrokenCircuit(e) && lastError !== undefined ? lastError : e;
+      throw this.explain(cause);
     }
   }
 
@@ -263,7 +275,10 @@ export class EtcdConnection {
         error,
       );
     }
-    if (/UNAVAILABLE|ECONNREFUSED|DEADLINE_EXCEEDED|No connection established|connect/i.test(text)) {
+    if (error instanceof etcd3.GRPCDeadlineExceededError || /DEADLINE_EXCEEDED/.test(text)) {
+      return new EtcdError(`etcd at ${where} did not answer within ${this.requestTimeoutMs} ms (deadline exceeded): is the member stopped or stalled?`, error);
+    }
+    if (/UNAVAILABLE|ECONNREFUSED|No connection established|connect/i.test(text)) {
       return new EtcdError(`etcd cluster unreachable at ${where}: ${text}`, error);
     }
     if (/authentication failed|invalid auth token|user name is empty|permission denied/i.test(text)) {
@@ -281,6 +296,18 @@ export class EtcdConnection {
     this.closed = true;
     this.client.close();
   }
+}
+
+/** Ends etcd3's retry policy (which retries only its recoverable errors) and carries the member's error. */
+class FinalError extends Error {
+  constructor(readonly error: Error) {
+    super(error.message);
+  }
+}
+
+/** cockatiel's BrokenCircuitError (etcd3's per-member circuit breaker refused the call without trying it). */
+function isBrokenCircuit(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { isBrokenCircuitError?: unknown }).isBrokenCircuitError === true;
 }
 
 export class EtcdError extends Error {

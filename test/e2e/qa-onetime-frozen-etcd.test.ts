@@ -3,13 +3,13 @@
 // an error that says the member did not answer in time; confd's etcdv3 client gives each read a
 // 3 s deadline. Measured: tsconfd waits ~45 s, then reports cockatiel's internal
 // "Execution prevented because the circuit breaker is open", which names no cause.
-// Suspected: src/backends/etcdv3/ (retry/circuit-breaker policy and its error text).
+// Was: each of etcd3's 3 attempts waited the whole 15 s deadline on the one member, then the circuit breaker's own error was reported.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, Workspace, cleanEnv, ensureBuilt, runCli } from '../e2e/onetime-harness.js';
+import { CLI, Workspace, cleanEnv, ensureBuilt, runCli } from './onetime-harness.js';
 import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
 
 let etcd: EtcdServer;
