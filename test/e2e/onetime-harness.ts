@@ -1,9 +1,10 @@
 // Runs the built CLI (dist/cli.js) against a throwaway confdir, for the onetime e2e tests.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fileLines } from '../helpers/files.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = join(ROOT, 'dist/cli.js');
@@ -75,8 +76,7 @@ export class Workspace {
 
   /** The non-empty lines of a file under root, such as a reload_cmd's `echo >> @OUT@/../reloads`; none before it exists. */
   lines(rel: string): string[] {
-    const path = join(this.root, rel);
-    return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean) : [];
+    return fileLines(join(this.root, rel));
   }
 
   cleanup(): void {

@@ -12,6 +12,8 @@ import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js'
 import { Agent } from './agent.js';
 import { httpGet, put } from './operations-harness.js';
 import { sleep, until } from '../helpers/wait.js';
+import { fileLines as lines } from '../helpers/files.js';
+import { alive } from '../helpers/proc.js';
 
 let etcd: EtcdServer;
 before(async () => {
@@ -27,18 +29,9 @@ function scratch(t: { after: (fn: () => void) => void }) {
   const out = join(root, 'out');
   mkdirSync(out);
   const text = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : undefined);
-  const lines = (path: string) => (text(path) ?? '').split('\n').filter(Boolean);
-  return { root, confdir: join(root, 'confdir'), out, text, lines };
+  return { root, confdir: join(root, 'confdir'), out, text };
 }
 
-/** Running (a zombie left for a non-reaping init counts as gone). */
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 const watch = (confdir: string, ...extra: string[]) => new Agent(['-watch', '-backend', 'etcdv3', '-node', etcd.endpoints[0]!, '-confdir', confdir, ...extra]);
 
@@ -94,7 +87,7 @@ test('a hanging reload_cmd is killed at the resource command_timeout with its ch
 });
 
 test('resources sharing a reload_cmd give one reload per change; min_reload_interval defers the trailing one', { timeout: 60_000 }, async (t) => {
-  const { root, confdir, out, text, lines } = scratch(t);
+  const { root, confdir, out, text } = scratch(t);
   const shared = join(root, 'shared-reloads');
   const spaced = join(root, 'spaced-reloads');
   await etcd.put('/share/svc/a', '0');
@@ -133,7 +126,7 @@ test('resources sharing a reload_cmd give one reload per change; min_reload_inte
 });
 
 test('reload = "signal:HUP:<pidfile>" signals the process without a shell', { timeout: 60_000 }, async (t) => {
-  const { root, confdir, out, text, lines } = scratch(t);
+  const { root, confdir, out, text } = scratch(t);
   const hups = join(root, 'hups');
   const pidfile = join(root, 'server.pid');
   // A stand-in server that counts SIGHUPs.

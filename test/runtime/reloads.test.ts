@@ -2,7 +2,7 @@
 // min_reload_interval defers (never drops), timeouts kill the process group, nothing runs at shutdown.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,8 @@ import type { TemplateResource } from '../../src/resource/load.js';
 import { commandSettings, ReloadScheduler } from '../../src/runtime/reloads.js';
 import { Metrics } from '../../src/runtime/metrics.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
+import { fileLines as lines } from '../helpers/files.js';
+import { alive } from '../helpers/proc.js';
 
 function resource(name: string, extra: Partial<TemplateResource> = {}): TemplateResource {
   return {
@@ -26,15 +28,6 @@ function scratch(t: { after: (fn: () => void) => void }): string {
   return dir;
 }
 
-const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
-/** Running (a zombie left for an init that does not reap counts as dead). */
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 const quiet = () => new Logger({ write: () => undefined });
 
 test('commandSettings: defaults, durations, actions, and errors that name the file and key', () => {
