@@ -2,7 +2,7 @@
 // yargs needs several switches to stop it reading `-onetime` as `-o -n -e ...`, arrays from
 // swallowing the next words, and missing values from being quietly filled in.
 import yargs, { type Options as YargsOption } from 'yargs';
-import { OPTION_SPECS, convertText, type Options, type OptionSpec, type PartialOptions } from './options.js';
+import { OPTION_SPECS, convertText, parseGoBool, type Options, type OptionSpec, type PartialOptions } from './options.js';
 
 export class UsageError extends Error {}
 
@@ -44,9 +44,44 @@ function parser(argv: readonly string[]) {
     });
 }
 
+const BOOLEAN_FLAGS = new Set([...OPTION_SPECS.filter((s) => s.type === 'boolean').map((s) => s.flag), 'help', 'h']);
+const VALUE_FLAGS = new Set(OPTION_SPECS.filter((s) => s.type !== 'boolean').map((s) => s.flag));
+
+/**
+ * Go's flag package reads `-flag=value` of a boolean with strconv.ParseBool (`1`, `t`, `TRUE`,
+ * `False`, ...) and rejects anything else, where yargs turns every value but `true` into false.
+ * So those are decided here and handed to yargs as plain `--flag=true|false`.
+ */
+function normalizeBooleans(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const bare = /^--?([^-=][^=]*)$/s.exec(arg);
+    if (bare && VALUE_FLAGS.has(bare[1]!)) {
+      // `-prefix -noop=1` gives -prefix that value, as in Go; it is not a flag of its own.
+      out.push(arg, ...argv.slice(i + 1, i + 2));
+      i++;
+      continue;
+    }
+    const m = /^--?([^-=][^=]*)=(.*)$/s.exec(arg);
+    if (!m || !BOOLEAN_FLAGS.has(m[1]!)) {
+      out.push(arg);
+      continue;
+    }
+    const value = parseGoBool(m[2]!);
+    if (value === undefined) throw new UsageError(`invalid boolean value ${JSON.stringify(m[2])} for -${m[1]}: parse error`);
+    out.push(`--${m[1]}=${value}`);
+  }
+  return out;
+}
+
 /** Parses argv (without node and script). Throws UsageError for unknown flags, missing or bad values. */
 export function parseFlags(argv: readonly string[]): ParsedFlags {
-  const raw = parser(argv).parseSync() as Record<string, unknown>;
+  const raw = parser(normalizeBooleans(argv)).parseSync() as Record<string, unknown>;
   const positional = (raw['_'] as unknown[]) ?? [];
   if (positional.length > 0) throw new UsageError(`unexpected argument: ${String(positional[0])}`);
   const options: Record<string, unknown> = {};

@@ -92,3 +92,12 @@ test('-h and --help ask for help; the help lists the flags', async () => {
   const text = await usageText();
   for (const flag of ['onetime', 'node', 'client-ca-keys', 'log-format', 'keep-stage-file']) assert.match(text, new RegExp(flag));
 });
+
+test('-flag=value booleans take Go ParseBool spellings; anything else is a usage error', () => {
+  for (const t of ['1', 't', 'T', 'TRUE', 'true', 'True']) assert.deepEqual(parseFlags([`-noop=${t}`]).options, { noop: true });
+  for (const f of ['0', 'f', 'F', 'FALSE', 'false', 'False']) assert.deepEqual(parseFlags([`--onetime=${f}`]).options, { onetime: false });
+  assert.deepEqual(parseFlags(['-noop', '-noop=0']).options, { noop: false });
+  for (const bad of ['maybe', 'yes', '2', '']) {
+    assert.throws(() => parseFlags([`-noop=${bad}`]), (e: unknown) => e instanceof UsageError && e.message === `invalid boolean value "${bad}" for -noop: parse error`);
+  }
+});
