@@ -62,6 +62,36 @@ const etcd3ProtoPlugin = {
   },
 };
 
+/**
+ * string-width (yargs' help layout) makes an Intl.Segmenter and compiles /^\p{RGI_Emoji}$/v when
+ * it loads: 22 ms of every run, for help text only. Both are made on first use instead. A
+ * version whose code does not match is left as it is.
+ */
+const lazyStringWidthPlugin = {
+  name: 'lazy-string-width',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/](?:.+[\\/])?string-width[\\/]index\.js$/ }, async (args) => {
+      let text = await readFile(args.path, 'utf8');
+      const lazy = [
+        ['segmenter', 'new Intl.Segmenter()', 'segment'],
+        ['rgiEmojiRegex', '/^\\p{RGI_Emoji}$/v', 'test'],
+      ];
+      for (const [name, init, method] of lazy) {
+        const declaration = `const ${name} = ${init};`;
+        if (!text.includes(declaration)) continue;
+        // Only where every other use (outside // comments) is a call of that one method.
+        const code = text.replace(declaration, '').replace(/\/\/.*$/gm, '');
+        if (new RegExp(`\\b${name}\\b(?!\\.${method}\\()`).test(code)) continue;
+        text = text.replace(
+          declaration,
+          `let ${name}Made;\nconst ${name} = { ${method}: (value) => (${name}Made ??= ${init}).${method}(value) };`,
+        );
+      }
+      return { contents: text, loader: 'js' };
+    });
+  },
+};
+
 // dist/cli.js. Compiles the bundle as Node's CommonJS loader would (same wrapper), but with the
 // code cache when there is one; V8 checks that the cache belongs to this source and this V8
 // (its version and flags) and otherwise compiles as usual. TSCONFD_CODE_CACHE_TRAINING is for
@@ -170,7 +200,7 @@ await build({
   platform: 'node',
   target: 'node20',
   logLevel: 'warning',
-  plugins: [etcd3ProtoPlugin],
+  plugins: [etcd3ProtoPlugin, lazyStringWidthPlugin],
   define: {
     // ESM-only dependencies (yargs) locate themselves with import.meta.url.
     'import.meta.url': '__tsconfdImportMetaUrl',
