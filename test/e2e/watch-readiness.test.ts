@@ -9,7 +9,7 @@ import { createEtcdV3Backend } from '../../src/backends/etcdv3/index.js';
 import { loadResources } from '../../src/resource/load.js';
 import { WatchRuntime } from '../../src/runtime/watch.js';
 import { evaluateReadiness } from '../../src/runtime/health.js';
-import { Logger } from '../../src/log.js';
+import { quietLogger } from '../helpers/log.js';
 
 let etcd: EtcdServer;
 before(async () => {
@@ -22,7 +22,7 @@ after(async () => {
 test('readiness follows the mirror: ready, stale and unreachable while etcd is down, ready again', async () => {
   await etcd.put('/r/svc/a', '1');
   const ws = serviceWorkspace({ prefix: '/r' });
-  const log = new Logger({ write: () => undefined });
+  const log = quietLogger();
   const backend = await createEtcdV3Backend({ nodes: etcd.endpoints, watch: { minBackoffMs: 50, maxBackoffMs: 300 } });
   const runtime = new WatchRuntime(loadResources({ confdir: ws.confdir, prefix: '', log }), backend, {
     noop: false, syncOnly: true, keepStageFile: false, commandTimeoutMs: 10_000, log, writeDiff: () => undefined,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Logger } from '../../src/log.js';
+import { capturingLogger, quietLogger } from '../helpers/log.js';
 import { isSecretKey, logChange, logRemoval, redactedDiff, secretValues } from '../../src/resource/audit.js';
 import { loadResources, type TemplateResource } from '../../src/resource/load.js';
 import { KeyStore } from '../../src/template/confd/store.js';
@@ -14,7 +14,7 @@ function resource(tmpl: string, extra = ''): { r: TemplateResource; root: string
   mkdirSync(join(root, 'templates'));
   writeFileSync(join(root, 'conf.d/app.toml'), `[template]\nsrc = "app.tmpl"\ndest = "${root}/app.conf"\nkeys = ["/"]\n${extra}`);
   writeFileSync(join(root, 'templates/app.tmpl'), tmpl);
-  const [r] = loadResources({ confdir: root, prefix: '', log: new Logger({ write: () => {} }) });
+  const [r] = loadResources({ confdir: root, prefix: '', log: quietLogger() });
   return { r: r!, root };
 }
 
@@ -60,8 +60,7 @@ test('when the masked render fails, secret values are still replaced wherever th
 test('logChange and logRemoval log at INFO only with logDiff; removal masks lines naming secrets', async () => {
   const { r, root } = resource('a={{getv "/a"}}\n');
   try {
-    const lines: string[] = [];
-    const log = new Logger({ write: (l) => lines.push(l) });
+    const { log, lines } = capturingLogger('info');
     const store = new KeyStore([['/a', '2']]);
     await logChange(r, store, Buffer.from('a=1\n'), Buffer.from('a=2\n'), { log });
     assert.deepEqual(lines, []);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Logger } from '../../src/log.js';
+import { capturingLogger } from '../helpers/log.js';
 import { loadResources, ResourceLoadError } from '../../src/resource/load.js';
 import { groupKeys, processGroup, renderGroupCheckCmd } from '../../src/resource/group.js';
 import type { ProcessOptions } from '../../src/resource/process.js';
@@ -18,8 +18,7 @@ function setUp(tomls: Record<string, string>) {
   mkdirSync(out);
   for (const [name, toml] of Object.entries(tomls)) writeFileSync(join(root, 'conf.d', name), toml.replaceAll('@OUT@', out).replaceAll('@ROOT@', root));
   writeFileSync(join(root, 'templates/v.tmpl'), '{{getv "/v"}}\n');
-  const lines: string[] = [];
-  const log = new Logger({ level: 'debug', write: (l) => lines.push(l) });
+  const { log, lines } = capturingLogger();
   const opts = (extra: Partial<ProcessOptions> = {}): ProcessOptions => ({
     noop: false,
     syncOnly: false,

@@ -4,7 +4,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, rmSync, symlinkSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadResources, findResourceFiles, ResourceLoadError } from '../../src/resource/load.js';
-import { Logger } from '../../src/log.js';
+import { capturingLogger } from '../helpers/log.js';
 
 function confdir(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'tsconfd-load-'));
@@ -15,11 +15,6 @@ function confdir(files: Record<string, string>): string {
     writeFileSync(join(dir, name), text);
   }
   return dir;
-}
-
-function capture(): { log: Logger; lines: string[] } {
-  const lines: string[] = [];
-  return { log: new Logger({ level: 'debug', write: (l) => lines.push(l) }), lines };
 }
 
 const minimal = (dest: string) => `[template]\nsrc = "t.tmpl"\ndest = "${dest}"\n`;
@@ -52,7 +47,7 @@ test('fields: prefix joined to keys, -prefix overrides, case-insensitive names, 
       '# comment\n[template]\nprefix = "docker"\nSRC = "sub/app.tmpl"\ndest = "/tmp/x"\nkeys = ["/node", "/service/", "", "/"]\nunknown = 1\ncheck_cmd = "c {{.src}}"\nreload_cmd = "r"\n',
   });
   try {
-    const { log } = capture();
+    const { log } = capturingLogger();
     const [r] = loadResources({ confdir: dir, prefix: '', log });
     assert.equal(r!.src, join(dir, 'templates', 'sub/app.tmpl'));
     assert.equal(r!.name, 'app.tmpl');
@@ -78,7 +73,7 @@ test('engine: .hbs or engine = "handlebars"; in_place = false', () => {
     'conf.d/b.toml': '[template]\nsrc = "x.tmpl"\ndest = "/tmp/b"\nengine = "handlebars"\nin_place = false\n',
   });
   try {
-    const rs = loadResources({ confdir: dir, prefix: '', log: capture().log });
+    const rs = loadResources({ confdir: dir, prefix: '', log: capturingLogger().log });
     assert.deepEqual(rs.map((r) => [r.engine, r.inPlace]), [['handlebars', true], ['handlebars', false]]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -92,7 +87,7 @@ test('a TOML syntax error names file, line and column and stops loading', () => 
   });
   try {
     assert.throws(
-      () => loadResources({ confdir: dir, prefix: '', log: capture().log }),
+      () => loadResources({ confdir: dir, prefix: '', log: capturingLogger().log }),
       (e: unknown) =>
         e instanceof ResourceLoadError &&
         e.message.startsWith(`Cannot process template resource ${join(dir, 'conf.d/b.toml')} - ${join(dir, 'conf.d/b.toml')}:3:`),
@@ -106,7 +101,7 @@ test('type mismatches and an empty src stop loading (quirk 2)', () => {
   for (const body of ['keys = "/x"', 'uid = "0"', 'mode = 420', 'in_place = "no"']) {
     const dir = confdir({ 'conf.d/a.toml': `[template]\nsrc = "t.tmpl"\ndest = "/a"\n${body}\n` });
     try {
-      assert.throws(() => loadResources({ confdir: dir, prefix: '', log: capture().log }), (e: unknown) => {
+      assert.throws(() => loadResources({ confdir: dir, prefix: '', log: capturingLogger().log }), (e: unknown) => {
         return e instanceof ResourceLoadError && /a\.toml:4:1: template\.\w+ must be/.test(e.message);
       }, body);
     } finally {
@@ -115,7 +110,7 @@ test('type mismatches and an empty src stop loading (quirk 2)', () => {
   }
   const dir = confdir({ 'conf.d/a.toml': '[template]\ndest = "/a"\n' });
   try {
-    assert.throws(() => loadResources({ confdir: dir, prefix: '', log: capture().log }), /empty src template/);
+    assert.throws(() => loadResources({ confdir: dir, prefix: '', log: capturingLogger().log }), /empty src template/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -127,7 +122,7 @@ test('a bad mode is kept for the resource (reported when processed), a decimal m
     'conf.d/b.toml': '[template]\nsrc = "t.tmpl"\ndest = "/b"\nmode = "644"\n',
   });
   try {
-    const { log, lines } = capture();
+    const { log, lines } = capturingLogger();
     const [a, b] = loadResources({ confdir: dir, prefix: '', log });
     assert.equal(a!.modeError, 'strconv.ParseUint: parsing "rw": invalid syntax');
     assert.equal(b!.mode, 0o204);
@@ -144,7 +139,7 @@ test('owner and group names resolve through /etc/passwd and /etc/group; unknown 
     'conf.d/c.toml': '[template]\nsrc = "t.tmpl"\ndest = "/c"\nowner = "no-such-user-xyz"\nuid = 12\ngid = 34\n',
   });
   try {
-    const { log, lines } = capture();
+    const { log, lines } = capturingLogger();
     const [a, b, c] = loadResources({ confdir: dir, prefix: '', log });
     assert.deepEqual([a!.uid, a!.gid], [0, 0]);
     assert.deepEqual([b!.uid, b!.gid], [process.geteuid!(), process.getegid!()]);
@@ -156,7 +151,7 @@ test('owner and group names resolve through /etc/passwd and /etc/group; unknown 
 });
 
 test('a missing confdir is a warning and no resources; a missing conf.d is an error', () => {
-  const { log, lines } = capture();
+  const { log, lines } = capturingLogger();
   assert.deepEqual(loadResources({ confdir: '/nonexistent-confdir-xyz', prefix: '', log }), []);
   assert.ok(lines.some((l) => /WARNING Cannot load template resources: confdir '\/nonexistent-confdir-xyz' does not exist/.test(l)));
   const dir = mkdtempSync(join(tmpdir(), 'tsconfd-load-'));

@@ -5,11 +5,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Logger } from '../../src/log.js';
 import { isConfigMapInternal, loadLiveResources, watchConfdir } from '../../src/runtime/confdir-watcher.js';
 import { sleep, until } from '../helpers/wait.js';
-
-const quiet = () => new Logger({ write: () => undefined });
+import { quietLogger } from '../helpers/log.js';
 
 function confdir(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'tsconfd-confdir-'));
@@ -33,7 +31,7 @@ test('a burst of edits in conf.d and templates is one change, listing the files'
   const dir = confdir(t);
   writeFileSync(join(dir, 'conf.d/a.toml'), toml('a'));
   const changes: string[][] = [];
-  const w = watchConfdir({ confdir: dir, debounceMs: 100, log: quiet(), onChange: (p) => changes.push(p) });
+  const w = watchConfdir({ confdir: dir, debounceMs: 100, log: quietLogger(), onChange: (p) => changes.push(p) });
   t.after(() => w.close());
   await w.ready;
   writeFileSync(join(dir, 'conf.d/a.toml'), toml('a', 'mode = "0600"'));
@@ -56,11 +54,11 @@ test('a ConfigMap ..data symlink swap is one change and loads each resource once
   writeFileSync(join(confD, '..v1/a.toml'), toml('a'));
   symlinkSync('..v1', join(confD, '..data'));
   symlinkSync('..data/a.toml', join(confD, 'a.toml'));
-  const first = loadLiveResources({ confdir: dir, prefix: '', log: quiet() }, []);
+  const first = loadLiveResources({ confdir: dir, prefix: '', log: quietLogger() }, []);
   assert.deepEqual(first.resources.map((r) => r.file), [join(confD, 'a.toml')], 'the ..v1 copy is not loaded');
 
   const changes: string[][] = [];
-  const w = watchConfdir({ confdir: dir, debounceMs: 100, log: quiet(), onChange: (p) => changes.push(p) });
+  const w = watchConfdir({ confdir: dir, debounceMs: 100, log: quietLogger(), onChange: (p) => changes.push(p) });
   t.after(() => w.close());
   await w.ready;
   // The swap, as the kubelet does it: new dir, new symlink renamed over ..data, old dir removed.
@@ -73,7 +71,7 @@ test('a ConfigMap ..data symlink swap is one change and loads each resource once
   await sleep(300);
   assert.equal(changes.length, 1, JSON.stringify(changes));
   assert.ok(changes[0]!.every((p) => !isConfigMapInternal(p)), JSON.stringify(changes));
-  const second = loadLiveResources({ confdir: dir, prefix: '', log: quiet() }, first.resources);
+  const second = loadLiveResources({ confdir: dir, prefix: '', log: quietLogger() }, first.resources);
   assert.equal(second.resources.length, 1);
   assert.equal(second.resources[0]!.mode, 0o600);
 });
@@ -82,11 +80,11 @@ test('loadLiveResources keeps the last good version of a file that breaks, and r
   const dir = confdir(t);
   writeFileSync(join(dir, 'conf.d/a.toml'), toml('a', 'mode = "0600"'));
   writeFileSync(join(dir, 'conf.d/b.toml'), toml('b'));
-  const good = loadLiveResources({ confdir: dir, prefix: '', log: quiet() }, []);
+  const good = loadLiveResources({ confdir: dir, prefix: '', log: quietLogger() }, []);
   assert.equal(good.broken.length, 0);
   writeFileSync(join(dir, 'conf.d/a.toml'), '[template\nsrc = ');
   writeFileSync(join(dir, 'conf.d/c.toml'), 'keys = 3');
-  const next = loadLiveResources({ confdir: dir, prefix: '', log: quiet() }, good.resources);
+  const next = loadLiveResources({ confdir: dir, prefix: '', log: quietLogger() }, good.resources);
   assert.deepEqual(next.resources.map((r) => r.dest), ['/tmp/a.conf', '/tmp/b.conf']);
   assert.deepEqual(next.resources[0], good.resources[0], 'a.toml: the previous version is kept');
   assert.deepEqual(next.broken.map((b) => [b.file.endsWith('a.toml') ? 'a' : 'c', b.keptPrevious]), [['a', true], ['c', false]]);
@@ -97,9 +95,9 @@ test('a kept resource of a commit group is joined with the current members, once
   const dir = confdir(t);
   writeFileSync(join(dir, 'conf.d/a.toml'), toml('a', 'commit_group = "web"'));
   writeFileSync(join(dir, 'conf.d/b.toml'), toml('b', 'commit_group = "web"'));
-  const good = loadLiveResources({ confdir: dir, prefix: '', log: quiet() }, []);
+  const good = loadLiveResources({ confdir: dir, prefix: '', log: quietLogger() }, []);
   writeFileSync(join(dir, 'conf.d/a.toml'), toml('a', 'commit_group = 7'));
-  const next = loadLiveResources({ confdir: dir, prefix: '', log: quiet() }, good.resources);
+  const next = loadLiveResources({ confdir: dir, prefix: '', log: quietLogger() }, good.resources);
   assert.equal(next.broken.length, 1);
   const [a, b] = next.resources;
   assert.equal(a!.ext!.group, b!.ext!.group, 'one shared group');

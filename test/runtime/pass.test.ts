@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFileBackend } from '../../src/backends/file/index.js';
 import type { Backend } from '../../src/backends/types.js';
-import { Logger } from '../../src/log.js';
+import { capturingLogger } from '../helpers/log.js';
 import { loadResources } from '../../src/resource/load.js';
 import { fetchSnapshot, prefixesOf, processResources } from '../../src/runtime/pass.js';
 
@@ -42,8 +42,7 @@ test('prefixesOf drops prefixes that another one covers', () => {
 test('distinct prefixes are fetched in one call and shared; a failing resource does not stop the others', async () => {
   const { root, out, keys } = setup();
   try {
-    const lines: string[] = [];
-    const log = new Logger({ level: 'debug', write: (l) => lines.push(l) });
+    const { log } = capturingLogger();
     const resources = loadResources({ confdir: root, prefix: '', log });
     assert.deepEqual(prefixesOf(resources), ['/docker/node', '/docker/service']);
     const file = createFileBackend({ files: [keys] });

@@ -13,6 +13,7 @@ import { Metrics } from '../../src/runtime/metrics.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
 import { fileLines as lines } from '../helpers/files.js';
 import { alive } from '../helpers/proc.js';
+import { quietLogger } from '../helpers/log.js';
 
 function resource(name: string, extra: Partial<TemplateResource> = {}): TemplateResource {
   return {
@@ -28,7 +29,6 @@ function scratch(t: { after: (fn: () => void) => void }): string {
   return dir;
 }
 
-const quiet = () => new Logger({ write: () => undefined });
 
 test('commandSettings: defaults, durations, actions, and errors that name the file and key', () => {
   assert.deepEqual(commandSettings(resource('a'), 60_000), { timeoutMs: 60_000, minReloadIntervalMs: 0, action: undefined });
@@ -47,7 +47,7 @@ test('a reload_cmd shared by two resources runs once per pass; distinct ones run
   const shared = `echo x >> ${join(dir, 'shared')}`;
   const own = `echo x >> ${join(dir, 'own')}`;
   const metrics = new Metrics({ processMetrics: false });
-  const s = new ReloadScheduler({ log: quiet(), metrics, defaultTimeoutMs: 5_000, signal: new AbortController().signal });
+  const s = new ReloadScheduler({ log: quietLogger(), metrics, defaultTimeoutMs: 5_000, signal: new AbortController().signal });
   const a = resource('a', { reloadCmd: shared });
   const b = resource('b', { reloadCmd: shared });
   const c = resource('c', { reloadCmd: own });
@@ -70,7 +70,7 @@ test('min_reload_interval defers the trailing reload and runs it once, never dro
   const dir = scratch(t);
   const file = join(dir, 'runs');
   const metrics = new Metrics({ processMetrics: false });
-  const s = new ReloadScheduler({ log: quiet(), metrics, defaultTimeoutMs: 5_000, signal: new AbortController().signal });
+  const s = new ReloadScheduler({ log: quietLogger(), metrics, defaultTimeoutMs: 5_000, signal: new AbortController().signal });
   const r = resource('a', { reloadCmd: `date +%s%N >> ${file}`, minReloadInterval: '600ms' });
   s.queue(r);
   await s.flush();
@@ -95,7 +95,7 @@ test('a hanging reload is killed at its command_timeout together with its childr
   const dir = scratch(t);
   const pidFile = join(dir, 'child.pid');
   const metrics = new Metrics({ processMetrics: false });
-  const s = new ReloadScheduler({ log: quiet(), metrics, defaultTimeoutMs: 60_000, signal: new AbortController().signal });
+  const s = new ReloadScheduler({ log: quietLogger(), metrics, defaultTimeoutMs: 60_000, signal: new AbortController().signal });
   s.queue(resource('a', { reloadCmd: `sleep 120 & echo $! > ${pidFile}; wait`, commandTimeout: '400ms' }));
   const started = Date.now();
   await s.flush();
@@ -113,7 +113,7 @@ test('a hung reload holds back neither another reload nor its own next run beyon
   const dir = scratch(t);
   const hung = join(dir, 'hung');
   const other = join(dir, 'other');
-  const s = new ReloadScheduler({ log: quiet(), defaultTimeoutMs: 60_000, signal: new AbortController().signal });
+  const s = new ReloadScheduler({ log: quietLogger(), defaultTimeoutMs: 60_000, signal: new AbortController().signal });
   const a = resource('a', { reloadCmd: `echo x >> ${hung}; sleep 30`, commandTimeout: '2s' });
   const b = resource('b', { reloadCmd: `echo x >> ${other}` });
   s.queue(a);
@@ -140,7 +140,7 @@ test('shutdown: a deferred reload is dropped, a running one killed, none starts'
   const dir = scratch(t);
   const file = join(dir, 'runs');
   const stop = new AbortController();
-  const s = new ReloadScheduler({ log: quiet(), defaultTimeoutMs: 60_000, signal: stop.signal });
+  const s = new ReloadScheduler({ log: quietLogger(), defaultTimeoutMs: 60_000, signal: stop.signal });
   const r = resource('a', { reloadCmd: `echo x >> ${file}; sleep 30`, minReloadInterval: '10s' });
   s.queue(r);
   const running = s.flush();
@@ -169,7 +169,7 @@ test('a built-in http reload action runs once for the resources sharing it, with
   t.after(() => server.close());
   const port = (server.address() as { port: number }).port;
   const spec = `http:POST:http://127.0.0.1:${port}/-/reload`;
-  const s = new ReloadScheduler({ log: quiet(), defaultTimeoutMs: 5_000, signal: new AbortController().signal });
+  const s = new ReloadScheduler({ log: quietLogger(), defaultTimeoutMs: 5_000, signal: new AbortController().signal });
   s.queue(resource('a', { reloadAction: spec }));
   s.queue(resource('b', { reloadAction: spec }));
   await s.flush();
@@ -200,8 +200,8 @@ test('command_timeout as an integer of seconds, like -command-timeout', async (t
   const { writeFileSync } = await import('node:fs');
   const { readResource } = await import('../../src/resource/load.js');
   writeFileSync(file, '[template]\nsrc = "a.tmpl"\ndest = "/tmp/a"\ncommand_timeout = 5\n');
-  const r = readResource(file, { confdir: dir, prefix: '', log: quiet() });
+  const r = readResource(file, { confdir: dir, prefix: '', log: quietLogger() });
   assert.equal(commandSettings(r, 60_000).timeoutMs, 5_000);
   writeFileSync(file, '[template]\nsrc = "a.tmpl"\ndest = "/tmp/a"\ncommand_timeout = 1.5\n');
-  assert.throws(() => readResource(file, { confdir: dir, prefix: '', log: quiet() }), /command_timeout must be a duration like "30s" or an integer of seconds/);
+  assert.throws(() => readResource(file, { confdir: dir, prefix: '', log: quietLogger() }), /command_timeout must be a duration like "30s" or an integer of seconds/);
 });

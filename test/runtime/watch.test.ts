@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { parseDurationMs, parseWait, DEFAULT_WAIT } from '../../src/runtime/watch.js';
 import { coveringPrefixes, KeyMirrors, type MirrorChange } from '../../src/runtime/mirror.js';
 import type { PrefixWatchHandlers, Snapshot, WatchableBackend } from '../../src/backends/types.js';
-import { Logger } from '../../src/log.js';
+import { quietLogger } from '../helpers/log.js';
 
 test('Go durations', () => {
   assert.equal(parseDurationMs('50ms'), 50);
@@ -52,7 +52,7 @@ test('mirrors apply events in order, keep byte order, and give each resource its
     async close() {},
   };
   const changes: MirrorChange[] = [];
-  const mirrors = new KeyMirrors(source, ['/svc/a', '/svc', '/svc/c'], new Logger({ write: () => undefined }), (c) => changes.push(c));
+  const mirrors = new KeyMirrors(source, ['/svc/a', '/svc', '/svc/c'], quietLogger(), (c) => changes.push(c));
   await mirrors.start();
   assert.equal(mirrors.mirrors.length, 1);
   assert.deepEqual(changes.map((c) => c.keys), [['/svc/a', '/svc/c']]);
