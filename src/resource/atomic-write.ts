@@ -95,23 +95,84 @@ function renameError(from: string, to: string, e: unknown): Error {
   return new Error(base.message.replace(`rename ${from}:`, `rename ${from} ${to}:`));
 }
 
-/** Overwrites dest's bytes without replacing the inode: new bytes first, then the tail cut, so the file is never empty. */
+/**
+ * Overwrites dest's bytes without replacing the inode. The new bytes past the old length go
+ * first: on a full filesystem that is where space runs out, and cutting them off again leaves
+ * the old content untouched. Only then is the old part overwritten (which needs no new blocks on
+ * most filesystems) and any old tail cut, so the file is never empty. Should any step fail,
+ * or the read-back differ, the old bytes are written back before the error is reported.
+ */
 export async function writeInPlace(dest: string, content: Buffer, attrs: FileAttrs): Promise<void> {
   const fh = await open(dest, 'r+').catch((e) => {
     throw pathError('open', dest, e);
   });
+  let old: Buffer;
   try {
-    await fh.write(content, 0, content.length, 0);
-    await fh.truncate(content.length);
+    old = await fh.readFile();
+  } catch (e) {
+    await fh.close();
+    throw pathError('read', dest, e);
+  }
+  try {
+    try {
+      if (content.length > old.length) {
+        await writeAllAt(fh, content.subarray(old.length), old.length);
+        await fh.sync();
+      }
+      await writeAllAt(fh, content.subarray(0, Math.min(old.length, content.length)), 0);
+      if (content.length < old.length) await fh.truncate(content.length);
+      await fh.sync();
+      const back = await readAllAt(fh, content.length + 1);
+      if (!back.equals(content)) {
+        throw new Error(`could not be verified: read back ${back.length} bytes, wrote ${content.length}`);
+      }
+    } catch (e) {
+      const restored = await restore(fh, old);
+      const why = e instanceof Error && e.message.startsWith('could not be verified') ? e.message : pathError('write', dest, e).message;
+      throw new Error(`in-place write of ${dest} failed (${why}); ${restored}`);
+    }
     await fh.chmod(attrs.mode);
     await chownQuietly(fh, attrs);
     await fh.sync();
   } finally {
     await fh.close();
   }
-  const back = await readFile(dest);
-  if (!back.equals(content)) {
-    throw new Error(`in-place write of ${dest} could not be verified: read back ${back.length} bytes, wrote ${content.length}`);
+}
+
+type Handle = Awaited<ReturnType<typeof open>>;
+
+/** write(2) may write fewer bytes than asked (a filesystem filling up): keep going until all are written or it fails. */
+async function writeAllAt(fh: Handle, bytes: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) {
+    const { bytesWritten } = await fh.write(bytes, done, bytes.length - done, position + done);
+    if (bytesWritten <= 0) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+    done += bytesWritten;
+  }
+}
+
+/** Reads the file from offset 0, at most limit bytes (limit one past the expected size tells a longer file apart). */
+async function readAllAt(fh: Handle, limit: number): Promise<Buffer> {
+  const buf = Buffer.alloc(limit);
+  let got = 0;
+  while (got < limit) {
+    const { bytesRead } = await fh.read(buf, got, limit - got, got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return buf.subarray(0, got);
+}
+
+/** Puts the old bytes back after a failed in-place write; cuts first so the space it took is free again. */
+async function restore(fh: Handle, old: Buffer): Promise<string> {
+  try {
+    await fh.truncate(old.length);
+    await writeAllAt(fh, old, 0);
+    await fh.sync();
+    const back = await readAllAt(fh, old.length + 1);
+    return back.equals(old) ? 'the old content was kept' : 'the old content could NOT be restored';
+  } catch (e) {
+    return `the old content could NOT be restored: ${(e as Error).message}`;
   }
 }
 

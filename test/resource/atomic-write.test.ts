@@ -53,3 +53,16 @@ test('an in-place write keeps the inode, cuts the old tail and verifies', async 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an in-place write that grows the file writes every byte, in order', async () => {
+  const dir = tmp();
+  try {
+    const dest = join(dir, 'mounted.conf');
+    writeFileSync(dest, 'old\n');
+    const content = Buffer.from('0123456789abcdef'.repeat(40_000));
+    await writeInPlace(dest, content, { mode: 0o644, uid: process.getuid!(), gid: process.getgid!() });
+    assert.ok(readFileSync(dest).equals(content));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
