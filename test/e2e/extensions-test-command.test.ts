@@ -2,16 +2,12 @@
 // a failing one (diff printed, exit 1), a missing expected file, and -update rewriting expected/.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ROOT, SEED_EXPECTED, Workspace, ensureBuilt, runCli } from './onetime-harness.js';
+import { writeFileWithDirs } from '../helpers/files.js';
 
 const SEED_KEYS = readFileSync(join(ROOT, 'examples/seed-keys.yaml'), 'utf8');
-
-function put(path: string, text: string | Buffer): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, text);
-}
 
 function setUp(): { ws: Workspace; tests: string } {
   ensureBuilt();
@@ -22,10 +18,10 @@ function setUp(): { ws: Workspace; tests: string } {
   });
   cpSync(join(ROOT, 'templates/nginx.tmpl'), join(ws.confdir, 'templates/nginx.tmpl'));
   const tests = join(ws.root, 'tests');
-  put(join(tests, 'seed/keys.yaml'), SEED_KEYS);
-  put(join(tests, 'seed/expected/etc/nginx/conf.d/myapp.conf'), readFileSync(SEED_EXPECTED));
-  put(join(tests, 'seed/expected/etc/svc/s01.port'), '1005\n');
-  put(join(tests, 'seed/expected/etc/svc/s02.port'), '1007\n');
+  writeFileWithDirs(join(tests, 'seed/keys.yaml'), SEED_KEYS);
+  writeFileWithDirs(join(tests, 'seed/expected/etc/nginx/conf.d/myapp.conf'), readFileSync(SEED_EXPECTED));
+  writeFileWithDirs(join(tests, 'seed/expected/etc/svc/s01.port'), '1005\n');
+  writeFileWithDirs(join(tests, 'seed/expected/etc/svc/s02.port'), '1007\n');
   return { ws, tests };
 }
 
@@ -46,9 +42,9 @@ test('a failing fixture: unified diff of the mismatch, missing and stale files n
   try {
     // A JSON fixture where s02 has another port and a third service exists.
     const keys = { docker: { node: { n01: '10.0.0.1' }, service: { s01: '1005', s02: '2000', s03: '3000' } } };
-    put(join(tests, 'changed/keys.json'), JSON.stringify(keys));
+    writeFileWithDirs(join(tests, 'changed/keys.json'), JSON.stringify(keys));
     cpSync(join(tests, 'seed/expected'), join(tests, 'changed/expected'), { recursive: true });
-    put(join(tests, 'changed/expected/etc/svc/old.port'), '1\n');
+    writeFileWithDirs(join(tests, 'changed/expected/etc/svc/old.port'), '1\n');
     const r = await runCli(['test', tests, '-confdir', ws.confdir]);
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /^FAIL changed\n/);

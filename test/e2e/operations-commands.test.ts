@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
 import { Agent } from './agent.js';
-import { httpGet, put } from './operations-harness.js';
+import { httpGet } from './operations-harness.js';
 import { sleep, until } from '../helpers/wait.js';
-import { fileLines as lines } from '../helpers/files.js';
+import { fileLines as lines, writeFileWithDirs } from '../helpers/files.js';
 import { alive } from '../helpers/proc.js';
 
 let etcd: EtcdServer;
@@ -40,9 +40,9 @@ test('SIGTERM during a slow check_cmd: exits 0 promptly, the check is killed, de
   const started = join(root, 'check-started');
   const slow = join(root, 'slow');
   await etcd.put('/sig/svc/a', '1');
-  put(join(confdir, 'conf.d/app.toml'), `[template]\nprefix = "/sig"\nsrc = "app.tmpl"\ndest = "${join(out, 'app.conf')}"\nkeys = ["/svc"]\n` +
+  writeFileWithDirs(join(confdir, 'conf.d/app.toml'), `[template]\nprefix = "/sig"\nsrc = "app.tmpl"\ndest = "${join(out, 'app.conf')}"\nkeys = ["/svc"]\n` +
     `check_cmd = "test ! -e ${slow} || { echo $$ > ${started}; sleep 30; }"\n`);
-  put(join(confdir, 'templates/app.tmpl'), 'a={{getv "/svc/a"}}\n');
+  writeFileWithDirs(join(confdir, 'templates/app.tmpl'), 'a={{getv "/svc/a"}}\n');
   const agent = watch(confdir);
   t.after(() => agent.stop());
   await agent.waitFor('first render', () => text(join(out, 'app.conf')) === 'a=1\n');
@@ -66,9 +66,9 @@ test('a hanging reload_cmd is killed at the resource command_timeout with its ch
   const { root, confdir, out, text } = scratch(t);
   const childPid = join(root, 'child.pid');
   await etcd.put('/hang/svc/a', '1');
-  put(join(confdir, 'conf.d/app.toml'), `[template]\nprefix = "/hang"\nsrc = "app.tmpl"\ndest = "${join(out, 'app.conf')}"\nkeys = ["/svc"]\n` +
+  writeFileWithDirs(join(confdir, 'conf.d/app.toml'), `[template]\nprefix = "/hang"\nsrc = "app.tmpl"\ndest = "${join(out, 'app.conf')}"\nkeys = ["/svc"]\n` +
     `command_timeout = "800ms"\nreload_cmd = "sleep 60 & echo $! > ${childPid}; wait"\n`);
-  put(join(confdir, 'templates/app.tmpl'), 'a={{getv "/svc/a"}}\n');
+  writeFileWithDirs(join(confdir, 'templates/app.tmpl'), 'a={{getv "/svc/a"}}\n');
   const agent = watch(confdir, '-http', '127.0.0.1:0', '-command-timeout', '60');
   t.after(() => agent.stop());
   await agent.waitFor('first render', () => text(join(out, 'app.conf')) === 'a=1\n' && existsSync(childPid));
@@ -92,13 +92,13 @@ test('resources sharing a reload_cmd give one reload per change; min_reload_inte
   const spaced = join(root, 'spaced-reloads');
   await etcd.put('/share/svc/a', '0');
   for (const name of ['one', 'two', 'three']) {
-    put(join(confdir, `conf.d/${name}.toml`), `[template]\nprefix = "/share"\nsrc = "app.tmpl"\ndest = "${join(out, name)}"\nkeys = ["/svc"]\n` +
+    writeFileWithDirs(join(confdir, `conf.d/${name}.toml`), `[template]\nprefix = "/share"\nsrc = "app.tmpl"\ndest = "${join(out, name)}"\nkeys = ["/svc"]\n` +
       `reload_cmd = "echo reload >> ${shared}"\n`);
   }
   // Records what dest held when it reloaded: the trailing reload must see the last value.
-  put(join(confdir, 'conf.d/spaced.toml'), `[template]\nprefix = "/share"\nsrc = "app.tmpl"\ndest = "${join(out, 'spaced')}"\nkeys = ["/svc"]\n` +
+  writeFileWithDirs(join(confdir, 'conf.d/spaced.toml'), `[template]\nprefix = "/share"\nsrc = "app.tmpl"\ndest = "${join(out, 'spaced')}"\nkeys = ["/svc"]\n` +
     `min_reload_interval = "1s"\nreload_cmd = "cat ${join(out, 'spaced')} >> ${spaced}"\n`);
-  put(join(confdir, 'templates/app.tmpl'), '{{getv "/svc/a"}}\n');
+  writeFileWithDirs(join(confdir, 'templates/app.tmpl'), '{{getv "/svc/a"}}\n');
   const agent = watch(confdir);
   t.after(() => agent.stop());
   await agent.waitFor('first render', () => ['one', 'two', 'three', 'spaced'].every((n) => text(join(out, n)) === '0\n') && lines(shared).length >= 1 && lines(spaced).length === 1);
@@ -134,8 +134,8 @@ test('reload = "signal:HUP:<pidfile>" signals the process without a shell', { ti
   t.after(() => server.kill('SIGKILL'));
   await until('pidfile', () => existsSync(pidfile) && text(pidfile)!.trim() !== '');
   await etcd.put('/act/svc/a', '1');
-  put(join(confdir, 'conf.d/app.toml'), `[template]\nprefix = "/act"\nsrc = "app.tmpl"\ndest = "${join(out, 'app.conf')}"\nkeys = ["/svc"]\nreload = "signal:HUP:${pidfile}"\n`);
-  put(join(confdir, 'templates/app.tmpl'), 'a={{getv "/svc/a"}}\n');
+  writeFileWithDirs(join(confdir, 'conf.d/app.toml'), `[template]\nprefix = "/act"\nsrc = "app.tmpl"\ndest = "${join(out, 'app.conf')}"\nkeys = ["/svc"]\nreload = "signal:HUP:${pidfile}"\n`);
+  writeFileWithDirs(join(confdir, 'templates/app.tmpl'), 'a={{getv "/svc/a"}}\n');
   const agent = watch(confdir);
   t.after(() => agent.stop());
   await agent.waitFor('first HUP', () => lines(hups).length === 1);

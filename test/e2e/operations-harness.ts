@@ -2,7 +2,7 @@
 // of its own (prefix, pid, temp dirs, free loopback port), small HTTP backends, and a plain HTTP client
 // (no curl needed).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { join } from 'node:path';
 import { freePort } from '../helpers/etcd.js';
@@ -158,10 +158,4 @@ export class Nginx {
     await exited;
     clearTimeout(timer);
   }
-}
-
-/** Writes a file, creating its directory. */
-export function put(path: string, text: string): void {
-  mkdirSync(join(path, '..'), { recursive: true });
-  writeFileSync(path, text);
 }

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
 import { Agent } from './agent.js';
-import { httpGet, put } from './operations-harness.js';
+import { httpGet } from './operations-harness.js';
+import { writeFileWithDirs } from '../helpers/files.js';
 
 let etcd: EtcdServer;
 before(async () => {
@@ -24,8 +25,8 @@ function workspace(t: { after: (fn: () => void) => void }, prefix: string) {
   const confdir = join(root, 'confdir');
   const dest = join(root, 'app.conf');
   mkdirSync(confdir);
-  put(join(confdir, 'conf.d/app.toml'), `[template]\nprefix = "${prefix}"\nsrc = "app.tmpl"\ndest = "${dest}"\nkeys = ["/svc"]\n`);
-  put(join(confdir, 'templates/app.tmpl'), '{{range gets "/svc/*"}}{{base .Key}}={{.Value}}\n{{end}}');
+  writeFileWithDirs(join(confdir, 'conf.d/app.toml'), `[template]\nprefix = "${prefix}"\nsrc = "app.tmpl"\ndest = "${dest}"\nkeys = ["/svc"]\n`);
+  writeFileWithDirs(join(confdir, 'templates/app.tmpl'), '{{range gets "/svc/*"}}{{base .Key}}={{.Value}}\n{{end}}');
   return { confdir, read: () => (existsSync(dest) ? readFileSync(dest, 'utf8') : undefined) };
 }
 

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
 import { Agent } from './agent.js';
-import { httpGet, put } from './operations-harness.js';
+import { httpGet } from './operations-harness.js';
+import { writeFileWithDirs } from '../helpers/files.js';
 
 let etcd: EtcdServer;
 before(async () => {
@@ -33,25 +34,25 @@ const resource = (out: string, name: string, tmpl: string, extra = '') =>
 test('resources and templates added, edited, broken and removed while watching; SIGHUP', { timeout: 60_000 }, async (t) => {
   const { confdir, out, read } = scratch(t);
   await etcd.put('/live/svc/a', '1');
-  put(join(confdir, 'conf.d/one.toml'), resource(out, 'one.conf', 'one.tmpl'));
-  put(join(confdir, 'templates/one.tmpl'), 'one:{{getv "/svc/a"}}\n');
+  writeFileWithDirs(join(confdir, 'conf.d/one.toml'), resource(out, 'one.conf', 'one.tmpl'));
+  writeFileWithDirs(join(confdir, 'templates/one.tmpl'), 'one:{{getv "/svc/a"}}\n');
   const agent = new Agent(['-watch', '-backend', 'etcdv3', '-node', etcd.endpoints[0]!, '-confdir', confdir, '-http', '127.0.0.1:0']);
   t.after(() => agent.stop());
   await agent.waitFor('one.conf', () => read('one.conf') === 'one:1\n');
 
   // Added: a resource and its template.
-  put(join(confdir, 'templates/two.tmpl'), 'two:{{getv "/svc/a"}}\n');
-  put(join(confdir, 'conf.d/two.toml'), resource(out, 'two.conf', 'two.tmpl'));
+  writeFileWithDirs(join(confdir, 'templates/two.tmpl'), 'two:{{getv "/svc/a"}}\n');
+  writeFileWithDirs(join(confdir, 'conf.d/two.toml'), resource(out, 'two.conf', 'two.tmpl'));
   await agent.waitFor('two.conf', () => read('two.conf') === 'two:1\n');
 
   // Edited: a template, then a resource's dest.
-  put(join(confdir, 'templates/one.tmpl'), 'ONE:{{getv "/svc/a"}}\n');
+  writeFileWithDirs(join(confdir, 'templates/one.tmpl'), 'ONE:{{getv "/svc/a"}}\n');
   await agent.waitFor('edited template', () => read('one.conf') === 'ONE:1\n');
-  put(join(confdir, 'conf.d/two.toml'), resource(out, 'two-b.conf', 'two.tmpl'));
+  writeFileWithDirs(join(confdir, 'conf.d/two.toml'), resource(out, 'two-b.conf', 'two.tmpl'));
   await agent.waitFor('edited dest', () => read('two-b.conf') === 'two:1\n');
 
   // Broken: the last good version of two.toml keeps following etcd; /readyz says what is wrong.
-  put(join(confdir, 'conf.d/two.toml'), '[template]\nsrc = "two.tmpl"\nkeys = "not a list"\n');
+  writeFileWithDirs(join(confdir, 'conf.d/two.toml'), '[template]\nsrc = "two.tmpl"\nkeys = "not a list"\n');
   await agent.waitFor('broken reported', () => agent.count(/two\.toml.*keys must be an array of strings.*; its last good version keeps running/) > 0);
   const ready = await httpGet(`${agent.url}/readyz`);
   assert.equal(ready.status, 503);
@@ -78,7 +79,7 @@ test('a ConfigMap ..data symlink swap reloads once and renders the new version',
   await etcd.put('/live/svc/a', 'x');
   // The kubelet's layout, for conf.d and templates mounted from one ConfigMap each.
   const version = (dir: string, v: string, files: Record<string, string>) => {
-    for (const [name, text] of Object.entries(files)) put(join(confdir, dir, `..${v}`, name), text);
+    for (const [name, text] of Object.entries(files)) writeFileWithDirs(join(confdir, dir, `..${v}`, name), text);
   };
   const link = (dir: string, v: string, names: string[]) => {
     symlinkSync(`..${v}`, join(confdir, dir, '..data'));

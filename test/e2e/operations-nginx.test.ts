@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { hasEtcd, startEtcd, type EtcdServer } from '../helpers/etcd.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
 import { Agent } from './agent.js';
-import { ensureNginx, httpGet, Nginx, nginxFlags, nginxPreamble, put, startBackend } from './operations-harness.js';
+import { ensureNginx, httpGet, Nginx, nginxFlags, nginxPreamble, startBackend } from './operations-harness.js';
 import { until } from '../helpers/wait.js';
+import { writeFileWithDirs } from '../helpers/files.js';
 
 const nginx = ensureNginx();
 const skip = 'skip' in nginx ? nginx.skip : !hasEtcd() ? 'etcd is not installed' : false;
@@ -42,7 +43,7 @@ test('nginx upstreams from etcd: add and remove backends, a config nginx -t refu
     rmSync(root, { recursive: true, force: true });
   });
   const flags = (conf: string) => nginxFlags(prefix, conf).join(' ');
-  put(join(confdir, 'conf.d/nginx.toml'), `[template]
+  writeFileWithDirs(join(confdir, 'conf.d/nginx.toml'), `[template]
 prefix = "/web"
 src = "nginx.conf.tmpl"
 dest = "${web.conf}"
@@ -50,7 +51,7 @@ keys = ["/backends"]
 check_cmd = "${bin} -t -q ${flags('{{.src}}')}"
 reload_cmd = "${bin} -s reload ${flags(web.conf)}"
 `);
-  put(join(confdir, 'templates/nginx.conf.tmpl'), `${nginxPreamble(prefix)}
+  writeFileWithDirs(join(confdir, 'templates/nginx.conf.tmpl'), `${nginxPreamble(prefix)}
   upstream app {
 {{- range gets "/backends/*"}}
     server {{.Value}} max_fails=0;
@@ -65,7 +66,7 @@ reload_cmd = "${bin} -s reload ${flags(web.conf)}"
 }
 `);
   // nginx starts on a placeholder; tsconfd's first render replaces it and reloads.
-  put(web.conf, `${nginxPreamble(prefix)}  server { listen 127.0.0.1:${port}; location / { return 503; } }\n}\n`);
+  writeFileWithDirs(web.conf, `${nginxPreamble(prefix)}  server { listen 127.0.0.1:${port}; location / { return 503; } }\n}\n`);
   await web.start();
   assert.equal((await web.get()).status, 503);
 
