@@ -39,7 +39,10 @@ export interface PrefixWatchHandlers {
    * 3.4.24 events at or below it may still arrive for a watch that is catching up.
    */
   onProgress(revision: number): void;
-  /** The history from the watch's revision was compacted away; the watch has ended. Re-read, then watch again. */
+  /**
+   * The history from the watch's revision is gone (compacted away, or the store was rebuilt and its
+   * revisions restarted below it); the watch has ended. Re-read, then watch again.
+   */
   onCompacted(compactRevision: number): void;
   /** The connection broke (with the error), or it is back and the watch re-established (undefined). */
   onConnection(error: Error | undefined): void;

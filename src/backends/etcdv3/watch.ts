@@ -3,7 +3,9 @@
 //  - the resume revision is ours: the last delivered event's mod_revision + 1, or a progress
 //    notification's header revision + 1; never the header of a "created" response (etcd3 moves
 //    there before the backlog arrives, and skips history when the stream breaks mid catch-up);
-//  - a compaction surfaces with its compact_revision, so the owner re-reads and re-watches;
+//  - a compaction surfaces with its compact_revision, so the owner re-reads and re-watches; so does
+//    a store whose head is below what a watcher already has (etcd rebuilt empty or restored from an
+//    older backup: its revisions are not ours, and a watch from ours would wait for ever);
 //  - progress requests every few seconds tell how fresh the watch is, even when nothing changes;
 //  - require-leader metadata (hasleader) makes a member cut off from the quorum end the stream
 //    instead of keeping it silently open;
@@ -198,6 +200,15 @@ export class WatchHub {
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
 
+  /** Once every watcher is created on the stream, the watch counts as (re-)established. */
+  private allCreated(): void {
+    if (!this.stream || ![...this.watchers.values()].every((w) => w.active)) return;
+    clearTimeout(this.createTimer);
+    if (this.failures > 0) this.log?.info('etcd watch re-established');
+    this.failures = 0;
+    for (const w of this.watchers.values()) w.handlers.onConnection(undefined);
+  }
+
   private onResponse(response: IWatchResponse, generation: number): void {
     if (generation !== this.streamGeneration) return;
     const id = Number(response.watch_id);
@@ -207,15 +218,23 @@ export class WatchHub {
     if (response.created) {
       if (!watcher) return;
       // The header of "created" is the head, not what was delivered: do not move nextRevision.
+      if (!response.canceled && headerRevision > 0 && headerRevision + 1 < watcher.nextRevision) {
+        // Revisions never go back in one store. A member merely behind the quorum may show this for a
+        // moment too; a needless re-read costs little, a watch from a revision that means nothing here misses everything.
+        this.watchers.delete(id);
+        this.stream?.write({ cancel_request: { watch_id: id } });
+        this.log?.warning(
+          `etcd watch on ${watcher.prefix}: the store's revision ${headerRevision} is below revision ${watcher.nextRevision - 1} already seen ` +
+            `(etcd rebuilt or restored from a backup?); re-reading the prefix`,
+        );
+        watcher.handlers.onCompacted(headerRevision);
+        this.allCreated();
+        return;
+      }
       if (!response.canceled) {
         watcher.active = true;
         this.log?.debug(`etcd watch on ${watcher.prefix} created from revision ${watcher.nextRevision} (head ${headerRevision})`);
-        if ([...this.watchers.values()].every((w) => w.active)) {
-          clearTimeout(this.createTimer);
-          if (this.failures > 0) this.log?.info('etcd watch re-established');
-          this.failures = 0;
-          for (const w of this.watchers.values()) w.handlers.onConnection(undefined);
-        }
+        this.allCreated();
         return;
       }
     }

@@ -4,13 +4,13 @@
 // from its old revision, which the new cluster reaches only after hundreds of writes: every
 // update is silently missed until a restart. etcd's response header carries the cluster_id and
 // the current revision; either one shows the cluster is a different one, and a full re-read fixes it.
-// Suspected: src/runtime/watch.ts / mirror.ts (resume revision after reconnect).
+// Was: the watch was re-created from the old revision; now a store head below it ends the watch as a compaction does (re-read).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, Workspace, cleanEnv, ensureBuilt } from '../e2e/onetime-harness.js';
+import { CLI, Workspace, cleanEnv, ensureBuilt } from './onetime-harness.js';
 import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
 
 let etcd: EtcdServer;
