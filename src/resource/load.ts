@@ -3,11 +3,12 @@
 // dotfiles count). Any file that cannot be read as a resource stops the whole run, before
 // anything is written; faults that confd only finds while processing (a bad `mode`, a missing
 // template) are kept on the resource and reported for it alone.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join as joinFs } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { join as goJoin } from '../template/confd/gopath.js';
 import { compareBytes } from '../backends/keys.js';
+import { errnoText } from './errors.js';
 import { parseMode } from './mode.js';
 import { lookupGid, lookupUid } from './owner.js';
 import type { Logger } from '../log.js';
@@ -71,7 +72,7 @@ export const EMPTY_SRC = 'empty src template';
  */
 export function loadResources(opts: LoadOptions): TemplateResource[] {
   const { confdir, log } = opts;
-  if (!exists(confdir)) {
+  if (!existsSync(confdir)) {
     log.warning(`Cannot load template resources: confdir '${confdir}' does not exist`);
     return [];
   }
@@ -98,21 +99,12 @@ export function loadResources(opts: LoadOptions): TemplateResource[] {
   return resources;
 }
 
-function exists(path: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** confd's recursiveFindFiles(conf.d, "*toml"): filepath.Walk order, symlinks not followed into. */
 export function findResourceFiles(root: string): string[] {
   try {
     statSync(root);
   } catch (e) {
-    throw new ResourceLoadError(`stat ${root}: no such file or directory`);
+    throw new ResourceLoadError(`stat ${root}: ${errnoText(e)}`);
   }
   const out: string[] = [];
   const walk = (dir: string) => {
