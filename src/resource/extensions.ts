@@ -104,6 +104,8 @@ export function extendResource(resource: TemplateResource, table: Table, fail: F
  */
 export function linkGroups(resources: readonly TemplateResource[], fail: (file: string, detail: string) => never): void {
   const groups = new Map<string, GroupInfo>();
+  // Which member's group_check_cmd the group uses: a mismatch names that file, not the command (it may hold a token).
+  const checkCmdFrom = new Map<string, string>();
   for (const r of resources) {
     const g = r.ext?.group;
     if (!g) continue;
@@ -111,13 +113,17 @@ export function linkGroups(resources: readonly TemplateResource[], fail: (file: 
     const shared = groups.get(g.name);
     if (!shared) {
       groups.set(g.name, g);
+      if (g.checkCmd !== '') checkCmdFrom.set(g.name, r.file);
       g.members.push(r);
       continue;
     }
     if (g.checkCmd !== '' && shared.checkCmd !== '' && g.checkCmd !== shared.checkCmd) {
-      fail(r.file, `commit group "${g.name}": group_check_cmd differs from another member's (${JSON.stringify(shared.checkCmd)})`);
+      fail(r.file, `commit group "${g.name}": group_check_cmd differs from the one in ${checkCmdFrom.get(g.name)}`);
     }
-    if (shared.checkCmd === '') shared.checkCmd = g.checkCmd;
+    if (shared.checkCmd === '' && g.checkCmd !== '') {
+      shared.checkCmd = g.checkCmd;
+      checkCmdFrom.set(g.name, r.file);
+    }
     shared.members.push(r);
     // Every member refers to the one shared object from now on.
     (r.ext as { group: GroupInfo }).group = shared;
