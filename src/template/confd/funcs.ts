@@ -82,6 +82,9 @@ class NumError extends Error {
 }
 
 /** strconv.Atoi (64-bit int). Results beyond 2^53 lose precision as JS numbers. */
+/** seq's longest result: V8 aborts the process (no exception) somewhere above 2^27 elements. */
+const MAX_SEQ_LENGTH = 2 ** 26;
+
 export function atoi(s0: string): number {
   let s = s0;
   let neg = false;
@@ -366,6 +369,12 @@ export function confdFuncMap(store: KeyStore, opts: ConfdFuncOptions = {}): Func
     }),
     mul: goFunc(['int', 'int'], (a: number, b: number) => int64(a * b, () => BigInt(a) * BigInt(b))),
     seq: goFunc(['int', 'int'], (first: number, last: number) => {
+      // Beyond 2^53 a JS number cannot count by one (i + 1 === i), and an array past V8's limit aborts
+      // the whole process: either is this resource's error (Go would panic out of memory for the latter).
+      if (last >= first && !(Number.isSafeInteger(first) && Number.isSafeInteger(last))) {
+        throw new Error(`seq ${first} ${last}: beyond the exact integer range of this engine (±2^53)`);
+      }
+      if (last - first >= MAX_SEQ_LENGTH) throw new Error(`seq ${first} ${last}: ${last - first + 1} numbers, more than ${MAX_SEQ_LENGTH}`);
       const arr: number[] = [];
       for (let i = first; i <= last; i++) arr.push(i);
       return withGoType(arr, '[]int');
