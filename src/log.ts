@@ -1,6 +1,8 @@
 // confd's log lines, so operators' log filters keep working:
 //   2026-11-25T01:09:09Z host tsconfd[1234]: INFO Target config /tmp/myapp.conf out of sync
-// Everything goes to stderr. `-log-format json` prints one logrus-style JSON object per line instead.
+// Everything goes to stderr. `-log-format json` prints one logrus-style JSON object per line instead
+// (keys sorted, as logrus' JSONFormatter), with the fields of a logger made by with() (resource,
+// dest, revision, ...), so a pipeline can filter by them; text lines say the same in the message.
 import { hostname } from 'node:os';
 
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error' | 'fatal';
@@ -40,6 +42,9 @@ export function parseLogFormat(text: string): LogFormat {
   if (text === 'text' || text === 'json') return text;
   throw new Error(`not a valid log format: "${text}" (text, json)`);
 }
+
+/** Structured fields of JSON lines. */
+export type LogFields = Readonly<Record<string, string | number>>;
 
 export interface LoggerOptions {
   level?: LogLevel;
@@ -88,14 +93,37 @@ export class Logger {
     this.log('fatal', msg);
   }
 
-  log(level: LogLevel, msg: string): void {
+  /** A logger writing here whose JSON lines also carry `fields`. */
+  with(fields: LogFields): Logger {
+    return new FieldLogger(this, fields);
+  }
+
+  log(level: LogLevel, msg: string, fields?: LogFields): void {
     if (!this.enabled(level)) return;
     const time = rfc3339(this.now());
     if (this.format === 'json') {
-      this.write(JSON.stringify({ level, msg, time }) + '\n');
+      const entry: Record<string, string | number> = { ...fields, level, msg, time };
+      const sorted: Record<string, string | number> = {};
+      for (const k of Object.keys(entry).sort()) sorted[k] = entry[k]!;
+      this.write(JSON.stringify(sorted) + '\n');
     } else {
       this.write(`${time} ${this.host} ${this.program}[${process.pid}]: ${LABEL[level]} ${msg}\n`);
     }
+  }
+}
+
+class FieldLogger extends Logger {
+  constructor(
+    private readonly parent: Logger,
+    private readonly fields: LogFields,
+  ) {
+    super({ level: parent.level, format: parent.format, write: () => undefined });
+  }
+  override enabled(level: LogLevel): boolean {
+    return this.parent.enabled(level);
+  }
+  override log(level: LogLevel, msg: string, fields?: LogFields): void {
+    this.parent.log(level, msg, fields ? { ...this.fields, ...fields } : this.fields);
   }
 }
 

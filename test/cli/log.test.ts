@@ -44,3 +44,21 @@ test('json lines carry level, msg and time', () => {
   assert.deepEqual(JSON.parse(lines[0]!), { level: 'warning', msg: 'Noop mode enabled. "x" will not be modified', time: '2026-11-25T01:09:09Z' });
   assert.ok(lines[0]!.endsWith('}\n'));
 });
+
+test('with(): json lines carry the fields, keys sorted as logrus; text lines unchanged; level follows the parent', () => {
+  const lines: string[] = [];
+  const log = new Logger({ format: 'json', level: 'info', write: (l) => lines.push(l), now: at });
+  const child = log.with({ resource: '/etc/confd/conf.d/a.toml', dest: '/etc/a.conf' }).with({ revision: 7 });
+  child.info('Target config /etc/a.conf has been updated');
+  child.debug('hidden');
+  log.level = 'debug';
+  child.debug('shown');
+  assert.equal(lines.length, 2);
+  assert.equal(
+    lines[0],
+    '{"dest":"/etc/a.conf","level":"info","msg":"Target config /etc/a.conf has been updated","resource":"/etc/confd/conf.d/a.toml","revision":7,"time":"2026-11-25T01:09:09Z"}\n',
+  );
+  const text: string[] = [];
+  new Logger({ write: (l) => text.push(l), now: at }).with({ dest: '/x' }).error('boom');
+  assert.match(text[0]!, /: ERROR boom\n$/);
+});
