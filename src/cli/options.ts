@@ -212,7 +212,8 @@ export function parseGoBool(text: string): boolean | undefined {
 /** Go's flag.IntVar accepts what strconv.ParseInt(s, 0, 64) accepts. */
 export function parseGoInt(text: string): number | undefined {
   const t = text.trim() === text ? text : '';
-  const m = /^([+-]?)(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|0[0-7_]*|[1-9][0-9_]*)$/.exec(t);
+  // An underscore only between digits or right after a base prefix, as strconv's underscoreOK.
+  const m = /^([+-]?)(0[xX](?:_?[0-9a-fA-F])+|0[oO](?:_?[0-7])+|0[bB](?:_?[01])+|0(?:_?[0-7])*|[1-9](?:_?[0-9])*)$/.exec(t);
   if (!m) return undefined;
   const sign = m[1] === '-' ? -1 : 1;
   const body = m[2]!.replace(/_/g, '');

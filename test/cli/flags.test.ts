@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseFlags, UsageError, usageText } from '../../src/cli/flags.js';
+import { parseGoInt } from '../../src/cli/options.js';
 
 const split = (s: string) => s.split(' ').filter((x) => x !== '');
 
@@ -100,4 +101,13 @@ test('-flag=value booleans take Go ParseBool spellings; anything else is a usage
   for (const bad of ['maybe', 'yes', '2', '']) {
     assert.throws(() => parseFlags([`-noop=${bad}`]), (e: unknown) => e instanceof UsageError && e.message === `invalid boolean value "${bad}" for -noop: parse error`);
   }
+});
+
+test('integer flags take what strconv.ParseInt(s, 0, 64) takes, underscores included', () => {
+  // Go 1.19's answers (undefined: ParseInt returned an error).
+  const go: Array<[string, number | undefined]> = [
+    ['1_0', 10], ['0_10', 8], ['0x_1f', 31], ['+1_0', 10], ['-0b1_0', -2], ['0o_7', 7], ['00', 0],
+    ['1_', undefined], ['1__0', undefined], ['0_', undefined], ['0x1f_', undefined], ['_1', undefined], ['08', undefined],
+  ];
+  for (const [text, want] of go) assert.equal(parseGoInt(text), want, text);
 });
