@@ -42,9 +42,13 @@ export function parseConfigText(text: string, path: string): PartialOptions {
   return options as PartialOptions;
 }
 
+const SECRET_KEY = /password|secret|token/i;
+
 function convert(s: OptionSpec, key: string, v: unknown, path: string, text: string): unknown {
+  // A mistyped password (`password = 1234`) is still a password: its kind is shown, not its value.
+  const got = SECRET_KEY.test(key) ? (Array.isArray(v) ? 'an array' : `a ${typeof v}`) : JSON.stringify(v);
   const fail = (want: string): never => {
-    throw new ConfigFileError(`${path}:${lineOf(text, key)}: ${key} must be ${want}, not ${JSON.stringify(v)}`);
+    throw new ConfigFileError(`${path}:${lineOf(text, key)}: ${key} must be ${want}, not ${got}`);
   };
   switch (s.type) {
     case 'boolean':

@@ -68,6 +68,8 @@ test('confd.toml errors name file, line and column', () => {
   });
   assert.throws(() => parseConfigText('backend = "x"\nnodes = 5\n', 'c.toml'), /c\.toml:2: nodes must be a string or an array of strings/);
   assert.throws(() => parseConfigText('interval = "60"\n', 'c.toml'), /interval must be a positive integer/);
+  // A mistyped secret is reported by its kind; the value never reaches the FATAL line.
+  assert.throws(() => parseConfigText('password = 31337420\n', 'c.toml'), (e: Error) => /c\.toml:1: password must be a string, not a number$/.test(e.message));
 });
 
 test('CONFD_* variables: every option, comma lists, Go booleans, errors for bad values', () => {
