@@ -27,3 +27,19 @@ test('-backend file: YAML dates and timestamps are kept as written; -0.0 prints 
     ws.cleanup();
   }
 });
+
+test('-backend file: integers beyond 2^53 keep their digits (yaml.v2 decodes them as int64)', async () => {
+  const ws = new Workspace({
+    'conf.d/a.toml': '[template]\nsrc = "a.tmpl"\ndest = "@OUT@/a.conf"\nkeys = ["/v"]\n',
+    'templates/a.tmpl': '{{getv "/v/id"}}\n',
+  });
+  try {
+    const keys = join(ws.root, 'keys.yaml');
+    writeFileSync(keys, 'v:\n  id: 1732550000123456789\n');
+    const r = await runCli(['-onetime', '-backend', 'file', '-file', keys, '-confdir', ws.confdir], { timeoutMs: 20_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readFileSync(join(ws.out, 'a.conf'), 'utf8'), '1732550000123456789\n');
+  } finally {
+    ws.cleanup();
+  }
+});
