@@ -42,16 +42,15 @@ export function evaluateReadiness(state: Readiness): ReadinessVerdict {
     }
   }
   const never = state.resourcesNeverRendered;
-  if (never.length > 0) {
-    const shown = never.slice(0, 10).join(', ');
-    const more = never.length > 10 ? ` and ${never.length - 10} more` : '';
-    reasons.push(`never rendered: ${shown}${more}`);
-  }
+  if (never.length > 0) reasons.push(`never rendered: ${firstTen(never)}`);
   const guarded = state.destinationsGuarded ?? [];
-  if (guarded.length > 0) {
-    reasons.push(`kept with too few keys (min_keys): ${guarded.slice(0, 10).join(', ')}${guarded.length > 10 ? ` and ${guarded.length - 10} more` : ''}`);
-  }
+  if (guarded.length > 0) reasons.push(`kept with too few keys (min_keys): ${firstTen(guarded)}`);
   return { ready: reasons.length === 0, reasons };
+}
+
+/** A probe's answer stays short however many resources a confdir holds. */
+function firstTen(names: readonly string[]): string {
+  return names.slice(0, 10).join(', ') + (names.length > 10 ? ` and ${names.length - 10} more` : '');
 }
 
 function formatSeconds(ms: number): string {
