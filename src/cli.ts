@@ -7,7 +7,8 @@ import { BACKEND_NAMES, backendNodes, createBackend } from './backends/index.js'
 declare const __TSCONFD_VERSION__: string | undefined;
 const VERSION = typeof __TSCONFD_VERSION__ === 'string' ? __TSCONFD_VERSION__ : '0.0.0-dev';
 
-async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+/** The exit code, or the signal (SIGTERM, SIGINT) to end the process by (runtime/onetime.ts). */
+async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number | NodeJS.Signals> {
   // tsconfd extension: `tsconfd test DIR` (template tests, src/cli/test-command.ts).
   if (argv[0] === 'test') return (await import('./cli/test-command.js')).runTestCommand(argv.slice(1));
   // `-version` alone needs no flag parser: answer before loading yargs (about half of -version's time).
@@ -100,7 +101,10 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
 }
 
 main(process.argv.slice(2), process.env).then(
-  (code) => process.exit(code),
+  async (code) => {
+    if (typeof code === 'number') process.exit(code);
+    (await import('./runtime/signals.js')).exitBySignal(code);
+  },
   (e) => {
     process.stderr.write(`tsconfd: ${(e as Error).stack ?? String(e)}\n`);
     process.exit(1);

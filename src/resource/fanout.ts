@@ -164,10 +164,12 @@ export async function processFanout(resource: TemplateResource, store: KeyStore,
   if (changed && !opts.noop && !opts.syncOnly && opts.commands) {
     // Long-running modes: the runtime's scheduler runs it (once per pass per distinct command).
     if (resource.reloadCmd !== '' || resource.reloadAction !== '') opts.commands.queueReload(resource);
+  } else if (changed && !opts.noop && !opts.syncOnly && resource.reloadCmd !== '' && opts.stopping?.aborted) {
+    errors.push(new ResourceError('not run: shutting down', 'reload'));
   } else if (changed && !opts.noop && !opts.syncOnly && resource.reloadCmd !== '') {
     log.debug(`Running ${resource.reloadCmd}`);
     try {
-      log.debug(goQuote(await runCommand(resource.reloadCmd, { timeoutMs: opts.commandTimeoutMs })));
+      log.debug(goQuote(await runCommand(resource.reloadCmd, { timeoutMs: opts.commandTimeoutMs, signal: opts.stopping })));
     } catch (e) {
       if (e instanceof CommandError) log.error(goQuote(e.output));
       errors.push(new ResourceError((e as Error).message, 'reload'));

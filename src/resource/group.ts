@@ -70,10 +70,11 @@ async function readDest(dest: string): Promise<Member['current']> {
 async function run(cmd: string, opts: ProcessOptions, timeoutFor?: TemplateResource): Promise<void> {
   opts.log.debug(`Running ${cmd}`);
   const hooks = opts.commands;
-  if (hooks?.signal.aborted) throw new CommandError('not run: shutting down', '', 'aborted');
+  const signal = hooks?.signal ?? opts.stopping;
+  if (signal?.aborted) throw new CommandError('not run: shutting down', '', 'aborted');
   const timeoutMs = hooks && timeoutFor ? hooks.timeoutMs(timeoutFor) : opts.commandTimeoutMs;
   try {
-    opts.log.debug(goQuote(await runCommand(cmd, { timeoutMs, signal: hooks?.signal })));
+    opts.log.debug(goQuote(await runCommand(cmd, { timeoutMs, signal })));
   } catch (e) {
     if (e instanceof CommandError) opts.log.error(goQuote(e.output));
     throw e;

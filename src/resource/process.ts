@@ -33,6 +33,8 @@ export interface ProcessOptions {
   logDiff?: boolean;
   /** Long-running modes (runtime/reloads.ts); without it commands run inline with commandTimeoutMs, as confd. */
   commands?: CommandHooks;
+  /** -onetime's SIGTERM/SIGINT (runtime/onetime.ts): an inline command in flight is killed, none starts. */
+  stopping?: AbortSignal;
 }
 
 /** How the long-running runtime takes over a resource's commands. */
@@ -278,8 +280,9 @@ async function check(resource: TemplateResource, stagePath: string, opts: Proces
   }
 }
 
-async function run(cmd: string, opts: ProcessOptions, runOpts: RunOptions = { timeoutMs: opts.commandTimeoutMs }): Promise<void> {
+async function run(cmd: string, opts: ProcessOptions, runOpts: RunOptions = { timeoutMs: opts.commandTimeoutMs, signal: opts.stopping }): Promise<void> {
   opts.log.debug(`Running ${cmd}`);
+  if (runOpts.signal?.aborted) throw new CommandError('not run: shutting down', '', 'aborted');
   try {
     const output = await runCommand(cmd, runOpts);
     opts.log.debug(goQuote(output));

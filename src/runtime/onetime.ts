@@ -1,5 +1,10 @@
 // `-onetime`: load every resource (any load error stops the run before anything is written),
 // read all their keys once, process each resource, exit 1 if any failed.
+//
+// SIGTERM/SIGINT (systemd stopping the unit, Ctrl-C): a running check_cmd or reload_cmd is killed
+// with its process group, its stage file removed, no command or resource starts after it (a write
+// already past its check finishes), and the process then ends by that same signal, as confd does
+// when it dies of it: a shell sees 143/130 and a script stops at Ctrl-C, systemd sees a stop.
 import type { Backend } from '../backends/types.js';
 import type { Logger } from '../log.js';
 import { loadResources, ResourceLoadError, type TemplateResource } from '../resource/load.js';
@@ -14,8 +19,33 @@ export interface OnetimeOptions extends Omit<PassOptions, 'log'> {
   openBackend: () => Promise<Backend>;
 }
 
-/** Returns the process exit code: 0, or 1 when a resource failed to load or to process. */
-export async function runOnetime(opts: OnetimeOptions): Promise<number> {
+/**
+ * Returns the process exit code: 0, or 1 when a resource failed to load or to process; or the
+ * signal (SIGTERM, SIGINT) that interrupted the run, for the caller to end the process by it.
+ */
+export async function runOnetime(opts: OnetimeOptions): Promise<number | NodeJS.Signals> {
+  const stop = new AbortController();
+  let received: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (received) return;
+    received = signal;
+    opts.log.warning(`received ${signal}: stopping; commands in flight are killed, nothing new is written`);
+    stop.abort(new Error(`interrupted by ${signal}`));
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    const code = await runOnce({ ...opts, stopping: stop.signal });
+    if (!received) return code;
+    opts.log.fatal(`interrupted by ${received}: the run did not finish`);
+    return received;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+}
+
+async function runOnce(opts: OnetimeOptions & { stopping: AbortSignal }): Promise<number> {
   const { log } = opts;
   let resources: TemplateResource[];
   try {
@@ -31,8 +61,9 @@ export async function runOnetime(opts: OnetimeOptions): Promise<number> {
   if (resources.length === 0) return 0;
   let backend: Backend;
   try {
-    backend = await opts.openBackend();
+    backend = await untilStopped(opts.openBackend(), opts.stopping);
   } catch (e) {
+    if (opts.stopping.aborted) return 1;
     log.fatal((e as Error).message);
     return 1;
   }
@@ -41,12 +72,13 @@ export async function runOnetime(opts: OnetimeOptions): Promise<number> {
     let snapshot;
     try {
       const started = performance.now();
-      snapshot = await fetchSnapshot(backend, resources);
+      snapshot = await untilStopped(fetchSnapshot(backend, resources), opts.stopping);
       log.debug(
         `Read ${snapshot.kvs.length} keys under ${prefixesOf(resources).length} prefixes at revision ${snapshot.revision} ` +
           `in ${Math.round(performance.now() - started)} ms`,
       );
     } catch (e) {
+      if (opts.stopping.aborted) return 1;
       const msg = (e as Error).message;
       log.error(msg);
       result = fetchFailed(resources, msg);
@@ -57,7 +89,7 @@ export async function runOnetime(opts: OnetimeOptions): Promise<number> {
       // tsconfd's command keys (reload, command_timeout, min_reload_interval) need the reload scheduler; a
       // confd resource has none of them and keeps confd's inline commands and log order.
       const scheduler = usesCommandKeys(resources)
-        ? new ReloadScheduler({ log, defaultTimeoutMs: opts.commandTimeoutMs, signal: new AbortController().signal })
+        ? new ReloadScheduler({ log, defaultTimeoutMs: opts.commandTimeoutMs, signal: opts.stopping })
         : undefined;
       const bad = scheduler?.prepare(resources) ?? [];
       if (bad.length > 0) {
@@ -76,7 +108,10 @@ export async function runOnetime(opts: OnetimeOptions): Promise<number> {
       log.debug(`Processed ${resources.length} template resources in ${Math.round(performance.now() - started)} ms`);
     }
   } finally {
-    await backend.close().catch((e) => log.debug(`closing the backend: ${(e as Error).message}`));
+    const closing = backend.close().catch((e) => log.debug(`closing the backend: ${(e as Error).message}`));
+    // Told to stop: a connection that will not close (an etcd that stopped answering) must not hold the exit.
+    if (opts.stopping.aborted) await Promise.race([closing, new Promise((r) => setTimeout(r, 1000).unref())]);
+    else await closing;
   }
   if (result!.failed.length > 0) {
     log.fatal(describeFailures(result!));
@@ -87,4 +122,23 @@ export async function runOnetime(opts: OnetimeOptions): Promise<number> {
 
 function usesCommandKeys(resources: readonly TemplateResource[]): boolean {
   return resources.some((r) => r.reloadAction !== '' || r.commandTimeout !== '' || r.minReloadInterval !== '');
+}
+
+/** A read that cannot be cancelled is abandoned, not awaited, once the run is told to stop. */
+function untilStopped<T>(work: Promise<T>, stopping: AbortSignal): Promise<T> {
+  if (stopping.aborted) return Promise.reject(stopping.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(stopping.reason);
+    stopping.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        stopping.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        stopping.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
 }

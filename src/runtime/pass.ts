@@ -87,6 +87,8 @@ export async function processResources(
     outcomes.push(outcome);
   };
   for (const resource of resources) {
+    // -onetime told to stop: the resources not reached yet are left as they are (onetime.ts reports it).
+    if (opts.stopping?.aborted) break;
     if (isPlain(resource, opts)) {
       if (inFlight.some((f) => f.dest === resource.dest)) while (inFlight.length > 0) await finishOldest();
       if (inFlight.length >= CONCURRENT) await finishOldest();

@@ -13,6 +13,8 @@
 // the entrypoint, or in Kubernetes `shareProcessNamespace: true` (the pause container is then PID 1 and reaps).
 // Also: the kernel gives PID 1 no default signal actions, which is why SIGTERM must be handled here explicitly.
 
+import { constants as osConstants } from 'node:os';
+
 export type ExitFunction = (code: number) => void;
 
 export interface SignalCoordinatorOptions {
@@ -211,4 +213,15 @@ export class SignalCoordinator {
     this.exitFn(code);
     return code;
   }
+}
+
+/**
+ * Ends the process by `signal`, as if it had not been handled: a shell then sees 128+n and stops a
+ * script at Ctrl-C (an exit status of 130 would not), and systemd sees the stop it asked for. The
+ * kernel gives PID 1 no default action, so an exit with 128+n follows in case the signal is ignored.
+ */
+export function exitBySignal(signal: NodeJS.Signals): void {
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal);
+  setTimeout(() => process.exit(128 + (osConstants.signals[signal] ?? 0)), 200);
 }
