@@ -9,7 +9,7 @@ import { checkKeyCount, processResource, ResourceError, type ProcessOptions, typ
 import { processFanout } from '../resource/fanout.js';
 import { processGroup } from '../resource/group.js';
 import type { GroupInfo } from '../resource/extensions.js';
-import { Logger, type LogLevel } from '../log.js';
+import { Logger, type LogFields, type LogLevel } from '../log.js';
 
 export interface PassOptions extends ProcessOptions {
   /** Told every result (the long-running runtime's metrics and readiness, runtime/daemon.ts). */
@@ -93,18 +93,21 @@ export async function processResources(
       if (inFlight.some((f) => f.dest === resource.dest)) while (inFlight.length > 0) await finishOldest();
       if (inFlight.length >= CONCURRENT) await finishOldest();
       const log = new HeldLog(opts.log);
-      inFlight.push({ dest: resource.dest, log, done: processOne(resource, stores, { ...opts, log }) });
+      inFlight.push({ dest: resource.dest, log, done: processOne(resource, stores, { ...opts, log }, snapshot.revision) });
       continue;
     }
     while (inFlight.length > 0) await finishOldest();
     // tsconfd extension: a commit group is processed whole, once per pass (group.ts).
     const group = resource.ext?.group;
     if (group) {
-      if (!groupsDone.has(group)) outcomes.push(...(await processGroup(group, (r) => stores.storeFor(r.prefix, r.keys), opts)));
+      if (!groupsDone.has(group)) {
+        const log = opts.log.with(revisionField(snapshot.revision, { group: group.name }));
+        outcomes.push(...(await processGroup(group, (r) => stores.storeFor(r.prefix, r.keys), { ...opts, log })));
+      }
       groupsDone.add(group);
       continue;
     }
-    outcomes.push(await processOne(resource, stores, opts));
+    outcomes.push(await processOne(resource, stores, opts, snapshot.revision));
   }
   while (inFlight.length > 0) await finishOldest();
   const result = { outcomes, failed: outcomes.filter((o) => o.status === 'failed'), revision: snapshot.revision };
@@ -121,7 +124,13 @@ function isPlain(resource: TemplateResource, opts: PassOptions): boolean {
   return resource.ext?.range === undefined && resource.ext?.group === undefined;
 }
 
-async function processOne(resource: TemplateResource, stores: StoreSource, opts: PassOptions): Promise<ResourceOutcome> {
+/** -log-format json: every line about a resource names it, its dest and the revision it renders. */
+function revisionField(revision: number, fields: LogFields): LogFields {
+  return revision > 0 ? { ...fields, revision } : fields;
+}
+
+async function processOne(resource: TemplateResource, stores: StoreSource, passOpts: PassOptions, revision: number): Promise<ResourceOutcome> {
+  const opts = { ...passOpts, log: passOpts.log.with(revisionField(revision, { resource: resource.file, dest: resource.dest })) };
   try {
     const store = stores.storeFor(resource.prefix, resource.keys);
     checkKeyCount(resource, store);
@@ -137,15 +146,18 @@ async function processOne(resource: TemplateResource, stores: StoreSource, opts:
 
 /** A resource's log lines, held until the resources before it have written theirs. */
 class HeldLog extends Logger {
-  private readonly lines: Array<[LogLevel, string]> = [];
+  private readonly lines: Array<[LogLevel, string, LogFields | undefined]> = [];
   constructor(private readonly target: Logger) {
     super({ level: target.level, format: target.format });
   }
-  override log(level: LogLevel, msg: string): void {
-    if (this.target.enabled(level)) this.lines.push([level, msg]);
+  override enabled(level: LogLevel): boolean {
+    return this.target.enabled(level);
+  }
+  override log(level: LogLevel, msg: string, fields?: LogFields): void {
+    if (this.target.enabled(level)) this.lines.push([level, msg, fields]);
   }
   release(): void {
-    for (const [level, msg] of this.lines) this.target.log(level, msg);
+    for (const [level, msg, fields] of this.lines) this.target.log(level, msg, fields);
     this.lines.length = 0;
   }
 }

@@ -1,12 +1,12 @@
 // QA: issue 5 asks for `-log-format json` lines with structured fields (time, level, msg,
 // resource, dest, revision, duration) so a log pipeline can filter by resource or destination.
 // Today every line carries only level, msg and time; dest and resource are only inside msg.
-// Suspected: src/log.ts (no fields parameter) and its callers in src/resource and src/runtime.
+// Fixed: Logger.with(fields); every line about a resource in a pass carries resource, dest and revision (pass.ts).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Workspace, ensureBuilt, runCli } from '../e2e/onetime-harness.js';
+import { Workspace, ensureBuilt, runCli } from './onetime-harness.js';
 import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
 
 let etcd: EtcdServer;
