@@ -49,7 +49,7 @@ export async function createBackend(opts: BackendOptions, log?: Logger): Promise
     }
     case 'file': {
       const { createFileBackend } = await import('./file/index.js');
-      return createFileBackend({ files: opts.files, filter: opts.filter });
+      return createFileBackend({ files: opts.files, filter: opts.filter, log });
     }
     case 'env': {
       const { createEnvBackend } = await import('./env/index.js');

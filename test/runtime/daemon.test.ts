@@ -111,7 +111,9 @@ test('start-up failures exit 1 with the reason: a bad -http address, a bad comma
   assert.equal(await runDaemon(bad), 1);
   assert.ok(bad.logs.some((l) => l.includes('invalid -http address')), bad.logs.join('\n'));
 
-  const watch = options(ws, { mode: 'watch' });
+  // Every shipped backend watches now (etcd; files through chokidar; env waits): a bare two-method one cannot.
+  const plain = { name: 'plain', getValues: async () => ({ kvs: [], revision: 0 }), close: async () => undefined };
+  const watch = options(ws, { mode: 'watch', openBackend: async () => plain });
   assert.equal(await runDaemon(watch), 1);
   assert.ok(watch.logs.some((l) => /cannot watch/.test(l)), watch.logs.join('\n'));
 

@@ -1,42 +1,42 @@
 // The file backend: YAML or JSON files (or directories of them, filtered by -filter), flattened
 // as confd flattens them: nested maps become /a/b, list items /a/0, /a/1; numbers and booleans
 // become their text; nulls are skipped. Files are re-read on every getValues, so a later pass
-// sees edits.
+// sees edits; -watch re-reads them on every file system event (watch.ts).
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { Backend, Snapshot } from '../types.js';
-import { selectCovered } from '../keys.js';
+import type { WatchableBackend } from '../types.js';
+import type { Logger } from '../../log.js';
+import { watchableFiles } from './watch.js';
 
 export interface FileBackendOptions {
   files: readonly string[];
   /** Glob on base names for files found inside directories (confd's -filter, default "*"). */
   filter?: string;
+  /** -watch: read errors and changes are reported here. */
+  log?: Logger;
 }
 
-export function createFileBackend(opts: FileBackendOptions): Backend {
+export function createFileBackend(opts: FileBackendOptions): WatchableBackend {
   if (opts.files.length === 0) throw new Error('the file backend needs at least one -file');
   const filter = globToRegExp(opts.filter ?? '*');
-  return {
-    name: 'file',
-    async getValues(prefixes: readonly string[]): Promise<Snapshot> {
-      const all = new Map<string, string>();
-      for (const root of opts.files) {
-        for (const file of await findFiles(root, filter)) {
-          const text = await readFile(file, 'utf8');
-          let doc: unknown;
-          try {
-            doc = parseYaml(text, { version: '1.1' });
-          } catch (e) {
-            throw new Error(`${file}: ${(e as Error).message.split('\n')[0]}`);
-          }
-          flatten(doc, '/', all);
+  const read = async (): Promise<Map<string, string>> => {
+    const all = new Map<string, string>();
+    for (const root of opts.files) {
+      for (const file of await findFiles(root, filter)) {
+        const text = await readFile(file, 'utf8');
+        let doc: unknown;
+        try {
+          doc = parseYaml(text, { version: '1.1' });
+        } catch (e) {
+          throw new Error(`${file}: ${(e as Error).message.split('\n')[0]}`);
         }
+        flatten(doc, '/', all);
       }
-      return { kvs: selectCovered(all, prefixes), revision: 0 };
-    },
-    async close(): Promise<void> {},
+    }
+    return all;
   };
+  return watchableFiles({ files: opts.files, read, log: opts.log });
 }
 
 /** confd's nodeWalk: keys are path.Join'ed, so they are clean and start with "/". */
