@@ -253,7 +253,9 @@ function isChanged(current: DestState | undefined, rendered: Buffer, attrs: File
     changed = true;
   }
   if (!current.content.equals(rendered)) {
-    log.info(`${dest} has md5sum ${md5Of(dest, current.content, false)} should be ${md5Of(dest, rendered, longRunning)}`);
+    // Two md5s of the whole file: only when the line is written.
+    if (log.enabled('info'))
+      log.info(`${dest} has md5sum ${md5Of(dest, current.content, false)} should be ${md5Of(dest, rendered, longRunning)}`);
     changed = true;
   }
   return changed;
