@@ -35,6 +35,12 @@ export interface ProcessOptions {
   commands?: CommandHooks;
   /** -onetime's SIGTERM/SIGINT (runtime/onetime.ts): an inline command in flight is killed, none starts. */
   stopping?: AbortSignal;
+  /**
+   * Told once the template has executed (or failed to): the store is read no more, except by
+   * -log-diff's redaction. -watch then lets its stores move on and renders other resources while
+   * this one's check_cmd and write go on (runtime/watch.ts).
+   */
+  onRendered?: () => void;
 }
 
 /** How the long-running runtime takes over a resource's commands. */
@@ -157,6 +163,8 @@ export async function processResource(
     rendered = Buffer.from(compiled.execute(), 'utf8');
   } catch (e) {
     throw new ResourceError((e as Error).message, 'render');
+  } finally {
+    opts.onRendered?.();
   }
 
   log.debug(`Comparing candidate config to ${dest}`);

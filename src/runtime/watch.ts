@@ -17,6 +17,9 @@ import { groupKeys } from '../resource/group.js';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
+/** Writes (check_cmd, stage, rename) of single resources going on at once, beside the renders. */
+const MAX_COMMITS = 8;
+
 /** How long a render waits for etcd to confirm that all of a resource's prefixes reached one revision. */
 const CONSISTENCY_TIMEOUT_MS = 1_000;
 
@@ -102,6 +105,12 @@ export class WatchRuntime {
   private reconcileTimer: NodeJS.Timeout | undefined;
   private staleTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  /**
+   * Single resources whose check_cmd and write go on after their render (ProcessOptions.onRendered):
+   * a slow or hung check of one resource holds back no other. A resource here renders again only
+   * once its commit has ended.
+   */
+  private readonly committing = new Map<TemplateResource, Promise<void>>();
   private started = false;
   private stopped = false;
   private stale = false;
@@ -137,6 +146,8 @@ export class WatchRuntime {
     this.started = true;
     this.dirty.clear();
     await this.render([...this.resources]);
+    // Start-up ends once every resource has been written (or has failed), as before commits ran beside renders.
+    await Promise.all(this.committing.values());
     if (this.opts.reconcileMs > 0) {
       this.reconcileTimer = setInterval(() => void this.reconcile(), this.opts.reconcileMs);
     }
@@ -184,6 +195,7 @@ export class WatchRuntime {
     clearInterval(this.reconcileTimer);
     clearInterval(this.staleTimer);
     await this.running;
+    await Promise.all(this.committing.values());
     await this.mirrors.close();
   }
 
@@ -214,7 +226,8 @@ export class WatchRuntime {
     this.timer = undefined;
     if (this.stopped || this.running || this.dirty.size === 0) return;
     let next = Infinity;
-    for (const [r, d] of this.dirty) next = Math.min(next, this.due(r, d));
+    for (const [r, d] of this.dirty) if (!this.committing.has(r)) next = Math.min(next, this.due(r, d));
+    if (next === Infinity) return; // each one waits for its commit to end (which schedules again)
     this.timer = setTimeout(() => this.flush(), Math.max(0, next - Date.now()));
   }
 
@@ -222,13 +235,14 @@ export class WatchRuntime {
     const now = Date.now();
     const batch: TemplateResource[] = [];
     for (const [r, d] of this.dirty) {
-      if (this.due(r, d) <= now) batch.push(r);
+      if (this.due(r, d) <= now && !this.committing.has(r)) batch.push(r);
     }
     for (const r of batch) this.dirty.delete(r);
     void this.render(batch);
   }
 
   private render(batch: TemplateResource[]): Promise<void> {
+    const commits: Array<Promise<void>> = [];
     const run = (async () => {
       for (const r of batch) {
         if (this.stopped) return;
@@ -237,6 +251,10 @@ export class WatchRuntime {
         if (!(await this.mirrors.consistent(groupKeys(r), CONSISTENCY_TIMEOUT_MS))) {
           this.log.warning(`${r.dest}: the backend did not confirm one revision for all its prefixes within ${CONSISTENCY_TIMEOUT_MS} ms; rendering what the mirrors hold`);
         }
+        // Writes to one dest stay in render order; and a bound on writes in flight.
+        for (const [other, commit] of this.committing) if (other.dest === r.dest) await commit;
+        if (this.committing.size >= MAX_COMMITS) await Promise.race(this.committing.values());
+        if (this.stopped) return;
         // groupKeys: a commit group renders whole, from every member's keys (tsconfd extension).
         const snapshot = this.mirrors.snapshot(groupKeys(r));
         if (!this.allowed(r, snapshot.kvs.length)) continue;
@@ -245,25 +263,57 @@ export class WatchRuntime {
         // Built now if missing, from what the mirrors hold at the revision just checked.
         for (const m of [r, ...(r.ext?.group?.members ?? [])]) this.stores.storeFor(m.prefix, m.keys);
         this.rendering = true;
-        try {
-          const result = await processResources([r], snapshot, this.opts, this.stores);
-          if (result.failed.length === 0) this.rendered.add(r);
-        } catch (e) {
-          // processResources reports resource failures itself; anything else must not end the watch.
-          this.log.error(`${r.dest}: ${(e as Error).message}`);
-        } finally {
+        let templateRan!: () => void;
+        const released = new Promise<void>((resolve) => (templateRan = resolve));
+        let holding = true;
+        const release = () => {
+          if (!holding) return;
+          holding = false;
           this.rendering = false;
           this.catchUpStores();
+          templateRan();
+        };
+        // A single resource reads its store only while its template executes (-log-diff's redaction
+        // reads it later); fan-outs and groups render several files from one revision and hold it.
+        const single = r.ext?.range === undefined && r.ext?.group === undefined && !this.opts.logDiff;
+        const done = processResources([r], snapshot, single ? { ...this.opts, onRendered: release } : this.opts, this.stores)
+          .then((result) => {
+            if (result.failed.length === 0) this.rendered.add(r);
+          })
+          .catch((e: Error) => {
+            // processResources reports resource failures itself; anything else must not end the watch.
+            this.log.error(`${r.dest}: ${e.message}`);
+          })
+          .finally(release);
+        if (!single) {
+          await done;
+          continue;
         }
+        // Its check_cmd and write go on while the next resources render.
+        await released;
+        const commit = done.finally(() => {
+          this.committing.delete(r);
+          this.schedule();
+        });
+        this.committing.set(r, commit);
+        commits.push(commit);
       }
-      await this.opts.afterRender?.();
-      releaseMemory();
     })().catch((e: Error) => this.log.error(`watch render: ${e.message}`));
     this.running = run.finally(() => {
       this.running = undefined;
       this.publish();
       this.schedule();
     });
+    // A reload shared by resources of the batch runs once, after all their writes; a slow check_cmd
+    // delays only its own batch's reloads, never another resource's render.
+    void run
+      .then(async () => {
+        await Promise.all(commits);
+        await this.opts.afterRender?.();
+        releaseMemory();
+        this.publish();
+      })
+      .catch((e: Error) => this.log.error(`watch reloads: ${e.message}`));
     return this.running;
   }
 

@@ -2,13 +2,13 @@
 // its 60 s timeout) holds back every other resource's render: the render pass checks resources
 // one after the other. Measured: a's check_cmd "sleep 8" delayed an unrelated change of b by 8 s.
 // The sibling defect for reload_cmd was fixed in d867798; the same applies to check_cmd.
-// Suspected: src/runtime/daemon.ts / watch.ts / pass.ts (resources of one pass processed serially).
+// Was: watch renders ran one after another, each through its check and write. Now a single resource's check_cmd and write go on beside the next renders (ProcessOptions.onRendered).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, Workspace, cleanEnv, ensureBuilt } from '../e2e/onetime-harness.js';
+import { CLI, Workspace, cleanEnv, ensureBuilt } from './onetime-harness.js';
 import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
 
 let etcd: EtcdServer;
