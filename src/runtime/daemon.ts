@@ -15,6 +15,8 @@ import { loadResources, ResourceLoadError, type TemplateResource } from '../reso
 import { watchConfdir, loadLiveResources, type BrokenResource, type ConfdirWatcher } from './confdir-watcher.js';
 import { evaluateReadiness, startHealthServer, type HealthServer, type Readiness } from './health.js';
 import { IntervalLoop } from './interval.js';
+import { NeverBlankGuard } from './guard.js';
+import { SnapshotStores } from '../template/confd/store.js';
 import { Metrics, type FailureReason } from './metrics.js';
 import { fetchSnapshot, processResources, type PassOptions, type PassResult, type ResourceOutcome } from './pass.js';
 import { ReloadScheduler, resourceName } from './reloads.js';
@@ -177,6 +179,7 @@ class Daemon {
   private reachable = false;
   private syncedAt: number | undefined;
   private readonly rendered = new Set<string>();
+  private readonly guard: NeverBlankGuard;
 
   constructor(
     private readonly opts: DaemonOptions,
@@ -187,6 +190,7 @@ class Daemon {
     private resources: TemplateResource[],
   ) {
     this.log = opts.log;
+    this.guard = new NeverBlankGuard(opts.log);
   }
 
   private get passOptions(): PassOptions {
@@ -278,7 +282,10 @@ class Daemon {
       return;
     }
     if (this.signals.shuttingDown) return;
-    await processResources(resources, snapshot, this.passOptions);
+    const stores = new SnapshotStores(snapshot.kvs);
+    const allowed = this.guard.filter(resources, (r) => stores.storeFor(r.prefix, r.keys).size);
+    for (const r of resources) if (!allowed.includes(r)) this.metrics.failure(resourceName(r), 'min_keys');
+    await processResources(allowed, snapshot, this.passOptions, stores);
     this.startReloads();
   }
 
@@ -327,6 +334,7 @@ class Daemon {
         mirrorAgeMs: this.syncedAt === undefined ? null : Date.now() - this.syncedAt,
         staleAfterMs: this.opts.staleAfterMs,
         resourcesNeverRendered: this.resources.filter((r) => !this.rendered.has(r.file)).map((r) => r.file),
+        destinationsGuarded: [...this.guard.guarded],
       };
     }
     // A resource file that does not load is reported here until it is fixed (its last good version still runs).

@@ -1,0 +1,47 @@
+// Never blank a config (issue 4), for -interval: a pass that finds fewer keys than a resource's
+// min_keys does not render it, and the good destination stays. min_keys defaults to 1 for a
+// resource that had keys the first time it was rendered (at start-up, or when a reload loaded it),
+// so a prefix that suddenly answers empty (an outage, a mistaken delete, a keys file emptied by a
+// non-atomic save) keeps the last good file; allow_empty = true (or min_keys = 0) lets it render.
+// -watch applies the same rule from its mirrors (runtime/watch.ts).
+import type { Logger } from '../log.js';
+import type { TemplateResource } from '../resource/load.js';
+
+export class NeverBlankGuard {
+  /** Keys each resource had when first seen: the start-up count its default min_keys comes from. */
+  private readonly startupCounts = new WeakMap<TemplateResource, number>();
+  /** Destinations currently kept because their keys fell below min_keys (for health). */
+  readonly guarded = new Set<string>();
+
+  constructor(private readonly log: Logger) {}
+
+  /**
+   * The resources that may render now, given how many keys each sees. A commit group renders
+   * whole or not at all (tsconfd extension): one guarded member holds back all of them.
+   */
+  filter(resources: readonly TemplateResource[], keyCount: (r: TemplateResource) => number): TemplateResource[] {
+    const held = new Set<TemplateResource>();
+    for (const r of resources) {
+      if (this.allows(r, keyCount(r))) continue;
+      held.add(r);
+      for (const m of r.ext?.group?.members ?? []) held.add(m);
+    }
+    return held.size === 0 ? [...resources] : resources.filter((r) => !held.has(r));
+  }
+
+  private allows(r: TemplateResource, count: number): boolean {
+    if (!this.startupCounts.has(r)) this.startupCounts.set(r, count);
+    const minKeys = r.allowEmpty ? 0 : (r.minKeys ?? (this.startupCounts.get(r)! > 0 ? 1 : 0));
+    if (count >= minKeys) {
+      if (this.guarded.delete(r.dest)) this.log.info(`${r.dest}: ${count} keys again; rendering resumes`);
+      return true;
+    }
+    if (!this.guarded.has(r.dest)) {
+      this.guarded.add(r.dest);
+      this.log.warning(
+        `${r.dest}: not rendered: its keys (${r.keys.join(', ')}) now give ${count} key(s), fewer than min_keys ${minKeys}; keeping the current file (set allow_empty = true in ${r.file} to allow it)`,
+      );
+    }
+    return false;
+  }
+}

@@ -1,0 +1,49 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { NeverBlankGuard } from '../../src/runtime/guard.js';
+import type { TemplateResource } from '../../src/resource/load.js';
+import { capturingLogger } from '../helpers/log.js';
+
+function resource(dest: string, extra: Partial<TemplateResource> = {}): TemplateResource {
+  return { dest, file: `conf.d/${dest}.toml`, keys: [`/${dest}`], prefix: '', minKeys: undefined, allowEmpty: false, ...extra } as TemplateResource;
+}
+
+test('a resource that had keys at its first pass is not rendered from none; rendering resumes when keys return', () => {
+  const { log, lines } = capturingLogger('info');
+  const guard = new NeverBlankGuard(log);
+  const up = resource('up');
+  const fresh = resource('fresh');
+  const counts = new Map([[up, 2], [fresh, 0]]);
+  assert.deepEqual(guard.filter([up, fresh], (r) => counts.get(r)!), [up, fresh]);
+  counts.set(up, 0);
+  assert.deepEqual(guard.filter([up, fresh], (r) => counts.get(r)!), [fresh], 'an empty prefix blanked a resource that had keys');
+  assert.deepEqual([...guard.guarded], ['up']);
+  guard.filter([up, fresh], (r) => counts.get(r)!);
+  assert.equal(lines.filter((l) => l.includes('not rendered')).length, 1, 'warned once per outage');
+  counts.set(up, 1);
+  assert.deepEqual(guard.filter([up, fresh], (r) => counts.get(r)!), [up, fresh]);
+  assert.deepEqual([...guard.guarded], []);
+  assert.ok(lines.some((l) => l.includes('up: 1 keys again; rendering resumes')));
+});
+
+test('allow_empty and min_keys = 0 let it render empty; an explicit min_keys applies from the first pass', () => {
+  const guard = new NeverBlankGuard(capturingLogger().log);
+  const empty = resource('empty', { allowEmpty: true });
+  const zero = resource('zero', { minKeys: 0 });
+  const three = resource('three', { minKeys: 3 });
+  guard.filter([empty, zero, three], () => 5);
+  assert.deepEqual(guard.filter([empty, zero, three], () => 0), [empty, zero]);
+  const strict = resource('strict', { minKeys: 3 });
+  assert.deepEqual(guard.filter([strict], () => 2), []);
+});
+
+test('a commit group is held back whole when one member is guarded', () => {
+  const guard = new NeverBlankGuard(capturingLogger().log);
+  const group = { name: 'g', checkCmd: '', members: [] as TemplateResource[] };
+  const a = resource('a', { ext: { group } } as Partial<TemplateResource>);
+  const b = resource('b', { ext: { group } } as Partial<TemplateResource>);
+  group.members.push(a, b);
+  const other = resource('other');
+  guard.filter([a, b, other], () => 1);
+  assert.deepEqual(guard.filter([a, b, other], (r) => (r === a ? 0 : 1)), [other]);
+});
