@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import etcd3 from 'etcd3';
 import type { Etcd3, IOptions } from 'etcd3';
-import type { Logger } from '../../log.js';
+import { maskUserinfo, type Logger } from '../../log.js';
 import { decodeRangeResponse, decodeTxnOfRanges, encodeRangeRequest, encodeTxnOfRanges, type RangePage, type RangeSpec } from './range-codec.js';
 
 export interface EtcdConnectionOptions {
@@ -47,19 +47,19 @@ export function parseNode(node: string, tlsFiles: boolean): ParsedNode {
   if (scheme) {
     const protocol = scheme[1]!.toLowerCase();
     if (protocol !== 'http' && protocol !== 'https') {
-      throw new Error(`invalid -node ${JSON.stringify(node)}: scheme must be http or https`);
+      throw new Error(`invalid -node ${JSON.stringify(maskUserinfo(node))}: scheme must be http or https`);
     }
     let url: URL;
     try {
       url = new URL(text);
     } catch {
-      throw new Error(`invalid -node ${JSON.stringify(node)}: not a URL`);
+      throw new Error(`invalid -node ${JSON.stringify(maskUserinfo(node))}: not a URL`);
     }
     const port = url.port || (protocol === 'https' ? '443' : '80');
     return { address: `${url.hostname}:${port}`, tls: protocol === 'https' || tlsFiles };
   }
   if (!/^[^/\s]+:\d+$/.test(text)) {
-    throw new Error(`invalid -node ${JSON.stringify(node)}: expected http://host:port, https://host:port or host:port`);
+    throw new Error(`invalid -node ${JSON.stringify(maskUserinfo(node))}: expected http://host:port, https://host:port or host:port`);
   }
   return { address: text, tls: tlsFiles };
 }
@@ -121,7 +121,7 @@ export class EtcdConnection {
     const parsed = opts.nodes.map((n) => parseNode(n, tlsFiles));
     const anyTls = parsed.some((p) => p.tls);
     if (anyTls && parsed.some((p) => !p.tls)) {
-      throw new Error(`etcdv3: -node mixes http and https endpoints (${opts.nodes.join(', ')}); use one scheme`);
+      throw new Error(`etcdv3: -node mixes http and https endpoints (${maskUserinfo(opts.nodes.join(', '))}); use one scheme`);
     }
     if (Boolean(opts.clientCert) !== Boolean(opts.clientKey)) {
       throw new Error('etcdv3: -client-cert and -client-key must be given together');
@@ -226,7 +226,8 @@ export class EtcdConnection {
             return await call();
           }
         } catch (e) {
-          lastError = e;
+          // The breaker's refusal says nothing of the cause: keep the member's error before it.
+          if (!isBrokenCircuit(e)) lastError = e;
           // A member that takes the connection but does not answer (frozen, stalled disk) answers no better the
           // next time: another member may be tried once, the only one never again (3 attempts were 45 s).
           if (e instanceof etcd3.GRPCDeadlineExceededError && (++deadlines > 1 || pool.hosts.length === 1)) throw new FinalError(e);
@@ -267,8 +268,9 @@ export class EtcdConnection {
   /** Turns grpc/etcd3 errors into messages that name the endpoints and the likely cause. */
   explain(e: unknown): Error {
     const error = e instanceof Error ? e : new Error(String(e));
-    const text = error.message;
-    const where = this.endpoints.join(', ');
+    // A -node URL may carry user:password; grpc may repeat the address in its text.
+    const text = maskUserinfo(error.message);
+    const where = maskUserinfo(this.endpoints.join(', '));
     if (/certificate|self[- ]signed|SSL|TLS|handshake|wrong version number/i.test(text)) {
       return new EtcdError(
         `etcd TLS handshake failed with ${where}: ${text} (is -client-ca-keys the CA that signed the server certificate, and are -client-cert/-client-key accepted by the cluster?)`,

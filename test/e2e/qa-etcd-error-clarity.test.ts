@@ -4,10 +4,10 @@
 //    With two dead members the cause is given ("ECONNREFUSED").
 //  - A node URL with credentials (http://user:PASSWORD@host:port) is masked in "Backend source(s)
 //    set to", but the ERROR and FATAL lines print the URL with the password.
-// Suspected: src/backends/etcdv3/connection.ts (error mapping; maskUserinfo not applied to errors).
+// Fixed in connection.ts: the member's error is kept over the breaker's; node URLs are masked in every error.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { Workspace, ensureBuilt, runCli } from '../e2e/onetime-harness.js';
+import { Workspace, ensureBuilt, runCli } from './onetime-harness.js';
 import { freePort } from '../helpers/etcd.js';
 
 before(() => ensureBuilt());
