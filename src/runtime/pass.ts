@@ -2,6 +2,7 @@
 // once, at one revision (fetchSnapshot), and each resource then renders from its own view of
 // that snapshot (processResources). The onetime run is one pass; interval and watch loops run
 // a pass whenever they decide to, reusing both functions.
+import { basename } from 'node:path';
 import type { Backend, Snapshot } from '../backends/types.js';
 import { SnapshotStores, type StoreSource } from '../template/confd/store.js';
 import type { TemplateResource } from '../resource/load.js';
@@ -90,7 +91,7 @@ export async function processResources(
     // -onetime told to stop: the resources not reached yet are left as they are (onetime.ts reports it).
     if (opts.stopping?.aborted) break;
     if (isPlain(resource, opts)) {
-      if (inFlight.some((f) => f.dest === resource.dest)) while (inFlight.length > 0) await finishOldest();
+      if (inFlight.some((f) => mayShareDest(f.dest, resource.dest))) while (inFlight.length > 0) await finishOldest();
       if (inFlight.length >= CONCURRENT) await finishOldest();
       const log = new HeldLog(opts.log);
       inFlight.push({ dest: resource.dest, log, done: processOne(resource, stores, { ...opts, log }, snapshot.revision) });
@@ -116,6 +117,15 @@ export async function processResources(
 }
 
 const CONCURRENT = 8;
+
+/**
+ * Whether two dests may be one file. One file has many spellings (`/out/./a.conf`, a symlinked
+ * directory), not many base names (a hard link aside): dests with the same base name are kept in
+ * resource order, so the last resource wins as in confd, at no file system cost.
+ */
+export function mayShareDest(a: string, b: string): boolean {
+  return basename(a) === basename(b);
+}
 
 function isPlain(resource: TemplateResource, opts: PassOptions): boolean {
   // -noop prints diffs to stdout, which must not interleave.

@@ -11,7 +11,7 @@ import type { Readiness } from './health.js';
 import { loadResources, ResourceLoadError, type TemplateResource } from '../resource/load.js';
 import { covers } from '../backends/keys.js';
 import { KeyMirrors, type MirrorChange, type MirrorStatus } from './mirror.js';
-import { processResources, type PassOptions } from './pass.js';
+import { mayShareDest, processResources, type PassOptions } from './pass.js';
 import { LiveStores } from '../template/confd/store.js';
 import { groupKeys } from '../resource/group.js';
 import { setFlagsFromString } from 'node:v8';
@@ -252,7 +252,7 @@ export class WatchRuntime {
           this.log.warning(`${r.dest}: the backend did not confirm one revision for all its prefixes within ${CONSISTENCY_TIMEOUT_MS} ms; rendering what the mirrors hold`);
         }
         // Writes to one dest stay in render order; and a bound on writes in flight.
-        for (const [other, commit] of this.committing) if (other.dest === r.dest) await commit;
+        for (const [other, commit] of this.committing) if (mayShareDest(other.dest, r.dest)) await commit;
         if (this.committing.size >= MAX_COMMITS) await Promise.race(this.committing.values());
         if (this.stopped) return;
         // groupKeys: a commit group renders whole, from every member's keys (tsconfd extension).

@@ -4,12 +4,12 @@
 // it, so they now race: the file ends with whichever finished last. confd processes resources in
 // order and the last one wins (quirk 9). Measured: 3 of 8 runs ended with resource 5's content
 // instead of resource 6's.
-// Suspected: src/runtime/pass.ts (the distinct-dest check compares raw strings; resolve them).
+// Fixed: pass.ts (and watch.ts's commits) keep dests with the same base name in resource order.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Workspace, ensureBuilt, runCli } from '../e2e/onetime-harness.js';
+import { Workspace, ensureBuilt, runCli } from './onetime-harness.js';
 
 before(() => ensureBuilt());
 
