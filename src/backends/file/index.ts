@@ -4,7 +4,7 @@
 // sees edits; -watch re-reads them on every file system event (watch.ts).
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, type ParseOptions, type DocumentOptions, type SchemaOptions } from 'yaml';
 import type { WatchableBackend } from '../types.js';
 import type { Logger } from '../../log.js';
 import { watchableFiles } from './watch.js';
@@ -27,7 +27,7 @@ export function createFileBackend(opts: FileBackendOptions): WatchableBackend {
         const text = await readFile(file, 'utf8');
         let doc: unknown;
         try {
-          doc = parseYaml(text, { version: '1.1' });
+          doc = parseYaml(text, YAML_OPTIONS);
         } catch (e) {
           throw new Error(`${file}: ${(e as Error).message.split('\n')[0]}`);
         }
@@ -39,14 +39,27 @@ export function createFileBackend(opts: FileBackendOptions): WatchableBackend {
   return watchableFiles({ files: opts.files, read, log: opts.log });
 }
 
+/**
+ * YAML as confd's gopkg.in/yaml.v2 decodes it into interface{}: YAML 1.1 scalars, except that a
+ * timestamp-looking one stays its text ("for backward compatibility", decode.go) and there are no
+ * base-60 numbers (1:20 is a string); integers are int64, so they are read as BigInt (no digit lost).
+ */
+const YAML_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
+  version: '1.1',
+  intAsBigInt: true,
+  customTags: (tags) => tags.filter((t) => typeof t !== 'object' || (t.tag !== 'tag:yaml.org,2002:timestamp' && t.format !== 'TIME')),
+};
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const UINT64_MAX = 2n ** 64n - 1n;
+
 /** confd's nodeWalk: keys are path.Join'ed, so they are clean and start with "/". */
 export function flatten(node: unknown, key: string, out: Map<string, string>): void {
   if (Array.isArray(node)) {
     node.forEach((item, i) => flatten(item, joinKey(key, String(i)), out));
   } else if (node instanceof Map) {
     for (const [k, v] of node) flatten(v, joinKey(key, String(k)), out);
-  } else if (node instanceof Date) {
-    out.set(key, node.toISOString());
   } else if (node !== null && typeof node === 'object') {
     for (const [k, v] of Object.entries(node)) flatten(v, joinKey(key, k), out);
   } else if (typeof node === 'string') {
@@ -56,7 +69,10 @@ export function flatten(node: unknown, key: string, out: Map<string, string>): v
   } else if (typeof node === 'number') {
     out.set(key, formatNumber(node));
   } else if (typeof node === 'bigint') {
-    out.set(key, node.toString());
+    // yaml.v2: an int64 is an int; above it a uint64, which nodeWalk has no case for (the key is
+    // dropped); beyond both a float64.
+    if (node >= INT64_MIN && node <= INT64_MAX) out.set(key, node.toString());
+    else if (node < INT64_MIN || node > UINT64_MAX) out.set(key, formatNumber(Number(node)));
   }
 }
 
@@ -73,6 +89,7 @@ function joinKey(base: string, name: string): string {
 /** Go's strconv.FormatFloat(x, 'f', -1, 64): shortest digits, never an exponent. */
 export function formatNumber(n: number): string {
   if (!Number.isFinite(n)) return n > 0 ? '+Inf' : n < 0 ? '-Inf' : 'NaN';
+  if (Object.is(n, -0)) return '-0';
   const s = String(n);
   const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(s);
   if (!m) return s;

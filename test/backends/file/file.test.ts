@@ -87,3 +87,29 @@ test('filter globs follow filepath.Match', () => {
   assert.ok(globToRegExp('[a-c]*').test('beta'));
   assert.ok(!globToRegExp('[^a-c]*').test('beta'));
 });
+
+test('YAML scalars decode as yaml.v2 into interface{}: timestamps and base-60 stay text, int64 exact, uint64 dropped, -0.0 is -0', async () => {
+  const dir = tmp();
+  try {
+    writeFileSync(
+      join(dir, 'a.yaml'),
+      'v:\n  day: 2024-01-02\n  stamp: 2001-12-14t21:59:43.10-05:00\n  sexa: 1:20\n  id: 1732550000123456789\n  min: -9223372036854775808\n' +
+        '  u64: 18446744073709551615\n  huge: 18446744073709551616\n  hex: 0x1F\n  oct: 010\n  neg0: -0.0\n  zero: -0\n',
+    );
+    const snap = await createFileBackend({ files: [join(dir, 'a.yaml')] }).getValues(['/v']);
+    assert.deepEqual(Object.fromEntries(snap.kvs.map((kv) => [kv.key, kv.value])), {
+      '/v/day': '2024-01-02',
+      '/v/stamp': '2001-12-14t21:59:43.10-05:00',
+      '/v/sexa': '1:20',
+      '/v/id': '1732550000123456789',
+      '/v/min': '-9223372036854775808',
+      '/v/huge': '18446744073709552000',
+      '/v/hex': '31',
+      '/v/oct': '8',
+      '/v/neg0': '-0',
+      '/v/zero': '0',
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
