@@ -368,24 +368,31 @@ export class WatchRuntime {
   }
 }
 
-/** Resident memory above which a finished render batch is followed by a full collection. */
+/** Resident memory above which a finished render batch may be followed by a full collection. */
 const RSS_COLLECT_BYTES = 150 * 1024 * 1024;
+/** ... once the heap and buffers grew this much beyond what the last one left live (it costs 20-40 ms at xlarge). */
+const GARBAGE_BYTES = 12 * 1024 * 1024;
 let fullGc: (() => void) | undefined;
+let liveAfterGc = 0;
 
 /**
  * A render of a large template leaves tens of MB of garbage (the output's string pieces, its
  * buffer, the destination read back), most of it promoted to the old generation while the render
  * runs; renders every few tens of ms let V8 grow the heap far beyond what is live (xlarge: 350 MB
- * peak, ~60 MB live). Collecting once a batch is written, while idle, keeps the peak near the
- * live size; it only runs when memory is already high, so small set-ups never pay for it.
+ * peak, ~60 MB live). Collecting once a batch is written keeps the peak near the live size; it
+ * only runs when memory is already high and garbage has piled up, so small set-ups and small
+ * renders never pay for it.
  */
 function releaseMemory(): void {
-  if (process.memoryUsage.rss() < RSS_COLLECT_BYTES) return;
+  const m = process.memoryUsage();
+  if (m.rss < RSS_COLLECT_BYTES || m.heapUsed + m.external < liveAfterGc + GARBAGE_BYTES) return;
   if (!fullGc) {
     setFlagsFromString('--expose-gc');
     fullGc = runInNewContext('gc') as () => void;
   }
   fullGc();
+  const after = process.memoryUsage();
+  liveAfterGc = after.heapUsed + after.external;
 }
 
 function parseWaitFor(r: TemplateResource): WaitWindow {
