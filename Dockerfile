@@ -14,9 +14,8 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
 COPY scripts/ scripts/
 COPY src/ src/
-# dist/ is the bundle (every dependency inside it); proto/ holds etcd3's .proto files, which the bundle reads from
-# dist/../proto at run time.
-RUN npm run build && test -f dist/cli.js && test -d proto
+# dist/ is the bundle: every dependency, and etcd's protocol definitions (parsed at build time), are inside it.
+RUN npm run build && test -f dist/cli.js
 
 FROM ${BASE}
 ENV NODE_ENV=production
@@ -28,7 +27,6 @@ WORKDIR /opt/tsconfd
 # No node_modules: the bundle needs none (test/e2e/container.test.ts runs -onetime and -watch against etcd with
 # this image). package.json stays: its "type": "module" makes Node load dist/*.js as ES modules.
 COPY --from=build /src/package.json ./
-COPY --from=build /src/proto/ proto/
 COPY --from=build /src/dist/ dist/
 # `tsconfd` on PATH for `docker exec ... tsconfd -version` and for scripts; the entrypoint calls node directly so
 # the image does not depend on the bundle's #! line or on /usr/bin/env. tini -s also reaps when it is not PID 1

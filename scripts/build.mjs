@@ -7,11 +7,10 @@
 // (Handlebars, the daemon) are evaluated only when used: esbuild wraps what is reached through
 // import() in lazy initialisers.
 // etcd3's .proto files are parsed here, at build time, instead of by @grpc/proto-loader each
-// time etcd3 loads (scripts/etcd3-proto-loader.cjs). They are still copied to proto/, where an
-// unbundled etcd3 looks for them (${__dirname}/../proto).
+// time etcd3 loads (scripts/etcd3-proto-loader.cjs), so the bundle needs no .proto file at run time.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { chmod, cp, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -270,4 +269,3 @@ await rename(join(root, 'dist'), join(root, old)).catch((e) => {
 });
 await rename(join(root, staging), join(root, 'dist'));
 await rm(join(root, old), { recursive: true, force: true });
-await cp(join(root, 'node_modules/etcd3/proto'), join(root, 'proto'), { recursive: true, force: true });
