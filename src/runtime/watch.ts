@@ -8,7 +8,7 @@
 import { isWatchable, type Backend, type WatchableBackend } from '../backends/types.js';
 import type { Logger } from '../log.js';
 import type { Readiness } from './health.js';
-import { loadResources, ResourceLoadError, type TemplateResource } from '../resource/load.js';
+import { ResourceLoadError, type TemplateResource } from '../resource/load.js';
 import { covers } from '../backends/keys.js';
 import { KeyMirrors, type MirrorChange, type MirrorStatus } from './mirror.js';
 import { mayShareDest, processResources, type PassOptions } from './pass.js';
@@ -401,57 +401,4 @@ function parseWaitFor(r: TemplateResource): WaitWindow {
   } catch (e) {
     throw new ResourceLoadError(`${r.file}: template.wait: ${(e as Error).message}`);
   }
-}
-
-export interface WatchOptions extends WatchRuntimeOptions {
-  confdir: string;
-  prefix: string;
-  openBackend: () => Promise<Backend>;
-  /** Aborted on SIGTERM/SIGINT: stop watching and exit 0. */
-  signal: AbortSignal;
-  /** Called once the runtime exists (before the first read), e.g. to serve runtime.readiness() on /readyz. */
-  onRuntime?: (runtime: WatchRuntime) => void;
-}
-
-/** The -watch run: returns the exit code once `signal` aborts (or 1 when it cannot start). */
-export async function runWatch(opts: WatchOptions): Promise<number> {
-  const { log } = opts;
-  let resources: TemplateResource[];
-  try {
-    resources = loadResources({ confdir: opts.confdir, prefix: opts.prefix, log });
-  } catch (e) {
-    if (e instanceof ResourceLoadError) {
-      log.fatal(e.message);
-      return 1;
-    }
-    throw e;
-  }
-  let backend: Backend;
-  try {
-    backend = await opts.openBackend();
-  } catch (e) {
-    log.fatal((e as Error).message);
-    return 1;
-  }
-  let runtime: WatchRuntime;
-  try {
-    runtime = new WatchRuntime(resources, backend, opts);
-  } catch (e) {
-    log.fatal((e as Error).message);
-    await backend.close();
-    return 1;
-  }
-  opts.onRuntime?.(runtime);
-  const stopped = new Promise<void>((resolve) => {
-    if (opts.signal.aborted) resolve();
-    else opts.signal.addEventListener('abort', () => resolve(), { once: true });
-  });
-  try {
-    await Promise.race([runtime.start(), stopped]);
-    await stopped;
-  } finally {
-    await runtime.stop();
-    await backend.close().catch((e) => log.debug(`closing the backend: ${(e as Error).message}`));
-  }
-  return 0;
 }
