@@ -69,7 +69,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   };
   if (!o.onetime) {
     // -watch, or confd's default mode: a pass every -interval seconds (runtime/daemon.ts).
-    const { parseWait, parseDurationMs, DEFAULT_WAIT } = await import('./runtime/watch.js');
+    const { parseWait, parseDurationMs, DEFAULT_WAIT } = await import('./runtime/duration.js');
     let wait = DEFAULT_WAIT;
     let staleAfterMs = 0;
     try {

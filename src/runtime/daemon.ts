@@ -21,7 +21,8 @@ import { Metrics, type FailureReason } from './metrics.js';
 import { fetchSnapshot, processResources, type PassOptions, type PassResult, type ResourceOutcome } from './pass.js';
 import { ReloadScheduler, resourceName } from './reloads.js';
 import { SignalCoordinator, type SignalTarget } from './signals.js';
-import { WatchRuntime, type WaitWindow } from './watch.js';
+import type { WaitWindow } from './duration.js';
+import { WatchRuntime } from './watch.js';
 
 export interface DaemonOptions extends Omit<PassOptions, 'commands' | 'onPass'> {
   mode: 'watch' | 'interval';

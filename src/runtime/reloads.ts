@@ -21,7 +21,7 @@ import { CommandError, runCommand, type CommandEnd } from '../resource/commands.
 import { goQuote } from '../resource/errors.js';
 import type { CommandOutcome, Metrics } from './metrics.js';
 import { describeReloadAction, parseReloadAction, ReloadActionError, runReloadAction, type ReloadAction } from './reload-actions.js';
-import { parseDurationMs } from './watch.js';
+import { parseDurationMs } from './duration.js';
 
 /** The name a resource goes by in metrics and readiness: its TOML file's base name. */
 export function resourceName(resource: TemplateResource): string {
