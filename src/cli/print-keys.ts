@@ -1,20 +1,12 @@
 // `tsconfd -print-keys`: what each resource will fetch (prefix applied), and where those keys
 // came from, without contacting the backend. Exit 1 when a resource cannot be loaded.
 import type { Logger } from '../log.js';
-import { loadResources, ResourceLoadError } from '../resource/load.js';
+import { loadResourcesOrFatal } from '../resource/load.js';
 import type { Options } from './options.js';
 
 export function printKeys(o: Options, log: Logger, write: (text: string) => void): number {
-  let resources;
-  try {
-    resources = loadResources({ confdir: o.confdir, prefix: o.prefix, log });
-  } catch (e) {
-    if (e instanceof ResourceLoadError) {
-      log.fatal(e.message);
-      return 1;
-    }
-    throw e;
-  }
+  const resources = loadResourcesOrFatal({ confdir: o.confdir, prefix: o.prefix, log });
+  if (!resources) return 1;
   let out = '';
   for (const r of resources) {
     const how = [r.ext?.discoverKeys ? 'discovered from the template' : 'keys', r.ext?.range ? `range ${r.ext.range}` : '']

@@ -16,7 +16,7 @@ import { confdFuncMap } from '../template/confd/funcs.js';
 import { SnapshotStores } from '../template/confd/store.js';
 import { unifiedDiff } from '../resource/diff.js';
 import { fanoutDest } from '../resource/fanout.js';
-import { loadResources, ResourceLoadError, type TemplateResource } from '../resource/load.js';
+import { loadResourcesOrFatal, type TemplateResource } from '../resource/load.js';
 import { compileTemplate, readTemplate } from '../resource/render.js';
 import { fetchSnapshot } from '../runtime/pass.js';
 
@@ -109,16 +109,8 @@ export async function runTestCommand(argv: readonly string[], write: (t: string)
     return 1;
   }
   const log = new Logger({ level: 'warning' });
-  let resources: TemplateResource[];
-  try {
-    resources = loadResources({ confdir: args.confdir, prefix: args.prefix, log });
-  } catch (e) {
-    if (e instanceof ResourceLoadError) {
-      log.fatal(e.message);
-      return 1;
-    }
-    throw e;
-  }
+  const resources = loadResourcesOrFatal({ confdir: args.confdir, prefix: args.prefix, log });
+  if (!resources) return 1;
   let tests: string[];
   try {
     tests = readdirSync(args.dir)

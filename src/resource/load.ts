@@ -99,6 +99,23 @@ export function loadResources(opts: LoadOptions): TemplateResource[] {
   return resources;
 }
 
+/**
+ * The resources `load` gives (loadResources by default), or undefined once its ResourceLoadError has
+ * been logged as FATAL: the caller then exits 1, before anything is fetched or written.
+ */
+export function loadResourcesOrFatal(
+  opts: LoadOptions,
+  load: (opts: LoadOptions) => TemplateResource[] = loadResources,
+): TemplateResource[] | undefined {
+  try {
+    return load(opts);
+  } catch (e) {
+    if (!(e instanceof ResourceLoadError)) throw e;
+    opts.log.fatal(e.message);
+    return undefined;
+  }
+}
+
 /** confd's recursiveFindFiles(conf.d, "*toml"): filepath.Walk order, symlinks not followed into. */
 export function findResourceFiles(root: string): string[] {
   try {

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import { isWatchable, type Backend, type PrefixWatch, type PrefixWatchHandlers, type Snapshot, type WatchableBackend } from '../backends/types.js';
 import type { Logger } from '../log.js';
-import { loadResources, ResourceLoadError, type TemplateResource } from '../resource/load.js';
+import { loadResources, loadResourcesOrFatal, ResourceLoadError, type LoadOptions, type TemplateResource } from '../resource/load.js';
 import { watchConfdir, loadLiveResources, type BrokenResource, type ConfdirWatcher } from './confdir-watcher.js';
 import { evaluateReadiness, startHealthServer, type HealthServer, type Readiness } from './health.js';
 import { IntervalLoop } from './interval.js';
@@ -72,16 +72,8 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | und
 /** Runs until SIGTERM/SIGINT; resolves with the exit code. */
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const { log } = opts;
-  let resources: TemplateResource[];
-  try {
-    resources = initialResources(opts);
-  } catch (e) {
-    if (e instanceof ResourceLoadError) {
-      log.fatal(e.message);
-      return 1;
-    }
-    throw e;
-  }
+  const resources = loadResourcesOrFatal(opts, initialResources);
+  if (!resources) return 1;
   let resolveExit!: (code: number) => void;
   const exited = new Promise<number>((resolve) => (resolveExit = resolve));
   const signals = new SignalCoordinator({ graceMs: opts.graceMs, exit: (code) => resolveExit(code), log, target: opts.signalTarget });
@@ -117,7 +109,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
  * The resources at start: as -onetime loads them (any broken file stops the start), except that ConfigMap
  * internals (`..data/`, `..<timestamp>/`) are skipped, as the live reloads skip them.
  */
-function initialResources(opts: DaemonOptions): TemplateResource[] {
+function initialResources(opts: LoadOptions): TemplateResource[] {
   const { confdir, prefix, log } = opts;
   // A missing confdir: confd's warning and no resources.
   if (!existsSync(confdir)) return loadResources({ confdir, prefix, log });

@@ -7,7 +7,7 @@
 // when it dies of it: a shell sees 143/130 and a script stops at Ctrl-C, systemd sees a stop.
 import type { Backend } from '../backends/types.js';
 import type { Logger } from '../log.js';
-import { loadResources, ResourceLoadError, type TemplateResource } from '../resource/load.js';
+import { loadResourcesOrFatal, type TemplateResource } from '../resource/load.js';
 import { ReloadScheduler } from './reloads.js';
 import { describeFailures, fetchFailed, fetchSnapshot, prefixesOf, processResources, type PassOptions, type PassResult } from './pass.js';
 
@@ -47,16 +47,8 @@ export async function runOnetime(opts: OnetimeOptions): Promise<number | NodeJS.
 
 async function runOnce(opts: OnetimeOptions & { stopping: AbortSignal }): Promise<number> {
   const { log } = opts;
-  let resources: TemplateResource[];
-  try {
-    resources = loadResources({ confdir: opts.confdir, prefix: opts.prefix, log });
-  } catch (e) {
-    if (e instanceof ResourceLoadError) {
-      log.fatal(e.message);
-      return 1;
-    }
-    throw e;
-  }
+  const resources = loadResourcesOrFatal(opts);
+  if (!resources) return 1;
   // Nothing to render: no reason to connect (or to load a backend's client).
   if (resources.length === 0) return 0;
   let backend: Backend;
