@@ -1,9 +1,8 @@
-// QA: Go's int is 64-bit; the engine keeps ints as JS numbers (exact only up to 2^53).
-//  - `atoi` of a 64-bit value (a nanosecond timestamp, a snowflake ID kept in etcd) prints other
+// QA (fixed): Go's int is 64-bit; the engine kept ints as JS numbers (exact only up to 2^53).
+//  - `atoi` of a 64-bit value (a nanosecond timestamp, a snowflake ID kept in etcd) printed other
 //    digits than confd: 1732550000123456789 -> 1732550000123456768; the literal
-//    9223372036854775807 prints ...808.
-//  - (fixed, now test/e2e/qa-seq-beyond-2p53.test.ts: seq near 2^53 no longer aborts the process.)
-// Suspected: src/template/go/value.ts (int representation), src/template/confd funcs (atoi, seq).
+//    9223372036854775807 printed ...808. Ints beyond 2^53 are now bigints (src/template/go/value.ts).
+//  - seq near 2^53: test/e2e/qa-seq-beyond-2p53.test.ts.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

@@ -124,7 +124,12 @@ func decodeTyped(v interface{}) (interface{}, error) {
 	case json.Number:
 		s := x.String()
 		if !strings.ContainsAny(s, ".eE") {
-			return strconv.Atoi(s)
+			i, err := strconv.Atoi(s)
+			// JavaScript's JSON.parse would round it: such ints must be spelled {"$int": "N"}.
+			if err == nil && (i > 1<<53-1 || i < -(1<<53-1)) {
+				return nil, fmt.Errorf("integer %s beyond 2^53: write it as {\"$int\": \"%s\"}", s, s)
+			}
+			return i, err
 		}
 		f, err := x.Float64()
 		// JavaScript's JSON.parse cannot tell 2.0 from 2, so the TypeScript side would read an
@@ -172,6 +177,13 @@ func decodeTag(tag string, inner interface{}) (interface{}, error) {
 			return nil, errors.New("$float needs a number")
 		}
 		return n.Float64()
+	case "$int":
+		// JavaScript's JSON.parse rounds integers beyond 2^53: those are spelled as strings.
+		s, ok := inner.(string)
+		if !ok {
+			return nil, errors.New("$int needs a string of digits")
+		}
+		return strconv.Atoi(s)
 	case "$uint8":
 		n, ok := inner.(json.Number)
 		if !ok {

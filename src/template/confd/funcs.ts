@@ -7,7 +7,7 @@
 // json/jsonArray (encoding/json syntax and type errors, float64 numbers), map, getenv,
 // base64Encode/base64Decode (StdEncoding errors), parseBool, atoi (strconv errors), reverse,
 // sortByLength/sortKVByLength (Go's pdqsort, so ties end where Go puts them), seq, and the int
-// arithmetic (int64 wrap-around; results beyond 2^53 lose precision as JS numbers).
+// arithmetic (exact int64 with Go's wrap-around; ints beyond 2^53 are bigints, see value.ts).
 // Approximate: datetime (see gotime.ts: microsecond clock, Intl zone names); lookupIP*/lookupSRV
 // resolve names in a child process (getent ahosts = glibc NSS, as a cgo-enabled Go binary does;
 // dns.resolveSrv for SRV) and cache answers for the life of one function map; lookupSRV's Port,
@@ -16,7 +16,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
-import { type FuncMap, type GoFunction, GO_TYPE, goFunc, goTypeOf, withGoType } from '../go/value.js';
+import { type FuncMap, type GoFunction, GO_TYPE, goFunc, goInt, goTypeOf, withGoType } from '../go/value.js';
 import { base as pathBase, dir as pathDir } from './gopath.js';
 import { quote as goQuote } from '../go/strconv.js';
 import { goReplace, goSplit, goToLower, goToUpper } from './strings.js';
@@ -52,11 +52,17 @@ export interface ConfdFuncOptions {
 export class GoRuntimeError extends Error {}
 
 const DIVIDE_BY_ZERO = 'runtime error: integer divide by zero';
+const MAX_INT64 = (1n << 63n) - 1n;
 
-/** Go int arithmetic: int64 wrap-around (exact as long as results fit a JS safe integer). */
-function int64(x: number, big: () => bigint): number {
+type GoInt = number | bigint;
+
+/**
+ * Go int arithmetic with int64 wrap-around. x is the result computed in doubles: when both operands
+ * are numbers and x is a safe integer it is exact; otherwise the bigint result is wrapped to 64 bits.
+ */
+function int64(x: number, big: () => bigint): GoInt {
   if (Number.isSafeInteger(x)) return x;
-  return Number(BigInt.asIntN(64, big()));
+  return goInt(BigInt.asIntN(64, big()));
 }
 
 function byteLen(s: string): number {
@@ -81,11 +87,11 @@ class NumError extends Error {
   }
 }
 
-/** strconv.Atoi (64-bit int). Results beyond 2^53 lose precision as JS numbers. */
 /** seq's longest result: V8 aborts the process (no exception) somewhere above 2^27 elements. */
 const MAX_SEQ_LENGTH = 2 ** 26;
 
-export function atoi(s0: string): number {
+/** strconv.Atoi (64-bit int): a bigint beyond 2^53 (value.ts). */
+export function atoi(s0: string): GoInt {
   let s = s0;
   let neg = false;
   if (s.length > 0 && (s[0] === '+' || s[0] === '-')) {
@@ -103,7 +109,7 @@ export function atoi(s0: string): number {
   }
   const cutoff = 1n << 63n;
   if ((!neg && n >= cutoff) || (neg && n > cutoff)) throw new NumError('Atoi', s0, 'value out of range');
-  return Number(neg ? -n : n);
+  return goInt(neg ? -n : n);
 }
 
 /** strconv.ParseBool */
@@ -309,7 +315,7 @@ export function confdFuncMap(store: KeyStore, opts: ConfdFuncOptions = {}): Func
     toUpper: goFunc(['string'], (s: string) => goToUpper(s)),
     toLower: goFunc(['string'], (s: string) => goToLower(s)),
     contains: goFunc(['string', 'string'], (s: string, sub: string) => s.includes(sub)),
-    replace: goFunc(['string', 'string', 'string', 'int'], (s: string, o: string, n: string, c: number) => goReplace(s, o, n, c)),
+    replace: goFunc(['string', 'string', 'string', 'int'], (s: string, o: string, n: string, c: number | bigint) => goReplace(s, o, n, Number(c))),
     trimSuffix: goFunc(['string', 'string'], (s: string, suf: string) => (suf !== '' && s.endsWith(suf) ? s.slice(0, s.length - suf.length) : s)),
     lookupIP: goFunc(['string'], (d: string) => stringSlice(lookupIP(resolver, ipCache, d))),
     lookupIPV4: goFunc(['string'], (d: string) => stringSlice((lookupIP(resolver, ipCache, d) ?? []).filter((ip) => ip.includes('.')))),
@@ -357,26 +363,32 @@ export function confdFuncMap(store: KeyStore, opts: ConfdFuncOptions = {}): Func
       goSortArray(values, (a, b) => byteLen(a.Key) < byteLen(b.Key));
       return retype(values, '[]memkv.KVPair');
     }),
-    add: goFunc(['int', 'int'], (a: number, b: number) => int64(a + b, () => BigInt(a) + BigInt(b))),
-    sub: goFunc(['int', 'int'], (a: number, b: number) => int64(a - b, () => BigInt(a) - BigInt(b))),
-    div: goFunc(['int', 'int'], (a: number, b: number) => {
+    // A number op number that is not a safe integer, or any bigint operand (typeof x for a + b
+    // with a bigint and a number would throw), takes the exact bigint path.
+    add: goFunc(['int', 'int'], (a: GoInt, b: GoInt) => int64(typeof a === 'number' && typeof b === 'number' ? a + b : NaN, () => BigInt(a) + BigInt(b))),
+    sub: goFunc(['int', 'int'], (a: GoInt, b: GoInt) => int64(typeof a === 'number' && typeof b === 'number' ? a - b : NaN, () => BigInt(a) - BigInt(b))),
+    div: goFunc(['int', 'int'], (a: GoInt, b: GoInt) => {
       if (b === 0) throw new GoRuntimeError(DIVIDE_BY_ZERO);
-      return Number(BigInt.asIntN(64, BigInt(a) / BigInt(b)));
+      // MinInt64 / -1 wraps to MinInt64 in Go.
+      return goInt(BigInt.asIntN(64, BigInt(a) / BigInt(b)));
     }),
-    mod: goFunc(['int', 'int'], (a: number, b: number) => {
+    mod: goFunc(['int', 'int'], (a: GoInt, b: GoInt) => {
       if (b === 0) throw new GoRuntimeError(DIVIDE_BY_ZERO);
-      return Number(BigInt(a) % BigInt(b));
+      return typeof a === 'number' && typeof b === 'number' ? a % b || 0 : goInt(BigInt(a) % BigInt(b));
     }),
-    mul: goFunc(['int', 'int'], (a: number, b: number) => int64(a * b, () => BigInt(a) * BigInt(b))),
-    seq: goFunc(['int', 'int'], (first: number, last: number) => {
-      // Beyond 2^53 a JS number cannot count by one (i + 1 === i), and an array past V8's limit aborts
-      // the whole process: either is this resource's error (Go would panic out of memory for the latter).
-      if (last >= first && !(Number.isSafeInteger(first) && Number.isSafeInteger(last))) {
-        throw new Error(`seq ${first} ${last}: beyond the exact integer range of this engine (±2^53)`);
+    mul: goFunc(['int', 'int'], (a: GoInt, b: GoInt) => int64(typeof a === 'number' && typeof b === 'number' ? a * b : NaN, () => BigInt(a) * BigInt(b))),
+    seq: goFunc(['int', 'int'], (first: GoInt, last: GoInt) => {
+      // Go counts until i > last: with last = MaxInt64 i wraps and the loop never ends (Go runs out of
+      // memory), and an array past V8's limit aborts the whole process: both are this resource's error.
+      const count = BigInt(last) - BigInt(first) + 1n;
+      if (count > 0n && BigInt(last) === MAX_INT64) throw new Error(`seq ${first} ${last}: never ends (Go's loop wraps past the largest int)`);
+      if (count > BigInt(MAX_SEQ_LENGTH)) throw new Error(`seq ${first} ${last}: ${count} numbers, more than ${MAX_SEQ_LENGTH}`);
+      const arr: GoInt[] = [];
+      if (typeof first === 'number' && typeof last === 'number' && Number.isSafeInteger(last + 1)) {
+        for (let i = first; i <= last; i++) arr.push(i);
+      } else {
+        for (let i = BigInt(first); i <= BigInt(last); i++) arr.push(goInt(i));
       }
-      if (last - first >= MAX_SEQ_LENGTH) throw new Error(`seq ${first} ${last}: ${last - first + 1} numbers, more than ${MAX_SEQ_LENGTH}`);
-      const arr: number[] = [];
-      for (let i = first; i <= last; i++) arr.push(i);
       return withGoType(arr, '[]int');
     }),
     atoi: goFunc(['string'], (s: string) => atoi(s), { returnsError: true }),

@@ -23,6 +23,8 @@ export function isTrue(v: unknown): boolean {
       return v.length > 0;
     case 'number':
       return v !== 0;
+    case 'bigint':
+      return true; // beyond 2^53 (value.ts), never 0
     case 'boolean':
       return v;
     case 'undefined':
@@ -44,6 +46,7 @@ function utf8(s: string): Buffer {
 function indexArg(index: unknown, cap: number): number {
   let x: number;
   if (typeof index === 'number') x = index;
+  else if (typeof index === 'bigint') throw new Error(`index out of range: ${index}`);
   else if (index instanceof GoUint8) x = index.value;
   else if (index === undefined || index === null) throw new Error('cannot index slice/array with nil');
   else if (index instanceof IfaceBox) throw new Error(`cannot index slice/array with type ${ANY}`);
@@ -163,6 +166,7 @@ function basicKind(v: unknown): Kind {
     case 'boolean':
       return Kind.Bool;
     case 'number':
+    case 'bigint':
       return Kind.Int;
     case 'string':
       return Kind.String;
@@ -172,8 +176,12 @@ function basicKind(v: unknown): Kind {
   return Kind.Invalid;
 }
 
-function num(v: unknown): number {
-  return v instanceof GoFloat || v instanceof GoUint8 ? v.value : (v as number);
+/**
+ * The numeric value of an int, uint8 or float64. An int beyond 2^53 stays a bigint: JS compares a
+ * bigint with a number exactly, and === never holds between them, as no int has both forms (value.ts).
+ */
+function num(v: unknown): number | bigint {
+  return v instanceof GoFloat || v instanceof GoUint8 ? v.value : (v as number | bigint);
 }
 
 /** reflect Kind name groups that decide comparability in eq's fallback branch. */
@@ -294,7 +302,7 @@ function prepareArg(value: unknown, argType: string): unknown {
   if (argType === ANY) return value;
   const vt = goTypeOf(value);
   if (vt === argType || (argType === 'float64' && value instanceof GoFloat)) return value;
-  if (intLike(vt) && intLike(argType)) return argType === 'uint8' ? new GoUint8(num(value) & 0xff) : num(value);
+  if (intLike(vt) && intLike(argType)) return argType === 'uint8' ? new GoUint8(Number(BigInt.asUintN(8, BigInt(num(value))))) : num(value);
   throw new Error(`value has type ${vt}; should be ${argType}`);
 }
 

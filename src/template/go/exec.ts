@@ -141,7 +141,7 @@ function assignable(v: unknown, typ: string): boolean {
     case 'string':
       return typeof v === 'string';
     case 'int':
-      return typeof v === 'number';
+      return typeof v === 'number' || typeof v === 'bigint';
     case 'float64':
       return v instanceof GoFloat;
     case 'bool':
@@ -924,7 +924,7 @@ class Compiler {
       case 'uint16':
       case 'uint32':
       case 'uint64':
-        return n.type === 'number' && n.isUint ? constant(typ === 'uint8' ? new GoUint8(n.uint) : n.uint) : fail(`expected unsigned integer; found ${n}`);
+        return n.type === 'number' && n.isUint ? constant(typ === 'uint8' ? new GoUint8(Number(BigInt.asUintN(8, BigInt(n.uint)))) : n.uint) : fail(`expected unsigned integer; found ${n}`);
     }
     return fail(`can't handle ${n} for arg of type ${typ}`);
   }

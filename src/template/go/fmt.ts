@@ -5,7 +5,7 @@
 //
 // Where the model has no Go counterpart: undefined operands of Sprint/Sprintf are nil interfaces (a
 // template passes a missing value to a function that way); a fractional JS number is a float64; an
-// integral one beyond 2^53 prints the exact value of the double.
+// integral one beyond 2^53 prints the exact value of the double (value.ts keeps such ints as bigint).
 //
 // Not reproduced: %p and the %v of funcs print pointers in Go; here they print 0x0. Formatter,
 // complex numbers, unsized ints other than int and uint8, and pointers do not exist in the value model.
@@ -182,6 +182,7 @@ function typeRank(v: unknown): number {
     case 'boolean':
       return 1;
     case 'number':
+    case 'bigint':
       return 2;
     case 'string':
       return 5;
@@ -222,8 +223,9 @@ export function compareKeys(a: unknown, b: unknown): number {
       return a === b ? 0 : a ? 1 : -1;
     case 2:
     case 3: {
-      const x = ra === 2 ? (a as number) : (a as GoUint8).value;
-      const y = ra === 2 ? (b as number) : (b as GoUint8).value;
+      // JS compares a number with a bigint exactly.
+      const x = ra === 2 ? (a as number | bigint) : (a as GoUint8).value;
+      const y = ra === 2 ? (b as number | bigint) : (b as GoUint8).value;
       return x < y ? -1 : x > y ? 1 : 0;
     }
     case 4: {
@@ -526,11 +528,11 @@ class Printer {
     this.sharp = sharp;
   }
 
-  /** Go's pp.fmtInteger for an int (signed) or uint8 (unsigned) value held in a JS number. */
-  fmtIntegerVerb(v: number, isSigned: boolean, verb: number, arg: unknown): void {
+  /** Go's pp.fmtInteger for an int (signed; a bigint beyond 2^53) or uint8 (unsigned) value. */
+  fmtIntegerVerb(v: number | bigint, isSigned: boolean, verb: number, arg: unknown): void {
     const negative = v < 0;
     let mag: number | bigint = negative ? -v : v;
-    if (mag > Number.MAX_SAFE_INTEGER) mag = BigInt(mag);
+    if (typeof mag === 'number' && mag > Number.MAX_SAFE_INTEGER) mag = BigInt(mag);
     switch (verb) {
       case V_v:
         if (this.sharpV && !isSigned) this.fmt0x64(mag, true);
@@ -778,6 +780,9 @@ class Printer {
         if (Number.isInteger(arg)) this.fmtIntegerVerb(arg, true, verb, arg);
         else this.fmtFloatVerb(arg, verb, arg);
         return;
+      case 'bigint':
+        this.fmtIntegerVerb(arg, true, verb, arg);
+        return;
       case 'boolean':
         this.fmtBool(arg, verb);
         return;
@@ -813,6 +818,9 @@ class Printer {
       case 'number':
         if (Number.isInteger(v)) this.fmtIntegerVerb(v, true, verb, v);
         else this.fmtFloatVerb(v, verb, v);
+        return;
+      case 'bigint':
+        this.fmtIntegerVerb(v, true, verb, v);
         return;
       case 'boolean':
         this.fmtBool(v, verb);
@@ -923,6 +931,10 @@ class Printer {
         isInt = true;
       } else if (arg instanceof GoUint8) {
         num = arg.value;
+        isInt = true;
+      } else if (typeof arg === 'bigint') {
+        // Beyond 2^53, so tooLarge below refuses it as Go does.
+        num = Number(arg);
         isInt = true;
       }
       newArgNum = argNum + 1;

@@ -16,8 +16,8 @@
 // - builtins and/or (short-circuit), not len index slice eq ne lt le gt ge call, and print printf
 //   println html js urlquery through fmt.ts/escape.ts; arguments checked against GoFunction
 //   signatures with Go's conversions of untyped constants and Go's error texts.
-// Not supported: complex constants (a parse error here), ints beyond 2^53 (JavaScript numbers),
-// channels, missingkey options other than default, pointers beyond "nil interface".
+// Ints are exact int64 (bigint beyond 2^53, value.ts). Not supported: complex constants (a parse
+// error here), channels, missingkey options other than default, pointers beyond "nil interface".
 
 import { builtinFuncs } from './builtins.js';
 import { execute, TemplateError, TemplateSet } from './exec.js';

@@ -194,8 +194,9 @@ export class NumberNode extends Base {
   isUint = false;
   isFloat = false;
   isComplex = false;
-  int = 0;
-  uint = 0;
+  /** Go ints of the value model: a bigint only beyond 2^53 (see value.ts). */
+  int: number | bigint = 0;
+  uint: number | bigint = 0;
   float = 0;
   constructor(tree: TreeInfo, pos: number, readonly text: string) {
     super(tree, pos);

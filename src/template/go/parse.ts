@@ -30,6 +30,7 @@ import {
   TreeInfo,
   VariableNode,
 } from './node.js';
+import { goInt } from './value.js';
 
 /** A parse failure, already worded as Go words it ("template: NAME:LINE: msg"). */
 export class ParseFailure extends Error {
@@ -500,12 +501,12 @@ class TreeParser {
     const u = parseUint(text);
     if (u !== null) {
       n.isUint = true;
-      n.uint = Number(u);
+      n.uint = goInt(u);
     }
     const i = parseInt64(text);
     if (i !== null) {
       n.isInt = true;
-      n.int = Number(i);
+      n.int = goInt(i);
       if (i === 0n) {
         n.isUint = true;
         n.uint = 0;
@@ -513,10 +514,10 @@ class TreeParser {
     }
     if (n.isInt) {
       n.isFloat = true;
-      n.float = n.int;
+      n.float = Number(n.int);
     } else if (n.isUint) {
       n.isFloat = true;
-      n.float = n.uint;
+      n.float = Number(n.uint);
     } else {
       const f = parseFloat64(text);
       if (f !== null) {
@@ -525,11 +526,11 @@ class TreeParser {
         n.float = f;
         if (Number.isInteger(f) && f >= -(2 ** 63) && f < 2 ** 63) {
           n.isInt = true;
-          n.int = f;
+          n.int = goInt(BigInt(f));
         }
         if (Number.isInteger(f) && f >= 0 && f < 2 ** 64) {
           n.isUint = true;
-          n.uint = f;
+          n.uint = goInt(BigInt(f));
         }
       }
     }

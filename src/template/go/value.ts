@@ -4,7 +4,10 @@
 //
 //   Go                         JavaScript
 //   string                     string
-//   int                        number (always an integer)
+//   int                        number (always an integer) when a safe integer (|x| <= 2^53 - 1);
+//                              bigint only outside that range, so one int has one representation
+//                              (=== equality, Map keys and printing need no bigint case on the
+//                              common path); produce ints beyond 2^53 with goInt()
 //   float64                    GoFloat
 //   uint8 (index of a string)  GoUint8
 //   bool                       boolean
@@ -66,12 +69,34 @@ export function withGoType<T extends object>(value: T, type: GoTypeName): T {
   return value;
 }
 
+const MIN_INT64 = -(1n << 63n);
+const MAX_INT64 = (1n << 63n) - 1n;
+
+/**
+ * A Go int from a bigint: a number when it is a safe integer, else the bigint (the one representation
+ * of each int, see the table above). The caller keeps it within int64 (BigInt.asIntN(64, x) wraps as Go).
+ */
+export function goInt(x: bigint): number | bigint {
+  return x >= -0x1fffffffffffffn && x <= 0x1fffffffffffffn ? Number(x) : x;
+}
+
+/** Whether v is a Go int of the value model (an integral number or a bigint). */
+export function isGoInt(v: unknown): v is number | bigint {
+  return typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v));
+}
+
+/** Whether a bigint is within Go's int64 range. */
+export function fitsInt64(x: bigint): boolean {
+  return x >= MIN_INT64 && x <= MAX_INT64;
+}
+
 /** The Go type name of a value, as %T prints it. */
 export function goTypeOf(v: unknown): GoTypeName {
   switch (typeof v) {
     case 'string':
       return 'string';
     case 'number':
+    case 'bigint':
       return 'int';
     case 'boolean':
       return 'bool';

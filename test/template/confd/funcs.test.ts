@@ -213,7 +213,9 @@ test('atoi and parseBool as strconv (recorded results)', () => {
     try {
       const got = fn('atoi').call(input);
       assert.equal(err, '', `${JSON.stringify(input)} should fail`);
-      if (Number.isSafeInteger(Number(n))) assert.equal(got, Number(n));
+      // Exact to 64 bits; a number when safe, a bigint only beyond 2^53 (value.ts).
+      assert.equal(String(got), n);
+      assert.equal(typeof got, Number.isSafeInteger(Number(n)) ? 'number' : 'bigint');
     } catch (e) {
       if (err === '') throw e;
       assert.equal((e as Error).message, err, JSON.stringify(input));
@@ -231,6 +233,29 @@ test('quirks 29 and 30: int arithmetic, seq', () => {
   assert.equal(render('{{seq 3 1}} {{len (seq 3 1)}} {{seq 1 3}}'), '[] 0 [1 2 3]');
   assert.equal(goTypeOf(fn('seq').call(1, 2)), '[]int');
   assert.equal(fn('mul').call(2 ** 40, 2 ** 40), 0, 'int64 wrap-around');
+});
+
+// Expected texts printed by Go 1.19 for the same templates with confd's functions.
+test('int arithmetic, atoi and seq are exact 64-bit ints beyond 2^53, wrapping as Go', () => {
+  assert.equal(
+    render(
+      '{{add 9223372036854775807 1}} {{sub -9223372036854775808 1}} {{mul 3037000500 3037000500}} {{mul -9223372036854775808 -1}} ' +
+        '{{div -9223372036854775808 -1}} {{mod -9223372036854775808 -1}} {{div 9223372036854775807 1000000000}} {{mod 9223372036854775807 1000000000}} ' +
+        '{{add (atoi "1732550000123456789") 1000}} {{sub 9007199254740993 2}} {{mul 2 4503599627370497}} {{mod -9007199254740993 10}} {{div 9007199254740993 -3}}',
+    ),
+    '-9223372036854775808 9223372036854775807 -9223372036709301616 -9223372036854775808 -9223372036854775808 0 9223372036 854775807 ' +
+      '1732550000123457789 9007199254740991 9007199254740994 -3 -3002399751580331',
+  );
+  assert.equal(
+    render('{{seq 9223372036854775805 9223372036854775806}} {{seq -9223372036854775808 -9223372036854775807}} {{len (seq 9007199254740993 9007199254740992)}}'),
+    '[9223372036854775805 9223372036854775806] [-9223372036854775808 -9223372036854775807] 0',
+  );
+  assert.equal(render('{{atoi "99999999999999999999"}}'), 'ERROR template: t.tmpl:1:2: executing "t.tmpl" at <atoi "99999999999999999999">: error calling atoi: strconv.Atoi: parsing "99999999999999999999": value out of range');
+  // One representation per int: results back inside 2^53 are numbers again.
+  assert.equal(fn('sub').call(2n ** 60n, 2n ** 60n - 5n), 5);
+  assert.equal(fn('add').call(9007199254740991, 2), 9007199254740993n);
+  // Go's loop never ends when last is the largest int (i wraps); here it is the resource's error.
+  assert.match(render('{{seq 9223372036854775806 9223372036854775807}}'), /error calling seq: .*never ends/);
 });
 
 test('quirks 19, 31, 32: getenv, case mapping, split, replace, join, contains, trimSuffix', () => {

@@ -28,10 +28,7 @@ interface GoldenCase {
  * Cases where the engine knowingly differs from Go, by design of the value model; they run as
  * todo (reported, not failing the run). Keys are "file: case name".
  */
-const KNOWN_DIVERGENCES: Record<string, string> = {
-  'lex-literals: int max':
-    'Go ints are JavaScript numbers (value.ts): integers beyond 2^53 lose precision; 9223372036854775807 prints ...808',
-};
+const KNOWN_DIVERGENCES: Record<string, string> = {};
 
 const casesDir = join(dirname(fileURLToPath(import.meta.url)), 'cases');
 const files = readdirSync(casesDir)

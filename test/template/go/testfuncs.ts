@@ -2,7 +2,7 @@
 // case and every fuzz case renders with. Same names, same Go signatures, same results and error
 // texts. Change both files together, then regenerate the goldens.
 import { quote } from '../../../src/template/go/strconv.js';
-import { GO_METHODS, GoFloat, goFunc, nilSlice, withGoType, type FuncMap } from '../../../src/template/go/value.js';
+import { GO_METHODS, GoFloat, goFunc, goInt, nilSlice, withGoType, type FuncMap } from '../../../src/template/go/value.js';
 
 /** Go's main.KV: the struct with methods that kv returns and {"$kv": [k, v]} decodes to. */
 export class KV {
@@ -47,29 +47,34 @@ export function goPathBase(p: string): string {
 }
 
 /** Go's strconv.Atoi for the inputs a template passes (base 10, optional sign, int64 range). */
-function goAtoi(s: string): number {
+function goAtoi(s: string): number | bigint {
   if (!/^[+-]?[0-9]+$/.test(s)) throw new Error(`strconv.Atoi: parsing ${quote(s)}: invalid syntax`);
   const n = BigInt(s);
   if (n > 9223372036854775807n || n < -9223372036854775808n) {
     throw new Error(`strconv.Atoi: parsing ${quote(s)}: value out of range`);
   }
-  return Number(n);
+  return goInt(n);
 }
 
 // repeat and seq refuse huge results, as in the Go program: the fuzzer chains them through
 // variables, and an exponentially long string would take both engines down.
 const MAX_RESULT = 1 << 16;
 
-function seq(first: number, last: number): number[] {
-  if (last - first >= MAX_RESULT) throw new Error(`seq: more than ${MAX_RESULT} numbers`);
-  const out: number[] = [];
-  for (let i = first; i <= last; i++) out.push(i);
+type Int = number | bigint;
+
+/** Go's int a op b: exact, wrapped to 64 bits. */
+const wrap = (x: bigint): Int => goInt(BigInt.asIntN(64, x));
+
+function seq(first: Int, last: Int): Int[] {
+  if (wrap(BigInt(last) - BigInt(first)) >= MAX_RESULT) throw new Error(`seq: more than ${MAX_RESULT} numbers`);
+  const out: Int[] = [];
+  for (let i = BigInt(first); i <= BigInt(last); i++) out.push(goInt(i));
   // Go's seq appends to a nil slice: nothing appended leaves it nil (eq compares it equal to nil).
   return out.length === 0 ? nilSlice<number>('[]int') : withGoType(out, '[]int');
 }
 
 export const testFuncs: FuncMap = {
-  add: goFunc(['int', 'int'], (a: number, b: number) => a + b),
+  add: goFunc(['int', 'int'], (a: Int, b: Int) => wrap(BigInt(a) + BigInt(b))),
   upper: goFunc(['string'], (s: string) => s.toUpperCase()),
   fail: goFunc(
     ['string'],
@@ -88,7 +93,7 @@ export const testFuncs: FuncMap = {
   ),
   split: goFunc(['string', 'string'], (s: string, sep: string) => withGoType(goSplit(s, sep), '[]string')),
   join: goFunc(['[]string', 'string'], (a: string[] | null, sep: string) => (a ?? []).join(sep)),
-  vsum: goFunc(['string'], (prefix: string, ...n: number[]) => prefix + String(n.reduce((x, y) => x + y, 0)), {
+  vsum: goFunc(['string'], (prefix: string, ...n: Int[]) => prefix + String(wrap(n.reduce((x: bigint, y) => BigInt.asIntN(64, x + BigInt(y)), 0n))), {
     variadic: 'int',
   }),
   boom: goFunc([], () => {
@@ -120,9 +125,9 @@ export const testFuncs: FuncMap = {
     { returnsError: true },
   ),
   nilf: goFunc([], () => null),
-  mkfunc: goFunc([], () => withGoType(goFunc(['int'], (x: number) => x * 10), 'func(int) int')),
+  mkfunc: goFunc([], () => withGoType(goFunc(['int'], (x: Int) => wrap(BigInt(x) * 10n)), 'func(int) int')),
   atoi: goFunc(['string'], goAtoi, { returnsError: true }),
-  ints: goFunc([], (...n: number[]) => withGoType([...n], '[]int'), { variadic: 'int' }),
+  ints: goFunc([], (...n: Int[]) => withGoType([...n], '[]int'), { variadic: 'int' }),
   nilints: goFunc([], () => nilSlice<number>('[]int')),
 };
 

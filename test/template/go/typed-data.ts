@@ -1,7 +1,8 @@
 // Decodes the "typed JSON" of the golden cases and the fuzzer into the engine's value model
 // (src/template/go/value.ts), exactly as tools/gotemplate decodes it into Go values:
 //
-//   integer number        int          (number)
+//   integer number        int          (number); beyond 2^53 JSON.parse rounds it: use $int
+//   {"$int": "DIGITS"}    int          (number, or bigint beyond 2^53), exact to 64 bits
 //   other number          float64      (GoFloat); integral floats must be {"$float": N}
 //   {"$float": N}         float64      (GoFloat)
 //   {"$uint8": N}         uint8        (GoUint8)
@@ -12,7 +13,7 @@
 //   object                map[string]interface {} (Map)
 //   array                 []interface {} (Array)
 //   null                  nil (null); at the top level, no data at all (undefined), as Go's Execute(w, nil)
-import { ANY, GoFloat, GoUint8, goTypeOf, withGoType } from '../../../src/template/go/value.js';
+import { ANY, GoFloat, GoUint8, goInt, goTypeOf, withGoType } from '../../../src/template/go/value.js';
 import { KV } from './testfuncs.js';
 
 /** Top-level data: Go's Execute with a nil interface gives an invalid value ("<no value>"). */
@@ -28,6 +29,7 @@ export function decodeTyped(v: unknown): unknown {
     case 'boolean':
       return v;
     case 'number':
+      if (Number.isInteger(v) && !Number.isSafeInteger(v)) throw new Error(`integer ${v} beyond 2^53: write it as {"$int": "DIGITS"}`);
       return Number.isInteger(v) ? v : new GoFloat(v);
   }
   if (Array.isArray(v)) return v.map(decodeTyped);
@@ -44,6 +46,8 @@ function decodeTag(tag: string, inner: unknown): unknown {
   switch (tag) {
     case '$float':
       return new GoFloat(inner as number);
+    case '$int':
+      return goInt(BigInt(inner as string));
     case '$uint8':
       return new GoUint8(inner as number);
     case '$strings':
