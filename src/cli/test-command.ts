@@ -11,11 +11,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { dirname, join, relative } from 'node:path';
 import { createFileBackend } from '../backends/file/index.js';
 import { Logger } from '../log.js';
-import { parse } from '../template/go/index.js';
-import { confdFuncMap } from '../template/confd/funcs.js';
 import { SnapshotStores } from '../template/confd/store.js';
 import { unifiedDiff } from '../resource/diff.js';
-import { fanoutDest } from '../resource/fanout.js';
+import { fanoutFiles } from '../resource/fanout.js';
 import { loadResourcesOrFatal, type TemplateResource } from '../resource/load.js';
 import { compileTemplate, readTemplate } from '../resource/render.js';
 import { fetchSnapshot } from '../runtime/pass.js';
@@ -69,14 +67,12 @@ export async function renderFixture(resources: readonly TemplateResource[], keys
         out.set(r.dest, (await compileTemplate(r, text, store)).execute());
         continue;
       }
-      const destTemplate = parse(`${r.name} dest`, r.dest, { funcs: confdFuncMap(store) });
-      for (const kv of store.getAll(r.ext.range)) {
-        const one = { ...r, ext: { ...r.ext, dot: kv } };
+      for (const file of fanoutFiles(r, store)) {
         try {
-          const dest = fanoutDest(r, destTemplate, kv);
-          out.set(dest, (await compileTemplate(one, text, store)).execute());
+          if ('error' in file) throw file.error;
+          out.set(file.dest, (await compileTemplate(file.resource, text, store)).execute());
         } catch (e) {
-          out.set(`${r.dest} (key ${kv.Key})`, e as Error);
+          out.set(`${r.dest} (key ${file.kv.Key})`, e as Error);
         }
       }
     } catch (e) {

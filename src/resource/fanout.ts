@@ -57,7 +57,7 @@ async function writeManifest(path: string, m: Manifest): Promise<void> {
 }
 
 /** The file one key renders to; throws when the name leaves the resource's directory. */
-export function fanoutDest(resource: TemplateResource, destTemplate: { execute(d: unknown): string }, kv: KVPair): string {
+function fanoutDest(resource: TemplateResource, destTemplate: { execute(d: unknown): string }, kv: KVPair): string {
   const dir = dirname(resource.dest);
   const rendered = destTemplate.execute(kv);
   const name = basename(rendered);
@@ -67,16 +67,36 @@ export function fanoutDest(resource: TemplateResource, destTemplate: { execute(d
   return rendered;
 }
 
+/** One key's file: where it goes and the resource that renders it, or why its dest is refused. */
+export type FanoutFile = { kv: KVPair; dest: string; resource: TemplateResource } | { kv: KVPair; error: Error };
+
+/**
+ * A file per key matching the resource's range, in key order, each rendered with its key's KVPair
+ * as dot. Throws when the range or the dest template is bad. The reload belongs to the whole
+ * fan-out, not to each file: the files' resources have none.
+ */
+export function fanoutFiles(resource: TemplateResource, store: KeyStore): FanoutFile[] {
+  const ext = resource.ext!;
+  const matches = store.getAll(ext.range!);
+  const destTemplate = parse(`${resource.name} dest`, resource.dest, { funcs: confdFuncMap(store) });
+  return matches.map((kv): FanoutFile => {
+    try {
+      const dest = fanoutDest(resource, destTemplate, kv);
+      return { kv, dest, resource: { ...resource, dest, reloadCmd: '', reloadAction: '', ext: { ...ext, dot: kv } } };
+    } catch (e) {
+      return { kv, error: e as Error };
+    }
+  });
+}
+
 /** Processes a fan-out resource against its store. Throws ResourceError naming every failed key. */
 export async function processFanout(resource: TemplateResource, store: KeyStore, opts: ProcessOptions): Promise<ResourceStatus> {
   const { log } = opts;
   const ext = resource.ext!;
   const mPath = manifestPath(resource);
-  let matches: KVPair[];
-  let destTemplate;
+  let files: FanoutFile[];
   try {
-    matches = store.getAll(ext.range!);
-    destTemplate = parse(`${resource.name} dest`, resource.dest, { funcs: confdFuncMap(store) });
+    files = fanoutFiles(resource, store);
   } catch (e) {
     throw new ResourceError(`${resource.file}: ${(e as Error).message}`, 'template');
   }
@@ -85,7 +105,7 @@ export async function processFanout(resource: TemplateResource, store: KeyStore,
   // prefix) would remove every file this resource wrote; its manifest shows the range had keys,
   // so, as -watch's default min_keys of 1, that takes allow_empty = true (or min_keys = 0).
   const owned = Object.keys(old.files);
-  if (matches.length === 0 && owned.length > 0 && !resource.allowEmpty && resource.minKeys !== 0) {
+  if (files.length === 0 && owned.length > 0 && !resource.allowEmpty && resource.minKeys !== 0) {
     throw new ResourceError(
       `${resource.file}: range ${ext.range} matches no key; keeping the ${owned.length} file(s) it wrote in ${dirname(resource.dest)} ` +
         `(set allow_empty = true or min_keys = 0 to let it remove them all)`,
@@ -98,24 +118,20 @@ export async function processFanout(resource: TemplateResource, store: KeyStore,
   const errors: ResourceError[] = [];
   let changed = false;
 
-  for (const kv of matches) {
-    let dest: string;
-    try {
-      dest = fanoutDest(resource, destTemplate, kv);
-    } catch (e) {
-      errors.push(new ResourceError(`${resource.file}: ${(e as Error).message}`, 'render'));
+  for (const file of files) {
+    if ('error' in file) {
+      errors.push(new ResourceError(`${resource.file}: ${file.error.message}`, 'render'));
       continue;
     }
+    const { kv, dest } = file;
     const name = basename(dest);
     if (claimed.has(name)) {
       errors.push(new ResourceError(`${resource.file}: keys ${claimed.get(name)} and ${kv.Key} both render to ${dest}`, 'render'));
       continue;
     }
     claimed.set(name, kv.Key);
-    // The reload belongs to the whole fan-out (below), not to each file.
-    const one: TemplateResource = { ...resource, dest, reloadCmd: '', reloadAction: '', ext: { ...ext, dot: kv } };
     try {
-      const status = await processResource(one, store, opts);
+      const status = await processResource(file.resource, store, opts);
       if (status === 'updated') changed = true;
       // Only files this resource has written (or found in sync) are recorded as its own.
       if (status !== 'noop') next[name] = kv.Key;
