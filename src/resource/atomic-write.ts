@@ -3,8 +3,9 @@
 // and owner (umask and root's ownership would win otherwise), fsync, rename, fsync of the
 // directory. A destination that is a bind-mounted single file cannot be renamed over (EBUSY,
 // or EXDEV); confd writes those in place, and so do we unless the resource forbids it.
-import { open, rename, unlink, readFile } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { open, unlink, readFile } from 'node:fs/promises';
+import { closeSync, constants, fchmodSync, fchownSync, fsync, openSync, renameSync, writeSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { basename, dirname, join } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { pathError } from './errors.js';
@@ -21,29 +22,55 @@ export function stagePathFor(dest: string): string {
   return join(dirname(dest), `.${basename(dest)}${randomInt(0, 2 ** 32 - 1)}`);
 }
 
-/** Writes content to a new stage file with the given attributes, fsynced. Returns its path. */
+const fsyncFd = promisify(fsync);
+
+/**
+ * Writes content to a new stage file with the given attributes, fsynced. Returns its path.
+ * Only the fsync is awaited: open, write (into the page cache), chmod, chown and close return in
+ * microseconds, while each awaited call costs a thread-pool round trip (-onetime with 100
+ * resources: ~25 ms of CPU, bench/onetime-profile.md). fsync can take milliseconds on a disk, so
+ * it stays off the event loop.
+ */
 export async function writeStageFile(dest: string, content: Buffer, attrs: FileAttrs): Promise<string> {
   for (let attempt = 0; ; attempt++) {
     const path = stagePathFor(dest);
-    let fh;
+    let fd: number;
     try {
-      fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+      fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST' && attempt < 100) continue;
       throw pathError('open', path, e);
     }
     try {
-      await fh.writeFile(content);
-      await fh.chmod(attrs.mode);
-      await chownQuietly(fh, attrs);
-      await fh.sync();
+      writeAllSync(fd, content);
+      fchmodSync(fd, attrs.mode);
+      try {
+        fchownSync(fd, attrs.uid, attrs.gid);
+      } catch {
+        /* ignored on purpose, as confd does */
+      }
+      await fsyncFd(fd);
     } catch (e) {
-      await fh.close().catch(() => {});
+      try {
+        closeSync(fd);
+      } catch {
+        /* the write error is the one to report */
+      }
       await unlink(path).catch(() => {});
       throw pathError('write', path, e);
     }
-    await fh.close();
+    closeSync(fd);
     return path;
+  }
+}
+
+/** write(2) may write fewer bytes than asked (a filesystem filling up): keep going until all are written or it fails. */
+function writeAllSync(fd: number, bytes: Buffer): void {
+  let done = 0;
+  while (done < bytes.length) {
+    const n = writeSync(fd, bytes, done, bytes.length - done);
+    if (n <= 0) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+    done += n;
   }
 }
 
@@ -74,7 +101,7 @@ export async function commitStageFile(
   opts: { allowInPlace: boolean; keepStageFile: boolean },
 ): Promise<CommitResult> {
   try {
-    await rename(stagePath, dest);
+    renameSync(stagePath, dest);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'EBUSY' && code !== 'EXDEV') throw renameError(stagePath, dest, e);
@@ -178,13 +205,13 @@ async function restore(fh: Handle, old: Buffer): Promise<string> {
 
 /** Makes a rename durable: the directory entry is on disk once this returns. */
 export async function fsyncDir(dir: string): Promise<void> {
-  let fh;
+  let fd: number | undefined;
   try {
-    fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
-    await fh.sync();
+    fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+    await fsyncFd(fd);
   } catch {
     // Some filesystems refuse fsync on a directory; the rename itself has happened.
   } finally {
-    await fh?.close();
+    if (fd !== undefined) closeSync(fd);
   }
 }

@@ -82,6 +82,12 @@ export function compareBytes(a: string, b: string): number {
   return a.length - b.length;
 }
 
+/** Whether cp is the literal prefix followed by one final '*' (prefix as literalPrefix gives it). */
+function isPrefixStar(cp: CompiledPattern, prefix: string): boolean {
+  const c = cp.chunks;
+  return c.length === 2 && c[0]!.literal && !c[0]!.star && c[0]!.chunk === prefix && c[1]!.star && c[1]!.chunk === '';
+}
+
 function lowerBound(arr: readonly string[], lo: number, hi: number, needle: string): number {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
@@ -89,6 +95,19 @@ function lowerBound(arr: readonly string[], lo: number, hi: number, needle: stri
     else hi = mid;
   }
   return lo;
+}
+
+/**
+ * lowerBound when the answer is likely close to lo (a service's few keys): probes lo+1, lo+3,
+ * lo+7, ... first, so k matches cost about 2·log2(k) comparisons instead of log2(n).
+ */
+function gallopBound(arr: readonly string[], lo: number, hi: number, needle: string): number {
+  let step = 1;
+  while (lo + step < hi && arr[lo + step]! < needle) {
+    lo += step;
+    step *= 2;
+  }
+  return lowerBound(arr, lo, Math.min(lo + step, hi), needle);
 }
 
 /** The smallest byte string greater than every string starting with p (p non-empty). */
@@ -216,7 +235,7 @@ export class KeyStore {
   private range(bytePrefix: string): [number, number] {
     if (bytePrefix === '') return [0, this.bkeys.length];
     const lo = lowerBound(this.bkeys, 0, this.bkeys.length, bytePrefix);
-    const hi = lowerBound(this.bkeys, lo, this.bkeys.length, prefixEnd(bytePrefix));
+    const hi = gallopBound(this.bkeys, lo, this.bkeys.length, prefixEnd(bytePrefix));
     return [lo, hi];
   }
 
@@ -250,16 +269,26 @@ export class KeyStore {
     throw new KeyNotExistError(key);
   }
 
-  /** Indexes of keys matching a path.Match pattern, in key order; throws BadPatternError. */
-  private matchIndexes(pattern: string): number[] {
-    if (this.bkeys.length === 0) return [];
+  /**
+   * The keys matching a path.Match pattern, in key order: [pattern compiled, its literal prefix,
+   * indexes]. Throws BadPatternError. An empty store matches nothing without checking the
+   * pattern (memkv never looks at it then): compiled is null.
+   */
+  private matchIndexes(pattern: string): [CompiledPattern | null, string, number[]] {
     const bp = toByteString(pattern);
+    const prefix = literalPrefix(bp);
+    if (this.bkeys.length === 0) return [null, prefix, []];
     const cp = compilePattern(bp);
-    const [lo, hi] = this.range(literalPrefix(bp));
+    const [lo, hi] = this.range(prefix);
     const out: number[] = [];
     const bk = this.bkeys;
-    for (let i = lo; i < hi; i++) if (matchCompiled(cp, bk[i]!)) out.push(i);
-    return out;
+    if (isPrefixStar(cp, prefix)) {
+      // "literal*" (a service's nodes): a key in the prefix range matches unless a '/' follows.
+      for (let i = lo; i < hi; i++) if (bk[i]!.indexOf('/', prefix.length) < 0) out.push(i);
+    } else {
+      for (let i = lo; i < hi; i++) if (matchCompiled(cp, bk[i]!)) out.push(i);
+    }
+    return [cp, prefix, out];
   }
 
   /** memkv GetAll (gets): memkv.KVPairs sorted by key. */
@@ -267,12 +296,11 @@ export class KeyStore {
     const memoKey = 'g\u0000' + pattern;
     let out = this.memo.get(memoKey)?.result as KVPair[] | undefined;
     if (!out) {
-      const idx = this.matchIndexes(pattern);
+      const [cp, prefix, idx] = this.matchIndexes(pattern);
       out = new Array<KVPair>(idx.length);
       for (let j = 0; j < idx.length; j++) out[j] = new KVPair(this.keys[idx[j]!]!, this.values[idx[j]!]!);
-      const bp = toByteString(pattern);
       // An empty store answers even a bad pattern: not kept, a key added later makes it fail.
-      if (this.bkeys.length > 0) this.remember(memoKey, { kind: 'g', dependsOn: literalPrefix(bp), pattern: compilePattern(bp), result: out });
+      if (cp !== null) this.remember(memoKey, { kind: 'g', dependsOn: prefix, pattern: cp, result: out });
     }
     // A copy: Go's gets returns a fresh slice, and sortKVByLength sorts its argument in place.
     return withGoType(out.slice(), 'memkv.KVPairs');
@@ -283,11 +311,12 @@ export class KeyStore {
     const memoKey = 'v\u0000' + pattern;
     let out = this.memo.get(memoKey)?.result as string[] | undefined;
     if (!out) {
-      const idx = this.matchIndexes(pattern);
-      out = sortStringsBytes(idx.map((i) => this.values[i]!));
-      const bp = toByteString(pattern);
+      const [cp, prefix, idx] = this.matchIndexes(pattern);
+      const values = new Array<string>(idx.length);
+      for (let j = 0; j < idx.length; j++) values[j] = this.values[idx[j]!]!;
+      out = sortStringsBytes(values);
       // An empty store answers even a bad pattern: not kept, a key added later makes it fail.
-      if (this.bkeys.length > 0) this.remember(memoKey, { kind: 'v', dependsOn: literalPrefix(bp), pattern: compilePattern(bp), result: out });
+      if (cp !== null) this.remember(memoKey, { kind: 'v', dependsOn: prefix, pattern: cp, result: out });
     }
     return withGoType(out.slice(), '[]string');
   }
