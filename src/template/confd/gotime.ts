@@ -6,11 +6,11 @@
 // The zone abbreviation is read from the same tzdata file Go's time.Local uses ($TZ or
 // /etc/localtime); the UTC offset comes from Node's Date (ICU), which agrees unless ICU's and the
 // system's tzdata versions differ. Approximations: the clock has microsecond resolution at best
-// (Date plus performance.now()); UnixNano beyond 2^53 loses precision in a JS number; String's
+// (Date plus performance.now()); UnixNano is exact (a bigint int, see value.ts); String's
 // monotonic reading m=+S is the process's uptime.
 
 import { existsSync, readFileSync } from 'node:fs';
-import { GO_METHODS, GO_TYPE } from '../go/value.js';
+import { GO_METHODS, GO_TYPE, goInt } from '../go/value.js';
 
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
@@ -205,8 +205,8 @@ export class GoTime {
   UnixMicro(): number {
     return this.ms * 1000 + Math.floor(this.subNanos / 1000);
   }
-  UnixNano(): number {
-    return this.ms * 1e6 + this.subNanos;
+  UnixNano(): number | bigint {
+    return goInt(BigInt(this.ms) * 1_000_000n + BigInt(this.subNanos));
   }
   UTC(): GoTime {
     return new GoTime(this.ms, this.subNanos, { utc: true });

@@ -315,6 +315,10 @@ test('datetime is a time.Time: methods and Go layouts (recorded results)', () =>
   assert.equal(render('{{(datetime).Format "2006-01-02T15:04:05Z07:00"}} {{datetime}}', { now: fixed }), '2026-01-05T07:04:09Z 2026-01-05 07:04:09.123456789 +0000 UTC');
   assert.match(render('{{datetime}}'), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? [+-]\d{4} \S+ m=\+\d+\.\d{9}$/);
   assert.equal(render('{{printf "%T" datetime}}'), 'time.Time');
+  // Recorded from Go 1.19 (time.Date(2026, 1, 5, 7, 4, 9, 123456789, time.UTC)): UnixNano exact beyond 2^53.
+  assert.equal(render('{{datetime.UnixNano}} {{datetime.UnixMicro}} {{datetime.UnixMilli}}', { now: fixed }), '1767596649123456789 1767596649123456 1767596649123');
+  assert.equal(t1.Before(new GoTime(Date.UTC(2026, 0, 5, 7, 4, 9, 123), 456790, { utc: true })), true);
+  assert.equal(t1.Equal(new GoTime(Date.UTC(2026, 0, 5, 7, 4, 9, 123), 456790, { utc: true })), false);
 });
 
 test('datetime zone names come from tzdata as Go prints them (recorded from Go 1.19)', () => {
