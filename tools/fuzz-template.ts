@@ -79,7 +79,7 @@ function genScalar(): unknown {
     case 0:
       return int(-3, 12);
     case 1:
-      return pick([0, 1, 2, -1, 100, 1000]);
+      return pick([0, 1, 2, -1, 100, 1000, { $int: '9007199254740993' }, { $int: '-9223372036854775808' }, { $int: '9223372036854775807' }]);
     case 2:
       return pick([0.5, 1.25, -2.5, 3.14159, 1e-7, 2.75, 123456.789]);
     case 3:
@@ -157,7 +157,7 @@ function genLiteral(): string {
     case 0:
       return String(int(-3, 12));
     case 1:
-      return pick(['0x1F', '0o17', '0b101', '1_000', '017', '-0x10']);
+      return pick(['0x1F', '0o17', '0b101', '1_000', '017', '-0x10', '9007199254740993', '-9223372036854775808', '0x7fffffffffffffff', '1e18']);
     case 2:
       return pick(['1.5', '0.0', '2.0', '1e6', '1e21', '.5', '-2.25', '1e-7']);
     case 3:

@@ -24,6 +24,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path"
 	"path/filepath"
@@ -103,7 +104,9 @@ func repeat(s string, n int) (string, error) {
 }
 
 func seq(first, last int) ([]int, error) {
-	if last-first >= maxResult {
+	// last-first wraps for bounds far apart (MinInt64, 12): such a range is refused too, and so is
+	// last = MaxInt64, where i <= last never fails.
+	if last >= first && (last-first >= maxResult || last-first < 0 || last == math.MaxInt64) {
 		return nil, fmt.Errorf("seq: more than %d numbers", maxResult)
 	}
 	// As confd's seq: appending to a nil slice, so an empty range gives a nil []int.

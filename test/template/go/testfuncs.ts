@@ -66,7 +66,9 @@ type Int = number | bigint;
 const wrap = (x: bigint): Int => goInt(BigInt.asIntN(64, x));
 
 function seq(first: Int, last: Int): Int[] {
-  if (wrap(BigInt(last) - BigInt(first)) >= MAX_RESULT) throw new Error(`seq: more than ${MAX_RESULT} numbers`);
+  // As the Go program: a difference that wraps, or last = MaxInt64 (the loop never ends), is refused too.
+  const d = wrap(BigInt(last) - BigInt(first));
+  if (last >= first && (d >= MAX_RESULT || d < 0 || BigInt(last) === (1n << 63n) - 1n)) throw new Error(`seq: more than ${MAX_RESULT} numbers`);
   const out: Int[] = [];
   for (let i = BigInt(first); i <= BigInt(last); i++) out.push(goInt(i));
   // Go's seq appends to a nil slice: nothing appended leaves it nil (eq compares it equal to nil).
@@ -117,10 +119,13 @@ export const testFuncs: FuncMap = {
   seq: goFunc(['int', 'int'], seq, { returnsError: true }),
   repeat: goFunc(
     ['string', 'int'],
-    (s: string, n: number) => {
+    (s: string, n: Int) => {
       if (n < 0) throw new Error('strings: negative Repeat count');
-      if (n > 0 && Buffer.byteLength(s) * n > MAX_RESULT) throw new Error(`repeat: result longer than ${MAX_RESULT} bytes`);
-      return s.repeat(n);
+      // Go's len(s)*n wraps: a wrapped product passes the guard and strings.Repeat panics.
+      const total = wrap(BigInt(Buffer.byteLength(s)) * BigInt(n));
+      if (n > 0 && total > MAX_RESULT) throw new Error(`repeat: result longer than ${MAX_RESULT} bytes`);
+      if (n > 0 && BigInt(total) / BigInt(n) !== BigInt(Buffer.byteLength(s))) throw new Error('strings: Repeat count causes overflow');
+      return s.repeat(Number(n));
     },
     { returnsError: true },
   ),
