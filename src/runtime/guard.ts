@@ -1,9 +1,9 @@
-// Never blank a config (issue 4), for -interval: a pass that finds fewer keys than a resource's
-// min_keys does not render it, and the good destination stays. min_keys defaults to 1 for a
-// resource that had keys the first time it was rendered (at start-up, or when a reload loaded it),
-// so a prefix that suddenly answers empty (an outage, a mistaken delete, a keys file emptied by a
-// non-atomic save) keeps the last good file; allow_empty = true (or min_keys = 0) lets it render.
-// -watch applies the same rule from its mirrors (runtime/watch.ts).
+// Never blank a config (issue 4), for -interval and -watch: a render from fewer keys than a
+// resource's min_keys does not happen, and the good destination stays. min_keys defaults to 1 for
+// a resource that had keys at start-up (-watch: its mirrors' first read; -interval: the first pass
+// that saw it, at start-up or when a reload loaded it), so a prefix that suddenly answers empty (an
+// outage, a mistaken delete, a keys file emptied by a non-atomic save) keeps the last good file;
+// allow_empty = true (or min_keys = 0) lets it render.
 import type { Logger } from '../log.js';
 import type { TemplateResource } from '../resource/load.js';
 
@@ -14,6 +14,11 @@ export class NeverBlankGuard {
   readonly guarded = new Set<string>();
 
   constructor(private readonly log: Logger) {}
+
+  /** The keys `r` has at start-up, where its default min_keys comes from (else: the first count allows() sees). */
+  recordStartup(r: TemplateResource, count: number): void {
+    this.startupCounts.set(r, count);
+  }
 
   /**
    * The resources that may render now, given how many keys each sees. A commit group renders
@@ -29,7 +34,8 @@ export class NeverBlankGuard {
     return held.size === 0 ? [...resources] : resources.filter((r) => !held.has(r));
   }
 
-  private allows(r: TemplateResource, count: number): boolean {
+  /** Whether `r` may render from `count` keys; warns once when it may not, and once when it may again. */
+  allows(r: TemplateResource, count: number): boolean {
     if (!this.startupCounts.has(r)) this.startupCounts.set(r, count);
     const minKeys = r.allowEmpty ? 0 : (r.minKeys ?? (this.startupCounts.get(r)! > 0 ? 1 : 0));
     if (count >= minKeys) {

@@ -15,6 +15,7 @@ import { mayShareDest, processResources, type PassOptions } from './pass.js';
 import { LiveStores } from '../template/confd/store.js';
 import { groupKeys } from '../resource/group.js';
 import { parseWait, type WaitWindow } from './duration.js';
+import { NeverBlankGuard } from './guard.js';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
@@ -61,9 +62,9 @@ export class WatchRuntime {
   private pendingChanges: MirrorChange[] = [];
   private rendering = false;
   private readonly waits = new Map<TemplateResource, WaitWindow>();
-  private readonly startupCounts = new Map<TemplateResource, number>();
   private readonly dirty = new Map<TemplateResource, Dirty>();
-  private readonly guarded = new Set<string>();
+  /** Never blank a config: a render from fewer keys than min_keys does not happen. */
+  private readonly guard: NeverBlankGuard;
   private timer: NodeJS.Timeout | undefined;
   private reconcileTimer: NodeJS.Timeout | undefined;
   private staleTimer: NodeJS.Timeout | undefined;
@@ -91,6 +92,7 @@ export class WatchRuntime {
     if (!isWatchable(backend)) throw new Error(`the ${backend.name} backend cannot watch; use -interval instead of -watch`);
     this.log = opts.log;
     this.backend = backend;
+    this.guard = new NeverBlankGuard(opts.log);
     for (const r of resources) this.waits.set(r, r.wait ? parseWaitFor(r) : opts.wait);
     this.mirrors = new KeyMirrors(
       backend,
@@ -105,7 +107,7 @@ export class WatchRuntime {
   async start(): Promise<void> {
     await this.mirrors.start();
     if (this.stopped) return;
-    for (const r of this.resources) this.startupCounts.set(r, this.mirrors.snapshot(r.keys).kvs.length);
+    for (const r of this.resources) this.guard.recordStartup(r, this.mirrors.snapshot(r.keys).kvs.length);
     this.started = true;
     this.dirty.clear();
     await this.render([...this.resources]);
@@ -132,7 +134,7 @@ export class WatchRuntime {
       inSync: mirrors.every((m) => m.inSync),
       stale: this.stale,
       ageMs: this.mirrors.ageMs(now),
-      guarded: [...this.guarded],
+      guarded: [...this.guard.guarded],
       renders: this.renders,
       mirrors,
     };
@@ -148,7 +150,7 @@ export class WatchRuntime {
       mirrorAgeMs: everRead ? this.mirrors.ageMs() : null,
       staleAfterMs: this.opts.staleAfterMs,
       resourcesNeverRendered: this.resources.filter((r) => !this.rendered.has(r)).map((r) => r.file),
-      destinationsGuarded: [...this.guarded],
+      destinationsGuarded: [...this.guard.guarded],
     };
   }
 
@@ -220,7 +222,7 @@ export class WatchRuntime {
         if (this.stopped) return;
         // groupKeys: a commit group renders whole, from every member's keys (tsconfd extension).
         const snapshot = this.mirrors.snapshot(groupKeys(r));
-        if (!this.allowed(r, snapshot.kvs.length)) continue;
+        if (!this.guard.allows(r, snapshot.kvs.length)) continue;
         this.renders++;
         this.catchUpStores();
         // Built now if missing, from what the mirrors hold at the revision just checked.
@@ -283,22 +285,6 @@ export class WatchRuntime {
   private catchUpStores(): void {
     for (const c of this.pendingChanges) this.stores.apply(c.keys, c.values);
     this.pendingChanges = [];
-  }
-
-  /** The never-blank-a-config guard. */
-  private allowed(r: TemplateResource, count: number): boolean {
-    const minKeys = r.allowEmpty ? 0 : (r.minKeys ?? ((this.startupCounts.get(r) ?? 0) > 0 ? 1 : 0));
-    if (count >= minKeys) {
-      if (this.guarded.delete(r.dest)) this.log.info(`${r.dest}: ${count} keys again; rendering resumes`);
-      return true;
-    }
-    if (!this.guarded.has(r.dest)) {
-      this.guarded.add(r.dest);
-      this.log.warning(
-        `${r.dest}: not rendered: its keys (${r.keys.join(', ')}) now give ${count} key(s), fewer than min_keys ${minKeys}; keeping the current file (set allow_empty = true in ${r.file} to allow it)`,
-      );
-    }
-    return false;
   }
 
   private async reconcile(): Promise<void> {

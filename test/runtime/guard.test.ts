@@ -47,3 +47,14 @@ test('a commit group is held back whole when one member is guarded', () => {
   guard.filter([a, b, other], () => 1);
   assert.deepEqual(guard.filter([a, b, other], (r) => (r === a ? 0 : 1)), [other]);
 });
+
+test('a start-up count recorded before the first check sets the default min_keys (-watch: the mirrors first read)', () => {
+  const guard = new NeverBlankGuard(capturingLogger().log);
+  const hadKeys = resource('hadKeys');
+  const hadNone = resource('hadNone');
+  guard.recordStartup(hadKeys, 3);
+  guard.recordStartup(hadNone, 0);
+  assert.equal(guard.allows(hadKeys, 0), false, 'keys at start-up: min_keys 1');
+  assert.equal(guard.allows(hadNone, 0), true);
+  assert.deepEqual([...guard.guarded], ['hadKeys']);
+});
