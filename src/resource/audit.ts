@@ -1,5 +1,5 @@
-// -log-diff: every real change to a destination is logged (INFO) as a unified diff. Values of
-// secret keys never reach the log: a key is secret when its name contains "password", "secret"
+// -log-diff: every real change to a destination is logged (INFO) as a unified diff; -noop prints
+// the diff of every change it would make. Values of secret keys reach neither: a key is secret when its name contains "password", "secret"
 // or "token" (any case), or when it matches one of the resource's `secret_keys` (path.Match
 // patterns as the template sees keys; a pattern without meta characters covers its subtree).
 //
@@ -73,10 +73,16 @@ async function maskedRender(resource: TemplateResource, store: KeyStore, pattern
  * The diff to log for oldText → newText (rendered from store), secrets redacted. "" when
  * nothing but redacted values changed.
  */
-export async function redactedDiff(resource: TemplateResource, store: KeyStore, oldText: string, newText: string): Promise<string> {
+export async function redactedDiff(
+  resource: TemplateResource,
+  store: KeyStore,
+  oldText: string,
+  newText: string,
+  newLabel: string = resource.dest,
+): Promise<string> {
   const patterns = resource.ext?.secretKeys ?? [];
   const values = secretValues(store, patterns);
-  if (values.length === 0) return unifiedDiff(oldText, newText, resource.dest, resource.dest);
+  if (values.length === 0) return unifiedDiff(oldText, newText, resource.dest, newLabel);
   let maskedNew = newText;
   let maskedOld = oldText;
   const masked = await maskedRender(resource, store, patterns);
@@ -97,7 +103,19 @@ export async function redactedDiff(resource: TemplateResource, store: KeyStore, 
         .join('\n');
     }
   }
-  return unifiedDiff(replaceValues(maskedOld, values), replaceValues(maskedNew, values), resource.dest, resource.dest);
+  return unifiedDiff(replaceValues(maskedOld, values), replaceValues(maskedNew, values), resource.dest, newLabel);
+}
+
+/**
+ * -noop's diff for oldText → newText (rendered from store), its secrets redacted as -log-diff's;
+ * when only redacted values changed, the file names and a note. "" when the text is the same.
+ */
+export async function noopDiff(resource: TemplateResource, store: KeyStore, oldText: string, newText: string): Promise<string> {
+  const diff = await redactedDiff(resource, store, oldText, newText, `${resource.dest} (new)`);
+  if (diff !== '' || oldText === newText) return diff;
+  return `--- ${resource.dest}
++++ ${resource.dest} (new): redacted values only changed
+`;
 }
 
 /** Logs the change just committed to resource.dest (with -log-diff). */

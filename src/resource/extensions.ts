@@ -4,7 +4,7 @@
 //   commit_group = "nginx"     stage, check and commit with the other members (see group.ts);
 //                              not `group`, which already names the file's owning group
 //   group_check_cmd = "..."    the group's check, {{.root}} = the staging root
-//   secret_keys = ["/db/*"]    values redacted in -log-diff output (see audit.ts)
+//   secret_keys = ["/db/*"]    values redacted in -log-diff and -noop output (see audit.ts)
 // load.ts hands each resource and its [template] table here once confd's own fields are read.
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -25,7 +25,7 @@ export interface ResourceExtensions {
   readonly range: string | undefined;
   readonly discoverKeys: boolean;
   readonly group: GroupInfo | undefined;
-  /** Key patterns (path.Match, prefix stripped) whose values -log-diff redacts. */
+  /** Key patterns (path.Match, prefix stripped) whose values -log-diff and -noop redact. */
   readonly secretKeys: readonly string[];
   /** Fan-out: the KVPair rendered as dot for one generated file. */
   readonly dot?: unknown;

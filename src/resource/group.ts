@@ -17,9 +17,8 @@ import { parse } from '../template/go/index.js';
 import { GO_TYPE } from '../template/go/value.js';
 import type { KeyStore } from '../template/confd/store.js';
 import { commitStageFile, writeStageFile, type FileAttrs } from './atomic-write.js';
-import { logChange } from './audit.js';
+import { logChange, noopDiff } from './audit.js';
 import { CommandError, runCommand, shellQuote } from './commands.js';
-import { unifiedDiff } from './diff.js';
 import { goQuote } from './errors.js';
 import type { GroupInfo } from './extensions.js';
 import type { TemplateResource } from './load.js';
@@ -142,7 +141,7 @@ async function processGroupOnce(
   if (opts.noop) {
     for (const m of changed) {
       log.warning(`Noop mode enabled. ${m.resource.dest} will not be modified`);
-      const diff = unifiedDiff(m.current?.content.toString('utf8') ?? '', m.rendered.toString('utf8'), m.resource.dest, `${m.resource.dest} (new)`);
+      const diff = await noopDiff(m.resource, m.store, m.current?.content.toString('utf8') ?? '', m.rendered.toString('utf8'));
       opts.writeDiff(diff);
     }
     return members.map((m) => ({ resource: m.resource, status: 'noop' }));

@@ -12,12 +12,11 @@ import type { KeyStore } from '../template/confd/store.js';
 import type { Logger } from '../log.js';
 import { commitStageFile, writeStageFile, type FileAttrs } from './atomic-write.js';
 import { CommandError, runCommand, shellQuote, type CommandEnd, type RunOptions } from './commands.js';
-import { unifiedDiff } from './diff.js';
 import { errnoText, goQuote } from './errors.js';
 import type { TemplateResource } from './load.js';
 import { modeString } from './mode.js';
 import { compileTemplate, readTemplate } from './render.js';
-import { logChange } from './audit.js';
+import { logChange, noopDiff } from './audit.js';
 
 export interface ProcessOptions {
   /** Render and compare only: print a diff, write nothing, run nothing. */
@@ -38,8 +37,8 @@ export interface ProcessOptions {
   stopping?: AbortSignal;
   /**
    * Told once the template has executed (or failed to): the store is read no more, except by
-   * -log-diff's redaction. -watch then lets its stores move on and renders other resources while
-   * this one's check_cmd and write go on (runtime/watch.ts).
+   * the redaction of -log-diff's and -noop's diffs. -watch then lets its stores move on and
+   * renders other resources while this one's check_cmd and write go on (runtime/watch.ts).
    */
   onRendered?: () => void;
 }
@@ -179,7 +178,7 @@ export async function processResource(
   if (opts.noop) {
     log.warning(`Noop mode enabled. ${dest} will not be modified`);
     if (changed) {
-      const diff = unifiedDiff(current?.content.toString('utf8') ?? '', rendered.toString('utf8'), dest, `${dest} (new)`);
+      const diff = await noopDiff(resource, store, current?.content.toString('utf8') ?? '', rendered.toString('utf8'));
       const attrNote =
         current && (current.mode !== mode || current.uid !== attrs.uid || current.gid !== attrs.gid)
           ? `${dest}: mode ${octal(current.mode)} → ${octal(mode)}, owner ${current.uid}:${current.gid} → ${attrs.uid}:${attrs.gid}\n`

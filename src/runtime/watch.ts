@@ -238,9 +238,10 @@ export class WatchRuntime {
           this.catchUpStores();
           templateRan();
         };
-        // A single resource reads its store only while its template executes (-log-diff's redaction
-        // reads it later); fan-outs and groups render several files from one revision and hold it.
-        const single = r.ext?.range === undefined && r.ext?.group === undefined && !this.opts.logDiff;
+        // A single resource reads its store only while its template executes (the redaction of
+        // -log-diff's and -noop's diffs reads it later); fan-outs and groups render several files
+        // from one revision and hold it.
+        const single = r.ext?.range === undefined && r.ext?.group === undefined && !this.opts.logDiff && !this.opts.noop;
         const done = processResources([r], snapshot, single ? { ...this.opts, onRendered: release } : this.opts, this.stores)
           .then((result) => {
             if (result.failed.length === 0) this.rendered.add(r);

@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { capturingLogger, quietLogger } from '../helpers/log.js';
 import { isSecretKey, logChange, logRemoval, redactedDiff, secretValues } from '../../src/resource/audit.js';
 import { loadResources, type TemplateResource } from '../../src/resource/load.js';
+import { processResource } from '../../src/resource/process.js';
 import { KeyStore } from '../../src/template/confd/store.js';
 
 function resource(tmpl: string, extra = ''): { r: TemplateResource; root: string } {
@@ -72,6 +73,24 @@ test('logChange and logRemoval log at INFO only with logDiff; removal masks line
     writeFileSync(gone, 'name=x\napi_token = abc\n');
     await logRemoval(r, store, gone, { log, logDiff: true });
     assert.match(lines.at(-1)!, /-log-diff .*gone\.conf \(removed\):\n--- .*\n\+\+\+ \/dev\/null\n@@ -1,2 \+0,0 @@\n-name=x\n-<redacted>\n$/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('-noop prints its diff with secrets redacted as -log-diff does, and writes nothing', async () => {
+  const { r, root } = resource('host={{getv "/db/host"}}\npass={{getv "/db/password"}}\n');
+  try {
+    writeFileSync(r.dest, 'host=h1\npass=old-pass\n');
+    const diffs: string[] = [];
+    const opts = { noop: true, syncOnly: false, keepStageFile: false, commandTimeoutMs: 5000, log: quietLogger(), writeDiff: (t: string) => diffs.push(t) };
+    const run = (host: string) => processResource(r, new KeyStore([['/db/host', host], ['/db/password', 'n3w-pass']]), opts);
+    assert.equal(await run('h2'), 'noop');
+    assert.equal(diffs.join(''), `--- ${r.dest}\n+++ ${r.dest} (new)\n@@ -1,2 +1,2 @@\n-host=h1\n+host=h2\n pass=<redacted>\n`);
+    diffs.length = 0;
+    await run('h1');
+    assert.equal(diffs.join(''), `--- ${r.dest}\n+++ ${r.dest} (new): redacted values only changed\n`);
+    assert.equal(readFileSync(r.dest, 'utf8'), 'host=h1\npass=old-pass\n');
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
