@@ -45,7 +45,9 @@ const CONTINUE = 2;
 const maxExecDepth = 100000;
 
 export class State {
+  /** Output not yet moved to parts (see flushOut). */
   out = '';
+  parts: string[] = [];
   node: Node | null = null;
   names: string[];
   vals: unknown[];
@@ -321,6 +323,21 @@ export function compiledTemplate(set: TemplateSet, name: string): Walk | undefin
   return w;
 }
 
+/**
+ * Output is built with += (V8 makes a rope: cheap appends), but a 1 MB rope of tens of thousands
+ * of pieces, by then spread over the old generation, costs ~2 ms to flatten when the caller
+ * encodes it. Flattening each 8 KB while its pieces are young and cache-hot, and joining flat
+ * chunks at the end, cuts that to ~0.3 ms (large T=1 watch render: ~15 -> ~13 ms).
+ */
+const OUT_CHUNK = 8192;
+
+function flushOut(s: State): void {
+  // Reading a char flattens the rope in place (V8), so the chunk kept is one flat string.
+  s.out.charCodeAt(0);
+  s.parts.push(s.out);
+  s.out = '';
+}
+
 export function execute(set: TemplateSet, name: string, data: unknown): string {
   const s = new State(name, data === null ? undefined : data);
   const root = compiledTemplate(set, name);
@@ -338,7 +355,9 @@ export function execute(set: TemplateSet, name: string, data: unknown): string {
     }
     throw e;
   }
-  return s.out;
+  if (s.parts.length === 0) return s.out;
+  s.parts.push(s.out);
+  return s.parts.join('');
 }
 
 class Compiler {
@@ -367,6 +386,7 @@ class Compiler {
         const text = node.text;
         return (s) => {
           s.out += text;
+          if (s.out.length > OUT_CHUNK) flushOut(s);
           return OK;
         };
       }
@@ -385,8 +405,10 @@ class Compiler {
           s.node = node;
           const v = pipe(s, dot);
           s.node = node;
-          if (typeof v === 'string') s.out += v;
-          else {
+          if (typeof v === 'string') {
+            s.out += v;
+            if (s.out.length > OUT_CHUNK) flushOut(s);
+          } else {
             if (!isPrintable(v)) errorf(s, `can't print ${node} of type ${goTypeOf(v)}`);
             s.out += formatValue(v);
           }
