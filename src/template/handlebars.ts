@@ -113,6 +113,19 @@ function instrument(ast: hbs.AST.Program, helperNames: Set<string>): CallSite[] 
   return sites;
 }
 
+/**
+ * Handlebars' own runtime errors end in " - LINE:COLUMN" (0-based column); they are located as ours
+ * are, and strict mode's `"x" not defined in [object Object]` loses the stringified context.
+ */
+function runtimeError(name: string, message: string): HandlebarsTemplateError {
+  const m = /^([\s\S]*) - (\d+):(\d+)$/.exec(message);
+  if (!m) return new HandlebarsTemplateError(`${name}: ${message}`, name);
+  const line = Number(m[2]);
+  const col = Number(m[3]) + 1;
+  const text = m[1]!.replace(/^(".*" not defined) in \[object \w+\]$/, '$1');
+  return new HandlebarsTemplateError(`${name}:${line}:${col}: ${text}`, name, line, col);
+}
+
 const NO_ARG = new Set(['datetime', 'map']);
 const HELPER_NAMES = new Set(Object.keys(confdFuncMap(new KeyStore([]))));
 
@@ -157,9 +170,7 @@ export function compileHandlebars(name: string, text: string, store?: KeyStore, 
       return compiled({}, { helpers });
     } catch (e) {
       if (e instanceof HandlebarsTemplateError) throw e;
-      const msg = (e as Error).message;
-      const m = /- (\d+):(\d+)$/.exec(msg);
-      throw new HandlebarsTemplateError(`${name}: ${msg}`, name, m ? Number(m[1]) : undefined, m ? Number(m[2]) + 1 : undefined);
+      throw runtimeError(name, (e as Error).message);
     }
   };
   const t = ((s?: KeyStore, opts?: ConfdFuncOptions) => render(s, opts)) as HandlebarsTemplate;
