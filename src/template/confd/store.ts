@@ -239,10 +239,6 @@ export class KeyStore {
     return [lo, hi];
   }
 
-  private out(b: string): string {
-    return this.ascii ? b : fromByteString(b);
-  }
-
   /** memkv Exists: an exact lookup. */
   exists(key: string): boolean {
     return this.indexOf(key) >= 0;
