@@ -348,6 +348,16 @@ export function matchCompiled(cp: CompiledPattern, name: string): boolean {
     const { star, chunk, literal } = chunks[ci]!;
     const last = ci === chunks.length - 1;
     if (star && chunk === '') return name.indexOf('/', pos) < 0;
+    if (star && literal) {
+      // The loop below tries the chunk at pos, pos+1, ... up to the first '/' (inclusive) and
+      // takes the first fit: for a literal chunk that is one indexOf (or, last, the name's end).
+      let slash = name.indexOf('/', pos);
+      if (slash < 0) slash = name.length;
+      const j = last ? name.length - chunk.length : name.indexOf(chunk, pos);
+      if (j < pos || j > slash || (last && !name.startsWith(chunk, j))) return false;
+      pos = j + chunk.length;
+      continue;
+    }
     const t = literal ? (name.startsWith(chunk, pos) ? pos + chunk.length : -1) : matchChunkAt(chunk, name, pos);
     if (t >= 0 && (t === name.length || !last)) {
       pos = t;
