@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, Workspace, cleanEnv, ensureBuilt, runCli } from './onetime-harness.js';
 import { startEtcd, freePort, type EtcdServer } from '../helpers/etcd.js';
+import { sleep } from '../helpers/wait.js';
 
 let etcd: EtcdServer;
 let node: string;
@@ -18,7 +19,6 @@ before(async () => {
 });
 after(async () => etcd?.stop());
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const files = {
   'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "@OUT@/app.conf"\nkeys = ["/op"]\n',
   'templates/app.tmpl': 'url={{getv "/op/db/url"}}\n',

@@ -8,6 +8,7 @@ import { readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, Workspace, cleanEnv, ensureBuilt } from '../e2e/onetime-harness.js';
 import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 
 let etcd: EtcdServer;
 before(async () => {
@@ -15,17 +16,6 @@ before(async () => {
   etcd = await startEtcd();
 });
 after(async () => etcd?.stop());
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await sleep(100);
-  }
-  return cond();
-}
 
 test('-interval: deleting every key of a prefix keeps the last good destination', async () => {
   const ws = new Workspace({

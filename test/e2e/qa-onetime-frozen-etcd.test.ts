@@ -11,6 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, Workspace, cleanEnv, ensureBuilt, runCli } from './onetime-harness.js';
 import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
+import { sleep } from '../helpers/wait.js';
 
 let etcd: EtcdServer;
 before(async () => {
@@ -18,7 +19,6 @@ before(async () => {
   etcd = await startEtcd();
   await etcd.put('/fz/x', '1');
 });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 after(async () => {
   const pid = etcd?.members[0]?.pid;

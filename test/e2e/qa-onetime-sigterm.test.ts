@@ -8,19 +8,14 @@
 // run from reading as a success, and lets a shell script stop at Ctrl-C.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, Workspace, cleanEnv, ensureBuilt } from '../e2e/onetime-harness.js';
+import { sleep } from '../helpers/wait.js';
+import { killMarked, processesWithMarker } from '../helpers/proc.js';
 
 before(() => ensureBuilt());
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function processesWithMarker(marker: string): string[] {
-  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
-  return out.split('\n').filter((l) => l.includes(marker) && !l.includes('ps -eo'));
-}
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   test(`-onetime: ${signal} during a slow check_cmd leaves no stage file, no orphan command, the old file, ends by ${signal}`, async () => {
@@ -60,14 +55,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       assert.deepEqual(ended, { code: null, signal }, `exit after ${signal}:\n${stderr}`);
       assert.match(stderr, new RegExp(`interrupted by ${signal}`));
     } finally {
-      for (const line of processesWithMarker(marker)) {
-        const pid = Number(line.trim().split(/\s+/)[0]);
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
+      killMarked(marker);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       ws.cleanup();
     }

@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, Workspace, cleanEnv, ensureBuilt, runCli } from './onetime-harness.js';
 import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 
 let etcd: EtcdServer;
 before(async () => {
@@ -14,16 +15,6 @@ before(async () => {
   etcd = await startEtcd();
 });
 after(async () => etcd?.stop());
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await sleep(100);
-  }
-  return cond();
-}
 
 const upstreamFiles = (prefix: string) => ({
   'conf.d/up.toml': `[template]\nsrc = "up.tmpl"\ndest = "@OUT@/up.conf"\nkeys = ["${prefix}"]\n`,

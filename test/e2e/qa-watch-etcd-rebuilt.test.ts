@@ -12,6 +12,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, Workspace, cleanEnv, ensureBuilt } from './onetime-harness.js';
 import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
+import { waitFor } from '../helpers/wait.js';
 
 let etcd: EtcdServer;
 before(async () => {
@@ -19,16 +20,6 @@ before(async () => {
   etcd = await startEtcd();
 });
 after(async () => etcd?.stop());
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await sleep(100);
-  }
-  return cond();
-}
 
 test('-watch: updates written to a rebuilt (empty, revision reset) etcd reach the file', { timeout: 45_000 }, async () => {
   const ws = new Workspace({

@@ -5,11 +5,13 @@
 // Was: watch renders ran one after another, each through its check and write. Now a single resource's check_cmd and write go on beside the next renders (ProcessOptions.onRendered).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, Workspace, cleanEnv, ensureBuilt } from './onetime-harness.js';
 import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
+import { sleep, timeUntil } from '../helpers/wait.js';
+import { killMarked } from '../helpers/proc.js';
 
 let etcd: EtcdServer;
 before(async () => {
@@ -17,28 +19,6 @@ before(async () => {
   etcd = await startEtcd();
 });
 after(async () => etcd?.stop());
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function waitFor(cond: () => boolean, ms: number): Promise<number | undefined> {
-  const start = Date.now();
-  while (Date.now() - start < ms) {
-    if (cond()) return Date.now() - start;
-    await sleep(50);
-  }
-  return cond() ? Date.now() - start : undefined;
-}
-
-function killMarked(marker: string): void {
-  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
-  for (const line of out.split('\n')) {
-    if (!line.includes(marker) || line.includes('ps -eo')) continue;
-    try {
-      process.kill(Number(line.trim().split(/\s+/)[0]), 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
-}
 
 test('-watch: a slow check_cmd of resource a does not delay an unrelated change of resource b', { timeout: 40_000 }, async () => {
   const marker = `sleep 20.${process.pid}${Date.now() % 100000}`;
@@ -60,11 +40,11 @@ test('-watch: a slow check_cmd of resource a does not delay an unrelated change 
   child.stderr.on('data', (b) => (stderr += b));
   const read = (f: string) => (existsSync(join(ws.out, f)) ? readFileSync(join(ws.out, f), 'utf8') : '');
   try {
-    assert.ok((await waitFor(() => read('b.conf') === 'b=1\n', 10_000)) !== undefined, stderr);
+    assert.ok((await timeUntil(() => read('b.conf') === 'b=1\n', 10_000)) !== undefined, stderr);
     await etcd.put('/ca/v', '2'); // a's check now runs for 20 s
     await sleep(500);
     await etcd.put('/cb/v', '2');
-    const ms = await waitFor(() => read('b.conf') === 'b=2\n', 8_000);
+    const ms = await timeUntil(() => read('b.conf') === 'b=2\n', 8_000);
     assert.ok(ms !== undefined && ms < 2_000, `b's change waited ${ms ?? '> 8000'} ms behind a's check_cmd:\n${stderr}`);
     assert.equal(read('a.conf'), 'a=1\n', 'a was written before its check finished');
   } finally {

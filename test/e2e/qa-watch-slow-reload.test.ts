@@ -5,11 +5,13 @@
 // Was: render passes waited for the previous pass's reloads, and all reloads ran on one chain.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, Workspace, cleanEnv, ensureBuilt } from './onetime-harness.js';
 import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
+import { sleep, timeUntil } from '../helpers/wait.js';
+import { killMarked } from '../helpers/proc.js';
 
 let etcd: EtcdServer;
 before(async () => {
@@ -17,28 +19,6 @@ before(async () => {
   etcd = await startEtcd();
 });
 after(async () => etcd?.stop());
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function waitFor(cond: () => boolean, ms: number): Promise<number | undefined> {
-  const start = Date.now();
-  while (Date.now() - start < ms) {
-    if (cond()) return Date.now() - start;
-    await sleep(50);
-  }
-  return cond() ? Date.now() - start : undefined;
-}
-
-function killMarked(marker: string): void {
-  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
-  for (const line of out.split('\n')) {
-    if (!line.includes(marker) || line.includes('ps -eo')) continue;
-    try {
-      process.kill(Number(line.trim().split(/\s+/)[0]), 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
-}
 
 test('-watch: a hung reload_cmd of resource a does not delay an unrelated change of resource b', { timeout: 40_000 }, async () => {
   // A unique fractional sleep, so the hung reload can be found and killed afterwards.
@@ -62,12 +42,12 @@ test('-watch: a hung reload_cmd of resource a does not delay an unrelated change
   child.stderr.on('data', (b) => (stderr += b));
   const read = (f: string) => (existsSync(join(ws.out, f)) ? readFileSync(join(ws.out, f), 'utf8') : '');
   try {
-    assert.ok((await waitFor(() => read('b.conf') === 'b=1\n', 10_000)) !== undefined, stderr);
+    assert.ok((await timeUntil(() => read('b.conf') === 'b=1\n', 10_000)) !== undefined, stderr);
     await etcd.put('/ha/v', '2');
-    assert.ok((await waitFor(() => read('a.conf') === 'a=2\n', 5_000)) !== undefined, stderr);
+    assert.ok((await timeUntil(() => read('a.conf') === 'a=2\n', 5_000)) !== undefined, stderr);
     await sleep(300);
     await etcd.put('/hb/v', '2');
-    const ms = await waitFor(() => read('b.conf') === 'b=2\n', 8_000);
+    const ms = await timeUntil(() => read('b.conf') === 'b=2\n', 8_000);
     assert.ok(ms !== undefined && ms < 2_000, `b's change waited ${ms ?? '> 8000'} ms behind a's reload:\n${stderr}`);
   } finally {
     try {

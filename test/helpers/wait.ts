@@ -10,3 +10,21 @@ export async function until(what: string, check: () => boolean | Promise<boolean
   }
   return Date.now() - started;
 }
+
+/**
+ * Polls cond() every stepMs for up to ms; the ms until it held, or undefined if it never did.
+ * Unlike until() it does not throw, for tests whose own assertion (and message) judges the outcome.
+ */
+export async function timeUntil(cond: () => boolean, ms: number, stepMs = 50): Promise<number | undefined> {
+  const start = Date.now();
+  while (Date.now() - start < ms) {
+    if (cond()) return Date.now() - start;
+    await sleep(stepMs);
+  }
+  return cond() ? Date.now() - start : undefined;
+}
+
+/** Whether cond() came to hold within ms (polled every stepMs); see timeUntil. */
+export async function waitFor(cond: () => boolean, ms: number, stepMs = 100): Promise<boolean> {
+  return (await timeUntil(cond, ms, stepMs)) !== undefined;
+}
