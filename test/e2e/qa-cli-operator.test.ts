@@ -1,23 +1,22 @@
 // QA: command lines and config files the way operators moving from confd write them, through the
 // built CLI against a real etcd.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, Workspace, cleanEnv, ensureBuilt, runCli } from './onetime-harness.js';
-import { startEtcd, freePort, type EtcdServer } from '../helpers/etcd.js';
+import { CLI, Workspace, cleanEnv, runCli } from './onetime-harness.js';
+import { etcdPerFile } from './etcd-per-file.js';
+import { freePort, type EtcdServer } from '../helpers/etcd.js';
 import { sleep } from '../helpers/wait.js';
 
 let etcd: EtcdServer;
 let node: string;
-before(async () => {
-  ensureBuilt();
-  etcd = await startEtcd();
+etcdPerFile(async (server) => {
+  etcd = server;
   node = etcd.endpoints[0]!;
   await etcd.put('/op/db/url', 'db.example.com');
 });
-after(async () => etcd?.stop());
 
 const files = {
   'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "@OUT@/app.conf"\nkeys = ["/op"]\n',

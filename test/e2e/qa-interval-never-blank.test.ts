@@ -1,21 +1,18 @@
 // QA: -interval alone is a long-running mode; a prefix that had keys at start-up and then
 // answers empty must not blank the destination (issue 4: min_keys defaults to 1 for any prefix
 // that had keys at start-up). -watch honours this; -interval rewrote the file to an empty list.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, Workspace, cleanEnv, ensureBuilt } from '../e2e/onetime-harness.js';
-import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
+import { CLI, Workspace, cleanEnv } from '../e2e/onetime-harness.js';
+import { etcdPerFile } from './etcd-per-file.js';
+import type { EtcdServer } from '../helpers/etcd.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
 let etcd: EtcdServer;
-before(async () => {
-  ensureBuilt();
-  etcd = await startEtcd();
-});
-after(async () => etcd?.stop());
+etcdPerFile((server) => (etcd = server));
 
 test('-interval: deleting every key of a prefix keeps the last good destination', async () => {
   const ws = new Workspace({

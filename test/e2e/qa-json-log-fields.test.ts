@@ -2,20 +2,19 @@
 // resource, dest, revision, duration) so a log pipeline can filter by resource or destination.
 // Today every line carries only level, msg and time; dest and resource are only inside msg.
 // Fixed: Logger.with(fields); every line about a resource in a pass carries resource, dest and revision (pass.ts).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Workspace, ensureBuilt, runCli } from './onetime-harness.js';
-import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
+import { Workspace, runCli } from './onetime-harness.js';
+import { etcdPerFile } from './etcd-per-file.js';
+import type { EtcdServer } from '../helpers/etcd.js';
 
 let etcd: EtcdServer;
-before(async () => {
-  ensureBuilt();
-  etcd = await startEtcd();
+etcdPerFile(async (server) => {
+  etcd = server;
   await etcd.put('/jl/x', 'new');
 });
-after(async () => etcd?.stop());
 
 test('-log-format json: the write and the failure of a resource carry resource and dest fields', async () => {
   const ws = new Workspace({

@@ -3,19 +3,16 @@
 // migration, a wrong -prefix) must not blank a working nginx upstream list in a
 // cron/systemd-timer -onetime set-up, nor delete every file of a fan-out. The run exits 1 and
 // says why (the files were not brought up to date).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Workspace, ensureBuilt, runCli } from './onetime-harness.js';
-import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
+import { Workspace, runCli } from './onetime-harness.js';
+import { etcdPerFile } from './etcd-per-file.js';
+import type { EtcdServer } from '../helpers/etcd.js';
 
 let etcd: EtcdServer;
-before(async () => {
-  ensureBuilt();
-  etcd = await startEtcd();
-});
-after(async () => etcd?.stop());
+etcdPerFile((server) => (etcd = server));
 
 const GOOD = 'upstream app {\n  server 10.0.0.1:80;\n}\n';
 

@@ -1,20 +1,17 @@
 // QA (operator's view): nothing is lost when etcd misbehaves. The built CLI against a real etcd
 // that is stopped, started late, restarted and emptied, in -onetime, -watch and -interval.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, Workspace, cleanEnv, ensureBuilt, runCli } from './onetime-harness.js';
-import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
+import { CLI, Workspace, cleanEnv, runCli } from './onetime-harness.js';
+import { etcdPerFile } from './etcd-per-file.js';
+import type { EtcdServer } from '../helpers/etcd.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
 let etcd: EtcdServer;
-before(async () => {
-  ensureBuilt();
-  etcd = await startEtcd();
-});
-after(async () => etcd?.stop());
+etcdPerFile((server) => (etcd = server));
 
 const upstreamFiles = (prefix: string) => ({
   'conf.d/up.toml': `[template]\nsrc = "up.tmpl"\ndest = "@OUT@/up.conf"\nkeys = ["${prefix}"]\n`,

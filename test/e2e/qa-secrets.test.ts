@@ -1,22 +1,21 @@
 // QA: passwords never reach the logs, even at debug, from a flag, CONFD_PASSWORD or confd.toml,
 // in text and json formats; key values never appear above debug.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Workspace, ensureBuilt, runCli } from './onetime-harness.js';
-import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
+import { Workspace, runCli } from './onetime-harness.js';
+import { etcdPerFile } from './etcd-per-file.js';
+import type { EtcdServer } from '../helpers/etcd.js';
 
 const PASSWORD = 'Pw-qa-7f3kZ9';
 const VALUE = 'value-qa-Q8xw2';
 let etcd: EtcdServer;
-before(async () => {
-  ensureBuilt();
-  etcd = await startEtcd();
+etcdPerFile(async (server) => {
+  etcd = server;
   await etcd.put('/sec/db/pass', VALUE);
   await etcd.enableAuth(PASSWORD);
 });
-after(async () => etcd?.stop());
 
 const files = {
   'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "@OUT@/app.conf"\nkeys = ["/sec"]\n',

@@ -5,21 +5,18 @@
 // update is silently missed until a restart. etcd's response header carries the cluster_id and
 // the current revision; either one shows the cluster is a different one, and a full re-read fixes it.
 // Was: the watch was re-created from the old revision; now a store head below it ends the watch as a compaction does (re-read).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, Workspace, cleanEnv, ensureBuilt } from './onetime-harness.js';
-import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
+import { CLI, Workspace, cleanEnv } from './onetime-harness.js';
+import { etcdPerFile } from './etcd-per-file.js';
+import type { EtcdServer } from '../helpers/etcd.js';
 import { waitFor } from '../helpers/wait.js';
 
 let etcd: EtcdServer;
-before(async () => {
-  ensureBuilt();
-  etcd = await startEtcd();
-});
-after(async () => etcd?.stop());
+etcdPerFile((server) => (etcd = server));
 
 test('-watch: updates written to a rebuilt (empty, revision reset) etcd reach the file', { timeout: 45_000 }, async () => {
   const ws = new Workspace({

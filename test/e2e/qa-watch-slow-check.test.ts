@@ -3,22 +3,19 @@
 // one after the other. Measured: a's check_cmd "sleep 8" delayed an unrelated change of b by 8 s.
 // The sibling defect for reload_cmd was fixed in d867798; the same applies to check_cmd.
 // Was: watch renders ran one after another, each through its check and write. Now a single resource's check_cmd and write go on beside the next renders (ProcessOptions.onRendered).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, Workspace, cleanEnv, ensureBuilt } from './onetime-harness.js';
-import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
+import { CLI, Workspace, cleanEnv } from './onetime-harness.js';
+import { etcdPerFile } from './etcd-per-file.js';
+import type { EtcdServer } from '../helpers/etcd.js';
 import { sleep, timeUntil } from '../helpers/wait.js';
 import { killMarked } from '../helpers/proc.js';
 
 let etcd: EtcdServer;
-before(async () => {
-  ensureBuilt();
-  etcd = await startEtcd();
-});
-after(async () => etcd?.stop());
+etcdPerFile((server) => (etcd = server));
 
 test('-watch: a slow check_cmd of resource a does not delay an unrelated change of resource b', { timeout: 40_000 }, async () => {
   const marker = `sleep 20.${process.pid}${Date.now() % 100000}`;

@@ -3,22 +3,19 @@
 // finishes or hits its timeout (60 s by default): an unrelated resource's change waits. Measured:
 // with command_timeout = "6s" on a, b's put took 5.6 s to reach b.conf.
 // Was: render passes waited for the previous pass's reloads, and all reloads ran on one chain.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, Workspace, cleanEnv, ensureBuilt } from './onetime-harness.js';
-import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
+import { CLI, Workspace, cleanEnv } from './onetime-harness.js';
+import { etcdPerFile } from './etcd-per-file.js';
+import type { EtcdServer } from '../helpers/etcd.js';
 import { sleep, timeUntil } from '../helpers/wait.js';
 import { killMarked } from '../helpers/proc.js';
 
 let etcd: EtcdServer;
-before(async () => {
-  ensureBuilt();
-  etcd = await startEtcd();
-});
-after(async () => etcd?.stop());
+etcdPerFile((server) => (etcd = server));
 
 test('-watch: a hung reload_cmd of resource a does not delay an unrelated change of resource b', { timeout: 40_000 }, async () => {
   // A unique fractional sleep, so the hung reload can be found and killed afterwards.
