@@ -3,10 +3,10 @@
 // that had keys at start-up). -watch honours this; -interval rewrote the file to an empty list.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, Workspace, cleanEnv } from '../e2e/onetime-harness.js';
+import { Workspace } from '../e2e/onetime-harness.js';
+import { spawnCli } from './cli-child.js';
 import { etcdPerFile } from './etcd-per-file.js';
 import type { EtcdServer } from '../helpers/etcd.js';
 import { sleep, waitFor } from '../helpers/wait.js';
@@ -20,22 +20,16 @@ test('-interval: deleting every key of a prefix keeps the last good destination'
     'templates/up.tmpl': 'upstream app {\n{{range gets "/upstreams/*"}}  server {{.Value}};\n{{end}}}\n',
   });
   await etcd.put('/upstreams/a', '10.0.0.1:80');
-  const child = spawn(process.execPath, [CLI, '-interval', '1', '-backend', 'etcdv3', '-node', etcd.endpoints[0]!, '-confdir', ws.confdir, '-log-level', 'info'], {
-    env: cleanEnv(),
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (b) => (stderr += b));
+  const cli = spawnCli(['-interval', '1', '-backend', 'etcdv3', '-node', etcd.endpoints[0]!, '-confdir', ws.confdir, '-log-level', 'info']);
   const dest = join(ws.out, 'up.conf');
   try {
     const good = 'upstream app {\n  server 10.0.0.1:80;\n}\n';
-    assert.ok(await waitFor(() => existsSync(dest) && readFileSync(dest, 'utf8') === good, 8_000), `first render missing:\n${stderr}`);
+    assert.ok(await waitFor(() => existsSync(dest) && readFileSync(dest, 'utf8') === good, 8_000), `first render missing:\n${cli.stderr()}`);
     await etcd.etcdctl(['del', '/upstreams', '--prefix']);
     await sleep(3_500); // three intervals
-    assert.equal(readFileSync(dest, 'utf8'), good, `the upstream list was blanked by an empty prefix:\n${stderr}`);
+    assert.equal(readFileSync(dest, 'utf8'), good, `the upstream list was blanked by an empty prefix:\n${cli.stderr()}`);
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('close', r));
+    await cli.stop();
     ws.cleanup();
   }
 });
@@ -47,22 +41,16 @@ test('-interval -backend file: a keys file emptied for a moment (non-atomic edit
   });
   const keys = join(ws.root, 'keys.yaml');
   writeFileSync(keys, 'upstreams:\n  a: 10.0.0.1:80\n');
-  const child = spawn(process.execPath, [CLI, '-interval', '1', '-backend', 'file', '-file', keys, '-confdir', ws.confdir, '-log-level', 'info'], {
-    env: cleanEnv(),
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (b) => (stderr += b));
+  const cli = spawnCli(['-interval', '1', '-backend', 'file', '-file', keys, '-confdir', ws.confdir, '-log-level', 'info']);
   const dest = join(ws.out, 'up.conf');
   try {
     const good = 'upstream app {\n  server 10.0.0.1:80;\n}\n';
-    assert.ok(await waitFor(() => existsSync(dest) && readFileSync(dest, 'utf8') === good, 8_000), `first render missing:\n${stderr}`);
+    assert.ok(await waitFor(() => existsSync(dest) && readFileSync(dest, 'utf8') === good, 8_000), `first render missing:\n${cli.stderr()}`);
     writeFileSync(keys, '');
     await sleep(2_500);
-    assert.equal(readFileSync(dest, 'utf8'), good, `the upstream list was blanked by an empty keys file:\n${stderr}`);
+    assert.equal(readFileSync(dest, 'utf8'), good, `the upstream list was blanked by an empty keys file:\n${cli.stderr()}`);
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('close', r));
+    await cli.stop();
     ws.cleanup();
   }
 });

@@ -7,10 +7,10 @@
 // Was: the watch was re-created from the old revision; now a store head below it ends the watch as a compaction does (re-read).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, Workspace, cleanEnv } from './onetime-harness.js';
+import { Workspace } from './onetime-harness.js';
+import { spawnCli } from './cli-child.js';
 import { etcdPerFile } from './etcd-per-file.js';
 import type { EtcdServer } from '../helpers/etcd.js';
 import { waitFor } from '../helpers/wait.js';
@@ -27,15 +27,10 @@ test('-watch: updates written to a rebuilt (empty, revision reset) etcd reach th
   await etcd.etcdctl(['txn'], { input: Array.from({ length: 60 }, (_, i) => `put /bump/k${i} v`).join('\n') + '\n\n\n' }).catch(() => undefined);
   for (let i = 0; i < 40; i++) await etcd.put('/bump/x', String(i));
   await etcd.put('/rs/a', 'one');
-  const child = spawn(process.execPath, [CLI, '-watch', '-backend', 'etcdv3', '-node', etcd.endpoints[0]!, '-confdir', ws.confdir, '-log-level', 'info'], {
-    env: cleanEnv(),
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (b) => (stderr += b));
+  const cli = spawnCli(['-watch', '-backend', 'etcdv3', '-node', etcd.endpoints[0]!, '-confdir', ws.confdir, '-log-level', 'info']);
   const dest = join(ws.out, 'a.conf');
   try {
-    assert.ok(await waitFor(() => existsSync(dest) && readFileSync(dest, 'utf8') === '/rs/a=one\n', 10_000), stderr);
+    assert.ok(await waitFor(() => existsSync(dest) && readFileSync(dest, 'utf8') === '/rs/a=one\n', 10_000), cli.stderr());
     const member = etcd.members[0]!;
     await member.stop();
     rmSync(member.dataDir, { recursive: true, force: true });
@@ -44,11 +39,10 @@ test('-watch: updates written to a rebuilt (empty, revision reset) etcd reach th
     await etcd.put('/rs/b', 'three');
     assert.ok(
       await waitFor(() => readFileSync(dest, 'utf8') === '/rs/a=two\n/rs/b=three\n', 12_000),
-      `the rebuilt cluster's keys never reached the file (still ${JSON.stringify(readFileSync(dest, 'utf8'))}):\n${stderr}`,
+      `the rebuilt cluster's keys never reached the file (still ${JSON.stringify(readFileSync(dest, 'utf8'))}):\n${cli.stderr()}`,
     );
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('close', r)));
+    await cli.stop();
     ws.cleanup();
   }
 });

@@ -5,10 +5,10 @@
 // Was: watch renders ran one after another, each through its check and write. Now a single resource's check_cmd and write go on beside the next renders (ProcessOptions.onRendered).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, Workspace, cleanEnv } from './onetime-harness.js';
+import { Workspace } from './onetime-harness.js';
+import { spawnCli } from './cli-child.js';
 import { etcdPerFile } from './etcd-per-file.js';
 import type { EtcdServer } from '../helpers/etcd.js';
 import { sleep, timeUntil } from '../helpers/wait.js';
@@ -29,23 +29,18 @@ test('-watch: a slow check_cmd of resource a does not delay an unrelated change 
   await etcd.put('/cb/v', '1');
   // a is already current, so its first pass runs no check.
   writeFileSync(join(ws.out, 'a.conf'), 'a=1\n');
-  const child = spawn(process.execPath, [CLI, '-watch', '-backend', 'etcdv3', '-node', etcd.endpoints[0]!, '-confdir', ws.confdir, '-log-level', 'info'], {
-    env: cleanEnv(),
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (b) => (stderr += b));
+  const cli = spawnCli(['-watch', '-backend', 'etcdv3', '-node', etcd.endpoints[0]!, '-confdir', ws.confdir, '-log-level', 'info']);
   const read = (f: string) => (existsSync(join(ws.out, f)) ? readFileSync(join(ws.out, f), 'utf8') : '');
   try {
-    assert.ok((await timeUntil(() => read('b.conf') === 'b=1\n', 10_000)) !== undefined, stderr);
+    assert.ok((await timeUntil(() => read('b.conf') === 'b=1\n', 10_000)) !== undefined, cli.stderr());
     await etcd.put('/ca/v', '2'); // a's check now runs for 20 s
     await sleep(500);
     await etcd.put('/cb/v', '2');
     const ms = await timeUntil(() => read('b.conf') === 'b=2\n', 8_000);
-    assert.ok(ms !== undefined && ms < 2_000, `b's change waited ${ms ?? '> 8000'} ms behind a's check_cmd:\n${stderr}`);
+    assert.ok(ms !== undefined && ms < 2_000, `b's change waited ${ms ?? '> 8000'} ms behind a's check_cmd:\n${cli.stderr()}`);
     assert.equal(read('a.conf'), 'a=1\n', 'a was written before its check finished');
   } finally {
-    child.kill('SIGKILL');
+    cli.child.kill('SIGKILL');
     killMarked(marker);
     ws.cleanup();
   }

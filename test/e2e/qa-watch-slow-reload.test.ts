@@ -5,10 +5,10 @@
 // Was: render passes waited for the previous pass's reloads, and all reloads ran on one chain.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, Workspace, cleanEnv } from './onetime-harness.js';
+import { Workspace } from './onetime-harness.js';
+import { spawnCli } from './cli-child.js';
 import { etcdPerFile } from './etcd-per-file.js';
 import type { EtcdServer } from '../helpers/etcd.js';
 import { sleep, timeUntil } from '../helpers/wait.js';
@@ -30,25 +30,20 @@ test('-watch: a hung reload_cmd of resource a does not delay an unrelated change
   await etcd.put('/hb/v', '1');
   // a is already current, so its first pass writes nothing and runs no reload.
   writeFileSync(join(ws.out, 'a.conf'), 'a=1\n');
-  const child = spawn(process.execPath, [CLI, '-watch', '-backend', 'etcdv3', '-node', etcd.endpoints[0]!, '-confdir', ws.confdir, '-log-level', 'info'], {
-    env: cleanEnv(),
-    stdio: ['ignore', 'ignore', 'pipe'],
-    detached: true, // its own process group, so the test can kill the hung reload too
-  });
-  let stderr = '';
-  child.stderr.on('data', (b) => (stderr += b));
+  // detached: its own process group, so the test can kill the hung reload too
+  const cli = spawnCli(['-watch', '-backend', 'etcdv3', '-node', etcd.endpoints[0]!, '-confdir', ws.confdir, '-log-level', 'info'], { detached: true });
   const read = (f: string) => (existsSync(join(ws.out, f)) ? readFileSync(join(ws.out, f), 'utf8') : '');
   try {
-    assert.ok((await timeUntil(() => read('b.conf') === 'b=1\n', 10_000)) !== undefined, stderr);
+    assert.ok((await timeUntil(() => read('b.conf') === 'b=1\n', 10_000)) !== undefined, cli.stderr());
     await etcd.put('/ha/v', '2');
-    assert.ok((await timeUntil(() => read('a.conf') === 'a=2\n', 5_000)) !== undefined, stderr);
+    assert.ok((await timeUntil(() => read('a.conf') === 'a=2\n', 5_000)) !== undefined, cli.stderr());
     await sleep(300);
     await etcd.put('/hb/v', '2');
     const ms = await timeUntil(() => read('b.conf') === 'b=2\n', 8_000);
-    assert.ok(ms !== undefined && ms < 2_000, `b's change waited ${ms ?? '> 8000'} ms behind a's reload:\n${stderr}`);
+    assert.ok(ms !== undefined && ms < 2_000, `b's change waited ${ms ?? '> 8000'} ms behind a's reload:\n${cli.stderr()}`);
   } finally {
     try {
-      process.kill(-child.pid!, 'SIGKILL');
+      process.kill(-cli.child.pid!, 'SIGKILL');
     } catch {
       // gone
     }
