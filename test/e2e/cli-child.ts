@@ -5,6 +5,8 @@ import { CLI, cleanEnv } from './onetime-harness.js';
 
 export interface CliChild {
   readonly child: ChildProcess;
+  /** Its exit code once it closed (null when a signal ended it). */
+  readonly closed: Promise<number | null>;
   /** Everything the child wrote to stderr so far. */
   stderr(): string;
   /** SIGTERM unless it already ended, then wait until it closed. */
@@ -20,9 +22,10 @@ export function spawnCli(args: string[], options: { env?: Record<string, string>
   });
   let stderr = '';
   child.stderr!.on('data', (b) => (stderr += b));
-  const closed = new Promise<void>((r) => child.once('close', () => r()));
+  const closed = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
   return {
     child,
+    closed,
     stderr: () => stderr,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

@@ -2,10 +2,10 @@
 // built CLI against a real etcd.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, Workspace, cleanEnv, runCli } from './onetime-harness.js';
+import { Workspace, runCli } from './onetime-harness.js';
+import { spawnCli } from './cli-child.js';
 import { etcdPerFile } from './etcd-per-file.js';
 import { freePort, type EtcdServer } from '../helpers/etcd.js';
 import { sleep } from '../helpers/wait.js';
@@ -65,9 +65,7 @@ test('typos and bad values stop before touching anything, with a usage hint', as
 });
 
 async function runsAsWatcher(args: string[], env: Record<string, string>, ws: Workspace, value: string): Promise<void> {
-  const child = spawn(process.execPath, [CLI, ...args], { env: cleanEnv(env), stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (b) => (stderr += b));
+  const cli = spawnCli(args, { env });
   const dest = join(ws.out, 'app.conf');
   try {
     const end = Date.now() + 10_000;
@@ -75,11 +73,10 @@ async function runsAsWatcher(args: string[], env: Record<string, string>, ws: Wo
     await etcd.put('/op/db/url', value);
     const end2 = Date.now() + 10_000;
     while (Date.now() < end2 && readFileSync(dest, 'utf8') !== `url=${value}\n`) await sleep(100);
-    assert.equal(readFileSync(dest, 'utf8'), `url=${value}\n`, `not watching:\n${stderr}`);
+    assert.equal(readFileSync(dest, 'utf8'), `url=${value}\n`, `not watching:\n${cli.stderr()}`);
   } finally {
     await etcd.put('/op/db/url', 'db.example.com');
-    child.kill('SIGTERM');
-    await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('close', r)));
+    await cli.stop();
   }
 }
 

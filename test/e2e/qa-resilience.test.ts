@@ -2,10 +2,11 @@
 // that is stopped, started late, restarted and emptied, in -onetime, -watch and -interval.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, Workspace, cleanEnv, runCli } from './onetime-harness.js';
+import { Workspace, runCli } from './onetime-harness.js';
+import { spawnCli } from './cli-child.js';
 import { etcdPerFile } from './etcd-per-file.js';
 import type { EtcdServer } from '../helpers/etcd.js';
 import { sleep, waitFor } from '../helpers/wait.js';
@@ -26,19 +27,16 @@ interface Agent {
 }
 
 function startAgent(args: string[]): Agent {
-  const child = spawn(process.execPath, [CLI, ...args], { env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (b) => (stderr += b));
-  const closed = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
+  const { child, closed, stderr } = spawnCli(args);
   return {
     child,
-    stderr: () => stderr,
+    stderr,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       const code = await Promise.race([closed, sleep(10_000).then(() => 'timeout' as const)]);
       if (code === 'timeout') {
         child.kill('SIGKILL');
-        throw new Error(`no exit within 10 s of SIGTERM:\n${stderr}`);
+        throw new Error(`no exit within 10 s of SIGTERM:\n${stderr()}`);
       }
       return code;
     },
