@@ -6,10 +6,10 @@
 // Was: each of etcd3's 3 attempts waited the whole 15 s deadline on the one member, then the circuit breaker's own error was reported.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, Workspace, cleanEnv, ensureBuilt, runCli } from './onetime-harness.js';
+import { Workspace, ensureBuilt, runCli } from './onetime-harness.js';
+import { spawnCli } from './cli-child.js';
 import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
 import { sleep } from '../helpers/wait.js';
 
@@ -57,25 +57,19 @@ test('-interval against a frozen etcd: SIGTERM exits 0 promptly (no write is in 
     'templates/app.tmpl': 'x={{getv "/fz/x"}}\n',
   });
   const pid = etcd.members[0]!.pid!;
-  const child = spawn(process.execPath, [CLI, '-interval', '1', '-backend', 'etcdv3', '-node', etcd.endpoints[0]!, '-confdir', ws.confdir], {
-    env: cleanEnv(),
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (b) => (stderr += b));
-  const closed = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
+  const { child, closed, stderr } = spawnCli(['-interval', '1', '-backend', 'etcdv3', '-node', etcd.endpoints[0]!, '-confdir', ws.confdir]);
   try {
     const end = Date.now() + 10_000;
     while (Date.now() < end && !existsSync(join(ws.out, 'app.conf'))) await sleep(100);
-    assert.ok(existsSync(join(ws.out, 'app.conf')), stderr);
+    assert.ok(existsSync(join(ws.out, 'app.conf')), stderr());
     process.kill(pid, 'SIGSTOP');
     await sleep(2_500); // the next passes are now stuck in a read
     const started = Date.now();
     child.kill('SIGTERM');
     const code = await Promise.race([closed, sleep(15_000).then(() => 'timeout' as const)]);
     const took = Date.now() - started;
-    assert.notEqual(code, 'timeout', stderr);
-    assert.equal(code, 0, `exit code after SIGTERM (took ${took} ms):\n${stderr}`);
+    assert.notEqual(code, 'timeout', stderr());
+    assert.equal(code, 0, `exit code after SIGTERM (took ${took} ms):\n${stderr()}`);
     assert.ok(took < 3_000, `SIGTERM took ${took} ms`);
     assert.equal(readFileSync(join(ws.out, 'app.conf'), 'utf8'), 'x=1\n');
   } finally {
