@@ -1,12 +1,13 @@
 // Fan-out resources end to end against a real etcd: one file per /sites/* key, written by the
 // built CLI in -onetime runs and while -watch follows puts and deletes; files of deleted sites
 // disappear, files the resource did not write stay.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
-import { Workspace, ensureBuilt, runCli } from './onetime-harness.js';
+import type { EtcdServer } from '../helpers/etcd.js';
+import { etcdPerFile } from './etcd-per-file.js';
+import { Workspace, runCli } from './onetime-harness.js';
 import { WatchAgent } from './watch-harness.js';
 
 function fanoutWorkspace(prefix: string): Workspace {
@@ -30,12 +31,8 @@ const reloads = (ws: Workspace) => ws.lines('reloads').length;
 
 describe('fan-out resources against etcd', () => {
   let etcd: EtcdServer;
-  before(async () => {
-    ensureBuilt();
-    etcd = await startEtcd();
-  });
-  after(async () => {
-    await etcd?.stop();
+  etcdPerFile((started) => {
+    etcd = started;
   });
 
   test('-onetime: one file per site, removed when its key goes, unrelated files untouched', async () => {

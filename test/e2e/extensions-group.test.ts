@@ -1,12 +1,13 @@
 // Commit groups end to end against a real etcd: three nginx-like snippets validated together by
 // one check script over the staging tree. One invalid snippet leaves all three old files in
 // place (no stage files left, no reload); once valid, all three are replaced and one reload runs.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
-import { Workspace, ensureBuilt, runCli } from './onetime-harness.js';
+import type { EtcdServer } from '../helpers/etcd.js';
+import { etcdPerFile } from './etcd-per-file.js';
+import { Workspace, runCli } from './onetime-harness.js';
 import { WatchAgent } from './watch-harness.js';
 
 // Validates the staged tree as a whole: every snippet must say `listen <port>;` and no two may
@@ -45,12 +46,8 @@ reload_cmd = "echo reload >> @OUT@/../reloads"
 
 describe('commit groups against etcd', () => {
   let etcd: EtcdServer;
-  before(async () => {
-    ensureBuilt();
-    etcd = await startEtcd();
-  });
-  after(async () => {
-    await etcd?.stop();
+  etcdPerFile((started) => {
+    etcd = started;
   });
 
   test('one invalid snippet keeps all three old files; a valid set commits all with one reload', async () => {

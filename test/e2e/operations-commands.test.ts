@@ -1,13 +1,14 @@
 // Commands and signals of a running tsconfd -watch against real etcd: SIGTERM during a slow check_cmd, a hanging
 // reload killed at its command_timeout with its children, one reload for resources sharing a reload_cmd,
 // min_reload_interval deferring (not dropping) the trailing reload, and the built-in signal reload action.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
+import type { EtcdServer } from '../helpers/etcd.js';
+import { etcdPerFile } from './etcd-per-file.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
 import { Agent } from './agent.js';
 import { httpGet } from './operations-harness.js';
@@ -16,11 +17,8 @@ import { fileLines as lines, writeFileWithDirs } from '../helpers/files.js';
 import { alive } from '../helpers/proc.js';
 
 let etcd: EtcdServer;
-before(async () => {
-  etcd = await startEtcd();
-});
-after(async () => {
-  await etcd?.stop();
+etcdPerFile((started) => {
+  etcd = started;
 });
 
 function scratch(t: { after: (fn: () => void) => void }) {

@@ -1,22 +1,20 @@
 // The -http endpoint of a running tsconfd against real etcd: /readyz turns false when etcd stops and true when
 // it returns (-watch, and -interval alone, confd's default mode), and /metrics parses as Prometheus text.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
+import type { EtcdServer } from '../helpers/etcd.js';
+import { etcdPerFile } from './etcd-per-file.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
 import { Agent } from './agent.js';
 import { httpGet } from './operations-harness.js';
 import { writeFileWithDirs } from '../helpers/files.js';
 
 let etcd: EtcdServer;
-before(async () => {
-  etcd = await startEtcd();
-});
-after(async () => {
-  await etcd?.stop();
+etcdPerFile((started) => {
+  etcd = started;
 });
 
 function workspace(t: { after: (fn: () => void) => void }, prefix: string) {

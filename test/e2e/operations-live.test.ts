@@ -1,22 +1,20 @@
 // Live resources against real etcd (tsconfd -watch as a process): resources and templates added, edited and
 // removed while watching, a broken one keeping its last good version, SIGHUP, and a Kubernetes ConfigMap-style
 // `..data` symlink swap giving one reload.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
+import type { EtcdServer } from '../helpers/etcd.js';
+import { etcdPerFile } from './etcd-per-file.js';
 import { Agent } from './agent.js';
 import { httpGet } from './operations-harness.js';
 import { writeFileWithDirs } from '../helpers/files.js';
 
 let etcd: EtcdServer;
-before(async () => {
-  etcd = await startEtcd();
-});
-after(async () => {
-  await etcd?.stop();
+etcdPerFile((started) => {
+  etcd = started;
 });
 
 function scratch(t: { after: (fn: () => void) => void }) {
