@@ -240,6 +240,29 @@ export function decodeRune(s: string, i: number): [number, number] {
   return [0xfffd, 1];
 }
 
+/**
+ * The body of a character class, from chunk[c] (after '[' and any '^') to its ']': returns
+ * (index after ']') * 2, plus 1 when rune r is in the class. getEsc throws on a malformed class.
+ * Shared by matchChunk and matchChunkAt so both read classes as Go's path.Match does.
+ */
+function scanClass(chunk: string, c: number, r: number): number {
+  let matched = false;
+  let nrange = 0;
+  for (;;) {
+    if (chunk.charCodeAt(c) === 93 && nrange > 0) return (c + 1) * 2 + (matched ? 1 : 0);
+    const lo = getEsc(chunk, c);
+    c = lo[1];
+    let hi = lo[0];
+    if (chunk.charCodeAt(c) === 45) {
+      const h = getEsc(chunk, c + 1);
+      hi = h[0];
+      c = h[1];
+    }
+    if (lo[0] <= r && r <= hi) matched = true;
+    nrange++;
+  }
+}
+
 // matchChunk: the rest of s after chunk matched its beginning, or null. Throws on a bad chunk,
 // after the match has failed too, so that a malformed pattern is always reported.
 function matchChunk(chunk: string, s: string): string | null {
@@ -263,25 +286,9 @@ function matchChunk(chunk: string, s: string): string | null {
         negated = true;
         c++;
       }
-      let matched = false;
-      let nrange = 0;
-      for (;;) {
-        if (c < cn && chunk.charCodeAt(c) === 93 && nrange > 0) {
-          c++;
-          break;
-        }
-        const lo = getEsc(chunk, c);
-        c = lo[1];
-        let hi = lo[0];
-        if (chunk.charCodeAt(c) === 45) {
-          const h = getEsc(chunk, c + 1);
-          hi = h[0];
-          c = h[1];
-        }
-        if (lo[0] <= r && r <= hi) matched = true;
-        nrange++;
-      }
-      if (matched === negated) failed = true;
+      const scan = scanClass(chunk, c, r);
+      c = scan >> 1;
+      if ((scan & 1) === 1 === negated) failed = true;
     } else if (ch === 63) {
       if (!failed) {
         if (s.charCodeAt(si) === 47) failed = true;
@@ -394,25 +401,9 @@ function matchChunkAt(chunk: string, s: string, si: number): number {
         negated = true;
         c++;
       }
-      let matched = false;
-      let nrange = 0;
-      for (;;) {
-        if (chunk.charCodeAt(c) === 93 && nrange > 0) {
-          c++;
-          break;
-        }
-        const lo = getEsc(chunk, c);
-        c = lo[1];
-        let hi = lo[0];
-        if (chunk.charCodeAt(c) === 45) {
-          const h = getEsc(chunk, c + 1);
-          hi = h[0];
-          c = h[1];
-        }
-        if (lo[0] <= r && r <= hi) matched = true;
-        nrange++;
-      }
-      if (matched === negated) return -1;
+      const scan = scanClass(chunk, c, r);
+      c = scan >> 1;
+      if ((scan & 1) === 1 === negated) return -1;
     } else if (ch === 63) {
       if (s.charCodeAt(si) === 47) return -1;
       si += decodeRune(s, si)[1];
