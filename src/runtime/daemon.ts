@@ -226,8 +226,14 @@ class Daemon {
         void signals.reload();
       },
     });
-    if (this.runtime) this.startRuntime(this.runtime);
-    else void this.loop!.start();
+    // A conf.d or template change made before chokidar's first scan ends would go unseen, so the
+    // first render waits for that scan (bounded, in case a watched directory never settles).
+    const scanned = Promise.race([this.watcher.ready, new Promise<void>((done) => setTimeout(done, 2000).unref())]);
+    void scanned.then(() => {
+      if (signals.shuttingDown) return;
+      if (this.runtime) this.startRuntime(this.runtime);
+      else void this.loop!.start();
+    });
   }
 
   /** Builds the loop; throws when it cannot run (a backend that cannot watch, a bad resource `wait`). */
