@@ -2,6 +2,7 @@
 // environment and the config file are three readers over this one table, so a setting added
 // here is accepted everywhere with the same type checks.
 import { parseLogFormat, parseLogLevel, type LogFormat, type LogLevel } from '../log.js';
+import { BACKEND_NAMES } from '../backends/index.js';
 
 export interface Options {
   onetime: boolean;
@@ -44,7 +45,7 @@ export interface Options {
   wait: string;
   /** -watch: mark the agent stale when the mirror is older than this Go duration; "" means never. */
   staleAfter: string;
-  /** -watch/-interval: address of the /healthz, /readyz and /metrics endpoint ("127.0.0.1:9100"); "" serves none. */
+  /** -watch/-interval: address of the /healthz, /readyz and /metrics endpoint ("127.0.0.1:8379"); "" serves none. */
   http: string;
   /** tsconfd extension: log a secret-redacted diff of every real change. */
   logDiff: boolean;
@@ -64,6 +65,8 @@ export interface OptionSpec {
   fileKeys: readonly string[];
   /** Environment variables, highest priority first. */
   envVars: readonly string[];
+  /** false: a flag of confd's for something tsconfd does not implement (accepted, left out of -h). */
+  supported: boolean;
 }
 
 function spec(
@@ -71,7 +74,7 @@ function spec(
   flag: string,
   type: OptionType,
   describe: string,
-  extra: { fileKeys?: string[]; envVars?: string[] } = {},
+  extra: { fileKeys?: string[]; envVars?: string[]; supported?: boolean } = {},
 ): OptionSpec {
   const envName = 'CONFD_' + flag.toUpperCase().replace(/-/g, '_');
   return {
@@ -81,6 +84,7 @@ function spec(
     describe,
     fileKeys: extra.fileKeys ?? [flag.replace(/-/g, '_'), flag],
     envVars: extra.envVars ?? [envName],
+    supported: extra.supported ?? true,
   };
 }
 
@@ -88,7 +92,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('onetime', 'onetime', 'boolean', 'run once and exit'),
   spec('watch', 'watch', 'boolean', 'enable watch support'),
   spec('interval', 'interval', 'integer', 'backend polling interval (seconds)'),
-  spec('backend', 'backend', 'string', 'backend to use (etcdv3, etcd, file, env)'),
+  spec('backend', 'backend', 'string', `backend to use: ${BACKEND_NAMES.join(', ')}`),
   spec('nodes', 'node', 'list', 'list of backend nodes (repeatable)', {
     fileKeys: ['nodes', 'node'],
     envVars: ['CONFD_NODE', 'CONFD_NODES'],
@@ -117,21 +121,21 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   }),
   spec('filter', 'filter', 'string', 'files filter (only used with -backend=file)'),
   spec('separator', 'separator', 'string', "the separator to replace '/' with when looking up keys in the backend"),
-  spec('scheme', 'scheme', 'string', 'the backend URI scheme for nodes retrieved from DNS SRV records (http or https)'),
-  spec('srvDomain', 'srv-domain', 'string', 'the name of the resource record'),
-  spec('srvRecord', 'srv-record', 'string', 'the SRV record to search for backends nodes'),
-  spec('authToken', 'auth-token', 'string', 'auth bearer token to use'),
-  spec('authType', 'auth-type', 'string', 'vault auth backend type to use'),
-  spec('table', 'table', 'string', 'the name of the DynamoDB table'),
-  spec('appId', 'app-id', 'string', 'vault app-id to use'),
-  spec('userId', 'user-id', 'string', 'vault user-id to use'),
-  spec('roleId', 'role-id', 'string', 'vault role-id to use'),
-  spec('secretId', 'secret-id', 'string', 'vault secret-id to use'),
-  spec('path', 'path', 'string', 'vault mount path of the auth method'),
+  spec('scheme', 'scheme', 'string', 'the backend URI scheme for nodes retrieved from DNS SRV records (http or https)', { supported: false }),
+  spec('srvDomain', 'srv-domain', 'string', 'the name of the resource record', { supported: false }),
+  spec('srvRecord', 'srv-record', 'string', 'the SRV record to search for backends nodes', { supported: false }),
+  spec('authToken', 'auth-token', 'string', 'auth bearer token to use', { supported: false }),
+  spec('authType', 'auth-type', 'string', 'vault auth backend type to use', { supported: false }),
+  spec('table', 'table', 'string', 'the name of the DynamoDB table', { supported: false }),
+  spec('appId', 'app-id', 'string', 'vault app-id to use', { supported: false }),
+  spec('userId', 'user-id', 'string', 'vault user-id to use', { supported: false }),
+  spec('roleId', 'role-id', 'string', 'vault role-id to use', { supported: false }),
+  spec('secretId', 'secret-id', 'string', 'vault secret-id to use', { supported: false }),
+  spec('path', 'path', 'string', 'vault mount path of the auth method', { supported: false }),
   spec('commandTimeout', 'command-timeout', 'integer', 'seconds before check_cmd/reload_cmd are killed'),
-  spec('wait', 'wait', 'string', '-watch: quiescence window min:max before a changed resource renders, e.g. 50ms:1s (default: render at once)'),
+  spec('wait', 'wait', 'string', '-watch: quiescence window min:max before a changed resource renders, e.g. 50ms:1s (empty: render at once)'),
   spec('staleAfter', 'stale-after', 'string', '-watch: report unhealthy when no backend confirmation came for this long (e.g. 30s)'),
-  spec('http', 'http', 'string', '-watch/-interval: serve /healthz, /readyz and /metrics on this address, e.g. 127.0.0.1:9100 (default: off)'),
+  spec('http', 'http', 'string', '-watch/-interval: serve /healthz, /readyz and /metrics on this address, e.g. 127.0.0.1:8379 or :8379 (off when empty)'),
   spec('logDiff', 'log-diff', 'boolean', 'log a unified diff of every change (secret values redacted)'),
   spec('printKeys', 'print-keys', 'boolean', "print the keys each resource will fetch (prefix applied) and exit", { fileKeys: [] }),
   spec('version', 'version', 'boolean', 'print version and exit', { fileKeys: [], envVars: [] }),

@@ -64,21 +64,21 @@ export interface ListenAddress {
 }
 
 /**
- * Parses the -http value the way Go's net.Listen reads an address: "127.0.0.1:9100", "[::1]:9100", "localhost:9100",
- * or ":9100" for every interface (what a Kubernetes probe needs, since the kubelet connects to the pod IP).
+ * Parses the -http value the way Go's net.Listen reads an address: "127.0.0.1:8379", "[::1]:8379", "localhost:8379",
+ * or ":8379" for every interface (what a Kubernetes probe needs, since the kubelet connects to the pod IP).
  */
 export function parseListenAddress(value: string): ListenAddress {
   const match = /^(?:\[([0-9A-Fa-f:.%\w]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(value.trim());
   const port = match ? Number(match[3]) : NaN;
   if (!match || port > 65535) {
-    throw new Error(`invalid -http address "${value}": want host:port, e.g. 127.0.0.1:9100 or :9100`);
+    throw new Error(`invalid -http address "${value}": want host:port, e.g. 127.0.0.1:8379 or :8379`);
   }
   const host = match[1] ?? match[2] ?? '';
   return { host, port };
 }
 
 export interface HealthServerOptions {
-  /** An address as given to -http ("127.0.0.1:9100"; port 0 picks a free port). */
+  /** An address as given to -http ("127.0.0.1:8379"; port 0 picks a free port). */
   listen: string;
   readiness: ReadinessProvider;
   metrics: Metrics;
@@ -87,7 +87,7 @@ export interface HealthServerOptions {
 export interface HealthServer {
   /** The address actually bound (with the real port when 0 was asked for). */
   readonly address: ListenAddress;
-  /** Base URL, e.g. http://127.0.0.1:9100 */
+  /** Base URL, e.g. http://127.0.0.1:8379 */
   readonly url: string;
   /** Stops listening and drops open keep-alive connections. */
   close(): Promise<void>;

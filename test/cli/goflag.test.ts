@@ -1,0 +1,31 @@
+// tsconfd's flags against Go's flag package (what confd uses), recorded by tools/goflag/record.ts with
+// Go 1.19 on tsconfd's own flag table: the -h layout byte for byte, and each usage error's words.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { flagDefaults, parseFlags, UsageError } from '../../src/cli/flags.js';
+
+const golden = JSON.parse(readFileSync(new URL('./fixtures/goflag-golden.json', import.meta.url), 'utf8')) as {
+  defaults: string;
+  cases: { args: string[]; error: string; help: boolean }[];
+};
+
+test('-h lists the supported flags in Go PrintDefaults layout, byte for byte', () => {
+  assert.equal(flagDefaults(), golden.defaults);
+});
+
+test('usage errors are worded as Go words them; -h/-help stop parsing as in Go', () => {
+  for (const c of golden.cases) {
+    const name = c.args.join(' ');
+    let error = '';
+    let help = false;
+    try {
+      help = parseFlags(c.args).help;
+    } catch (e) {
+      assert.ok(e instanceof UsageError, name);
+      error = e.message;
+    }
+    assert.equal(error, c.error, name);
+    assert.equal(help, c.help, name);
+  }
+});
