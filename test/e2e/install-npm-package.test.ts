@@ -1,10 +1,12 @@
-// The npm package as a user gets it: `npm pack` of this tree (prepack builds dist/), installed with
+// The npm package as a user gets it: `npm pack` of a copy of this tree as a fresh clone has it (no dist/: prepack
+// must build it; node_modules linked to this tree's), installed with
 // `npm install -g --prefix TMP tarball` and no network (the package has no dependencies: the bundle carries
 // them), then `tsconfd -version` and the seed demo, each run from a directory outside the package.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, SEED_EXPECTED, cleanEnv } from './onetime-harness.js';
@@ -36,7 +38,18 @@ before(async () => {
   elsewhere = mkdtempSync(join(work, 'elsewhere-'));
   // npm's own cache in the temp dir: nothing is fetched (no dependencies), and the user's cache stays untouched.
   const env = cleanEnv({ npm_config_cache: join(work, 'npm-cache'), npm_config_update_notifier: 'false' });
-  const pack = await run('npm', ['pack', '--json', '--pack-destination', work], ROOT, env);
+  // The files git would give a fresh clone (tracked, plus new ones not ignored), so dist/ is absent.
+  const clone = join(work, 'clone');
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' })
+    .split('\0')
+    .filter((f) => f !== '' && f !== 'node_modules' && existsSync(join(ROOT, f)));
+  for (const f of files) {
+    mkdirSync(dirname(join(clone, f)), { recursive: true });
+    cpSync(join(ROOT, f), join(clone, f));
+  }
+  assert.equal(existsSync(join(clone, 'dist')), false);
+  symlinkSync(join(ROOT, 'node_modules'), join(clone, 'node_modules'));
+  const pack = await run('npm', ['pack', '--json', '--pack-destination', work], clone, env);
   assert.equal(pack.code, 0, `npm pack failed:\n${pack.stderr.slice(-3000)}`);
   packed = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('[')));
   tarball = join(work, readdirSync(work).find((f) => f.endsWith('.tgz'))!);
