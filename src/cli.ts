@@ -96,6 +96,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       intervalMs: o.interval * 1000,
       staleAfterMs,
       http: o.http,
+      strictReadiness: o.strictReadiness,
       version: VERSION,
       backendName: o.backend,
     });

@@ -47,6 +47,8 @@ export interface Options {
   staleAfter: string;
   /** -watch/-interval: address of the /healthz, /readyz and /metrics endpoint ("127.0.0.1:8379"); "" serves none. */
   http: string;
+  /** -http: /readyz fails while the backend is unreachable or stale, even after every resource rendered. */
+  strictReadiness: boolean;
   /** tsconfd extension: log a secret-redacted diff of every real change. */
   logDiff: boolean;
   /** tsconfd extension: print the keys each resource fetches, then exit. */
@@ -136,6 +138,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('wait', 'wait', 'string', '-watch: quiescence window min:max before a changed resource renders, e.g. 50ms:1s (empty: render at once)'),
   spec('staleAfter', 'stale-after', 'string', '-watch: report unhealthy when no backend confirmation came for this long (e.g. 30s)'),
   spec('http', 'http', 'string', '-watch/-interval: serve /healthz, /readyz and /metrics on this address, e.g. 127.0.0.1:8379 or :8379 (off when empty)'),
+  spec('strictReadiness', 'strict-readiness', 'boolean', '-http: /readyz fails while the backend is unreachable or stale too (by default it stays ready once every resource rendered, and reports stale)'),
   spec('logDiff', 'log-diff', 'boolean', 'log a unified diff of every change (secret values redacted)'),
   spec('printKeys', 'print-keys', 'boolean', "print the keys each resource will fetch (prefix applied) and exit", { fileKeys: [] }),
   spec('version', 'version', 'boolean', 'print version and exit', { fileKeys: [], envVars: [] }),
@@ -183,6 +186,7 @@ export function defaultOptions(): Options {
     wait: '',
     staleAfter: '',
     http: '',
+    strictReadiness: false,
     logDiff: false,
     printKeys: false,
     version: false,

@@ -35,6 +35,8 @@ export interface DaemonOptions extends Omit<PassOptions, 'commands' | 'onPass'> 
   staleAfterMs: number;
   /** -http address; '' serves nothing. */
   http: string;
+  /** -strict-readiness: /readyz fails on a stale or unreachable backend too. */
+  strictReadiness?: boolean;
   version: string;
   backendName: string;
   openBackend: () => Promise<Backend>;
@@ -193,7 +195,12 @@ class Daemon {
   /** Binds -http (before anything else runs, so a bad address fails the start). */
   async serve(): Promise<void> {
     if (this.opts.http === '') return;
-    this.server = await startHealthServer({ listen: this.opts.http, readiness: () => this.readiness(), metrics: this.metrics });
+    this.server = await startHealthServer({
+      listen: this.opts.http,
+      readiness: () => this.readiness(),
+      metrics: this.metrics,
+      strict: this.opts.strictReadiness,
+    });
     this.log.info(`Serving /healthz, /readyz and /metrics on ${this.server.url}`);
     this.opts.onListening?.(this.server.url);
   }
@@ -343,7 +350,7 @@ class Daemon {
 
   /** Verdict for logs and tests. */
   ready(): boolean {
-    return evaluateReadiness(this.readiness()).ready;
+    return evaluateReadiness(this.readiness(), this.opts.strictReadiness).ready;
   }
 
   /** SIGHUP or a changed conf.d/templates: load the resources again and render them. */

@@ -58,6 +58,8 @@ export class Metrics {
   private readonly watchLagRevisions: Gauge;
   private readonly watchLagSeconds: Gauge;
   private readonly resourcesGauge: Gauge;
+  private readonly readyGauge: Gauge;
+  private readonly staleGauge: Gauge;
   private readonly multiLabelSeries = new Map<
     string,
     Map<string, { metric: Counter<string> | Histogram<string>; labels: Record<string, string> }>
@@ -176,6 +178,17 @@ export class Metrics {
       registers,
     });
 
+    this.readyGauge = new Gauge({
+      name: 'tsconfd_ready',
+      help: '1 when /readyz answers 200 (its default rule, or -strict-readiness), else 0.',
+      registers,
+    });
+    this.staleGauge = new Gauge({
+      name: 'tsconfd_stale',
+      help: '1 while the files rendered earlier are served but the backend is unreachable, out of sync, older than -stale-after, or below min_keys.',
+      registers,
+    });
+
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -244,6 +257,12 @@ export class Metrics {
   /** The local mirror matches the backend as of `atMs` (default now). The mirror age is measured from here. */
   mirrorSynced(atMs: number = this.now()): void {
     this.mirrorSyncedAtMs = atMs;
+  }
+
+  /** The readiness verdict (runtime/health.ts), set before each scrape. */
+  readiness(ready: boolean, stale: boolean): void {
+    this.readyGauge.set(ready ? 1 : 0);
+    this.staleGauge.set(stale ? 1 : 0);
   }
 
   resourcesLoaded(count: number): void {
