@@ -42,6 +42,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   }
   const log = new Logger({ level: o.logLevel, format: o.logFormat });
   log.debug(cfg.configFileRead ? `Loaded ${cfg.configFileRead}` : 'Skipping confd config file.');
+  for (const w of cfg.warnings) log.warning(w);
   const unsupported = unsupportedBackend(o.backend);
   if (unsupported !== undefined) {
     log.fatal(unsupported);

@@ -13,6 +13,7 @@ import {
   type OptionSpec,
   type PartialOptions,
 } from './options.js';
+import { closest } from '../suggest.js';
 
 /** A bad command line: exit 2, as Go's flag.ExitOnError. */
 export class UsageError extends Error {
@@ -94,31 +95,10 @@ function goQuote(s: string): string {
   return JSON.stringify(s);
 }
 
-/** The closest defined flag, when the mistake looks like a typo (at most 2 edits, or a prefix). */
+/** The closest defined flag, when the mistake looks like a typo. */
 export function didYouMean(name: string): string {
-  let best = '';
-  let bestDistance = Infinity;
-  for (const s of OPTION_SPECS) {
-    if (!s.supported) continue;
-    const d = s.flag.startsWith(name) || name.startsWith(s.flag) ? 1 : editDistance(name, s.flag);
-    if (d < bestDistance) {
-      best = s.flag;
-      bestDistance = d;
-    }
-  }
-  return bestDistance <= Math.min(2, Math.max(1, Math.floor(name.length / 3))) ? `did you mean -${best}?` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) {
-      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    row = next;
-  }
-  return row[b.length]!;
+  const best = closest(name, OPTION_SPECS.filter((s) => s.supported).map((s) => s.flag));
+  return best === undefined ? '' : `did you mean -${best}?`;
 }
 
 /**

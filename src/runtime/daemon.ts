@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import { isWatchable, type Backend, type PrefixWatch, type PrefixWatchHandlers, type Snapshot, type WatchableBackend } from '../backends/types.js';
 import type { Logger } from '../log.js';
-import { loadResources, loadResourcesOrFatal, ResourceLoadError, type LoadOptions, type TemplateResource } from '../resource/load.js';
+import { loadResourcesOrFatal, ResourceLoadError, type LoadOptions, type TemplateResource } from '../resource/load.js';
 import { watchConfdir, loadLiveResources, type BrokenResource, type ConfdirWatcher } from './confdir-watcher.js';
 import { evaluateReadiness, startHealthServer, type HealthServer, type Readiness } from './health.js';
 import { IntervalLoop } from './interval.js';
@@ -113,8 +113,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
  */
 function initialResources(opts: LoadOptions): TemplateResource[] {
   const { confdir, prefix, log } = opts;
-  // A missing confdir: confd's warning and no resources.
-  if (!existsSync(confdir)) return loadResources({ confdir, prefix, log });
+  // A missing confdir: -onetime warns and writes nothing (confd's behaviour); a daemon would sit idle for ever, so
+  // it stops at once instead (confd's daemon modes exit too).
+  if (!existsSync(confdir)) {
+    throw new ResourceLoadError(`Cannot load template resources: confdir '${confdir}' does not exist (-confdir); -watch and -interval need it at start`);
+  }
   const live = loadLiveResources({ confdir, prefix, log }, []);
   if (live.broken.length > 0) {
     for (const b of live.broken.slice(0, -1)) log.debug(b.error);
