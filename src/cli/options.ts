@@ -136,7 +136,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('path', 'path', 'string', 'vault mount path of the auth method', { supported: false }),
   spec('commandTimeout', 'command-timeout', 'integer', 'seconds before check_cmd/reload_cmd are killed'),
   spec('wait', 'wait', 'string', '-watch: quiescence window min:max before a changed resource renders, e.g. 50ms:1s (empty: render at once)'),
-  spec('staleAfter', 'stale-after', 'string', '-watch: report unhealthy when no backend confirmation came for this long (e.g. 30s)'),
+  spec('staleAfter', 'stale-after', 'string', '-watch: report stale when no backend confirmation came for this long (e.g. 30s)'),
   spec('http', 'http', 'string', '-watch/-interval: serve /healthz, /readyz and /metrics on this address, e.g. 127.0.0.1:8379 or :8379 (off when empty)'),
   spec('strictReadiness', 'strict-readiness', 'boolean', '-http: /readyz fails while the backend is unreachable or stale too (by default it stays ready once every resource rendered, and reports stale)'),
   spec('logDiff', 'log-diff', 'boolean', 'log a unified diff of every change (secret values redacted)'),

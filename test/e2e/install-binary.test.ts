@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, SEED_EXPECTED, Workspace, cleanEnv, ensureBuilt } from './onetime-harness.js';
@@ -115,4 +115,25 @@ test('-watch follows etcd and SIGTERM ends it with exit 0', async () => {
     await etcd!.etcdctl(['del', '/docker/node/n04']);
     ws.cleanup();
   }
+});
+
+test('installed where the systemd unit expects it, systemd-analyze verify passes on the unit as shipped', async (t) => {
+  const analyze = spawnSync('systemd-analyze', ['--version']);
+  if (analyze.error) return t.skip('systemd-analyze is not installed');
+  // A root holding what `install` puts on a host (README: Installing; the unit's header), plus what verify looks up
+  // there: /bin/kill for ExecReload and systemd's own units for the dependencies.
+  const root = join(work, 'root');
+  for (const dir of ['usr/local/bin', 'etc/systemd/system', 'bin', 'usr/lib/systemd']) mkdirSync(join(root, dir), { recursive: true });
+  linkSync(bin, join(root, 'usr/local/bin/tsconfd'));
+  copyFileSync('/bin/kill', join(root, 'bin/kill'));
+  cpSync('/usr/lib/systemd/system', join(root, 'usr/lib/systemd/system'), { recursive: true, verbatimSymlinks: true });
+  copyFileSync(join(ROOT, 'examples/systemd/tsconfd.service'), join(root, 'etc/systemd/system/tsconfd.service'));
+  const verify = spawnSync('systemd-analyze', ['verify', `--root=${root}`, 'tsconfd.service'], { encoding: 'utf8' });
+  assert.equal(verify.status, 0, verify.stderr);
+  assert.equal(verify.stderr.trim(), '');
+  // The same unit without the binary in place fails, naming it: the check above is not vacuous.
+  rmSync(join(root, 'usr/local/bin/tsconfd'));
+  const without = spawnSync('systemd-analyze', ['verify', `--root=${root}`, 'tsconfd.service'], { encoding: 'utf8' });
+  assert.notEqual(without.status, 0);
+  assert.match(without.stderr, /\/usr\/local\/bin\/tsconfd is not executable/);
 });
