@@ -48,7 +48,7 @@ export function parseTestArgs(argv: readonly string[]): TestArgs {
     if (name === 'confdir') args.confdir = value();
     else if (name === 'prefix') args.prefix = value();
     else if (name === 'update') args.update = inline === undefined ? true : inline === 'true';
-    else throw new Error(`unknown flag: -${name}`);
+    else throw new Error(`flag provided but not defined: -${name}`);
   }
   if (args.dir === '') throw new Error('missing the tests directory');
   return args;
@@ -101,8 +101,9 @@ export async function runTestCommand(argv: readonly string[], write: (t: string)
   try {
     args = parseTestArgs(argv);
   } catch (e) {
+    // A bad command line: exit 2, as tsconfd's (and Go's flag package's) usage errors.
     process.stderr.write(`tsconfd test: ${(e as Error).message}\n${USAGE}\n`);
-    return 1;
+    return 2;
   }
   const log = new Logger({ level: 'warning' });
   const resources = loadResourcesOrFatal({ confdir: args.confdir, prefix: args.prefix, log });
