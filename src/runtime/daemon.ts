@@ -256,6 +256,7 @@ class Daemon {
       reconcileMs: this.opts.intervalMs,
       staleAfterMs: this.opts.staleAfterMs,
       afterRender: async () => this.startReloads(),
+      onWriteFailing: (r, failing) => this.metrics.writeFailing(resourceName(r), failing),
     });
   }
 

@@ -18,6 +18,8 @@ export interface Readiness {
   resourcesNeverRendered: string[];
   /** -watch: destinations kept because their keys fell below min_keys (never blank a config). */
   destinationsGuarded?: string[];
+  /** -watch: resources whose last write failed and is being retried, one description each (names resource and dest). */
+  writesFailing?: string[];
 }
 
 export type ReadinessProvider = () => Readiness;
@@ -26,6 +28,8 @@ export interface ReadinessVerdict {
   ready: boolean;
   /** Why it is not ready, one sentence each; empty when ready. */
   reasons: string[];
+  /** What is wrong without failing readiness (the files on disk are the last good ones), one sentence each. */
+  warnings?: string[];
 }
 
 export function evaluateReadiness(state: Readiness): ReadinessVerdict {
@@ -45,7 +49,12 @@ export function evaluateReadiness(state: Readiness): ReadinessVerdict {
   if (never.length > 0) reasons.push(`never rendered: ${firstTen(never)}`);
   const guarded = state.destinationsGuarded ?? [];
   if (guarded.length > 0) reasons.push(`kept with too few keys (min_keys): ${firstTen(guarded)}`);
-  return { ready: reasons.length === 0, reasons };
+  // A write failing for a resource that rendered before leaves its last good file in place, as a backend
+  // outage does: reported, but not a reason to take the service out of rotation. One that never rendered
+  // is already a reason above (never rendered).
+  const failing = state.writesFailing ?? [];
+  const warnings = failing.length > 0 ? [`write failing, retried with backoff: ${firstTen(failing)}`] : [];
+  return { ready: reasons.length === 0, reasons, ...(warnings.length > 0 && { warnings }) };
 }
 
 /** A probe's answer stays short however many resources a confdir holds. */
@@ -155,12 +164,14 @@ const ROUTES = {
     const body = {
       ready: verdict.ready,
       reasons: verdict.reasons,
+      ...(verdict.warnings && { warnings: verdict.warnings }),
       ...(state && {
         backendReachable: state.backendReachable,
         mirrorInSync: state.mirrorInSync,
         mirrorAgeSeconds: state.mirrorAgeMs === null ? null : state.mirrorAgeMs / 1000,
         staleAfterSeconds: state.staleAfterMs / 1000,
         resourcesNeverRendered: state.resourcesNeverRendered,
+        writesFailing: state.writesFailing ?? [],
       }),
     };
     send(res, verdict.ready ? 200 : 503, 'application/json; charset=utf-8', `${JSON.stringify(body)}\n`);
