@@ -45,6 +45,19 @@ test('evaluateReadiness: ready only when every condition holds, with one reason 
   assert.equal(all.reasons.length, 3);
 });
 
+test('evaluateReadiness: a failing write is a warning once the resource rendered, a reason (never rendered) before', () => {
+  const failing = 'app.toml (dest /etc/app.conf): write /etc/.app.conf1: no space left on device; failing for 3.0s, 2 failed write(s), next retry in 2.0s';
+  assert.deepEqual(evaluateReadiness({ ...healthy, writesFailing: [failing] }), {
+    ready: true,
+    reasons: [],
+    warnings: [`write failing, retried with backoff: ${failing}`],
+  });
+  const first = evaluateReadiness({ ...healthy, resourcesNeverRendered: ['app.toml'], writesFailing: [failing] });
+  assert.equal(first.ready, false);
+  assert.deepEqual(first.reasons, ['never rendered: app.toml']);
+  assert.equal(first.warnings?.length, 1);
+});
+
 test('parseListenAddress reads Go-style host:port', () => {
   assert.deepEqual(parseListenAddress('127.0.0.1:9100'), { host: '127.0.0.1', port: 9100 });
   assert.deepEqual(parseListenAddress(':9100'), { host: '', port: 9100 });
@@ -86,6 +99,7 @@ test('the server answers /healthz, /readyz and /metrics and follows the readines
     mirrorAgeSeconds: 1,
     staleAfterSeconds: 60,
     resourcesNeverRendered: [],
+    writesFailing: [],
   });
 
   metrics.render('nginx.toml');
