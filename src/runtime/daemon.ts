@@ -15,6 +15,7 @@ import { loadResources, loadResourcesOrFatal, ResourceLoadError, type LoadOption
 import { watchConfdir, loadLiveResources, type BrokenResource, type ConfdirWatcher } from './confdir-watcher.js';
 import { evaluateReadiness, startHealthServer, type HealthServer, type Readiness } from './health.js';
 import { IntervalLoop } from './interval.js';
+import { removeStaleStageFiles } from '../resource/stage-cleanup.js';
 import { NeverBlankGuard } from './guard.js';
 import { SnapshotStores } from '../template/confd/store.js';
 import { Metrics, type FailureReason } from './metrics.js';
@@ -74,6 +75,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const { log } = opts;
   const resources = loadResourcesOrFatal(opts, initialResources);
   if (!resources) return 1;
+  if (!opts.noop && !opts.keepStageFile) removeStaleStageFiles(resources, performance.timeOrigin, log);
   let resolveExit!: (code: number) => void;
   const exited = new Promise<number>((resolve) => (resolveExit = resolve));
   const signals = new SignalCoordinator({ graceMs: opts.graceMs, exit: (code) => resolveExit(code), log, target: opts.signalTarget });
