@@ -48,7 +48,7 @@ export function evaluateReadiness(state: Readiness): ReadinessVerdict {
   const never = state.resourcesNeverRendered;
   if (never.length > 0) reasons.push(`never rendered: ${firstTen(never)}`);
   const guarded = state.destinationsGuarded ?? [];
-  if (guarded.length > 0) reasons.push(`kept with too few keys (min_keys): ${firstTen(guarded)}`);
+  if (guarded.length > 0) reasons.push(`kept with too few keys (min_keys, max_shrink): ${firstTen(guarded)}`);
   // A write failing for a resource that rendered before leaves its last good file in place, as a backend
   // outage does: reported, but not a reason to take the service out of rotation. One that never rendered
   // is already a reason above (never rendered).
