@@ -105,15 +105,18 @@ export interface HealthServer {
 /** Starts the server; rejects if the address cannot be bound (EADDRINUSE, EACCES...). */
 export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
   const { host, port } = parseListenAddress(options.listen);
-  const server = createServer((req, res) => {
-    handle(req, res, options).catch((error: unknown) => {
-      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `internal error: ${errorMessage(error)}\n`);
-      else res.destroy();
-    });
-  });
-  // Probes are tiny; a client that sends nothing must not hold a socket for Node's default 5 minutes.
-  server.requestTimeout = 10_000;
-  server.headersTimeout = 5_000;
+  // Probes are tiny; a client that sends nothing must not hold a socket for Node's default 5 minutes. Node enforces
+  // the header and request timeouts only when it checks its connections (every 30 s by default: a silent socket
+  // lived 30 s), so it checks every second; an idle keep-alive socket is closed 5 s after its last response.
+  const server = createServer(
+    { headersTimeout: 5_000, requestTimeout: 10_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 },
+    (req, res) => {
+      handle(req, res, options).catch((error: unknown) => {
+        if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `internal error: ${errorMessage(error)}\n`);
+        else res.destroy();
+      });
+    },
+  );
   await listen(server, host, port);
   const bound = server.address() as AddressInfo;
   const address = { host: bound.address, port: bound.port };
