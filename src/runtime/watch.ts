@@ -11,7 +11,8 @@ import type { Readiness } from './health.js';
 import { ResourceLoadError, type TemplateResource } from '../resource/load.js';
 import { covers } from '../backends/keys.js';
 import { KeyMirrors, type MirrorChange, type MirrorStatus } from './mirror.js';
-import { mayShareDest, processResources, type PassOptions, type ResourceOutcome } from './pass.js';
+import { mayShareDest, processResources, type PassOptions } from './pass.js';
+import { WriteRetries } from './write-retry.js';
 import { LiveStores } from '../template/confd/store.js';
 import { groupKeys } from '../resource/group.js';
 import { parseWait, type WaitWindow } from './duration.js';
@@ -60,16 +61,6 @@ export interface WatchRuntimeOptions extends PassOptions {
   writeRetry?: { minMs: number; maxMs: number };
 }
 
-/** A resource whose last write failed, retried with backoff until a write of it succeeds. */
-interface WriteRetry {
-  /** Failed writes in a row. */
-  failures: number;
-  since: number;
-  error: string;
-  dueAt: number;
-  timer: NodeJS.Timeout;
-}
-
 interface Dirty {
   firstAt: number;
   lastAt: number;
@@ -102,8 +93,8 @@ export class WatchRuntime {
   private renders = 0;
   /** Resources rendered (written or found unchanged) at least once. */
   private readonly rendered = new Set<TemplateResource>();
-  /** Resources whose last write failed (health reports them until a write succeeds). */
-  private readonly retries = new Map<TemplateResource, WriteRetry>();
+  /** Resources whose last write failed, retried with backoff (health reports them until a write succeeds). */
+  private readonly retries: WriteRetries;
   private readonly log: Logger;
   private readonly backend: WatchableBackend;
 
@@ -124,6 +115,16 @@ export class WatchRuntime {
       (change) => this.onChange(change),
     );
     this.stores = new LiveStores((keys) => this.mirrors.snapshot(keys).kvs);
+    this.retries = new WriteRetries({
+      log: opts.log,
+      ...opts.writeRetry,
+      onFailing: opts.onWriteFailing,
+      retry: (r) => {
+        if (this.stopped || !this.started) return;
+        if (!this.dirty.has(r)) this.dirty.set(r, { firstAt: Date.now(), lastAt: Date.now() - 1e9 });
+        this.schedule();
+      },
+    });
   }
 
   /** Reads every prefix, renders every resource once, then keeps watching. */
@@ -174,7 +175,7 @@ export class WatchRuntime {
       staleAfterMs: this.opts.staleAfterMs,
       resourcesNeverRendered: this.resources.filter((r) => !this.rendered.has(r)).map((r) => r.file),
       destinationsGuarded: [...this.guard.guarded],
-      writesFailing: [...this.retries].map(([r, retry]) => describeRetry(r, retry)),
+      writesFailing: this.retries.describe(),
     };
   }
 
@@ -184,11 +185,7 @@ export class WatchRuntime {
     clearInterval(this.reconcileTimer);
     clearInterval(this.staleTimer);
     // A runtime that replaces this one (a reload) renders every resource at once and reports its own failures.
-    for (const [r, retry] of this.retries) {
-      clearTimeout(retry.timer);
-      this.opts.onWriteFailing?.(r, false);
-    }
-    this.retries.clear();
+    this.retries.close();
     await this.running;
     await Promise.all(this.committing.values());
     await this.mirrors.close();
@@ -254,7 +251,7 @@ export class WatchRuntime {
         const snapshot = this.mirrors.snapshot(groupKeys(r));
         if (!this.guard.allows(r, snapshot.kvs.length)) continue;
         // This render supersedes a pending retry of r (its outcome schedules the next one if it fails too).
-        clearTimeout(this.retries.get(r)?.timer);
+        this.retries.rendering(r);
         this.renders++;
         this.catchUpStores();
         // Built now if missing, from what the mirrors hold at the revision just checked.
@@ -277,7 +274,7 @@ export class WatchRuntime {
         const done = processResources([r], snapshot, single ? { ...this.opts, onRendered: release } : this.opts, this.stores)
           .then((result) => {
             if (result.failed.length === 0) this.rendered.add(r);
-            this.retryFailedWrite(r, result.failed);
+            this.retries.settled(r, result.outcomes);
           })
           .catch((e: Error) => {
             // processResources reports resource failures itself; anything else must not end the watch.
@@ -314,41 +311,6 @@ export class WatchRuntime {
       })
       .catch((e: Error) => this.log.error(`watch reloads: ${e.message}`));
     return this.running;
-  }
-
-  /**
-   * A failed write is retried with backoff for as long as it fails (ENOSPC, EMFILE, EACCES... end by
-   * themselves or by an operator's hand, and nothing else would render the resource again before its keys
-   * change or the next reconciliation). The retry renders from the mirrors' current keys, as any render.
-   * Other failures (template, check_cmd) fail again on the same keys and are not retried.
-   */
-  private retryFailedWrite(r: TemplateResource, failed: readonly ResourceOutcome[]): void {
-    const previous = this.retries.get(r);
-    const writeFailure = failed.find((o) => o.stage === 'write');
-    if (!writeFailure) {
-      if (!previous) return;
-      clearTimeout(previous.timer);
-      this.retries.delete(r);
-      this.opts.onWriteFailing?.(r, false);
-      if (failed.length === 0) {
-        this.log.info(`${r.dest}: written after ${previous.failures} failed write(s) over ${seconds(Date.now() - previous.since)}`);
-      }
-      return;
-    }
-    if (this.stopped) return;
-    const { minMs, maxMs } = this.opts.writeRetry ?? { minMs: WRITE_RETRY_MIN_MS, maxMs: WRITE_RETRY_MAX_MS };
-    const failures = (previous?.failures ?? 0) + 1;
-    const delayMs = Math.min(minMs * 2 ** Math.min(failures - 1, 30), maxMs);
-    const now = Date.now();
-    clearTimeout(previous?.timer);
-    const timer = setTimeout(() => {
-      if (this.stopped || !this.started) return;
-      if (!this.dirty.has(r)) this.dirty.set(r, { firstAt: Date.now(), lastAt: Date.now() - 1e9 });
-      this.schedule();
-    }, delayMs);
-    this.retries.set(r, { failures, since: previous?.since ?? now, error: writeFailure.error ?? 'write failed', dueAt: now + delayMs, timer });
-    if (!previous) this.opts.onWriteFailing?.(r, true);
-    this.log.warning(`${r.dest}: write failed (${failures} in a row); retrying in ${seconds(delayMs)}`);
   }
 
   private catchUpStores(): void {
@@ -411,16 +373,6 @@ function releaseMemory(): void {
   fullGc();
   const after = process.memoryUsage();
   liveAfterGc = after.heapUsed + after.external;
-}
-
-/** A failing write as /readyz names it: the resource, its dest, the error and the retry. */
-function describeRetry(r: TemplateResource, retry: WriteRetry): string {
-  const now = Date.now();
-  return `${r.file} (dest ${r.dest}): ${retry.error}; failing for ${seconds(now - retry.since)}, ${retry.failures} failed write(s), next retry in ${seconds(Math.max(0, retry.dueAt - now))}`;
-}
-
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)}s`;
 }
 
 function parseWaitFor(r: TemplateResource): WaitWindow {

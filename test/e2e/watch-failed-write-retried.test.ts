@@ -1,4 +1,4 @@
-// -watch against real etcd: a destination write that fails (a full filesystem, a destination directory
+// -watch (and -interval) against real etcd: a destination write that fails (a full filesystem, a destination directory
 // that is gone) is retried with backoff while the failure lasts, /readyz names the resource meanwhile, and
 // the file is written once the cause is removed, without any new change in etcd.
 import { test } from 'node:test';
@@ -130,5 +130,31 @@ test('-watch: a destination directory that is not there at start-up: 503 (never 
   await agent.waitFor('written by a retry', () => ws.read() === 'a=1\n', 30_000);
   await agent.waitFor('ready', async () => (await readyz(agent)).status === 200);
   assert.deepEqual((await readyz(agent)).body.writesFailing, []);
+  assert.equal(await agent.stop(), 0);
+});
+
+test('-interval 600: a failed write is retried by early passes, not 600 s later', { timeout: 60_000 }, async (t) => {
+  const ws = workspace(t, '/wr3', (root) => join(root, 'out'));
+  mkdirSync(ws.dir);
+  await etcd.put('/wr3/svc/a', '1');
+  const agent = new Agent(['-interval', '600', '-backend', 'etcdv3', '-node', etcd.endpoints[0]!, '-confdir', ws.confdir, '-http', '127.0.0.1:0']);
+  t.after(() => agent.stop());
+  await agent.waitFor('first pass', () => ws.read() === 'a=1\n' && agent.url !== '');
+  // The directory turns into a file (a broken provisioning step); a change is made; SIGHUP asks for a pass.
+  rmSync(ws.dir, { recursive: true });
+  writeFileSync(ws.dir, 'not a directory\n');
+  await etcd.put('/wr3/svc/a', '2');
+  agent.signal('SIGHUP');
+  await agent.waitFor('two retries logged', () => retryLines(agent) >= 2, 20_000);
+  const failing = await readyz(agent);
+  assert.equal(failing.status, 200, JSON.stringify(failing.body));
+  assert.match(failing.body.writesFailing[0] ?? '', /app\.toml \(dest .*app\.conf\)/);
+  assert.equal(await writeFailingGauge(agent), 1);
+
+  rmSync(ws.dir);
+  mkdirSync(ws.dir);
+  await agent.waitFor('written by a retry pass', () => ws.read() === 'a=2\n', 30_000);
+  await agent.waitFor('no longer reported', async () => (await readyz(agent)).body.writesFailing.length === 0);
+  assert.equal(await writeFailingGauge(agent), undefined);
   assert.equal(await agent.stop(), 0);
 });
