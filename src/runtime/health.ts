@@ -18,7 +18,7 @@ export interface Readiness {
   resourcesNeverRendered: string[];
   /** -watch: destinations kept because their keys fell below min_keys (never blank a config). */
   destinationsGuarded?: string[];
-  /** -watch: resources whose last write failed and is being retried, one description each (names resource and dest). */
+  /** Resources whose last write failed and is being retried, one description each (names resource and dest). */
   writesFailing?: string[];
 }
 
@@ -102,21 +102,22 @@ export interface HealthServer {
   close(): Promise<void>;
 }
 
+/**
+ * Probes are tiny; a client that sends nothing must not hold a socket for Node's default 5 minutes. Node enforces
+ * the header and request timeouts only when it checks its connections (every 30 s by default: a silent socket
+ * lived 30 s), so it checks every second; an idle keep-alive socket is closed 5 s after its last response.
+ */
+const SOCKET_TIMEOUTS = { headersTimeout: 5_000, requestTimeout: 10_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 };
+
 /** Starts the server; rejects if the address cannot be bound (EADDRINUSE, EACCES...). */
 export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
   const { host, port } = parseListenAddress(options.listen);
-  // Probes are tiny; a client that sends nothing must not hold a socket for Node's default 5 minutes. Node enforces
-  // the header and request timeouts only when it checks its connections (every 30 s by default: a silent socket
-  // lived 30 s), so it checks every second; an idle keep-alive socket is closed 5 s after its last response.
-  const server = createServer(
-    { headersTimeout: 5_000, requestTimeout: 10_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 },
-    (req, res) => {
-      handle(req, res, options).catch((error: unknown) => {
-        if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `internal error: ${errorMessage(error)}\n`);
-        else res.destroy();
-      });
-    },
-  );
+  const server = createServer(SOCKET_TIMEOUTS, (req, res) => {
+    handle(req, res, options).catch((error: unknown) => {
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `internal error: ${errorMessage(error)}\n`);
+      else res.destroy();
+    });
+  });
   await listen(server, host, port);
   const bound = server.address() as AddressInfo;
   const address = { host: bound.address, port: bound.port };
