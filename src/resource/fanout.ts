@@ -11,7 +11,7 @@ import { confdFuncMap } from '../template/confd/funcs.js';
 import type { KeyStore, KVPair } from '../template/confd/store.js';
 import { commitStageFile, writeStageFile } from './atomic-write.js';
 import { logRemoval } from './audit.js';
-import { runCommand, CommandError } from './commands.js';
+import { runCommand, CommandError, ShellCommand } from './commands.js';
 import { goQuote } from './errors.js';
 import type { TemplateResource } from './load.js';
 import { processResource, ResourceError, type ProcessOptions, type ResourceStatus } from './process.js';
@@ -56,14 +56,35 @@ async function writeManifest(path: string, m: Manifest): Promise<void> {
   }
 }
 
-/** The file one key renders to; throws when the name leaves the resource's directory. */
+/**
+ * What a fan-out file name may be: ASCII letters, digits and `. _ - @ + = , :`, starting with a
+ * letter, digit or `_`, no `..`, at most 240 characters (its stage file `.<name><digits>` must fit
+ * NAME_MAX). A key name is written by whoever can write to the backend; such a name is one plain
+ * word to any shell (check_cmd's {{.src}}, even re-parsed by sh -c or eval), never an option, a
+ * hidden or stage file, a manifest or a path. docs/extensions.md lists it for operators.
+ */
+const SAFE_FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._@+=,:-]*$/;
+const MAX_FILE_NAME = 240;
+
+/** Why a fan-out file name is refused, or undefined when it is safe. */
+export function unsafeFileName(name: string): string | undefined {
+  if (name.length > MAX_FILE_NAME) return `is longer than ${MAX_FILE_NAME} characters`;
+  if (!SAFE_FILE_NAME.test(name) || name.includes('..')) {
+    return 'is not a safe file name (ASCII letters, digits and . _ - @ + = , : only, starting with a letter, digit or _, no ..)';
+  }
+  return undefined;
+}
+
+/** The file one key renders to; throws, naming the key, when the name is unsafe or leaves the resource's directory. */
 function fanoutDest(resource: TemplateResource, destTemplate: { execute(d: unknown): string }, kv: KVPair): string {
   const dir = dirname(resource.dest);
   const rendered = destTemplate.execute(kv);
   const name = basename(rendered);
-  if (dirname(rendered) !== dir || name === '' || name === '.' || name === '..' || name.startsWith('.tsconfd-manifest-')) {
-    throw new Error(`dest for key ${kv.Key} renders to ${JSON.stringify(rendered)}, not a file in ${dir}`);
+  if (dirname(rendered) !== dir || name === '' || name === '.' || name === '..') {
+    throw new Error(`dest for key ${JSON.stringify(kv.Key)} renders to ${JSON.stringify(rendered)}, not a file in ${dir}; key refused`);
   }
+  const why = unsafeFileName(name);
+  if (why !== undefined) throw new Error(`dest for key ${JSON.stringify(kv.Key)} renders to file name ${JSON.stringify(name)}, which ${why}; key refused`);
   return rendered;
 }
 
@@ -185,7 +206,7 @@ export async function processFanout(resource: TemplateResource, store: KeyStore,
   } else if (changed && !opts.noop && !opts.syncOnly && resource.reloadCmd !== '') {
     log.debug(`Running ${resource.reloadCmd}`);
     try {
-      log.debug(goQuote(await runCommand(resource.reloadCmd, { timeoutMs: opts.commandTimeoutMs, signal: opts.stopping })));
+      log.debug(goQuote(await runCommand(ShellCommand.literal(resource.reloadCmd), { timeoutMs: opts.commandTimeoutMs, signal: opts.stopping })));
     } catch (e) {
       if (e instanceof CommandError) log.error(goQuote(e.output));
       errors.push(new ResourceError((e as Error).message, 'reload'));

@@ -117,9 +117,9 @@ test('a dest leaving the directory, or two keys on one file, are errors for thos
     await assert.rejects(
       processFanout(r!, store({ '/sites/a': '../escape', '/sites/b': 'same', '/sites/c': 'same', '/sites/d': '.tsconfd-manifest-x' }), s.opts()),
       (e: Error) => {
-        assert.match(e.message, /dest for key \/sites\/a renders to ".*\/out\/\.\.\/escape", not a file in /);
+        assert.match(e.message, /dest for key "\/sites\/a" renders to ".*\/out\/\.\.\/escape", not a file in /);
         assert.match(e.message, /keys \/sites\/b and \/sites\/c both render to .*\/same/);
-        assert.match(e.message, /dest for key \/sites\/d renders/);
+        assert.match(e.message, /dest for key "\/sites\/d" renders/);
         return true;
       },
     );
