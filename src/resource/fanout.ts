@@ -4,7 +4,7 @@
 // removed, and only those: the resource records what it wrote in a manifest beside the files,
 // `.tsconfd-manifest-<resource>.json`, written atomically. reload_cmd runs once per pass when
 // any file changed or was removed, not once per file.
-import { readFile, unlink } from 'node:fs/promises';
+import { lstat, readFile, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { parse } from '../template/go/index.js';
 import { confdFuncMap } from '../template/confd/funcs.js';
@@ -139,6 +139,9 @@ export async function processFanout(resource: TemplateResource, store: KeyStore,
   const errors: ResourceError[] = [];
   let changed = false;
 
+  // Which keys get their file this pass; a file this resource did not write (not in its
+  // manifest) is never taken over: overwriting it would also remove it once the key goes.
+  const toRender: Array<{ kv: KVPair; dest: string; name: string; resource: TemplateResource }> = [];
   for (const file of files) {
     if ('error' in file) {
       errors.push(new ResourceError(`${resource.file}: ${file.error.message}`, 'render'));
@@ -151,8 +154,38 @@ export async function processFanout(resource: TemplateResource, store: KeyStore,
       continue;
     }
     claimed.set(name, kv.Key);
+    if (old.files[name] === undefined && (await exists(dest))) {
+      errors.push(
+        new ResourceError(
+          `${resource.file}: key ${JSON.stringify(kv.Key)} refused: ${dest} exists and was not written by this fan-out (not in ${mPath}); ` +
+            `it is left untouched (remove or rename it to let the key have it)`,
+          'write',
+        ),
+      );
+      continue;
+    }
+    toRender.push({ kv, dest, name, resource: file.resource });
+  }
+
+  // A new file is claimed in the manifest before it is written, so a file this resource wrote is
+  // always in its manifest, even when the manifest write after the pass fails.
+  let recorded = old.files;
+  const fresh = toRender.filter((f) => old.files[f.name] === undefined);
+  if (!opts.noop && fresh.length > 0) {
+    const claim = { ...old.files };
+    for (const f of fresh) claim[f.name] = f.kv.Key;
     try {
-      const status = await processResource(file.resource, store, opts);
+      await writeManifest(mPath, { resource: resource.file, files: sortedRecord(claim) });
+      recorded = claim;
+    } catch (e) {
+      errors.push(new ResourceError(`fan-out manifest ${mPath}: ${(e as Error).message}; new keys not written`, 'write'));
+      for (const f of fresh) toRender.splice(toRender.indexOf(f), 1);
+    }
+  }
+
+  for (const { kv, dest, name, resource: fileResource } of toRender) {
+    try {
+      const status = await processResource(fileResource, store, opts);
       if (status === 'updated') changed = true;
       // Only files this resource has written (or found in sync) are recorded as its own.
       if (status !== 'noop') next[name] = kv.Key;
@@ -188,8 +221,8 @@ export async function processFanout(resource: TemplateResource, store: KeyStore,
     }
   }
 
-  if (!opts.noop && !sameFiles(old.files, next)) {
-    if (Object.keys(next).length > 0 || Object.keys(old.files).length > 0) {
+  if (!opts.noop && !sameFiles(recorded, next)) {
+    if (Object.keys(next).length > 0 || Object.keys(recorded).length > 0) {
       try {
         await writeManifest(mPath, { resource: resource.file, files: sortedRecord(next) });
       } catch (e) {
@@ -217,6 +250,16 @@ export async function processFanout(resource: TemplateResource, store: KeyStore,
   }
   if (opts.noop) return 'noop';
   return changed ? 'updated' : 'unchanged';
+}
+
+/** Whether anything (a file, a link, a directory) is at path. */
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
 }
 
 function sameFiles(a: Record<string, string>, b: Record<string, string>): boolean {

@@ -76,17 +76,20 @@ test('one file per key with the KVPair as dot; removed keys remove only recorded
     assert.equal(readFileSync(join(s.out, 'b.conf'), 'utf8'), 'name=b value=2 all=2\n');
     assert.equal(manifestPath(r!), join(s.out, '.tsconfd-manifest-sites.json'));
     assert.equal(await processFanout(r!, store({ '/sites/a': '1', '/sites/b': '2' }), s.opts()), 'unchanged');
-    // c appears then goes: its file was there before and is not the resource's; it stays.
-    assert.equal(await processFanout(r!, store({ '/sites/a': '1', '/sites/c': '3' }), s.opts()), 'updated');
-    assert.equal(readFileSync(join(s.out, 'c.conf'), 'utf8'), 'name=c value=3 all=2\n');
+    // c appears: c.conf was there before and is not the resource's: the key is refused, the file kept.
+    await assert.rejects(
+      processFanout(r!, store({ '/sites/a': '1', '/sites/c': '3' }), s.opts()),
+      (e: Error) => e instanceof ResourceError && /key "\/sites\/c" refused: .*c\.conf exists and was not written by this fan-out/.test(e.message),
+    );
+    assert.equal(readFileSync(join(s.out, 'c.conf'), 'utf8'), 'not recorded\n');
     assert.equal(existsSync(join(s.out, 'b.conf')), false);
-    assert.deepEqual(JSON.parse(readFileSync(manifestPath(r!), 'utf8')).files, { 'a.conf': '/sites/a', 'c.conf': '/sites/c' });
+    assert.deepEqual(JSON.parse(readFileSync(manifestPath(r!), 'utf8')).files, { 'a.conf': '/sites/a' });
     // Every key gone: nothing is lost unless the resource allows an empty range (min_keys).
     await assert.rejects(processFanout(r!, store({}), s.opts()), (e: Error) => e instanceof ResourceError && e.stage === 'min_keys');
     assert.deepEqual(readdirSync(s.out).sort(), ['.tsconfd-manifest-sites.json', 'a.conf', 'c.conf']);
-    // Allowed: every recorded file goes, the manifest stays (empty).
+    // Allowed: every recorded file goes, the manifest stays (empty), the file it did not write stays.
     assert.equal(await processFanout({ ...r!, allowEmpty: true }, store({}), s.opts()), 'updated');
-    assert.deepEqual(readdirSync(s.out), ['.tsconfd-manifest-sites.json']);
+    assert.deepEqual(readdirSync(s.out).sort(), ['.tsconfd-manifest-sites.json', 'c.conf']);
   } finally {
     s.cleanup();
   }
