@@ -208,7 +208,7 @@ export async function processFanout(resource: TemplateResource, store: KeyStore,
       opts.writeDiff(`--- ${path}\n+++ /dev/null (key ${key} is gone)\n`);
       continue;
     }
-    await logRemoval(resource, store, path, opts);
+    await logRemoval(resource, store, path, key, opts);
     try {
       await unlink(path);
       log.info(`Removed ${path}: key ${key} is gone`);
