@@ -189,6 +189,22 @@ function maskOld(oldText: string, values: readonly string[], ref: Reference): st
 }
 
 /**
+ * Whether the old file may hold a secret though the store has none now (a secret key deleted, a
+ * template reading it with a default): secret_keys are set, or a key or the template names a
+ * password, secret or token.
+ */
+async function mayHoldSecrets(resource: TemplateResource, patterns: readonly string[]): Promise<boolean> {
+  if (patterns.length > 0 || resource.keys.some((k) => SECRET_NAME.test(k))) return true;
+  const dot = resource.ext?.dot;
+  if (dot instanceof KVPair && SECRET_NAME.test(dot.Key)) return true;
+  try {
+    return SECRET_NAME.test(await readTemplate(resource));
+  } catch {
+    return true;
+  }
+}
+
+/**
  * The diff to log for oldText → newText (rendered from store), secrets redacted. "" when
  * nothing but redacted values changed.
  */
@@ -201,7 +217,7 @@ export async function redactedDiff(
 ): Promise<string> {
   const patterns = resource.ext?.secretKeys ?? [];
   const values = secretValues(store, patterns);
-  if (values.length === 0) return unifiedDiff(oldText, newText, resource.dest, newLabel);
+  if (values.length === 0 && !(await mayHoldSecrets(resource, patterns))) return unifiedDiff(oldText, newText, resource.dest, newLabel);
   const ref = await reference(resource, store, patterns);
   const maskedNew = ref.masked ?? newText;
   const maskedOld = oldText === '' ? '' : maskOld(oldText, values, ref);

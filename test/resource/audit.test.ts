@@ -132,3 +132,16 @@ test('a secret filling whole lines is found after the line before it; an old sec
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('a secret key deleted (the template reads it with a default): no line of the old value', async () => {
+  const { r, root } = resource('name = {{getv "/name"}}\nkey = {{getv "/tls/key_secret" ""}}\n');
+  try {
+    const store = new KeyStore([['/name', 'b']]);
+    const diff = await redactedDiff(r, store, `name = a\nkey = ${PEM_OLD}\n`, 'name = b\nkey = \n');
+    for (const line of PEM_OLD.split('\n').filter((l) => l !== '')) assert.ok(!diff.includes(line), diff);
+    assert.match(diff, /^-name = a\n(-<redacted>\n)+/m);
+    assert.match(diff, /^\+name = b\n\+key = \n/m);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
