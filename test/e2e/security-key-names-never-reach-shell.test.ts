@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { EtcdServer } from '../helpers/etcd.js';
 import { etcdPerFile } from './etcd-per-file.js';
 import { Workspace, runCli } from './onetime-harness.js';
+import { WatchAgent } from './watch-harness.js';
 
 const QUOTINGS = { bare: '{{.src}}', single: "'{{.src}}'", double: '"{{.src}}"' };
 const HOSTILE = ['a;touch pwned;', '$(touch pwned)', '`touch pwned`', "x';touch pwned;'", 'x";touch pwned;"', '-rf'];
@@ -51,6 +52,34 @@ check_cmd = ${JSON.stringify(`test -f ${src}`)}
       }
     });
   }
+
+  test('-watch: hostile key names put while watching run nothing and are refused by name; a good key put after them is written', async () => {
+    const ws = new Workspace({
+      'conf.d/sites.toml': `[template]
+prefix = "/w"
+src = "site.tmpl"
+dest = "@OUT@/{{base .Key}}.conf"
+range = "/sites/*"
+check_cmd = ${JSON.stringify(`cd @OUT@/.. && test -f '{{.src}}' && test -f "{{.src}}" && test -f {{.src}}`)}
+`,
+      'templates/site.tmpl': 'site {{.Value}}\n',
+    });
+    await etcd.put('/w/sites/first', '1');
+    const agent = new WatchAgent(ws, ['-backend', 'etcdv3', '-node', etcd.endpoints[0]!]);
+    try {
+      await agent.until('first render', () => ws.outFiles().includes('first.conf'));
+      for (const name of HOSTILE) await etcd.put(`/w/sites/${name}`, 'h');
+      await etcd.put('/w/sites/last', '2');
+      // The hostile keys were put before it, so they have been through a render by then.
+      await agent.until('last.conf written', () => ws.outFiles().includes('last.conf'));
+      assert.equal(existsSync(join(ws.root, 'pwned')), false, 'a key name ran as a command');
+      await agent.until('every hostile key refused by name', () => HOSTILE.every((name) => agent.logText().includes(`dest for key ${JSON.stringify(`/sites/${name}`)}`)));
+      assert.deepEqual(ws.outFiles(), ['.tsconfd-manifest-sites.json', 'first.conf', 'last.conf']);
+    } finally {
+      await agent.stop();
+      ws.cleanup();
+    }
+  });
 
   test('a stage path that needs quoting reaches check_cmd as one word, however {{.src}} is quoted', async () => {
     const forms = Object.values(QUOTINGS).map((src) => `test -f ${src} && printf '%s\\n' ${src} >> @OUT@/checked`);
