@@ -72,7 +72,7 @@ export function envName(key: string): string {
   return `TSCONFD_${key.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}`;
 }
 
-type Frame = { kind: 'plain' | 'dq' | 'sq' | 'bq' | 'sub' | 'param'; parens: number };
+type Frame = { kind: 'plain' | 'dq' | 'sq' | 'bq' | 'sub' | 'arith' | 'param'; parens: number };
 interface HereDoc {
   delimiter: string;
   stripTabs: boolean;
@@ -156,6 +156,13 @@ function referToEnv(text: string, variableOf: (index: number) => string, name: s
       i += 2;
       continue;
     }
+    if (c === '$' && text[i + 1] === '(' && text[i + 2] === '(') {
+      // $((...)): its << is a shift, its # a base, never a here-document or a comment.
+      stack.push({ kind: 'arith', parens: 1 });
+      out += '$((';
+      i += 3;
+      continue;
+    }
     if (c === '$' && text[i + 1] === '(') {
       stack.push({ kind: 'sub', parens: 0 });
       out += '$(';
@@ -185,10 +192,15 @@ function referToEnv(text: string, variableOf: (index: number) => string, name: s
     if (c === '"') stack.push({ kind: 'dq', parens: 0 });
     else if (c === "'" && !(frame.kind === 'param' && enclosing(stack) === 'dq')) stack.push({ kind: 'sq', parens: 0 });
     else if (c === '}' && frame.kind === 'param') stack.pop();
-    else if (c === '(' && frame.kind === 'sub') frame.parens++;
-    else if (c === ')' && frame.kind === 'sub') {
+    else if (c === '(' && (frame.kind === 'sub' || frame.kind === 'arith')) frame.parens++;
+    else if (c === ')' && (frame.kind === 'sub' || frame.kind === 'arith')) {
       if (frame.parens > 0) frame.parens--;
       else stack.pop();
+    } else if (frame.kind === 'arith') {
+      // Arithmetic: copied as it is.
+    } else if (c === '<' && text.startsWith('<<<', i)) {
+      out += '<<';
+      i += 2;
     } else if (c === '#' && frame.kind !== 'param' && (i === 0 || WORD_START.test(text[i - 1]!))) {
       // A comment runs to the end of the line; a placeholder in it is replaced all the same.
       let end = text.indexOf('\n', i);

@@ -28,6 +28,7 @@ const FORMS = [
   `cat <<-EOF\n\tbody {{.src}}\n\tEOF\nprintf '<%s>' {{.src}}`,
   `F={{.src}}; printf '<%s>' "$F"; test -f {{.src}} || printf '<%s>' missing`,
   `sh -c 'printf "<%s>" "$1"' sh {{.src}}`,
+  `printf '<%s>' $((1<<2)) $(( (3) )) {{.src}}\nprintf '<%s>' '{{.src}}'`,
 ];
 
 test('a plain path: every form gives the argv confd gives with the path pasted in', async () => {
