@@ -150,7 +150,7 @@ export async function processFanout(resource: TemplateResource, store: KeyStore,
     const { kv, dest } = file;
     const name = basename(dest);
     if (claimed.has(name)) {
-      errors.push(new ResourceError(`${resource.file}: keys ${claimed.get(name)} and ${kv.Key} both render to ${dest}`, 'render'));
+      errors.push(new ResourceError(`${resource.file}: keys ${printable(claimed.get(name)!)} and ${printable(kv.Key)} both render to ${dest}`, 'render'));
       continue;
     }
     claimed.set(name, kv.Key);
@@ -191,7 +191,7 @@ export async function processFanout(resource: TemplateResource, store: KeyStore,
       if (status !== 'noop') next[name] = kv.Key;
     } catch (e) {
       const err = e instanceof ResourceError ? e : new ResourceError((e as Error).message, 'render');
-      errors.push(new ResourceError(`${dest} (key ${kv.Key}): ${err.message}`, err.stage));
+      errors.push(new ResourceError(`${dest} (key ${printable(kv.Key)}): ${err.message}`, err.stage));
     }
   }
 
@@ -204,14 +204,14 @@ export async function processFanout(resource: TemplateResource, store: KeyStore,
     }
     const path = join(dirname(resource.dest), name);
     if (opts.noop) {
-      log.warning(`Noop mode enabled. ${path} (key ${key} is gone) would be removed`);
-      opts.writeDiff(`--- ${path}\n+++ /dev/null (key ${key} is gone)\n`);
+      log.warning(`Noop mode enabled. ${path} (key ${printable(key)} is gone) would be removed`);
+      opts.writeDiff(`--- ${path}\n+++ /dev/null (key ${printable(key)} is gone)\n`);
       continue;
     }
     await logRemoval(resource, store, path, key, opts);
     try {
       await unlink(path);
-      log.info(`Removed ${path}: key ${key} is gone`);
+      log.info(`Removed ${path}: key ${printable(key)} is gone`);
       changed = true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
@@ -250,6 +250,11 @@ export async function processFanout(resource: TemplateResource, store: KeyStore,
   }
   if (opts.noop) return 'noop';
   return changed ? 'updated' : 'unchanged';
+}
+
+/** A key name as a log shows it: as it is when plain, else quoted, so a newline in it cannot forge a log line. */
+function printable(key: string): string {
+  return /^[\x21-\x7e]*$/.test(key) ? key : JSON.stringify(key);
 }
 
 /** Whether anything (a file, a link, a directory) is at path. */

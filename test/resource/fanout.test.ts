@@ -165,3 +165,18 @@ test('a tampered manifest naming a path outside the directory is refused, nothin
     s.cleanup();
   }
 });
+
+test('key names in fan-out errors: refused unsafe names and keys with a newline are quoted, so no log line can be forged', async () => {
+  const s = setUp('[template]\nsrc = "site.tmpl"\ndest = "@OUT@/{{.Value}}.conf"\nrange = "/sites/*"\n', '{{getv "/missing"}}\n');
+  try {
+    const [r] = s.load();
+    await assert.rejects(processFanout(r!, store({ '/sites/a\nERROR forged': 'safe', '/sites/b': 'x y' }), s.opts()), (e: Error) => {
+      assert.ok(!e.message.includes('\n'), e.message);
+      assert.match(e.message, /\(key "\/sites\/a\\nERROR forged"\)/);
+      assert.match(e.message, /dest for key "\/sites\/b" renders to file name "x y\.conf", which is not a safe file name/);
+      return true;
+    });
+  } finally {
+    s.cleanup();
+  }
+});
