@@ -18,6 +18,8 @@ export interface Readiness {
   resourcesNeverRendered: string[];
   /** -watch: destinations kept because their keys fell below min_keys (never blank a config). */
   destinationsGuarded?: string[];
+  /** Resources whose last write failed and is being retried, one description each (names resource and dest). */
+  writesFailing?: string[];
 }
 
 export type ReadinessProvider = () => Readiness;
@@ -28,10 +30,12 @@ export interface ReadinessVerdict {
   reasons: string[];
   /**
    * Every resource rendered once and the configs on disk are good, but the backend is unreachable, out of sync or
-   * older than -stale-after (or a destination is kept by min_keys): the files may be out of date. Not ready only
-   * when strict.
+   * older than -stale-after (or a destination is kept by min_keys/max_shrink): the files may be out of date. Not
+   * ready only when strict.
    */
   stale: boolean;
+  /** What is wrong without failing readiness, strict or not (a write being retried: its last good file stays). */
+  warnings?: string[];
 }
 
 /**
@@ -57,10 +61,20 @@ export function evaluateReadiness(state: Readiness, strict = false): ReadinessVe
   const never = state.resourcesNeverRendered;
   if (never.length > 0) reasons.push(`never rendered: ${firstTen(never)}`);
   const guarded = state.destinationsGuarded ?? [];
-  if (guarded.length > 0) backend.push(`kept with too few keys (min_keys): ${firstTen(guarded)}`);
+  if (guarded.length > 0) backend.push(`kept with too few keys (min_keys, max_shrink): ${firstTen(guarded)}`);
   const blocking = reasons.length > 0;
   const all = [...backend.filter((r) => !r.startsWith('kept ')), ...reasons, ...backend.filter((r) => r.startsWith('kept '))];
-  return { ready: !blocking && (!strict || backend.length === 0), reasons: all, stale: !blocking && backend.length > 0 };
+  // A write failing for a resource that rendered before leaves its last good file in place, as a backend
+  // outage does: reported, but not a reason to take the service out of rotation. One that never rendered
+  // is already a reason above (never rendered).
+  const failing = state.writesFailing ?? [];
+  const warnings = failing.length > 0 ? [`write failing, retried with backoff: ${firstTen(failing)}`] : [];
+  return {
+    ready: !blocking && (!strict || backend.length === 0),
+    reasons: all,
+    stale: !blocking && backend.length > 0,
+    ...(warnings.length > 0 && { warnings }),
+  };
 }
 
 /** Whether the backend answers: the connection is up and, with -stale-after, it confirmed the mirror in time. */
@@ -116,18 +130,22 @@ export interface HealthServer {
   close(): Promise<void>;
 }
 
+/**
+ * Probes are tiny; a client that sends nothing must not hold a socket for Node's default 5 minutes. Node enforces
+ * the header and request timeouts only when it checks its connections (every 30 s by default: a silent socket
+ * lived 30 s), so it checks every second; an idle keep-alive socket is closed 5 s after its last response.
+ */
+const SOCKET_TIMEOUTS = { headersTimeout: 5_000, requestTimeout: 10_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 };
+
 /** Starts the server; rejects if the address cannot be bound (EADDRINUSE, EACCES...). */
 export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
   const { host, port } = parseListenAddress(options.listen);
-  const server = createServer((req, res) => {
+  const server = createServer(SOCKET_TIMEOUTS, (req, res) => {
     handle(req, res, options).catch((error: unknown) => {
       if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `internal error: ${errorMessage(error)}\n`);
       else res.destroy();
     });
   });
-  // Probes are tiny; a client that sends nothing must not hold a socket for Node's default 5 minutes.
-  server.requestTimeout = 10_000;
-  server.headersTimeout = 5_000;
   try {
     await listen(server, host, port);
   } catch (e) {
@@ -189,6 +207,7 @@ const ROUTES: Record<string, (res: ServerResponse, options: HealthServerOptions,
     const body = {
       ready: verdict.ready,
       reasons: verdict.reasons,
+      ...(verdict.warnings && { warnings: verdict.warnings }),
       ...(state && {
         stale: verdict.stale,
         strict,
@@ -197,6 +216,7 @@ const ROUTES: Record<string, (res: ServerResponse, options: HealthServerOptions,
         mirrorAgeSeconds: state.mirrorAgeMs === null ? null : state.mirrorAgeMs / 1000,
         staleAfterSeconds: state.staleAfterMs / 1000,
         resourcesNeverRendered: state.resourcesNeverRendered,
+        writesFailing: state.writesFailing ?? [],
       }),
     };
     send(res, verdict.ready ? 200 : 503, 'application/json; charset=utf-8', `${JSON.stringify(body)}\n`);
