@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { flagDefaults, parseFlags, UsageError } from '../../src/cli/flags.js';
+import { OPTION_SPECS } from '../../src/cli/options.js';
 
 const golden = JSON.parse(readFileSync(new URL('./fixtures/goflag-golden.json', import.meta.url), 'utf8')) as {
   defaults: string;
@@ -11,7 +12,10 @@ const golden = JSON.parse(readFileSync(new URL('./fixtures/goflag-golden.json', 
 };
 
 test('-h lists the supported flags in Go PrintDefaults layout, byte for byte', () => {
-  assert.equal(flagDefaults(), golden.defaults);
+  // The recorder gave Go a placeholder for each usage text (ours; the backend list grows with BACKEND_NAMES).
+  const describe = new Map(OPTION_SPECS.map((s) => [s.flag, s.describe]));
+  const expected = golden.defaults.replace(/@usage:([a-z-]+)@/g, (_, flag: string) => describe.get(flag)!.replace(/\n/g, '\n    \t'));
+  assert.equal(flagDefaults(), expected);
 });
 
 test('usage errors are worded as Go words them; -h/-help stop parsing as in Go', () => {
