@@ -138,7 +138,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('wait', 'wait', 'string', '-watch: quiescence window min:max before a changed resource renders, e.g. 50ms:1s (empty: render at once)'),
   spec('staleAfter', 'stale-after', 'string', '-watch: report stale when no backend confirmation came for this long (e.g. 30s)'),
   spec('http', 'http', 'string', '-watch/-interval: serve /healthz, /readyz and /metrics on this address, e.g. 127.0.0.1:8379 or :8379 (off when empty)'),
-  spec('strictReadiness', 'strict-readiness', 'boolean', '-http: /readyz fails while the backend is unreachable or stale too (by default it stays ready once every resource rendered, and reports stale)'),
+  spec('strictReadiness', 'strict-readiness', 'boolean', '-http: /readyz fails while the backend is unreachable or stale, or a write is retried, too (by default it stays ready once every resource rendered, and reports it)'),
   spec('logDiff', 'log-diff', 'boolean', 'log a unified diff of every change (secret values redacted)'),
   spec('printKeys', 'print-keys', 'boolean', "print the keys each resource will fetch (prefix applied) and exit", { fileKeys: [] }),
   spec('version', 'version', 'boolean', 'print version and exit', { fileKeys: [], envVars: [] }),

@@ -34,7 +34,7 @@ export interface ReadinessVerdict {
    * ready only when strict.
    */
   stale: boolean;
-  /** What is wrong without failing readiness, strict or not (a write being retried: its last good file stays). */
+  /** What is wrong without failing readiness unless strict (a write being retried: its last good file stays). */
   warnings?: string[];
 }
 
@@ -70,7 +70,8 @@ export function evaluateReadiness(state: Readiness, strict = false): ReadinessVe
   const failing = state.writesFailing ?? [];
   const warnings = failing.length > 0 ? [`write failing, retried with backoff: ${firstTen(failing)}`] : [];
   return {
-    ready: !blocking && (!strict || backend.length === 0),
+    // Strict: any sign that a file on disk may be out of date fails, a write being retried included.
+    ready: !blocking && (!strict || (backend.length === 0 && warnings.length === 0)),
     reasons: all,
     stale: !blocking && backend.length > 0,
     ...(warnings.length > 0 && { warnings }),

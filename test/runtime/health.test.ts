@@ -62,7 +62,7 @@ test('evaluateReadiness: a failing write is a warning once the resource rendered
     stale: false,
     warnings: [`write failing, retried with backoff: ${failing}`],
   });
-  assert.equal(evaluateReadiness({ ...healthy, writesFailing: [failing] }, true).ready, true, 'a warning, strict or not');
+  assert.equal(evaluateReadiness({ ...healthy, writesFailing: [failing] }, true).ready, false, 'strict fails on a write being retried too');
   const first = evaluateReadiness({ ...healthy, resourcesNeverRendered: ['app.toml'], writesFailing: [failing] });
   assert.equal(first.ready, false);
   assert.deepEqual(first.reasons, ['never rendered: app.toml']);
