@@ -23,6 +23,8 @@ import { ReloadScheduler, resourceName } from './reloads.js';
 import { SignalCoordinator, type SignalTarget } from './signals.js';
 import type { WaitWindow } from './duration.js';
 import { WatchRuntime } from './watch.js';
+import { Lifecycle, type LifecycleOptions } from './lifecycle.js';
+import type { SystemdNotifier } from './sd-notify.js';
 
 export interface DaemonOptions extends Omit<PassOptions, 'commands' | 'onPass'> {
   mode: 'watch' | 'interval';
@@ -46,6 +48,11 @@ export interface DaemonOptions extends Omit<PassOptions, 'commands' | 'onPass'> 
   signalTarget?: SignalTarget;
   /** Tests: told the endpoint's URL once it listens. */
   onListening?: (url: string) => void;
+  /** -exec: the child to supervise (lifecycle.ts). */
+  exec?: LifecycleOptions['exec'];
+  /** systemd Type=notify (NOTIFY_SOCKET was set). */
+  notifier?: SystemdNotifier;
+  notifyReadyEarly?: boolean;
 }
 
 const FAILURE_REASON: Record<NonNullable<ResourceOutcome['stage']>, FailureReason> = {
@@ -76,7 +83,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   if (!resources) return 1;
   let resolveExit!: (code: number) => void;
   const exited = new Promise<number>((resolve) => (resolveExit = resolve));
-  const signals = new SignalCoordinator({ graceMs: opts.graceMs, exit: (code) => resolveExit(code), log, target: opts.signalTarget });
+  // -exec without -exec-restart: a child that exits ends tsconfd with the child's code.
+  let childExitCode: number | undefined;
+  const signals = new SignalCoordinator({ graceMs: opts.graceMs, exit: (code) => resolveExit(childExitCode ?? code), log, target: opts.signalTarget });
   const metrics = new Metrics({ version: opts.version, backend: opts.backendName });
   const scheduler = new ReloadScheduler({ log, metrics, defaultTimeoutMs: opts.commandTimeoutMs, signal: signals.stopping });
   const badSettings = scheduler.prepare(resources);
@@ -91,7 +100,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     log.fatal((e as Error).message);
     return 1;
   }
-  const daemon = new Daemon(opts, backend, metrics, scheduler, signals, resources);
+  const daemon = new Daemon(opts, backend, metrics, scheduler, signals, resources, (code) => {
+    childExitCode = code;
+    void signals.shutdown();
+  });
   try {
     daemon.prepare();
     await daemon.serve();
@@ -173,6 +185,7 @@ class Daemon {
   private syncedAt: number | undefined;
   private readonly rendered = new Set<string>();
   private readonly guard: NeverBlankGuard;
+  private readonly lifecycle: Lifecycle | undefined;
 
   constructor(
     private readonly opts: DaemonOptions,
@@ -181,9 +194,22 @@ class Daemon {
     private readonly scheduler: ReloadScheduler,
     private readonly signals: SignalCoordinator,
     private resources: TemplateResource[],
+    exitWithChild: (code: number) => void,
   ) {
     this.log = opts.log;
     this.guard = new NeverBlankGuard(opts.log);
+    if (opts.exec || opts.notifier) {
+      this.lifecycle = new Lifecycle({
+        log: opts.log,
+        metrics,
+        exec: opts.exec,
+        notifier: opts.notifier,
+        notifyReadyEarly: opts.notifyReadyEarly ?? false,
+        exit: exitWithChild,
+        signalTarget: opts.signalTarget,
+        readiness: () => this.readiness(),
+      });
+    }
   }
 
   private get passOptions(): PassOptions {
@@ -214,6 +240,14 @@ class Daemon {
       await this.loop?.stop();
     });
     signals.onReload(() => this.reload());
+    // -exec and systemd notify: the child is stopped (and STOPPING=1 sent) as soon as shutdown begins, and this
+    // step, registered last so it runs first, waits for it.
+    if (this.lifecycle) {
+      const lifecycle = this.lifecycle;
+      signals.onShutdown(() => lifecycle.finishShutdown());
+      signals.stopping.addEventListener('abort', () => lifecycle.beginShutdown(), { once: true });
+      lifecycle.start();
+    }
     this.metrics.resourcesLoaded(this.resources.length);
     this.metricsTimer = setInterval(() => this.refreshMetrics(), 1000);
     this.metricsTimer.unref();
@@ -314,6 +348,7 @@ class Daemon {
       if (o.status === 'updated') this.metrics.write(name);
       else if (o.status === 'unchanged') this.metrics.skippedUnchanged(name);
     }
+    this.lifecycle?.afterPass(result, this.resources.every((r) => this.rendered.has(r.file)));
   }
 
   private refreshMetrics(): void {
@@ -338,7 +373,8 @@ class Daemon {
     }
     // A resource file that does not load is reported here until it is fixed (its last good version still runs).
     const broken = this.broken.map((b) => `${relative(this.opts.confdir, b.file)} (does not load: ${b.error})`);
-    return { ...state, resourcesNeverRendered: [...state.resourcesNeverRendered, ...broken] };
+    const exec = this.lifecycle?.supervisor?.status();
+    return { ...state, resourcesNeverRendered: [...state.resourcesNeverRendered, ...broken], ...(exec && { exec }) };
   }
 
   /** Verdict for logs and tests. */

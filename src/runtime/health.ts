@@ -18,6 +18,8 @@ export interface Readiness {
   resourcesNeverRendered: string[];
   /** -watch: destinations kept because their keys fell below min_keys (never blank a config). */
   destinationsGuarded?: string[];
+  /** -exec: the supervised child (runtime/supervisor.ts). */
+  exec?: { started: boolean; running: boolean; pid: number | undefined; restarts: number; lastExitCode: number | null };
 }
 
 export type ReadinessProvider = () => Readiness;
@@ -45,6 +47,10 @@ export function evaluateReadiness(state: Readiness): ReadinessVerdict {
   if (never.length > 0) reasons.push(`never rendered: ${firstTen(never)}`);
   const guarded = state.destinationsGuarded ?? [];
   if (guarded.length > 0) reasons.push(`kept with too few keys (min_keys): ${firstTen(guarded)}`);
+  // Before its start the never-rendered reason already explains the wait.
+  if (state.exec?.started && !state.exec.running) {
+    reasons.push(`exec child not running (restarts ${state.exec.restarts}, last exit code ${state.exec.lastExitCode ?? 'none'})`);
+  }
   return { ready: reasons.length === 0, reasons };
 }
 
@@ -161,6 +167,7 @@ const ROUTES = {
         mirrorAgeSeconds: state.mirrorAgeMs === null ? null : state.mirrorAgeMs / 1000,
         staleAfterSeconds: state.staleAfterMs / 1000,
         resourcesNeverRendered: state.resourcesNeverRendered,
+        ...(state.exec && { exec: state.exec }),
       }),
     };
     send(res, verdict.ready ? 200 : 503, 'application/json; charset=utf-8', `${JSON.stringify(body)}\n`);
