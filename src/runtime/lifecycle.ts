@@ -92,7 +92,8 @@ export class Lifecycle {
       this.firstRenderDone = true;
       this.opts.log.info('every resource rendered once');
       this.supervisor?.start();
-      if (!this.opts.notifyReadyEarly) void this.opts.notifier?.send({ READY: '1', STATUS: this.statusLine() });
+      // The runtime's own readiness catches up after this pass is reported; the status timer refines the line.
+      if (!this.opts.notifyReadyEarly) void this.opts.notifier?.send({ READY: '1', STATUS: `ready: every resource rendered${this.execLine()}` });
       this.hangupPending = false;
       return;
     }
@@ -139,9 +140,12 @@ export class Lifecycle {
 
   private statusLine(): string {
     const verdict = evaluateReadiness(this.opts.readiness());
+    return (verdict.ready ? 'ready' : `not ready: ${verdict.reasons.join('; ')}`) + this.execLine();
+  }
+
+  private execLine(): string {
     const child = this.supervisor?.status();
-    const exec = child ? `; child ${child.running ? `running (pid ${child.pid})` : 'not running'}, ${child.restarts} restarts` : '';
-    return (verdict.ready ? 'ready' : `not ready: ${verdict.reasons.join('; ')}`) + exec;
+    return child ? `; child ${child.running ? `running (pid ${child.pid})` : 'not running'}, ${child.restarts} restarts` : '';
   }
 
   private publishStatus(): void {
