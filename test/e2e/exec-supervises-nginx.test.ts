@@ -5,7 +5,8 @@
 // ignores SIGTERM is killed with its process group at -exec-kill-timeout. /readyz and /metrics show the child.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hasEtcd, startEtcd, type EtcdServer } from '../helpers/etcd.js';
@@ -14,6 +15,7 @@ import { alive } from '../helpers/proc.js';
 import { until } from '../helpers/wait.js';
 import { writeFileWithDirs } from '../helpers/files.js';
 import { Agent } from './agent.js';
+import { CLI, ensureBuilt } from './onetime-harness.js';
 import { ensureNginx, httpGet, nginxFlags, nginxPreamble, startBackend } from './operations-harness.js';
 import { freePort } from '../helpers/etcd.js';
 
@@ -195,3 +197,62 @@ check_cmd = "${bin} -t -q ${nginxFlags(prefix, '{{.src}}').join(' ')}"
     assert.ok(tookMs < 7000, `took ${tookMs} ms`);
   });
 });
+
+// Orphans of the -exec child's tree are re-parented to PID 1. Node can wait only for the children it started, so
+// tsconfd as PID 1 cannot reap them (it says so at start); the image's `tini -s` does. Both measured in a PID
+// namespace of their own (unshare --pid), where the process started is PID 1.
+const unshareOk = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'true'], { stdio: 'ignore' }).status === 0;
+const tini = ['/usr/bin/tini', '/sbin/tini', '/usr/local/bin/tini'].find((p) => existsSync(p));
+const pid1Skip = !unshareOk ? 'unshare --pid is not permitted here' : !tini ? 'tini is not installed' : false;
+if (pid1Skip) console.log(`# exec-supervises-nginx (PID 1): skipped: ${pid1Skip}`);
+
+test('as PID 1: tsconfd warns that it cannot reap the child\'s orphans; under tini -s they are reaped', { skip: pid1Skip, timeout: 60_000 }, async () => {
+  ensureBuilt();
+  const dir = mkdtempSync(join(tmpdir(), 'tsconfd-pid1-'));
+  try {
+    writeFileWithDirs(join(dir, 'keys.yaml'), 'a: "1"\n');
+    writeFileWithDirs(join(dir, 'confdir/conf.d/a.toml'), `[template]\nsrc = "a.tmpl"\ndest = "${dir}/a.conf"\nkeys = ["/a"]\n`);
+    writeFileWithDirs(join(dir, 'confdir/templates/a.tmpl'), 'a={{getv "/a"}}\n');
+    // The child leaves an orphan: `sleep 0.2` whose parent subshell has already exited.
+    const args = [CLI, '-watch', '-backend', 'file', '-file', join(dir, 'keys.yaml'), '-confdir', join(dir, 'confdir'), '-exec', "sh -c '(sleep 0.2 &); exec sleep 30'"];
+    const zombiesUnder = async (wrapper: string[]) => {
+      const u = spawn('unshare', ['--pid', '--fork', '--mount-proc', ...wrapper, process.execPath, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      u.stderr!.on('data', (b) => (stderr += b));
+      try {
+        await until('the child started', () => /exec: started the child/.test(stderr), 15_000, () => stderr);
+        const pid1 = childrenOf(u.pid!)[0]!;
+        // The orphan has exited by now (0.2 s); it is a zombie unless PID 1 reaped it.
+        await new Promise((r) => setTimeout(r, 1000));
+        return { zombies: childrenOf(pid1, 'Z').length, stderr };
+      } finally {
+        // PID 1 first: the kernel then kills everything else in its namespace.
+        for (const p of childrenOf(u.pid!)) process.kill(p, 'SIGKILL');
+        u.kill('SIGKILL');
+      }
+    };
+    const bare = await zombiesUnder([]);
+    assert.match(bare.stderr, /running as PID 1: orphaned children .* cannot be reaped/);
+    assert.equal(bare.zombies, 1, 'Node as PID 1 leaves the orphan a zombie');
+    const underTini = await zombiesUnder([tini!, '-s', '--']);
+    assert.equal(underTini.zombies, 0, underTini.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Host pids of the children of `parent` (in state `state` when given), read from /proc. */
+function childrenOf(parent: number, state?: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === parent && (state === undefined || fields[0] === state)) out.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
