@@ -265,6 +265,8 @@ class Daemon {
     const scanned = Promise.race([this.watcher.ready, new Promise<void>((done) => setTimeout(done, 2000).unref())]);
     void scanned.then(() => {
       if (signals.shuttingDown) return;
+      // No resource at all: nothing to wait for before the -exec child and READY=1.
+      if (this.resources.length === 0) this.lifecycle?.afterPass({ outcomes: [], failed: [], revision: 0 }, true);
       if (this.runtime) this.startRuntime(this.runtime);
       else void this.loop!.start();
     });
