@@ -295,8 +295,9 @@ class Daemon {
     });
   }
 
-  private startRuntime(runtime: WatchRuntime): void {
-    runtime.start().catch((e) => this.log.error(`watch: ${(e as Error).message}`));
+  /** Resolves once the runtime's first render ended (or it failed to start, which is logged). */
+  private startRuntime(runtime: WatchRuntime): Promise<void> {
+    return runtime.start().catch((e) => this.log.error(`watch: ${(e as Error).message}`));
   }
 
   private async intervalPass(): Promise<void> {
@@ -388,6 +389,8 @@ class Daemon {
   private async reload(): Promise<void> {
     const reason = 'reload';
     if (this.signals.shuttingDown) return;
+    // The SIGHUPs this reload answers (lifecycle.ts: the -exec child's reload and READY=1 follow its render).
+    const hangups = this.lifecycle?.hangups ?? 0;
     let live;
     try {
       live = loadLiveResources({ confdir: this.opts.confdir, prefix: this.opts.prefix, log: this.log }, this.resources);
@@ -420,7 +423,8 @@ class Daemon {
       this.runtime = runtime;
       await old?.stop();
       if (this.signals.shuttingDown) return;
-      this.startRuntime(runtime);
+      // Not awaited: a render waiting on an unreachable backend must not hold up the shutdown.
+      void this.startRuntime(runtime).then(() => this.lifecycle?.reloaded(hangups));
     }
     const nextFiles = new Set(next.map((r) => r.file));
     for (const r of this.resources) {
@@ -435,6 +439,9 @@ class Daemon {
     this.broken = broken;
     this.metrics.resourcesLoaded(next.length);
     this.log.info(`${reason}: ${next.length} resources loaded (${added} new, ${removed} removed, ${broken.length} broken); rendering`);
-    if (this.loop) await this.loop.trigger();
+    if (this.loop) {
+      await this.loop.trigger();
+      this.lifecycle?.reloaded(hangups);
+    }
   }
 }

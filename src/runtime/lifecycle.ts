@@ -40,7 +40,9 @@ export interface LifecycleOptions {
 export class Lifecycle {
   readonly supervisor: Supervisor | undefined;
   private firstRenderDone = false;
-  private hangupPending = false;
+  /** SIGHUPs received, and of those, the ones whose reload has rendered. */
+  hangups = 0;
+  private hangupsAnswered = 0;
   private watchdogTimer: NodeJS.Timeout | undefined;
   private statusTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -52,6 +54,8 @@ export class Lifecycle {
 
   constructor(private readonly opts: LifecycleOptions) {
     this.target = opts.signalTarget ?? process;
+    // Before SignalCoordinator's own SIGHUP listener (installed later), so the reload it starts counts this SIGHUP.
+    this.target.on('SIGHUP', this.onHup);
     if (opts.exec) {
       this.supervisor = new Supervisor({
         ...opts.exec,
@@ -64,7 +68,6 @@ export class Lifecycle {
 
   /** Listens for the signals it handles and starts the watchdog; READY=1 now with -notify-ready-early. */
   start(): void {
-    this.target.on('SIGHUP', this.onHup);
     if (this.supervisor) {
       this.target.on('SIGUSR1', this.onUsr1);
       this.target.on('SIGUSR2', this.onUsr2);
@@ -94,13 +97,6 @@ export class Lifecycle {
       this.supervisor?.start();
       // The runtime's own readiness catches up after this pass is reported; the status timer refines the line.
       if (!this.opts.notifyReadyEarly) void this.opts.notifier?.send({ READY: '1', STATUS: `ready: every resource rendered${this.execLine()}` });
-      this.hangupPending = false;
-      return;
-    }
-    if (this.hangupPending) {
-      this.hangupPending = false;
-      this.supervisor?.reload('SIGHUP: resources reloaded and rendered');
-      void this.opts.notifier?.send({ READY: '1', STATUS: this.statusLine() });
       return;
     }
     const changed = result.outcomes.filter((o) => o.status === 'updated' && o.resource.reloadCmd === '' && o.resource.reloadAction === '');
@@ -110,10 +106,27 @@ export class Lifecycle {
     }
   }
 
+  /**
+   * A reload (SIGHUP or a conf.d/templates change) has rendered; `hangups` is the SIGHUP count when it began. The
+   * SIGHUPs it answers give the child one reload signal and systemd READY=1.
+   */
+  reloaded(hangups: number): void {
+    if (this.stopped || hangups <= this.hangupsAnswered) return;
+    this.hangupsAnswered = hangups;
+    // Before the first render the child has not started, and READY=1 is still to come from afterPass.
+    if (this.firstRenderDone) this.supervisor?.reload('SIGHUP: resources reloaded and rendered');
+    if (this.readySent) void this.opts.notifier?.send({ READY: '1', STATUS: this.statusLine() });
+  }
+
+  /** systemd has had READY=1 (RELOADING=1 before it would be out of order). */
+  private get readySent(): boolean {
+    return this.firstRenderDone || this.opts.notifyReadyEarly;
+  }
+
   private hangup(): void {
     if (this.stopped) return;
-    this.hangupPending = true;
-    void this.opts.notifier?.send({ RELOADING: '1', MONOTONIC_USEC: monotonicUsec(), STATUS: 'reloading (SIGHUP)' });
+    this.hangups++;
+    if (this.readySent) void this.opts.notifier?.send({ RELOADING: '1', MONOTONIC_USEC: monotonicUsec(), STATUS: 'reloading (SIGHUP)' });
   }
 
   /** Shutdown began: STOPPING=1 and the kill signal to the child, at once. */

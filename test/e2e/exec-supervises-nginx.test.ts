@@ -177,15 +177,16 @@ check_cmd = "${bin} -t -q ${nginxFlags(prefix, '{{.src}}').join(' ')}"
   test('a child that ignores SIGTERM is killed with its group at -exec-kill-timeout', { timeout: 60_000 }, async () => {
     const s = await setup('stubborn');
     await etcd.put('/stubborn/backends/b1', '127.0.0.1:1');
-    const marker = `stubborn-${process.pid}`;
+    // The marker file says the trap is set: a SIGTERM before that would simply end the shell.
+    const trapped = join(s.prefix, 'trapped');
     const agent = new Agent([
       '-watch', '-backend', 'etcdv3', '-node', etcd.endpoints[0]!, '-confdir', s.confdir, '-http', '127.0.0.1:0',
-      '-exec', `sh -c 'trap "" TERM; sleep 60 & wait; echo ${marker}'`, '-exec-kill-timeout', '1s',
+      '-exec', `sh -c 'trap "" TERM; : > ${trapped}; sleep 60 & wait'`, '-exec-kill-timeout', '1s',
     ]);
     cleanups.push(async () => {
       await agent.stop();
     });
-    await agent.waitFor('the child running', async () => agent.url !== '' && (await readyz(agent)).exec?.running === true);
+    await agent.waitFor('the child running with its trap set', async () => existsSync(trapped) && agent.url !== '' && (await readyz(agent)).exec?.running === true);
     const pid = (await readyz(agent)).exec!.pid!;
     const startedStop = Date.now();
     agent.signal('SIGTERM');
