@@ -15,6 +15,7 @@ import { loadResources, loadResourcesOrFatal, ResourceLoadError, type LoadOption
 import { watchConfdir, loadLiveResources, type BrokenResource, type ConfdirWatcher } from './confdir-watcher.js';
 import { evaluateReadiness, startHealthServer, type HealthServer, type Readiness } from './health.js';
 import { IntervalLoop } from './interval.js';
+import { removeStaleStageFiles } from '../resource/stage-cleanup.js';
 import { NeverBlankGuard } from './guard.js';
 import { SnapshotStores } from '../template/confd/store.js';
 import { Metrics, type FailureReason } from './metrics.js';
@@ -25,6 +26,7 @@ import type { WaitWindow } from './duration.js';
 import { WatchRuntime } from './watch.js';
 import { Lifecycle, type LifecycleOptions } from './lifecycle.js';
 import type { SystemdNotifier } from './sd-notify.js';
+import { WriteRetries } from './write-retry.js';
 
 export interface DaemonOptions extends Omit<PassOptions, 'commands' | 'onPass'> {
   mode: 'watch' | 'interval';
@@ -81,6 +83,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const { log } = opts;
   const resources = loadResourcesOrFatal(opts, initialResources);
   if (!resources) return 1;
+  if (!opts.noop && !opts.keepStageFile) removeStaleStageFiles(resources, performance.timeOrigin, log);
   let resolveExit!: (code: number) => void;
   const exited = new Promise<number>((resolve) => (resolveExit = resolve));
   // -exec without -exec-restart: a child that exits ends tsconfd with the child's code.
@@ -186,6 +189,8 @@ class Daemon {
   private readonly rendered = new Set<string>();
   private readonly guard: NeverBlankGuard;
   private readonly lifecycle: Lifecycle | undefined;
+  /** -interval: failed writes, retried by an early pass (-watch retries in its runtime). */
+  private readonly retries: WriteRetries;
 
   constructor(
     private readonly opts: DaemonOptions,
@@ -210,6 +215,11 @@ class Daemon {
         readiness: () => this.readiness(),
       });
     }
+    this.retries = new WriteRetries({
+      log: opts.log,
+      retry: () => void this.loop?.trigger(),
+      onFailing: (r, failing) => this.metrics.writeFailing(resourceName(r), failing),
+    });
   }
 
   private get passOptions(): PassOptions {
@@ -236,6 +246,7 @@ class Daemon {
     signals.onShutdown(() => this.watcher?.close());
     signals.onShutdown(() => this.scheduler.close());
     signals.onShutdown(async () => {
+      this.retries.close();
       await this.runtime?.stop();
       await this.loop?.stop();
     });
@@ -267,7 +278,7 @@ class Daemon {
       if (signals.shuttingDown) return;
       // No resource at all: nothing to wait for before the -exec child and READY=1.
       if (this.resources.length === 0) this.lifecycle?.afterPass({ outcomes: [], failed: [], revision: 0 }, true);
-      if (this.runtime) this.startRuntime(this.runtime);
+      if (this.runtime) void this.startRuntime(this.runtime);
       else void this.loop!.start();
     });
   }
@@ -292,6 +303,7 @@ class Daemon {
       reconcileMs: this.opts.intervalMs,
       staleAfterMs: this.opts.staleAfterMs,
       afterRender: async () => this.startReloads(),
+      onWriteFailing: (r, failing) => this.metrics.writeFailing(resourceName(r), failing),
     });
   }
 
@@ -321,7 +333,9 @@ class Daemon {
     const stores = new SnapshotStores(snapshot.kvs);
     const allowed = this.guard.filter(resources, (r) => stores.storeFor(r.prefix, r.keys).size);
     for (const r of resources) if (!allowed.includes(r)) this.metrics.failure(resourceName(r), 'min_keys');
-    await processResources(allowed, snapshot, this.passOptions, stores);
+    for (const r of allowed) this.retries.rendering(r);
+    const result = await processResources(allowed, snapshot, this.passOptions, stores);
+    for (const r of allowed) this.retries.settled(r, result.outcomes.filter((o) => o.resource === r));
     this.startReloads();
   }
 
@@ -372,6 +386,7 @@ class Daemon {
         staleAfterMs: this.opts.staleAfterMs,
         resourcesNeverRendered: this.resources.filter((r) => !this.rendered.has(r.file)).map((r) => r.file),
         destinationsGuarded: [...this.guard.guarded],
+        writesFailing: this.retries.describe(),
       };
     }
     // A resource file that does not load is reported here until it is fixed (its last good version still runs).
@@ -427,6 +442,7 @@ class Daemon {
       void this.startRuntime(runtime).then(() => this.lifecycle?.reloaded(hangups));
     }
     const nextFiles = new Set(next.map((r) => r.file));
+    for (const r of this.resources) if (!next.includes(r)) this.retries.forget(r);
     for (const r of this.resources) {
       if (!nextFiles.has(r.file)) {
         this.metrics.removeResource(resourceName(r));
