@@ -3,6 +3,8 @@
 // copied between templates.
 //   - names are relative to the templates directory; subdirectories are allowed; an absolute name or a `..`
 //     segment is refused (a template never reads outside the templates directory);
+//   - a name must be a string literal: a name computed at render time could come from a key's value, and data
+//     never chooses the template that is evaluated (checked when a template is parsed, with its position);
 //   - the included template renders with `data` as dot, or without it with the includer's top-level dot (nil in
 //     a confd template, the key's KVPair in a fan-out), with the resource's functions and delimiters;
 //   - a cycle (a → b → a) is an error naming the chain, raised at the include call, so Go's message locates it
@@ -36,6 +38,14 @@ export function resolveIncludeName(templatesDir: string, name: string): string {
     throw new Error(`include: ${JSON.stringify(name)} is not under the templates directory`);
   }
   return file;
+}
+
+/** Throws, located, when `template` calls include with anything but a string literal name. */
+export function requireLiteralIncludes(template: Template, name: string): void {
+  const computed = template.listCalls(new Set(['include'])).filter((c) => c.args[0] === undefined || c.args[0] === null);
+  if (computed.length === 0) return;
+  const where = computed.map((c) => `${name}:${c.line}:${c.col}`).join(', ');
+  throw new Error(`template: ${where}: include needs a string literal name (a computed name could come from a key's value)`);
 }
 
 /** Reads an included file, with the error a template author can act on. */
@@ -116,6 +126,7 @@ export class IncludeFunction {
     if (hit && hit.text === text) return hit.template;
     // Named as written, so errors inside it read `template: sub/x.tmpl:2:3: …`.
     const template = parse(name, text, { funcs: this.funcs, delims: this.delims });
+    requireLiteralIncludes(template, name);
     if (template.listCalls(new Set(RESOLVING)).length > 0) this.resolves = true;
     this.parsed.set(name, { text, template });
     return template;

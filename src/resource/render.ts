@@ -8,7 +8,7 @@ import { confdFuncMap } from '../template/confd/funcs.js';
 import type { KeyStore } from '../template/confd/store.js';
 import type { TemplateResource } from './load.js';
 import { templateDelims } from './extensions.js';
-import { IncludeFunction, readIncluded, templatesDirOf } from './include.js';
+import { IncludeFunction, readIncluded, requireLiteralIncludes, templatesDirOf } from './include.js';
 
 /** A parsed template, ready to execute against the store it was compiled for. */
 export interface CompiledTemplate {
@@ -52,6 +52,7 @@ export async function compileTemplate(resource: TemplateResource, text: string, 
     const dot = () => resource.ext?.dot ?? null;
     const include = new IncludeFunction(templatesDirOf(resource), { name: resource.name, file: resource.src }, delims, dot);
     const t = parse(resource.name, text, { funcs: include.install(confdFuncMap(store)), delims });
+    requireLiteralIncludes(t, resource.name);
     // The function map caches DNS answers for its life, which must stay one render.
     const resolves = t.listCalls(new Set(RESOLVING)).length > 0;
     const template = {

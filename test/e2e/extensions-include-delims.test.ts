@@ -61,6 +61,22 @@ describe('include and custom delimiters, against etcd', () => {
     }
   });
 
+  test('a computed include name is refused before anything renders (data never picks the template)', async () => {
+    const ws = new Workspace({
+      'conf.d/app.toml': '[template]\nprefix = "/app"\nsrc = "app.tmpl"\ndest = "@OUT@/app.conf"\nkeys = ["/name"]\n',
+      'templates/app.tmpl': 'x\n  {{include (printf "%s.tmpl" (getv "/name"))}}\n',
+      'templates/shop.tmpl': 'chosen by a key\n',
+    });
+    try {
+      const r = await onetime(ws);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /Unable to process template .*app\.tmpl, template: app\.tmpl:2:\d+: include needs a string literal name/);
+      assert.equal(existsSync(join(ws.out, 'app.conf')), false);
+    } finally {
+      ws.cleanup();
+    }
+  });
+
   test('a cycle is an error that names the chain and the call; the old file stays', async () => {
     const ws = new Workspace({
       'conf.d/app.toml': '[template]\nprefix = "/app"\nsrc = "app.tmpl"\ndest = "@OUT@/app.conf"\nkeys = ["/name"]\n',
