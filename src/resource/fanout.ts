@@ -14,6 +14,7 @@ import { logRemoval } from './audit.js';
 import { runCommand, CommandError, ShellCommand } from './commands.js';
 import { goQuote } from './errors.js';
 import type { TemplateResource } from './load.js';
+import { templateDelims } from './extensions.js';
 import { processResource, ResourceError, type ProcessOptions, type ResourceStatus } from './process.js';
 
 interface Manifest {
@@ -99,7 +100,7 @@ export type FanoutFile = { kv: KVPair; dest: string; resource: TemplateResource 
 export function fanoutFiles(resource: TemplateResource, store: KeyStore): FanoutFile[] {
   const ext = resource.ext!;
   const matches = store.getAll(ext.range!);
-  const destTemplate = parse(`${resource.name} dest`, resource.dest, { funcs: confdFuncMap(store) });
+  const destTemplate = parse(`${resource.name} dest`, resource.dest, { funcs: confdFuncMap(store), delims: templateDelims(resource) });
   return matches.map((kv): FanoutFile => {
     try {
       const dest = fanoutDest(resource, destTemplate, kv);
