@@ -38,7 +38,7 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
   const options: Record<string, unknown> = {};
   for (let i = 0; i < argv.length; i++) {
     const s = argv[i]!;
-    if (s.length < 2 || s[0] !== '-') throw stray(s);
+    if (s.length < 2 || s[0] !== '-') throw stray(s, argv[i - 1]);
     let minuses = 1;
     if (s[1] === '-') {
       minuses = 2;
@@ -86,7 +86,12 @@ function flagValue(s: OptionSpec, text: string, previous: unknown): Options[keyo
   }
 }
 
-function stray(word: string): UsageError {
+function stray(word: string, previous?: string): UsageError {
+  const flag = previous === undefined ? undefined : BY_FLAG.get(previous.replace(/^--?/, ''));
+  if (flag?.type === 'boolean' && parseGoBool(word) !== undefined) {
+    // Go's flag package (and so confd) would stop parsing here and silently ignore the rest.
+    return new UsageError(`unexpected argument: ${word}`, `a boolean flag takes its value after "=": -${flag.flag}=${word}`);
+  }
   return new UsageError(`unexpected argument: ${word}`, 'tsconfd takes flags only (confd ignores words after its flags); `tsconfd test DIR` runs template tests');
 }
 

@@ -82,6 +82,10 @@ test('unknown flags, typos, missing values and bad values are usage errors', () 
   // As in Go, a value flag takes the next word whatever it looks like.
   assert.equal(parseFlags(['-backend', '-onetime']).options.backend, '-onetime');
   assert.throws(() => parseFlags(['-onetime', '--', 'x']), /unexpected argument: x/);
+  assert.throws(
+    () => parseFlags(['-onetime', 'false', '-backend', 'file']),
+    (e: unknown) => e instanceof UsageError && e.hint === 'a boolean flag takes its value after "=": -onetime=false',
+  );
   assert.throws(() => parseFlags(['-interval=abc']), /invalid value "abc" for flag -interval/);
   assert.throws(() => parseFlags(['-interval', '1.5']), /invalid value "1.5" for flag -interval/);
   assert.throws(() => parseFlags(['-log-level', 'loud']), /invalid value "loud" for flag -log-level/);
