@@ -53,14 +53,15 @@ function lookup(t: Table, name: string): unknown {
 }
 
 /** The [template] keys extendResource reads (the loader warns about keys that are neither confd's nor these). */
-export const EXTENSION_KEYS = ['range', 'discover_keys', 'commit_group', 'group_check_cmd', 'secret_keys'] as const;
+/** The [template] keys extendResource reads (load.ts warns about any other key it does not read itself). */
+export const EXTENSION_KEYS = ['range', 'discover_keys', 'commit_group', 'group_check_cmd', 'secret_keys', 'left_delimiter', 'right_delimiter'] as const;
 
 /**
  * Reads the extension keys of one [template] table and returns the resource with `ext` set and
  * its keys completed (fan-out range directory, discovered keys). fail() raises a load error.
  */
 export function extendResource(resource: TemplateResource, table: Table, fail: Fail): TemplateResource {
-  const get = <T>(name: string, want: string, ok: (v: unknown) => v is T): T | undefined => {
+  const get = <T>(name: (typeof EXTENSION_KEYS)[number], want: string, ok: (v: unknown) => v is T): T | undefined => {
     const v = lookup(table, name);
     if (v === undefined) return undefined;
     if (!ok(v)) return fail(`template.${name} must be ${want}`);

@@ -169,3 +169,42 @@ test('a missing confdir is a warning and no resources; a missing conf.d is an er
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('every key a resource may use loads without an "unknown key" warning (confd keys, tsconfd keys, extensions)', () => {
+  const dir = confdir({
+    'templates/t.tmpl': '[[getv "/a"]]\n',
+    'conf.d/all.toml': `[template]
+src = "t.tmpl"
+dest = "/tmp/tsconfd-load-all-keys.conf"
+keys = ["/a"]
+prefix = "/p"
+mode = "0644"
+uid = 0
+gid = 0
+owner = "root"
+check_cmd = "true"
+reload_cmd = "true"
+engine = "go"
+in_place = true
+command_timeout = "30s"
+reload = "signal:HUP:/run/x.pid"
+min_reload_interval = "1s"
+wait = "50ms:1s"
+min_keys = 1
+allow_empty = false
+max_shrink = 0.5
+discover_keys = false
+secret_keys = ["/a"]
+left_delimiter = "[["
+right_delimiter = "]]"
+`,
+  });
+  try {
+    const { log, lines } = capturingLogger();
+    const [r] = loadResources({ confdir: dir, prefix: '', log });
+    assert.deepEqual(r?.ext?.delims, ['[[', ']]']);
+    assert.deepEqual(lines.filter((l) => / WARNING /.test(l)), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
