@@ -3,7 +3,8 @@
 //   - The child starts once every resource has rendered (daemon.ts decides when; the never-blank guard applies, so
 //     a resource held back by min_keys holds back the start too). It runs as `/bin/sh -c "exec CMD"` (the shell
 //     gives the operator's quoting and then becomes the program), in a session and process group of its own, with
-//     tsconfd's stdout/stderr and environment (less NOTIFY_SOCKET: only tsconfd talks to systemd).
+//     tsconfd's stdout/stderr and environment (less NOTIFY_SOCKET: only tsconfd talks to systemd; less
+//     CONFD_PASSWORD, the backend's credential).
 //   - reload(): the reload signal (default SIGHUP) to the child alone (not its group: nginx's master signals its
 //     workers), after a random delay up to -exec-splay; several asks during the delay give one signal.
 //   - forward(): SIGUSR1/SIGUSR2 that tsconfd receives go to the child as they are.
@@ -89,6 +90,8 @@ export class Supervisor {
     delete env.NOTIFY_SOCKET;
     delete env.WATCHDOG_USEC;
     delete env.WATCHDOG_PID;
+    // tsconfd's credential for the backend: the program it supervises has no use for it.
+    delete env.CONFD_PASSWORD;
     const child = spawn('/bin/sh', ['-c', `exec ${this.opts.command}`], { stdio: ['ignore', 'inherit', 'inherit'], detached: true, env });
     this.child = child;
     this.startedAt = Date.now();
