@@ -22,6 +22,7 @@ import { covers } from '../backends/keys.js';
 import { match } from '../template/confd/gopath.js';
 import { KeyStore, KVPair } from '../template/confd/store.js';
 import { unifiedDiff } from './diff.js';
+import { goQuote } from './errors.js';
 import type { TemplateResource } from './load.js';
 import { compileTemplate, readTemplate } from './render.js';
 import type { Logger } from '../log.js';
@@ -202,6 +203,27 @@ async function mayHoldSecrets(resource: TemplateResource, patterns: readonly str
   } catch {
     return true;
   }
+}
+
+/**
+ * An error text or a command's output with the store's secret values replaced by <redacted>: whole, and
+ * each line of a multi-line one, as they are and as Go's %q writes them (`parsing "hunter2": invalid
+ * syntax`, a check_cmd's quoted output). A template error quoting a secret keeps its location and cause.
+ */
+export function redactSecrets(text: string, resource: TemplateResource, store: KeyStore): string {
+  const values = secretValues(store, resource.ext?.secretKeys ?? []);
+  if (values.length === 0) return text;
+  const pieces = new Set<string>();
+  for (const v of values) {
+    for (const p of [v, ...v.split('\n')]) {
+      if (p.trim().length < 3) continue;
+      pieces.add(p);
+      pieces.add(goQuote(p).slice(1, -1));
+    }
+  }
+  let out = text;
+  for (const p of [...pieces].sort((a, b) => b.length - a.length)) out = out.split(p).join(REDACTED);
+  return out;
 }
 
 /**

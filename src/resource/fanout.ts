@@ -10,7 +10,7 @@ import { parse } from '../template/go/index.js';
 import { confdFuncMap } from '../template/confd/funcs.js';
 import type { KeyStore, KVPair } from '../template/confd/store.js';
 import { commitStageFile, writeStageFile } from './atomic-write.js';
-import { logRemoval } from './audit.js';
+import { logRemoval, redactSecrets } from './audit.js';
 import { runCommand, CommandError, ShellCommand } from './commands.js';
 import { goQuote } from './errors.js';
 import type { TemplateResource } from './load.js';
@@ -145,7 +145,7 @@ export async function processFanout(resource: TemplateResource, store: KeyStore,
   const toRender: Array<{ kv: KVPair; dest: string; name: string; resource: TemplateResource }> = [];
   for (const file of files) {
     if ('error' in file) {
-      errors.push(new ResourceError(`${resource.file}: ${file.error.message}`, 'render'));
+      errors.push(new ResourceError(`${resource.file}: ${redactSecrets(file.error.message, resource, store)}`, 'render'));
       continue;
     }
     const { kv, dest } = file;

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { KeyStore } from '../template/confd/store.js';
 import { commitStageFile, writeStageFile, type FileAttrs } from './atomic-write.js';
-import { logChange, noopDiff } from './audit.js';
+import { logChange, noopDiff, redactSecrets } from './audit.js';
 import { CommandError, runCommand, ShellCommand } from './commands.js';
 import { goQuote } from './errors.js';
 import type { GroupInfo } from './extensions.js';
@@ -120,7 +120,7 @@ async function processGroupOnce(
       const compiled = await compileTemplate(resource, await readTemplate(resource), store);
       rendered = Buffer.from(compiled.execute(), 'utf8');
     } catch (e) {
-      return failAll(resource, e, 'render');
+      return failAll(resource, new Error(redactSecrets((e as Error).message, resource, store)), 'render');
     }
     const mode = resource.mode ?? current?.mode ?? 0o644;
     const attrs = { mode, uid: resource.uid, gid: resource.gid };

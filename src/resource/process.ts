@@ -14,7 +14,7 @@ import { errnoText, goQuote } from './errors.js';
 import type { TemplateResource } from './load.js';
 import { modeString } from './mode.js';
 import { compileTemplate, readTemplate } from './render.js';
-import { logChange, noopDiff } from './audit.js';
+import { logChange, noopDiff, redactSecrets } from './audit.js';
 
 export interface ProcessOptions {
   /** Render and compare only: print a diff, write nothing, run nothing. */
@@ -165,7 +165,8 @@ export async function processResource(
   try {
     rendered = Buffer.from(compiled.execute(), 'utf8');
   } catch (e) {
-    throw new ResourceError((e as Error).message, 'render');
+    // Go's errors quote the value they choke on (`strconv.Atoi: parsing "..."`), a secret's too.
+    throw new ResourceError(redactSecrets((e as Error).message, resource, store), 'render');
   } finally {
     opts.onRendered?.();
   }
@@ -207,7 +208,8 @@ export async function processResource(
   try {
     if (!opts.syncOnly && resource.checkCmd !== '') {
       try {
-        await check(resource, stagePath, opts);
+        // nginx -t and its kind quote the lines they reject, which may hold a secret.
+        await check(resource, stagePath, opts, (output) => redactSecrets(output, resource, store));
       } catch (e) {
         throw new ResourceError(`Config check failed: ${(e as Error).message}`, 'check');
       }
@@ -277,13 +279,13 @@ export function renderCheckCmd(checkCmd: string, stagePath: string): ShellComman
   return ShellCommand.fromTemplate('checkcmd', checkCmd, { src: stagePath });
 }
 
-async function check(resource: TemplateResource, stagePath: string, opts: ProcessOptions): Promise<void> {
+async function check(resource: TemplateResource, stagePath: string, opts: ProcessOptions, redact: (output: string) => string): Promise<void> {
   const hooks = opts.commands;
-  if (!hooks) return run(renderCheckCmd(resource.checkCmd, stagePath), opts);
+  if (!hooks) return run(renderCheckCmd(resource.checkCmd, stagePath), opts, undefined, redact);
   if (hooks.signal.aborted) throw new CommandError('not run: shutting down', '', 'aborted');
   const started = performance.now();
   try {
-    await run(renderCheckCmd(resource.checkCmd, stagePath), opts, { timeoutMs: hooks.timeoutMs(resource), signal: hooks.signal });
+    await run(renderCheckCmd(resource.checkCmd, stagePath), opts, { timeoutMs: hooks.timeoutMs(resource), signal: hooks.signal }, redact);
     hooks.checked(resource, performance.now() - started, 0);
   } catch (e) {
     hooks.checked(resource, performance.now() - started, e instanceof CommandError ? e.end : 'error');
@@ -291,14 +293,19 @@ async function check(resource: TemplateResource, stagePath: string, opts: Proces
   }
 }
 
-async function run(cmd: ShellCommand, opts: ProcessOptions, runOpts: RunOptions = { timeoutMs: opts.commandTimeoutMs, signal: opts.stopping }): Promise<void> {
+async function run(
+  cmd: ShellCommand,
+  opts: ProcessOptions,
+  runOpts: RunOptions = { timeoutMs: opts.commandTimeoutMs, signal: opts.stopping },
+  redact: (output: string) => string = (o) => o,
+): Promise<void> {
   opts.log.debug(`Running ${cmd}`);
   if (runOpts.signal?.aborted) throw new CommandError('not run: shutting down', '', 'aborted');
   try {
     const output = await runCommand(cmd, runOpts);
-    opts.log.debug(goQuote(output));
+    opts.log.debug(redact(goQuote(output)));
   } catch (e) {
-    if (e instanceof CommandError) opts.log.error(goQuote(e.output));
+    if (e instanceof CommandError) opts.log.error(redact(goQuote(e.output)));
     throw e;
   }
 }

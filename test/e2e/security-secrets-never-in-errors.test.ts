@@ -1,0 +1,55 @@
+// A secret never reaches an error text: Go's template errors quote the value a function chokes on
+// (`strconv.Atoi: parsing "..."`), and a failing check_cmd's output (nginx -t quoting the line it rejects) is
+// logged; neither may carry a line of a secret value. The error keeps its location and cause.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Workspace, ensureBuilt, runCli } from './onetime-harness.js';
+
+ensureBuilt();
+
+const PEM_LINES = ['MIIEpAIBAAKCAQEAqs3cr3tL1ne0ne', 'Zm9vYmFyc2VjcmV0bGluZXR3bw==xy', 'c2VjcmV0bGluZXRocmVlISEhIQ==zz'];
+const PEM = `-----BEGIN RSA PRIVATE KEY-----\n${PEM_LINES.join('\n')}\n-----END RSA PRIVATE KEY-----\n`;
+
+function workspace(): { ws: Workspace; keys: string } {
+  const ws = new Workspace({
+    'conf.d/count.toml': '[template]\nsrc = "count.tmpl"\ndest = "@OUT@/count.conf"\nkeys = ["/db"]\n',
+    'templates/count.tmpl': 'workers = {{atoi (getv "/db/password")}}\n',
+    'conf.d/named.toml': '[template]\nsrc = "named.tmpl"\ndest = "@OUT@/named.conf"\nkeys = ["/vault"]\nsecret_keys = ["/vault"]\n',
+    'templates/named.tmpl': 'flag = {{parseBool (getv "/vault/unlock")}}\n',
+    'conf.d/tls.toml': `[template]
+src = "tls.tmpl"
+dest = "@OUT@/tls.conf"
+keys = ["/tls"]
+check_cmd = "cat {{.src}}; exit 1"
+`,
+    'templates/tls.tmpl': 'ssl_key = {{getv "/tls/key_secret"}}\nport = 443\n',
+  });
+  const keys = join(ws.root, 'keys.yaml');
+  writeFileSync(
+    keys,
+    `db:\n  password: "hunter2-s3cret-pw"\nvault:\n  unlock: "opensesame-9000"\ntls:\n  key_secret: ${JSON.stringify(PEM)}\n`,
+  );
+  return { ws, keys };
+}
+
+test('template errors and check_cmd output name the failure, never a secret value or any line of one', async () => {
+  const { ws, keys } = workspace();
+  try {
+    const r = await runCli(['-onetime', '-log-level', 'debug', '-backend', 'file', '-file', keys, '-confdir', ws.confdir]);
+    assert.equal(r.code, 1, r.stderr);
+    const out = r.stdout + r.stderr;
+    for (const secret of ['hunter2-s3cret-pw', 'opensesame-9000', ...PEM_LINES]) {
+      assert.ok(!out.includes(secret), `${secret} leaked:\n${out}`);
+    }
+    // Still a located, actionable error.
+    assert.match(r.stderr, /template: count\.tmpl:1:\d+: executing "count\.tmpl" at <atoi \(getv "\/db\/password"\)>: error calling atoi: strconv\.Atoi: parsing "<redacted>": invalid syntax/);
+    assert.match(r.stderr, /error calling parseBool: strconv\.ParseBool: parsing "<redacted>": invalid syntax/);
+    assert.match(r.stderr, /ERROR "ssl_key = <redacted>\\nport = 443\\n"/, 'the check output is logged with the secret masked');
+    assert.match(r.stderr, /Config check failed: exit status 1/);
+    assert.deepEqual(ws.outFiles(), [], 'nothing written');
+  } finally {
+    ws.cleanup();
+  }
+});
