@@ -25,6 +25,7 @@ import { unifiedDiff } from './diff.js';
 import { goQuote } from './errors.js';
 import type { TemplateResource } from './load.js';
 import { compileTemplate, readTemplate } from './render.js';
+import { readIncluded, templatesDirOf } from './include.js';
 import type { Logger } from '../log.js';
 
 export const REDACTED = '<redacted>';
@@ -180,7 +181,9 @@ function maskOld(oldText: string, values: readonly string[], ref: Reference): st
       enter(shapes.find((s) => anchored(s) && s.prev === line));
     } else if (shape) {
       enter(shape);
-    } else if (located && valueShapes.some((re) => re.test(line))) {
+    } else if (located && valueShapes.some((re) => re.test(line)) && !SECRET_NAME.test(line)) {
+      // (A line naming a password, secret or token may be a deleted secret key's, `password: "..."`
+      // from a range over keys, which fits a value line's shape: it is masked, as in logRemoval.)
       out.push(line);
     } else {
       out.push(REDACTED);
@@ -191,19 +194,36 @@ function maskOld(oldText: string, values: readonly string[], ref: Reference): st
 
 /**
  * Whether the old file may hold a secret though the store has none now (a secret key deleted, a
- * template reading it with a default): secret_keys are set, or a key or the template names a
- * password, secret or token.
+ * template reading it with a default): secret_keys are set, or a key, the template or a template it
+ * includes names a password, secret or token. (redactedDiff also asks whether the old file names one.)
  */
 async function mayHoldSecrets(resource: TemplateResource, patterns: readonly string[]): Promise<boolean> {
   if (patterns.length > 0 || resource.keys.some((k) => SECRET_NAME.test(k))) return true;
   const dot = resource.ext?.dot;
   if (dot instanceof KVPair && SECRET_NAME.test(dot.Key)) return true;
   try {
-    return SECRET_NAME.test(await readTemplate(resource));
+    // The template and the templates it includes (names are string literals, include.ts), transitively.
+    const dir = templatesDirOf(resource);
+    const seen = new Set<string>();
+    const texts = [await readTemplate(resource)];
+    for (let i = 0; i < texts.length; i++) {
+      const text = texts[i]!;
+      if (SECRET_NAME.test(text)) return true;
+      for (const m of text.matchAll(INCLUDED_NAME)) {
+        const name = m[1] !== undefined ? JSON.parse(m[1]) as string : (m[2] ?? m[3])!;
+        if (seen.has(name)) continue;
+        seen.add(name);
+        texts.push(readIncluded(dir, name));
+      }
+    }
+    return false;
   } catch {
     return true;
   }
 }
+
+/** `include "x.tmpl"`, include with a raw string, and a Handlebars partial `{{> x.hbs}}`. */
+const INCLUDED_NAME = /\binclude\s+(?:("(?:[^"\\\n]|\\.)*")|`([^`]*)`)|\{\{~?#?>\s*([^\s}~]+)/g;
 
 /**
  * An error text or a command's output with the store's secret values replaced by <redacted>: whole, and
@@ -239,7 +259,7 @@ export async function redactedDiff(
 ): Promise<string> {
   const patterns = resource.ext?.secretKeys ?? [];
   const values = secretValues(store, patterns);
-  if (values.length === 0 && !(await mayHoldSecrets(resource, patterns))) return unifiedDiff(oldText, newText, resource.dest, newLabel);
+  if (values.length === 0 && !SECRET_NAME.test(oldText) && !(await mayHoldSecrets(resource, patterns))) return unifiedDiff(oldText, newText, resource.dest, newLabel);
   const ref = await reference(resource, store, patterns);
   const maskedNew = ref.masked ?? newText;
   const maskedOld = oldText === '' ? '' : maskOld(oldText, values, ref);
