@@ -84,8 +84,8 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     let staleAfterMs = 0;
     let exec: import('./runtime/lifecycle.js').LifecycleOptions['exec'];
     try {
-      if (o.wait !== '') wait = parseWait(o.wait);
-      if (o.staleAfter !== '') staleAfterMs = parseDurationMs(o.staleAfter);
+      if (o.wait !== '') wait = naming('-wait', () => parseWait(o.wait));
+      if (o.staleAfter !== '') staleAfterMs = naming('-stale-after', () => parseDurationMs(o.staleAfter));
       if (o.exec !== '') exec = await execSettings(o);
     } catch (e) {
       log.fatal((e as Error).message);
@@ -133,10 +133,19 @@ async function execSettings(o: import('./cli/options.js').Options) {
     command: o.exec,
     reloadSignal: parseSignal(o.execReloadSignal, '-exec-reload-signal'),
     killSignal,
-    killTimeoutMs: parseDurationMs(o.execKillTimeout),
-    splayMs: parseDurationMs(o.execSplay),
+    killTimeoutMs: naming('-exec-kill-timeout', () => parseDurationMs(o.execKillTimeout)),
+    splayMs: naming('-exec-splay', () => parseDurationMs(o.execSplay)),
     restart: o.execRestart,
   };
+}
+
+/** f(), its error prefixed with the setting it checks (`-stale-after: invalid duration "2 min"`). */
+function naming<T>(flag: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw new Error(`${flag}: ${(e as Error).message}`);
+  }
 }
 
 main(process.argv.slice(2), process.env).then(

@@ -64,6 +64,20 @@ test('-watch and -interval with a confdir that does not exist stop at start (exi
   }
 });
 
+test('a bad duration stops the start (exit 1) naming its flag, whichever flag it is', async () => {
+  const { ws, keys } = appWorkspace();
+  try {
+    for (const flag of ['-wait', '-stale-after', '-exec-kill-timeout', '-exec-splay']) {
+      const exec = flag.startsWith('-exec') ? ['-exec', 'sleep 60'] : [];
+      const r = await runCli(['-watch', '-backend', 'file', '-file', keys, '-confdir', ws.confdir, ...exec, flag, '2 min'], { timeoutMs: 20_000 });
+      assert.equal(r.code, 1, `${flag}: ${r.stderr}`);
+      assert.ok(r.stderr.includes(`FATAL ${flag}: invalid duration "2 min"`), `${flag}: ${r.stderr}`);
+    }
+  } finally {
+    ws.cleanup();
+  }
+});
+
 test('-http on a port in use: exit 1 with the flag and the address named', async () => {
   const { ws, keys } = appWorkspace();
   const blocker = createServer();
