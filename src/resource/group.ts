@@ -62,16 +62,16 @@ async function readDest(dest: string): Promise<Member['current']> {
   }
 }
 
-async function run(cmd: ShellCommand, opts: ProcessOptions, timeoutFor?: TemplateResource): Promise<void> {
+async function run(cmd: ShellCommand, opts: ProcessOptions, timeoutFor?: TemplateResource, redact: (output: string) => string = (o) => o): Promise<void> {
   opts.log.debug(`Running ${cmd}`);
   const hooks = opts.commands;
   const signal = hooks?.signal ?? opts.stopping;
   if (signal?.aborted) throw new CommandError('not run: shutting down', '', 'aborted');
   const timeoutMs = hooks && timeoutFor ? hooks.timeoutMs(timeoutFor) : opts.commandTimeoutMs;
   try {
-    opts.log.debug(goQuote(await runCommand(cmd, { timeoutMs, signal })));
+    opts.log.debug(redact(goQuote(await runCommand(cmd, { timeoutMs, signal }))));
   } catch (e) {
-    if (e instanceof CommandError) opts.log.error(goQuote(e.output));
+    if (e instanceof CommandError) opts.log.error(redact(goQuote(e.output)));
     throw e;
   }
 }
@@ -174,14 +174,16 @@ async function processGroupOnce(
       for (const m of changed) {
         if (m.resource.checkCmd === '') continue;
         try {
-          await run(renderCheckCmd(m.resource.checkCmd, m.stagePath!), opts, m.resource);
+          await run(renderCheckCmd(m.resource.checkCmd, m.stagePath!), opts, m.resource, (o) => redactSecrets(o, m.resource, m.store));
         } catch (e) {
           return failAll(m.resource, new Error(`Config check failed: ${(e as Error).message}`), 'check');
         }
       }
       if (group.checkCmd !== '') {
         try {
-          await run(renderGroupCheckCmd(group.checkCmd, root), opts, group.members[0]);
+          // It checks every member's file: any member's secrets are masked in its output.
+          const redact = (o: string) => members.reduce((text, m) => redactSecrets(text, m.resource, m.store), o);
+          await run(renderGroupCheckCmd(group.checkCmd, root), opts, group.members[0], redact);
         } catch (e) {
           return failAll(undefined, new Error(`group check failed: ${(e as Error).message}`), 'check');
         }

@@ -3,7 +3,7 @@
 // logged; neither may carry a line of a secret value. The error keeps its location and cause.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Workspace, ensureBuilt, runCli } from './onetime-harness.js';
 
@@ -25,7 +25,24 @@ keys = ["/tls"]
 check_cmd = "cat {{.src}}; exit 1"
 `,
     'templates/tls.tmpl': 'ssl_key = {{getv "/tls/key_secret"}}\nport = 443\n',
+    // Commit groups log their member's and their group's check output too.
+    'conf.d/g1.toml': `[template]
+src = "tls.tmpl"
+dest = "@OUT@/g1/tls.conf"
+keys = ["/tls"]
+commit_group = "one"
+check_cmd = "cat {{.src}}; exit 1"
+`,
+    'conf.d/g2.toml': `[template]
+src = "tls.tmpl"
+dest = "@OUT@/g2/tls.conf"
+keys = ["/tls"]
+commit_group = "two"
+group_check_cmd = "find {{.root}} -type f -exec cat {} +; exit 1"
+`,
   });
+  mkdirSync(join(ws.out, 'g1'));
+  mkdirSync(join(ws.out, 'g2'));
   const keys = join(ws.root, 'keys.yaml');
   writeFileSync(
     keys,
@@ -46,9 +63,11 @@ test('template errors and check_cmd output name the failure, never a secret valu
     // Still a located, actionable error.
     assert.match(r.stderr, /template: count\.tmpl:1:\d+: executing "count\.tmpl" at <atoi \(getv "\/db\/password"\)>: error calling atoi: strconv\.Atoi: parsing "<redacted>": invalid syntax/);
     assert.match(r.stderr, /error calling parseBool: strconv\.ParseBool: parsing "<redacted>": invalid syntax/);
-    assert.match(r.stderr, /ERROR "ssl_key = <redacted>\\nport = 443\\n"/, 'the check output is logged with the secret masked');
+    assert.equal(r.stderr.match(/ERROR "ssl_key = <redacted>\\nport = 443\\n"/g)?.length, 3, 'the check outputs are logged with the secret masked');
+    assert.match(r.stderr, /commit group "two" not committed: group check failed: exit status 1/);
     assert.match(r.stderr, /Config check failed: exit status 1/);
-    assert.deepEqual(ws.outFiles(), [], 'nothing written');
+    assert.deepEqual(ws.outFiles(), ['g1', 'g2'], 'nothing written');
+    assert.deepEqual([...readdirSync(join(ws.out, 'g1')), ...readdirSync(join(ws.out, 'g2'))], []);
   } finally {
     ws.cleanup();
   }
