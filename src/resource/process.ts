@@ -17,6 +17,7 @@ import type { TemplateResource } from './load.js';
 import { modeString } from './mode.js';
 import { compileTemplate, readTemplate } from './render.js';
 import { logChange, noopDiff } from './audit.js';
+import { decodeBytes, encodeString } from '../bytes.js';
 
 export interface ProcessOptions {
   /** Render and compare only: print a diff, write nothing, run nothing. */
@@ -165,7 +166,7 @@ export async function processResource(
 
   let rendered: Buffer;
   try {
-    rendered = Buffer.from(compiled.execute(), 'utf8');
+    rendered = encodeString(compiled.execute());
   } catch (e) {
     throw new ResourceError((e as Error).message, 'render');
   } finally {
@@ -178,7 +179,7 @@ export async function processResource(
   if (opts.noop) {
     log.warning(`Noop mode enabled. ${dest} will not be modified`);
     if (changed) {
-      const diff = await noopDiff(resource, store, current?.content.toString('utf8') ?? '', rendered.toString('utf8'));
+      const diff = await noopDiff(resource, store, current ? decodeBytes(current.content) : '', decodeBytes(rendered));
       const attrNote =
         current && (current.mode !== mode || current.uid !== attrs.uid || current.gid !== attrs.gid)
           ? `${dest}: mode ${octal(current.mode)} → ${octal(mode)}, owner ${current.uid}:${current.gid} → ${attrs.uid}:${attrs.gid}\n`

@@ -3,6 +3,7 @@
 //   Unable to process template <abs src>, template: app.tmpl:3: ...   (parse errors)
 //   template: app.tmpl:2:10: executing "app.tmpl" at <...>: ...        (execution errors)
 import { readFileSync } from 'node:fs';
+import { decodeBytes } from '../bytes.js';
 import { parse } from '../template/go/index.js';
 import { confdFuncMap } from '../template/confd/funcs.js';
 import type { KeyStore } from '../template/confd/store.js';
@@ -17,7 +18,8 @@ export interface CompiledTemplate {
 export async function readTemplate(resource: TemplateResource): Promise<string> {
   try {
     // Synchronous: a template is a small local file, and an awaited read is four thread-pool round trips.
-    return readFileSync(resource.src, 'utf8');
+    // Bytes that are not UTF-8 stay bytes in the output, as in Go (src/bytes.ts).
+    return decodeBytes(readFileSync(resource.src));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`Missing template: ${resource.src}`);
     throw new Error(`Unable to process template ${resource.src}, ${(e as Error).message}`);

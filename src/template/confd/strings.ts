@@ -33,7 +33,9 @@ function mapRune(ch: string, upper: boolean): string {
   const cp = ch.codePointAt(0)!;
   let out: string;
   if ((cp >= 0xd800 && cp <= 0xdfff) || newerThanGo(cp)) {
-    out = ch; // a lone surrogate (Go would see U+FFFD, which has no case), or unknown to Go
+    // An escaped byte (invalid UTF-8, src/bytes.ts) is U+FFFD to Go, and strings.Map writes that rune;
+    // a rune unknown to Go's Unicode 13 tables stays as it is.
+    out = cp >= 0xd800 && cp <= 0xdfff ? '\ufffd' : ch;
   } else {
     const full = upper ? ch.toUpperCase() : ch.toLowerCase();
     const n = full.length === 1 || (full.length === 2 && full.codePointAt(0)! > 0xffff) ? 1 : 2;

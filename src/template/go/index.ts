@@ -24,6 +24,7 @@ import { execute, TemplateError, TemplateSet } from './exec.js';
 import type { ArgNode, Node } from './node.js';
 import { ParseFailure, parseTrees } from './parse.js';
 import type { FuncMap } from './value.js';
+import { byteLength } from '../../bytes.js';
 
 export { TemplateError } from './exec.js';
 export type { FuncMap, GoFunction, GoTypeName } from './value.js';
@@ -119,7 +120,7 @@ function position(n: Node): { line: number; col: number } {
   const nl = before.lastIndexOf('\n');
   let line = 1;
   for (let i = before.indexOf('\n'); i >= 0; i = before.indexOf('\n', i + 1)) line++;
-  return { line, col: Buffer.byteLength(before.slice(nl + 1)) };
+  return { line, col: byteLength(before.slice(nl + 1)) };
 }
 
 /**

@@ -3,6 +3,7 @@
 
 import { Item, T, itemString, lex } from './lex.js';
 import { quote, underscoreOK } from './strconv.js';
+import { decodeBytes } from '../../bytes.js';
 import {
   ActionNode,
   ArgNode,
@@ -721,14 +722,26 @@ export function unquote(s: string): string | null {
     if (q === '"') return body;
   }
   let out = '';
+  // "\xff" and "\377" are single bytes in Go (not runes): runs of them are decoded together, so
+  // "\xc3\xa9" is "é" and an invalid byte stays a byte (src/bytes.ts).
+  let rawBytes: number[] = [];
   let i = 0;
   while (i < body.length) {
     const r = unquoteChar(body, i, q);
     if (r === null) return null;
-    out += String.fromCodePoint(r[0]);
+    const isByteEscape = q === '"' && r[0] >= 0x80 && r[0] <= 0xff && body[i] === '\\' && (body[i + 1] === 'x' || (body[i + 1]! >= '0' && body[i + 1]! <= '7'));
+    if (isByteEscape) rawBytes.push(r[0]);
+    else {
+      if (rawBytes.length > 0) {
+        out += decodeBytes(Buffer.from(rawBytes));
+        rawBytes = [];
+      }
+      out += String.fromCodePoint(r[0]);
+    }
     i = r[1];
     if (q === "'" && i !== body.length) return null;
   }
+  if (rawBytes.length > 0) out += decodeBytes(Buffer.from(rawBytes));
   return out;
 }
 
