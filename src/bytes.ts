@@ -150,6 +150,15 @@ export function byteLength(s: string): number {
   return n;
 }
 
+/**
+ * One spelling for one byte sequence. Joining strings can put escaped bytes next to each other
+ * that together are valid UTF-8 (slice "é" 0 1 followed by slice "é" 1); decoding the bytes again
+ * makes the result equal (===) to the same text read whole, as Go's == on bytes would.
+ */
+export function canonicalBytes(s: string): string {
+  return s.isWellFormed() ? s : decodeBytes(encodeEscaped(s));
+}
+
 /** s with each escaped byte (and any other lone surrogate) replaced by U+FFFD, as Go's decoders do. */
 export function replaceRawBytes(s: string): string {
   return s.isWellFormed() ? s : s.toWellFormed();

@@ -24,7 +24,7 @@ import { KeyStore, KVPair } from './store.js';
 import { unmarshalArray, unmarshalObject } from './gojson.js';
 import { GoTime } from './gotime.js';
 import { goSortArray } from './gosort.js';
-import { byteLength, decodeBytes, encodeString } from '../../bytes.js';
+import { byteLength, canonicalBytes, decodeBytes, encodeString } from '../../bytes.js';
 
 /** net.SRV as confd's lookupSRV returns it ([]*net.SRV). */
 export interface SRVRecord {
@@ -311,7 +311,7 @@ export function confdFuncMap(store: KeyStore, opts: ConfdFuncOptions = {}): Func
       },
       { variadic: 'string' },
     ),
-    join: goFunc(['[]string', 'string'], (elems: string[], sep: string) => elems.join(sep)),
+    join: goFunc(['[]string', 'string'], (elems: string[], sep: string) => canonicalBytes(elems.join(sep))),
     datetime: goFunc([], () => now()),
     toUpper: goFunc(['string'], (s: string) => goToUpper(s)),
     toLower: goFunc(['string'], (s: string) => goToLower(s)),

@@ -14,7 +14,7 @@
 // and padding see its bytes as Go does.
 
 import { GoFloat, GoUint8, goTypeOf, isGoFunction, isNilCollection } from './value.js';
-import { compareBytes, decodeBytes, encodeString, hasRawBytes } from '../../bytes.js';
+import { canonicalBytes, compareBytes, decodeBytes, encodeString, hasRawBytes } from '../../bytes.js';
 import {
   canBackquote,
   decodeRune,
@@ -110,7 +110,7 @@ export function sprint(args: readonly unknown[]): string {
     p.printArg(arg, V_v);
     prevString = isString;
   }
-  return p.buf;
+  return canonicalBytes(p.buf);
 }
 
 /** Go's fmt.Sprintln: operands printed with %v, always separated by spaces, then a newline. */
@@ -120,14 +120,14 @@ export function sprintln(args: readonly unknown[]): string {
     if (i > 0) p.buf += ' ';
     p.printArg(args[i], V_v);
   }
-  return p.buf + '\n';
+  return canonicalBytes(p.buf + '\n');
 }
 
 /** Go's fmt.Sprintf. undefined operands are nil interfaces, as Go receives a missing value. */
 export function sprintf(format: string, args: readonly unknown[]): string {
   const p = new Printer();
   p.doPrintf(format, args);
-  return p.buf;
+  return canonicalBytes(p.buf);
 }
 
 // ---------------------------------------------------------------------------------------------
