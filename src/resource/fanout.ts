@@ -15,6 +15,7 @@ import { runCommand, CommandError } from './commands.js';
 import { goQuote } from './errors.js';
 import type { TemplateResource } from './load.js';
 import { processResource, ResourceError, type ProcessOptions, type ResourceStatus } from './process.js';
+import { hasRawBytes } from '../bytes.js';
 
 interface Manifest {
   /** The resource file that owns these files. */
@@ -64,6 +65,9 @@ function fanoutDest(resource: TemplateResource, destTemplate: { execute(d: unkno
   if (dirname(rendered) !== dir || name === '' || name === '.' || name === '..' || name.startsWith('.tsconfd-manifest-')) {
     throw new Error(`dest for key ${kv.Key} renders to ${JSON.stringify(rendered)}, not a file in ${dir}`);
   }
+  // A file name is text to Node: bytes that are not UTF-8 would be written as U+FFFD, so two keys
+  // ("k\xff", "k\xfe") would name one file and neither file would carry its key's name.
+  if (hasRawBytes(name)) throw new Error(`dest for key ${JSON.stringify(kv.Key)} renders to a file name that is not valid UTF-8`);
   return rendered;
 }
 

@@ -99,3 +99,20 @@ test('-watch: a change to a value that is not UTF-8, and a new key name that is 
     ws.cleanup();
   }
 });
+
+test('a fan-out key whose file name would not be UTF-8 is refused (no "\\xef\\xbf\\xbd" file), other keys are written', async () => {
+  await client.put('/sites/ok').value('1');
+  await client.put(latin1('/sites/b\xff')).value('2');
+  const ws = new Workspace({
+    'conf.d/f.toml': '[template]\nsrc = "f.tmpl"\ndest = "@OUT@/{{base .Key}}.conf"\nrange = "/sites/*"\n',
+    'templates/f.tmpl': '{{.Value}}\n',
+  });
+  try {
+    const r = await runCli(['-onetime', '-backend', 'etcdv3', '-node', etcd.endpoints[0]!, '-confdir', ws.confdir], { timeoutMs: 20_000 });
+    assert.equal(readFileSync(join(ws.out, 'ok.conf'), 'utf8'), '1\n', r.stderr);
+    assert.match(r.stderr, /renders to a file name that is not valid UTF-8/);
+    assert.equal(existsSync(join(ws.out, 'b\ufffd.conf')), false);
+  } finally {
+    ws.cleanup();
+  }
+});
