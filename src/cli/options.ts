@@ -2,6 +2,7 @@
 // environment and the config file are three readers over this one table, so a setting added
 // here is accepted everywhere with the same type checks.
 import { parseLogFormat, parseLogLevel, type LogFormat, type LogLevel } from '../log.js';
+import { DEFAULT_MAX_OUTPUT_BYTES } from '../resource/render.js';
 
 export interface Options {
   onetime: boolean;
@@ -50,6 +51,8 @@ export interface Options {
   logDiff: boolean;
   /** tsconfd extension: print the keys each resource fetches, then exit. */
   printKeys: boolean;
+  /** tsconfd extension: a render whose output passes this many bytes fails (located error), its dest untouched. */
+  maxOutputBytes: number;
   version: boolean;
 }
 
@@ -133,6 +136,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('staleAfter', 'stale-after', 'string', '-watch: report unhealthy when no backend confirmation came for this long (e.g. 30s)'),
   spec('http', 'http', 'string', '-watch/-interval: serve /healthz, /readyz and /metrics on this address, e.g. 127.0.0.1:9100 (default: off)'),
   spec('logDiff', 'log-diff', 'boolean', 'log a unified diff of every change (secret values redacted)'),
+  spec('maxOutputBytes', 'max-output-bytes', 'integer', 'a template whose output is larger fails with a located error and its dest is left as it is (default 268435456 = 256 MiB)'),
   spec('printKeys', 'print-keys', 'boolean', "print the keys each resource will fetch (prefix applied) and exit", { fileKeys: [] }),
   spec('version', 'version', 'boolean', 'print version and exit', { fileKeys: [], envVars: [] }),
 ];
@@ -181,6 +185,7 @@ export function defaultOptions(): Options {
     http: '',
     logDiff: false,
     printKeys: false,
+    maxOutputBytes: DEFAULT_MAX_OUTPUT_BYTES,
     version: false,
   };
 }
@@ -241,6 +246,7 @@ export function convertText(spec: OptionSpec, text: string): unknown {
       if (spec.key === 'interval' || spec.key === 'commandTimeout') {
         if (n <= 0) throw new Error('must be a positive number of seconds');
       }
+      if (spec.key === 'maxOutputBytes' && n <= 0) throw new Error('must be a positive number of bytes');
       return n;
     }
     case 'logLevel':

@@ -123,7 +123,7 @@ async function processGroupOnce(
     try {
       current = await readDest(resource.dest);
       const compiled = await compileTemplate(resource, await readTemplate(resource), store);
-      rendered = encodeString(compiled.execute());
+      rendered = encodeString(compiled.execute({ maxOutputBytes: opts.maxOutputBytes }));
     } catch (e) {
       return failAll(resource, e, 'render');
     }

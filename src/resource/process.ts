@@ -32,6 +32,8 @@ export interface ProcessOptions {
   writeDiff: (text: string) => void;
   /** -log-diff: log a (secret-redacted) diff of every real change (audit.ts). */
   logDiff?: boolean;
+  /** -max-output-bytes: a larger render fails, located, and writes nothing (render.ts). */
+  maxOutputBytes?: number;
   /** Long-running modes (runtime/reloads.ts); without it commands run inline with commandTimeoutMs, as confd. */
   commands?: CommandHooks;
   /** -onetime's SIGTERM/SIGINT (runtime/onetime.ts): an inline command in flight is killed, none starts. */
@@ -166,7 +168,7 @@ export async function processResource(
 
   let rendered: Buffer;
   try {
-    rendered = encodeString(compiled.execute());
+    rendered = encodeString(compiled.execute({ maxOutputBytes: opts.maxOutputBytes }));
   } catch (e) {
     throw new ResourceError((e as Error).message, 'render');
   } finally {
