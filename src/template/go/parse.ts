@@ -3,7 +3,7 @@
 
 import { Item, T, itemString, lex } from './lex.js';
 import { quote, underscoreOK } from './strconv.js';
-import { decodeBytes } from '../../bytes.js';
+import { decodeBytes, hasRawBytes } from '../../bytes.js';
 import {
   ActionNode,
   ArgNode,
@@ -719,7 +719,8 @@ export function unquote(s: string): string | null {
   if (q !== '"' && q !== "'") return null;
   if (body.includes('\n')) return null;
   if (!body.includes('\\') && !body.includes(q)) {
-    if (q === '"') return body;
+    // Go returns the text as it is only when it is valid UTF-8 (a raw-byte literal reads as U+FFFD).
+    if (q === '"' && !hasRawBytes(body)) return body;
   }
   let out = '';
   // "\xff" and "\377" are single bytes in Go (not runes): runs of them are decoded together, so
@@ -736,7 +737,8 @@ export function unquote(s: string): string | null {
         out += decodeBytes(Buffer.from(rawBytes));
         rawBytes = [];
       }
-      out += String.fromCodePoint(r[0]);
+      // An escaped byte (invalid UTF-8 typed into the literal) is U+FFFD to Go's UnquoteChar.
+      out += r[0] >= 0xd800 && r[0] <= 0xdfff ? '\ufffd' : String.fromCodePoint(r[0]);
     }
     i = r[1];
     if (q === "'" && i !== body.length) return null;

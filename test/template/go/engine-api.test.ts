@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OutputLimitError, parse, TemplateError } from '../../../src/template/go/index.js';
+import { decodeBytes, encodeString } from '../../../src/bytes.js';
 import { GO_METHODS, GoFloat, goFunc, nilSlice, withGoType } from '../../../src/template/go/value.js';
 import { confdLikeFuncs } from './engine-funcs.js';
 
@@ -185,4 +186,11 @@ test('maxOutputBytes: a render past the bound fails, located, instead of growing
   assert.equal(accents.execute(Array(10_000).fill(0), { maxOutputBytes: 20_000 }).length, 10_000);
   // No bound by default.
   assert.equal(t.execute(data).length, 33_005);
+});
+
+test('template text that is not UTF-8 keeps its bytes where Go does (recorded with Go 1.19)', () => {
+  // a\xffb|{{"c\xe9d"}}|{{`r\xe9w`}}|{{len "\xe9"}}|{{printf "%q" "x\xe9\\n"}} as raw bytes in the file
+  const text = decodeBytes(Buffer.concat([Buffer.from('a\xffb|{{"c\xe9d"}}|{{`r\xe9w`}}|{{len "\xe9"}}|{{printf "%q" "x\xe9\\n"}}', 'latin1')]));
+  const out = encodeString(parse('t', text, {}).execute(undefined));
+  assert.equal(out.toString('hex'), '61ff627c63efbfbd647c72e9777c337c2278efbfbd5c6e22');
 });
