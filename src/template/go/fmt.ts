@@ -110,7 +110,7 @@ export function sprint(args: readonly unknown[]): string {
     p.printArg(arg, V_v);
     prevString = isString;
   }
-  return canonicalBytes(p.buf);
+  return mayJoinRawBytes(undefined, args) ? canonicalBytes(p.buf) : p.buf;
 }
 
 /** Go's fmt.Sprintln: operands printed with %v, always separated by spaces, then a newline. */
@@ -120,14 +120,30 @@ export function sprintln(args: readonly unknown[]): string {
     if (i > 0) p.buf += ' ';
     p.printArg(args[i], V_v);
   }
-  return canonicalBytes(p.buf + '\n');
+  return mayJoinRawBytes(undefined, args) ? canonicalBytes(p.buf + '\n') : p.buf + '\n';
 }
 
 /** Go's fmt.Sprintf. undefined operands are nil interfaces, as Go receives a missing value. */
 export function sprintf(format: string, args: readonly unknown[]): string {
   const p = new Printer();
   p.doPrintf(format, args);
-  return canonicalBytes(p.buf);
+  return mayJoinRawBytes(format, args) ? canonicalBytes(p.buf) : p.buf;
+}
+
+/**
+ * Whether printing these may have put escaped bytes (src/bytes.ts) side by side, so the result
+ * needs canonicalBytes. Strings and the format are checked (O(1) for one-byte strings); slices,
+ * maps and structs are assumed to (a []byte prints its bytes). The common case, ints and
+ * UTF-8 strings, skips the check of the result, which would flatten every result string.
+ */
+function mayJoinRawBytes(format: string | undefined, args: readonly unknown[]): boolean {
+  if (format !== undefined && hasRawBytes(format)) return true;
+  for (const a of args) {
+    if (typeof a === 'string') {
+      if (hasRawBytes(a)) return true;
+    } else if (typeof a === 'object' && a !== null && !(a instanceof GoFloat) && !(a instanceof GoUint8)) return true;
+  }
+  return false;
 }
 
 // ---------------------------------------------------------------------------------------------
