@@ -96,6 +96,8 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       backendName: o.backend,
     });
   }
+  // Not an error: a confd.toml or CONFD_HTTP shared by a sidecar (-watch) and its init container (-onetime) sets it for both.
+  if (o.http !== '') log.warning(`-http ${o.http} is ignored with -onetime: nothing is served (the endpoint is for -watch and -interval)`);
   // The template engine and resource code load after the cheap paths (-version, -h, bad flags).
   const { runOnetime } = await import('./runtime/onetime.js');
   return runOnetime(run);

@@ -15,6 +15,7 @@ import { loadResources, loadResourcesOrFatal, ResourceLoadError, type LoadOption
 import { watchConfdir, loadLiveResources, type BrokenResource, type ConfdirWatcher } from './confdir-watcher.js';
 import { evaluateReadiness, startHealthServer, type HealthServer, type Readiness } from './health.js';
 import { IntervalLoop } from './interval.js';
+import { removeStaleStageFiles } from '../resource/stage-cleanup.js';
 import { NeverBlankGuard } from './guard.js';
 import { SnapshotStores } from '../template/confd/store.js';
 import { Metrics, type FailureReason } from './metrics.js';
@@ -23,6 +24,7 @@ import { ReloadScheduler, resourceName } from './reloads.js';
 import { SignalCoordinator, type SignalTarget } from './signals.js';
 import type { WaitWindow } from './duration.js';
 import { WatchRuntime } from './watch.js';
+import { WriteRetries } from './write-retry.js';
 
 export interface DaemonOptions extends Omit<PassOptions, 'commands' | 'onPass'> {
   mode: 'watch' | 'interval';
@@ -74,6 +76,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const { log } = opts;
   const resources = loadResourcesOrFatal(opts, initialResources);
   if (!resources) return 1;
+  if (!opts.noop && !opts.keepStageFile) removeStaleStageFiles(resources, performance.timeOrigin, log);
   let resolveExit!: (code: number) => void;
   const exited = new Promise<number>((resolve) => (resolveExit = resolve));
   const signals = new SignalCoordinator({ graceMs: opts.graceMs, exit: (code) => resolveExit(code), log, target: opts.signalTarget });
@@ -173,6 +176,8 @@ class Daemon {
   private syncedAt: number | undefined;
   private readonly rendered = new Set<string>();
   private readonly guard: NeverBlankGuard;
+  /** -interval: failed writes, retried by an early pass (-watch retries in its runtime). */
+  private readonly retries: WriteRetries;
 
   constructor(
     private readonly opts: DaemonOptions,
@@ -184,6 +189,11 @@ class Daemon {
   ) {
     this.log = opts.log;
     this.guard = new NeverBlankGuard(opts.log);
+    this.retries = new WriteRetries({
+      log: opts.log,
+      retry: () => void this.loop?.trigger(),
+      onFailing: (r, failing) => this.metrics.writeFailing(resourceName(r), failing),
+    });
   }
 
   private get passOptions(): PassOptions {
@@ -210,6 +220,7 @@ class Daemon {
     signals.onShutdown(() => this.watcher?.close());
     signals.onShutdown(() => this.scheduler.close());
     signals.onShutdown(async () => {
+      this.retries.close();
       await this.runtime?.stop();
       await this.loop?.stop();
     });
@@ -256,6 +267,7 @@ class Daemon {
       reconcileMs: this.opts.intervalMs,
       staleAfterMs: this.opts.staleAfterMs,
       afterRender: async () => this.startReloads(),
+      onWriteFailing: (r, failing) => this.metrics.writeFailing(resourceName(r), failing),
     });
   }
 
@@ -284,7 +296,9 @@ class Daemon {
     const stores = new SnapshotStores(snapshot.kvs);
     const allowed = this.guard.filter(resources, (r) => stores.storeFor(r.prefix, r.keys).size);
     for (const r of resources) if (!allowed.includes(r)) this.metrics.failure(resourceName(r), 'min_keys');
-    await processResources(allowed, snapshot, this.passOptions, stores);
+    for (const r of allowed) this.retries.rendering(r);
+    const result = await processResources(allowed, snapshot, this.passOptions, stores);
+    for (const r of allowed) this.retries.settled(r, result.outcomes.filter((o) => o.resource === r));
     this.startReloads();
   }
 
@@ -334,6 +348,7 @@ class Daemon {
         staleAfterMs: this.opts.staleAfterMs,
         resourcesNeverRendered: this.resources.filter((r) => !this.rendered.has(r.file)).map((r) => r.file),
         destinationsGuarded: [...this.guard.guarded],
+        writesFailing: this.retries.describe(),
       };
     }
     // A resource file that does not load is reported here until it is fixed (its last good version still runs).
@@ -385,6 +400,7 @@ class Daemon {
       this.startRuntime(runtime);
     }
     const nextFiles = new Set(next.map((r) => r.file));
+    for (const r of this.resources) if (!next.includes(r)) this.retries.forget(r);
     for (const r of this.resources) {
       if (!nextFiles.has(r.file)) {
         this.metrics.removeResource(resourceName(r));

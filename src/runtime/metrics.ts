@@ -48,6 +48,7 @@ export class Metrics {
   private readonly skippedUnchangedTotal: Counter<'resource'>;
   private readonly failures: Counter<'resource' | 'reason'>;
   private readonly lastSuccess: Gauge<'resource'>;
+  private readonly writeFailingGauge: Gauge<'resource'>;
   private readonly commandDuration: Histogram<'resource' | 'kind'>;
   private readonly commandExits: Counter<'resource' | 'kind' | 'code'>;
   private readonly reloadsDeferred: Counter<'resource'>;
@@ -102,6 +103,12 @@ export class Metrics {
     this.lastSuccess = new Gauge({
       name: 'tsconfd_last_success_timestamp_seconds',
       help: 'Unix time of the last pass that rendered the resource without error (written or unchanged).',
+      labelNames: ['resource'],
+      registers,
+    });
+    this.writeFailingGauge = new Gauge({
+      name: 'tsconfd_write_failing',
+      help: '1 while the last write of the resource failed and is being retried with backoff (-watch); absent otherwise.',
       labelNames: ['resource'],
       registers,
     });
@@ -211,6 +218,12 @@ export class Metrics {
     this.remember(resource, 'failures', this.failures, { resource, reason });
   }
 
+  /** The resource's writes started failing (retried with backoff), or one succeeded again. */
+  writeFailing(resource: string, failing: boolean): void {
+    if (failing) this.writeFailingGauge.set({ resource }, 1);
+    else this.writeFailingGauge.remove({ resource });
+  }
+
   /** One check_cmd or reload_cmd (or built-in reload action) finished. */
   command(resource: string, kind: CommandKind, durationMs: number, outcome: CommandOutcome): void {
     const code = String(outcome);
@@ -252,7 +265,7 @@ export class Metrics {
 
   /** Forget a removed resource, so its series stop being exported. */
   removeResource(resource: string): void {
-    for (const metric of [this.renders, this.writes, this.skippedUnchangedTotal, this.lastSuccess, this.reloadsDeferred]) {
+    for (const metric of [this.renders, this.writes, this.skippedUnchangedTotal, this.lastSuccess, this.writeFailingGauge, this.reloadsDeferred]) {
       metric.remove({ resource });
     }
     // prom-client cannot remove by a partial label set, so the full sets recorded for the resource are kept here.
