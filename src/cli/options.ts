@@ -53,6 +53,20 @@ export interface Options {
   printKeys: boolean;
   /** tsconfd extension: a render whose output passes this many bytes fails (located error), its dest untouched. */
   maxOutputBytes: number;
+  /** tsconfd extension (runtime/supervisor.ts): the program to start once every resource rendered, and supervise; "" for none. */
+  exec: string;
+  /** Signal sent to the -exec child after a pass changed a file whose resource has no reload of its own ("" or "none": never). */
+  execReloadSignal: string;
+  /** Signal that stops the -exec child at shutdown. */
+  execKillSignal: string;
+  /** Go duration: how long the -exec child has to exit after the kill signal before its process group gets SIGKILL. */
+  execKillTimeout: string;
+  /** Go duration: a random delay up to this before each reload signal (spreads the reloads of many replicas). */
+  execSplay: string;
+  /** Restart the -exec child (with backoff) when it exits, instead of exiting with its code. */
+  execRestart: boolean;
+  /** systemd Type=notify: send READY=1 at start rather than once every resource rendered. */
+  notifyReadyEarly: boolean;
   version: boolean;
 }
 
@@ -138,6 +152,13 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('logDiff', 'log-diff', 'boolean', 'log a unified diff of every change (secret values redacted)'),
   spec('maxOutputBytes', 'max-output-bytes', 'integer', 'a template whose output is larger fails with a located error and its dest is left as it is (default 268435456 = 256 MiB)'),
   spec('printKeys', 'print-keys', 'boolean', "print the keys each resource will fetch (prefix applied) and exit", { fileKeys: [] }),
+  spec('exec', 'exec', 'string', '-watch/-interval: start this command once every resource rendered, supervise it and signal it on changes'),
+  spec('execReloadSignal', 'exec-reload-signal', 'string', 'signal for the -exec child after a change (default SIGHUP; "none": never)'),
+  spec('execKillSignal', 'exec-kill-signal', 'string', 'signal that stops the -exec child at shutdown (default SIGTERM)'),
+  spec('execKillTimeout', 'exec-kill-timeout', 'string', 'time the -exec child has to exit before SIGKILL (default 5s)'),
+  spec('execSplay', 'exec-splay', 'string', 'random delay up to this before each reload signal to the -exec child (default 0s)'),
+  spec('execRestart', 'exec-restart', 'boolean', 'restart the -exec child with backoff when it exits (default: exit with its code)'),
+  spec('notifyReadyEarly', 'notify-ready-early', 'boolean', 'systemd Type=notify: READY=1 at start, not once every resource rendered'),
   spec('version', 'version', 'boolean', 'print version and exit', { fileKeys: [], envVars: [] }),
 ];
 
@@ -186,6 +207,13 @@ export function defaultOptions(): Options {
     logDiff: false,
     printKeys: false,
     maxOutputBytes: DEFAULT_MAX_OUTPUT_BYTES,
+    exec: '',
+    execReloadSignal: 'SIGHUP',
+    execKillSignal: 'SIGTERM',
+    execKillTimeout: '5s',
+    execSplay: '0s',
+    execRestart: false,
+    notifyReadyEarly: false,
     version: false,
   };
 }

@@ -21,6 +21,8 @@ export interface TemplateResource {
   readonly file: string;
   /** Absolute path of the template (<confdir>/templates/<src>). */
   readonly src: string;
+  /** <confdir>/templates: where `include` names are resolved (unset in hand-built resources: dirname(src)). */
+  readonly templatesDir?: string;
   /** base(src): the template's name in error messages. */
   readonly name: string;
   readonly dest: string;
@@ -244,6 +246,7 @@ export function readResource(file: string, opts: LoadOptions): TemplateResource 
   return extendResource({
     file,
     src: absSrc,
+    templatesDir: joinFs(opts.confdir, 'templates'),
     name: basename(absSrc),
     dest,
     prefix,

@@ -20,6 +20,8 @@ export interface Readiness {
   destinationsGuarded?: string[];
   /** Resources whose last write failed and is being retried, one description each (names resource and dest). */
   writesFailing?: string[];
+  /** -exec: the supervised child (runtime/supervisor.ts). */
+  exec?: { started: boolean; running: boolean; pid: number | undefined; restarts: number; lastExitCode: number | null };
 }
 
 export type ReadinessProvider = () => Readiness;
@@ -49,6 +51,10 @@ export function evaluateReadiness(state: Readiness): ReadinessVerdict {
   if (never.length > 0) reasons.push(`never rendered: ${firstTen(never)}`);
   const guarded = state.destinationsGuarded ?? [];
   if (guarded.length > 0) reasons.push(`kept with too few keys (min_keys, max_shrink): ${firstTen(guarded)}`);
+  // Before its start the never-rendered reason already explains the wait.
+  if (state.exec?.started && !state.exec.running) {
+    reasons.push(`exec child not running (restarts ${state.exec.restarts}, last exit code ${state.exec.lastExitCode ?? 'none'})`);
+  }
   // A write failing for a resource that rendered before leaves its last good file in place, as a backend
   // outage does: reported, but not a reason to take the service out of rotation. One that never rendered
   // is already a reason above (never rendered).
@@ -176,6 +182,7 @@ const ROUTES = {
         staleAfterSeconds: state.staleAfterMs / 1000,
         resourcesNeverRendered: state.resourcesNeverRendered,
         writesFailing: state.writesFailing ?? [],
+        ...(state.exec && { exec: state.exec }),
       }),
     };
     send(res, verdict.ready ? 200 : 503, 'application/json; charset=utf-8', `${JSON.stringify(body)}\n`);

@@ -59,6 +59,12 @@ export class Metrics {
   private readonly watchLagRevisions: Gauge;
   private readonly watchLagSeconds: Gauge;
   private readonly resourcesGauge: Gauge;
+  private readonly execRunning: Gauge;
+  private readonly execRestarts: Counter;
+  private readonly execReloads: Counter;
+  private readonly execLastExitCode: Gauge;
+  private execCounted = { restarts: 0, reloads: 0 };
+  private execLastExit: number | null = null;
   private readonly multiLabelSeries = new Map<
     string,
     Map<string, { metric: Counter<string> | Histogram<string>; labels: Record<string, string> }>
@@ -183,6 +189,20 @@ export class Metrics {
       registers,
     });
 
+    // -exec's child (runtime/supervisor.ts); absent without -exec.
+    this.execRunning = new Gauge({ name: 'tsconfd_exec_running', help: '1 while the -exec child runs, else 0.', registers: [] });
+    this.execRestarts = new Counter({ name: 'tsconfd_exec_restarts_total', help: 'Times the -exec child was restarted (-exec-restart).', registers: [] });
+    this.execReloads = new Counter({ name: 'tsconfd_exec_reload_signals_total', help: 'Reload signals sent to the -exec child.', registers: [] });
+    this.execLastExitCode = new Gauge({
+      name: 'tsconfd_exec_last_exit_code',
+      help: "The -exec child's last exit code (128+n when a signal ended it); absent before its first exit.",
+      registers: [],
+      collect() {
+        if (metrics.execLastExit === null) return this.remove();
+        this.set(metrics.execLastExit);
+      },
+    });
+
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -257,6 +277,18 @@ export class Metrics {
   /** The local mirror matches the backend as of `atMs` (default now). The mirror age is measured from here. */
   mirrorSynced(atMs: number = this.now()): void {
     this.mirrorSyncedAtMs = atMs;
+  }
+
+  /** The -exec child's state (registers its metrics on first use, so a run without -exec exports none). */
+  exec(status: { running: boolean; restarts: number; reloads: number; lastExitCode: number | null }): void {
+    if (!this.registry.getSingleMetric('tsconfd_exec_running')) {
+      for (const m of [this.execRunning, this.execRestarts, this.execReloads, this.execLastExitCode]) this.registry.registerMetric(m);
+    }
+    this.execRunning.set(status.running ? 1 : 0);
+    if (status.restarts > this.execCounted.restarts) this.execRestarts.inc(status.restarts - this.execCounted.restarts);
+    if (status.reloads > this.execCounted.reloads) this.execReloads.inc(status.reloads - this.execCounted.reloads);
+    this.execCounted = { restarts: status.restarts, reloads: status.reloads };
+    this.execLastExit = status.lastExitCode;
   }
 
   resourcesLoaded(count: number): void {
