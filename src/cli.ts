@@ -66,6 +66,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     log,
     writeDiff: (text: string) => process.stdout.write(text),
     logDiff: o.logDiff,
+    maxOutputBytes: o.maxOutputBytes,
     openBackend: async () => {
       // A node URL may carry user:password@ (etcd ignores it, but an operator may write it).
       const sources = o.backend === 'file' ? o.files : backendNodes(o).map(maskUserinfo);

@@ -3,6 +3,7 @@
 // here is accepted everywhere with the same type checks.
 import { parseLogFormat, parseLogLevel, type LogFormat, type LogLevel } from '../log.js';
 import { BACKEND_NAMES } from '../backends/index.js';
+import { DEFAULT_MAX_OUTPUT_BYTES } from '../resource/render.js';
 
 export interface Options {
   onetime: boolean;
@@ -53,6 +54,8 @@ export interface Options {
   logDiff: boolean;
   /** tsconfd extension: print the keys each resource fetches, then exit. */
   printKeys: boolean;
+  /** tsconfd extension: a render whose output passes this many bytes fails (located error), its dest untouched. */
+  maxOutputBytes: number;
   /** tsconfd extension (runtime/supervisor.ts): the program to start once every resource rendered, and supervise; "" for none. */
   exec: string;
   /** Signal sent to the -exec child after a pass changed a file whose resource has no reload of its own ("" or "none": never). */
@@ -154,6 +157,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('http', 'http', 'string', '-watch/-interval: serve /healthz, /readyz and /metrics on this address, e.g. 127.0.0.1:8379 or :8379 (off when empty)'),
   spec('strictReadiness', 'strict-readiness', 'boolean', '-http: /readyz fails while the backend is unreachable or stale, or a write is retried, too (by default it stays ready once every resource rendered, and reports it)'),
   spec('logDiff', 'log-diff', 'boolean', 'log a unified diff of every change (secret values redacted)'),
+  spec('maxOutputBytes', 'max-output-bytes', 'integer', 'a template whose output is larger fails with a located error and its dest is left as it is (256 MiB)'),
   spec('printKeys', 'print-keys', 'boolean', "print the keys each resource will fetch (prefix applied) and exit", { fileKeys: [] }),
   spec('exec', 'exec', 'string', '-watch/-interval: start this command once every resource rendered, supervise it and signal it on changes'),
   spec('execReloadSignal', 'exec-reload-signal', 'string', 'signal for the -exec child after a change ("none": never)'),
@@ -210,6 +214,7 @@ export function defaultOptions(): Options {
     strictReadiness: false,
     logDiff: false,
     printKeys: false,
+    maxOutputBytes: DEFAULT_MAX_OUTPUT_BYTES,
     exec: '',
     execReloadSignal: 'SIGHUP',
     execKillSignal: 'SIGTERM',
@@ -277,6 +282,7 @@ export function convertText(spec: OptionSpec, text: string): unknown {
       if (spec.key === 'interval' || spec.key === 'commandTimeout') {
         if (n <= 0) throw new Error('must be a positive number of seconds');
       }
+      if (spec.key === 'maxOutputBytes' && n <= 0) throw new Error('must be a positive number of bytes');
       return n;
     }
     case 'logLevel':

@@ -8,6 +8,7 @@
 // differs from its expected file, has none, or an expected file nothing renders, is a failure
 // shown as a unified diff. Exit 1 when any test fails. -update rewrites expected/ instead.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { decodeBytes, encodeString } from '../bytes.js';
 import { dirname, join, relative } from 'node:path';
 import { createFileBackend } from '../backends/file/index.js';
 import { Logger } from '../log.js';
@@ -143,14 +144,14 @@ export async function runTestCommand(argv: readonly string[], write: (t: string)
       const file = join(expectedRoot, dest);
       seen.add(file);
       if (args.update) {
-        if (!existsSync(file) || readFileSync(file, 'utf8') !== result) {
+        if (!existsSync(file) || decodeBytes(readFileSync(file)) !== result) {
           mkdirSync(dirname(file), { recursive: true });
-          writeFileSync(file, result);
+          writeFileSync(file, encodeString(result));
           write(`updated ${relative(args.dir, file)}\n`);
         }
         continue;
       }
-      const expected = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+      const expected = existsSync(file) ? decodeBytes(readFileSync(file)) : undefined;
       if (expected === undefined) problems.push(`${dest}: no expected file ${file} (run with -update to create it)\n` + unifiedDiff('', result, '/dev/null', dest));
       else if (expected !== result) problems.push(unifiedDiff(expected, result, file, `${dest} (rendered)`));
     }
