@@ -14,6 +14,7 @@ import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js'
 import { fileLines as lines } from '../helpers/files.js';
 import { alive } from '../helpers/proc.js';
 import { quietLogger } from '../helpers/log.js';
+import { until } from '../helpers/wait.js';
 
 function resource(name: string, extra: Partial<TemplateResource> = {}): TemplateResource {
   return {
@@ -119,19 +120,19 @@ test('a hung reload holds back neither another reload nor its own next run beyon
   const hung = join(dir, 'hung');
   const other = join(dir, 'other');
   const s = new ReloadScheduler({ log: quietLogger(), defaultTimeoutMs: 60_000, signal: new AbortController().signal });
-  const a = resource('a', { reloadCmd: `echo x >> ${hung}; sleep 30`, commandTimeout: '2s' });
+  // a's run prints its shell's pid and hangs until its 5 s command_timeout kills it.
+  const a = resource('a', { reloadCmd: `echo $$ >> ${hung}; sleep 30`, commandTimeout: '5s' });
   const b = resource('b', { reloadCmd: `echo x >> ${other}` });
   s.queue(a);
   const aDone = s.flush();
-  await new Promise((res) => setTimeout(res, 200));
-  // The next pass: b's reload runs at once, beside a's hung one.
-  const started = Date.now();
+  await until("a's first run started", () => lines(hung).length === 1);
+  const hungPid = Number(lines(hung)[0]);
+  // The next pass: b's reload runs at once, beside a's hung one (not after its timeout).
   s.queue(b);
   s.queue(a);
   void s.flush();
-  while (lines(other).length < 1 && Date.now() - started < 1_000) await new Promise((res) => setTimeout(res, 20));
-  assert.equal(lines(other).length, 1, "b's reload waited behind a's hung one");
-  assert.ok(Date.now() - started < 800, `b's reload took ${Date.now() - started} ms`);
+  await until("b's reload", () => lines(other).length === 1);
+  assert.ok(alive(hungPid), "b's reload ran while a's hung run was still going, not behind it");
   // a's second run waits for its first (runs of one reload never overlap), then runs once.
   assert.equal(lines(hung).length, 1);
   s.queue(a);
