@@ -9,7 +9,17 @@
 // shutdown did not finish within the grace.
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
-import { isWatchable, type Backend, type PrefixWatch, type PrefixWatchHandlers, type Snapshot, type WatchableBackend } from '../backends/types.js';
+import {
+  hasChangeFeed,
+  isWatchable,
+  type Backend,
+  type ChangeFeedBackend,
+  type ChangeFeedHandlers,
+  type PrefixWatch,
+  type PrefixWatchHandlers,
+  type Snapshot,
+  type WatchableBackend,
+} from '../backends/types.js';
 import type { Logger } from '../log.js';
 import { loadResources, loadResourcesOrFatal, ResourceLoadError, type LoadOptions, type TemplateResource } from '../resource/load.js';
 import { watchConfdir, loadLiveResources, type BrokenResource, type ConfdirWatcher } from './confdir-watcher.js';
@@ -150,10 +160,21 @@ function instrumented(backend: Backend, metrics: Metrics): Backend {
       },
     });
   };
+  const watchChanges = (prefix: string, handlers: ChangeFeedHandlers): PrefixWatch => {
+    metrics.backendRequest('watch', 0, true);
+    return (backend as ChangeFeedBackend).watchChanges(prefix, {
+      ...handlers,
+      onConnection: (error) => {
+        if (error) metrics.backendRequest('watch', 0, false);
+        handlers.onConnection(error);
+      },
+    });
+  };
   return new Proxy(backend, {
     get(target, prop) {
       if (prop === 'getValues') return getValues;
       if (prop === 'watchPrefix' && isWatchable(target)) return watchPrefix;
+      if (prop === 'watchChanges' && hasChangeFeed(target)) return watchChanges;
       const value = Reflect.get(target, prop, target) as unknown;
       return typeof value === 'function' ? value.bind(target) : value;
     },

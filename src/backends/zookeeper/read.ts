@@ -1,0 +1,50 @@
+// Reading one resource key from ZooKeeper as confd's backends/zookeeper/client.go does: every
+// "/*" is removed from the key; a key that does not exist fails the read ("node does not exist");
+// a znode without children gives its data as the value, a znode with children is descended into
+// and its own data ignored. Errors below the key's direct children are ignored, as confd ignores
+// what its nested walk returns. Znodes of one level are read in parallel.
+import type { KeyValue } from '../types.js';
+import type { ZkSession } from './session.js';
+
+export function stripWildcard(key: string): string {
+  return key.replaceAll('/*', '');
+}
+
+export function childPath(parent: string, child: string): string {
+  return parent === '/' ? `/${child}` : `${parent}/${child}`;
+}
+
+/** Reads one resource key (see the top of this file); results are in no particular order. */
+export async function readKey(zk: ZkSession, resourceKey: string): Promise<KeyValue[]> {
+  const key = stripWildcard(resourceKey);
+  const out: KeyValue[] = [];
+  const { children } = await zk.getChildren(key);
+  if (children.length === 0) {
+    out.push({ key, value: await zk.getData(key) });
+    return out;
+  }
+  await Promise.all(
+    children.map(async (c) => {
+      const path = childPath(key, c);
+      const { children: below } = await zk.getChildren(path);
+      if (below.length === 0) out.push({ key: path, value: await zk.getData(path) });
+      else await walkNested(zk, path, below, out);
+    }),
+  );
+  return out;
+}
+
+async function walkNested(zk: ZkSession, path: string, children: readonly string[], out: KeyValue[]): Promise<void> {
+  await Promise.all(
+    children.map(async (c) => {
+      const child = childPath(path, c);
+      try {
+        const { children: below } = await zk.getChildren(child);
+        if (below.length === 0) out.push({ key: child, value: await zk.getData(child) });
+        else await walkNested(zk, child, below, out);
+      } catch {
+        // confd ignores errors of its nested walk (a znode deleted while it is read).
+      }
+    }),
+  );
+}
