@@ -12,6 +12,11 @@ export interface Snapshot {
   readonly kvs: KeyValue[];
   /** The store revision the read was made at (etcd's header revision); 0 where the backend has none. */
   readonly revision: number;
+  /**
+   * Prefixes that could not be read, with why (a ZooKeeper key that does not exist, which confd
+   * reports as an error of the resource naming it): those resources fail, the others render.
+   */
+  readonly unreadable?: ReadonlyMap<string, string>;
 }
 
 export interface Backend {
@@ -87,6 +92,11 @@ export interface ChangeFeedHandlers {
   onSnapshot(kvs: KeyValue[]): void;
   /** Keys re-read after a notification, in the order they were read. */
   onKeys(changes: readonly KeyChange[]): void;
+  /**
+   * The prefix cannot be read (a ZooKeeper key that does not exist, or no longer): resources
+   * naming it keep their files and do not render until an onSnapshot comes.
+   */
+  onUnreadable(error: Error): void;
   /** The feed answered a liveness check: nothing under the prefix changed unseen (answers requestProgress). */
   onAlive(): void;
   /** The connection broke (with the error), or it is back (undefined; an onSnapshot follows). */

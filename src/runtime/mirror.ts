@@ -126,10 +126,12 @@ export class PrefixMirror {
     // A compaction re-read and a reconciliation may overlap: only the newest watch stays.
     void this.watch?.cancel();
     this.replace(snap);
+    for (const [prefix, error] of snap.unreadable ?? []) if (covers(prefix, this.prefix)) this.unreadable(error);
     if (hasChangeFeed(this.backend)) {
       this.watch = this.backend.watchChanges(this.prefix, {
         onSnapshot: (kvs) => this.replace({ kvs, revision: 0 }),
         onKeys: (changes) => this.applyChanges(changes, 0),
+        onUnreadable: (error) => this.unreadable(error.message),
         onAlive: () => this.progress(0),
         onConnection: (error) => this.connection(error),
       });
@@ -145,6 +147,15 @@ export class PrefixMirror {
           },
           onConnection: (error) => this.connection(error),
         });
+  }
+
+  /** The prefix cannot be read (a ZooKeeper key that does not exist): no render from it until a snapshot comes. */
+  private unreadable(reason: string): void {
+    if (this.inSync) this.log.debug(`${this.prefix}: cannot be read (${reason}); resources using it keep their files`);
+    this.inSync = false;
+    this.connected = true;
+    this.lastFreshAt = Date.now();
+    this.advanced();
   }
 
   private connection(error: Error | undefined): void {
@@ -330,7 +341,7 @@ export class KeyMirrors {
     for (let attempt = 1; !this.closed; attempt++) {
       try {
         const snap = await this.backend.getValues(this.mirrors.map((m) => m.prefix));
-        for (const m of this.mirrors) m.adopt({ kvs: coveredBy(snap.kvs, m.prefix), revision: snap.revision });
+        for (const m of this.mirrors) m.adopt({ kvs: coveredBy(snap.kvs, m.prefix), revision: snap.revision, unreadable: snap.unreadable });
         return;
       } catch (e) {
         if (attempt === 1 || attempt % 10 === 0) this.log.error(`reading the keys failed (attempt ${attempt}), retrying: ${(e as Error).message}`);

@@ -66,11 +66,15 @@ describe('-backend zookeeper', { skip, timeout: 240_000 }, () => {
       assert.equal(r.code, 0, r.stderr);
       assert.equal(readFileSync(join(ws.out, 't.conf'), 'utf8'), 'S\n/t/app/leaf=L\n/t/app/dir/x=X\n/t/app/dir/deeper/y=Y\n');
 
-      ws.write({ 'conf.d/t.toml': '[template]\nsrc = "t.tmpl"\ndest = "@OUT@/t.conf"\nkeys = ["/t/nosuch"]\n' });
+      // A missing key fails the resource naming it (confd's "node does not exist"); the others render.
+      await zk.put('/t/app/leaf', 'L2');
+      ws.write({ 'conf.d/u.toml': '[template]\nsrc = "t.tmpl"\ndest = "@OUT@/u.conf"\nkeys = ["/t/nosuch"]\n' });
       const missing = await runCli(['-onetime', '-backend', 'zookeeper', '-node', server.node, '-confdir', ws.confdir]);
       assert.equal(missing.code, 1);
       assert.match(missing.stderr, /ERROR zookeeper: node does not exist: \/t\/nosuch/);
-      assert.equal(readFileSync(join(ws.out, 't.conf'), 'utf8'), 'S\n/t/app/leaf=L\n/t/app/dir/x=X\n/t/app/dir/deeper/y=Y\n', 'the file is kept');
+      assert.match(missing.stderr, /FATAL 1 of 2 template resources failed: .*u\.toml .*node does not exist: \/t\/nosuch/);
+      assert.equal(readFileSync(join(ws.out, 't.conf'), 'utf8'), 'S\n/t/app/leaf=L2\n/t/app/dir/x=X\n/t/app/dir/deeper/y=Y\n', 'the other resource renders');
+      assert.deepEqual(ws.outFiles(), ['t.conf'], 'nothing written for the failed one');
     } finally {
       ws.cleanup();
     }
@@ -89,9 +93,20 @@ describe('-backend zookeeper', { skip, timeout: 240_000 }, () => {
 
   test('-watch follows data, new children, nested changes, deletes; keeps the file when every key goes; survives a restart', { timeout: 150_000 }, async () => {
     await zk.put('/w/svc/a', '1');
-    const a = new WatchAgent(serviceWorkspace({ prefix: '/w' }), ['-backend', 'zookeeper', '-node', server.node, '-http', '127.0.0.1:0', '-stale-after', '3s']);
+    const ws = serviceWorkspace({ prefix: '/w' });
+    // A second resource whose key does not exist yet: it waits, the first renders.
+    ws.write({
+      'conf.d/later.toml': '[template]\nprefix = "/w"\nsrc = "later.tmpl"\ndest = "@OUT@/later.conf"\nkeys = ["/later"]\n',
+      'templates/later.tmpl': '{{range gets "/later/*"}}{{base .Key}}={{.Value}}\n{{end}}',
+    });
+    const later = () => (ws.outFiles().includes('later.conf') ? readFileSync(join(ws.out, 'later.conf'), 'utf8') : undefined);
+    const a = new WatchAgent(ws, ['-backend', 'zookeeper', '-node', server.node, '-http', '127.0.0.1:0', '-stale-after', '3s']);
     try {
       await a.until('first render', () => a.content() === 'a=1\n' && a.url !== '', 20_000);
+      assert.equal(later(), undefined);
+      assert.match(a.logText(), /zookeeper: node does not exist: \/w\/later; resources naming it keep their files until it exists/);
+      await zk.put('/w/later/x', 'late');
+      await a.until('the missing key appeared', () => later() === 'x=late\n');
       await zk.put('/w/svc/a', '2');
       await a.until('a data change', () => a.content() === 'a=2\n');
       await zk.put('/w/svc/b', '3');
@@ -109,9 +124,10 @@ describe('-backend zookeeper', { skip, timeout: 240_000 }, () => {
         await a.until(`b=${v}`, () => a.content() === `b=${v}\n`);
       }
 
-      // Never blank: the whole prefix deleted keeps the file; created again, it renders.
+      // The whole key deleted: "node does not exist", the file is kept; created again, it renders.
       await zk.remove('/w/svc');
-      await a.until('guard logged', () => /fewer than min_keys/.test(a.logText()));
+      await a.until('said', () => /node does not exist: \/w\/svc; resources naming it keep their files/.test(a.logText()));
+      await a.waitFor('not ready meanwhile', async () => (await httpGet(`${a.url}/readyz`)).status === 503);
       assert.equal(a.content(), 'b=6\n');
       await zk.put('/w/svc/c', '7');
       await a.until('prefix back', () => a.content() === 'c=7\n');

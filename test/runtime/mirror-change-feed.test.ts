@@ -63,6 +63,13 @@ test('a change feed drives a mirror: snapshots replace, re-read keys put and del
   assert.deepEqual([...changes.at(-1)!.keys].sort(), ['/svc/b', '/svc/c', '/svc/z']);
   assert.deepEqual(mirrors.snapshot(['/svc']).kvs, [{ key: '/svc/z', value: '9' }]);
   assert.equal(mirrors.status()[0]!.connected, true);
+
+  // A prefix that cannot be read (a ZooKeeper key deleted) is out of sync, its keys kept, until a snapshot.
+  feed.onUnreadable(new Error('zookeeper: node does not exist: /svc'));
+  assert.equal(mirrors.inSync(['/svc']), false);
+  assert.deepEqual(mirrors.snapshot(['/svc']).kvs, [{ key: '/svc/z', value: '9' }]);
+  feed.onSnapshot([{ key: '/svc/z', value: '10' }]);
+  assert.equal(mirrors.inSync(['/svc']), true);
   await mirrors.close();
 });
 

@@ -6,8 +6,8 @@ import zk from 'node-zookeeper-client';
 import type { Logger } from '../../log.js';
 import { compareBytes } from '../keys.js';
 import type { ChangeFeedBackend, Snapshot } from '../types.js';
-import { readKey } from './read.js';
-import { ZkSession } from './session.js';
+import { readKey, stripWildcard } from './read.js';
+import { ZkError, ZkSession } from './session.js';
 import { ZkFeeds } from './watch.js';
 
 export interface ZookeeperBackendOptions {
@@ -29,9 +29,18 @@ export function createZookeeperBackend(opts: ZookeeperBackendOptions): ChangeFee
     async getValues(prefixes: readonly string[]): Promise<Snapshot> {
       await session.ready();
       const all = new Map<string, string>();
-      for (const prefix of prefixes) for (const kv of await readKey(session, prefix)) all.set(kv.key, kv.value);
+      // A key that does not exist fails the resources naming it (confd's "node does not exist"), not the others.
+      const unreadable = new Map<string, string>();
+      for (const prefix of prefixes) {
+        try {
+          for (const kv of await readKey(session, prefix)) all.set(kv.key, kv.value);
+        } catch (e) {
+          if (!(e instanceof ZkError && e.noNode && e.path === stripWildcard(prefix))) throw e;
+          unreadable.set(prefix, e.message);
+        }
+      }
       const kvs = [...all].map(([key, value]) => ({ key, value })).sort((a, b) => compareBytes(a.key, b.key));
-      return { kvs, revision: 0 };
+      return unreadable.size > 0 ? { kvs, revision: 0, unreadable } : { kvs, revision: 0 };
     },
     watchChanges: (prefix, handlers) => feeds.watch(prefix, handlers),
     requestProgress: () => feeds.requestProgress(),

@@ -122,6 +122,7 @@ export class ZkSession {
 export class ZkError extends Error {
   constructor(
     message: string,
+    readonly path: string,
     readonly noNode: boolean,
   ) {
     super(message);
@@ -130,5 +131,5 @@ export class ZkError extends Error {
 
 function zkError(e: Exception, path: string): ZkError {
   const noNode = e.getCode() === -101;
-  return new ZkError(noNode ? `zookeeper: node does not exist: ${path}` : `zookeeper: ${path}: ${e.getName()}`, noNode);
+  return new ZkError(noNode ? `zookeeper: node does not exist: ${path}` : `zookeeper: ${path}: ${e.getName()}`, path, noNode);
 }

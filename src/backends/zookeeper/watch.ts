@@ -36,6 +36,8 @@ export class ZkFeed {
   private failing = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryMs = RETRY_MIN_MS;
+  /** The key did not exist at the last full read (said once). */
+  private missing = false;
   private readonly unlisten: () => void;
   closed = false;
 
@@ -94,7 +96,16 @@ export class ZkFeed {
           this.dataPending.clear();
           const kvs = await this.readAll();
           this.recovered();
-          if (!this.closed) this.handlers.onSnapshot(kvs.sort((a, b) => compareBytes(a.key, b.key)));
+          if (this.closed) continue;
+          if (kvs === undefined) {
+            if (!this.missing) this.log?.error(`zookeeper: node does not exist: ${this.key}; resources naming it keep their files until it exists`);
+            this.missing = true;
+            this.handlers.onUnreadable(new Error(`zookeeper: node does not exist: ${this.key}`));
+            continue;
+          }
+          if (this.missing) this.log?.info(`zookeeper: ${this.key} exists again`);
+          this.missing = false;
+          this.handlers.onSnapshot(kvs.sort((a, b) => compareBytes(a.key, b.key)));
           continue;
         }
         const changes: KeyChange[] = [];
@@ -136,8 +147,8 @@ export class ZkFeed {
     if (!this.closed) this.handlers.onConnection(undefined);
   }
 
-  /** Reads and watches the whole key; a key that does not exist is watched for its creation and holds nothing. */
-  private async readAll(): Promise<KeyValue[]> {
+  /** Reads and watches the whole key; undefined when it does not exist (then watched for its creation). */
+  private async readAll(): Promise<KeyValue[] | undefined> {
     this.tree.clear();
     const out: KeyValue[] = [];
     try {
@@ -147,7 +158,7 @@ export class ZkFeed {
       // Created between the failed read and this watch: read again.
       if ((await this.zk.exists(this.key, this.watcher)) !== null) this.fullPending = true;
       this.tree.clear();
-      return [];
+      return undefined;
     }
     return out;
   }
