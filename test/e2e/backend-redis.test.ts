@@ -189,6 +189,22 @@ describe('-backend redis', { skip, timeout: 180_000 }, () => {
     }
   });
 
+  test('-watch where CONFIG is refused says it cannot check, and still follows notifications', { timeout: 60_000 }, async () => {
+    const locked = await startRedis({ extraArgs: ['--rename-command', 'CONFIG', ''] });
+    const a = new WatchAgent(serviceWorkspace({ prefix: '/c' }), ['-backend', 'redis', '-node', locked.node]);
+    try {
+      await locked.command('SET', '/c/svc/a', '1');
+      await a.until('first render', () => a.content() === 'a=1\n');
+      await a.until('the warning', () => /WARNING redis: cannot check notify-keyspace-events \(CONFIG GET refused: /.test(a.logText()));
+      await locked.command('SET', '/c/svc/a', '2');
+      await a.until('the notification', () => a.content() === 'a=2\n');
+    } finally {
+      await a.stop();
+      a.ws.cleanup();
+      await locked.stop();
+    }
+  });
+
   test('-watch with keyspace notifications off says so and follows changes at -interval', { timeout: 60_000 }, async () => {
     await quiet.command('SET', '/n/svc/a', '1');
     const a = new WatchAgent(serviceWorkspace({ prefix: '/n' }), ['-backend', 'redis', '-node', quiet.node, '-interval', '1', '-log-format', 'json']);

@@ -143,6 +143,18 @@ describe('-backend zookeeper', { skip, timeout: 240_000 }, () => {
         writer.close();
       }
       await a.until('values set after the restart', () => a.content() === 'c=8\nd=9\n', 40_000);
+
+      // A rebuilt server (data dir wiped): the session is expired, a new one reads and watches everything.
+      await server.restart({ wipe: true });
+      const rebuilt = await zkWriter(server.node);
+      try {
+        await rebuilt.put('/w/svc/e', '10');
+        await rebuilt.put('/w/later/x', 'again');
+      } finally {
+        rebuilt.close();
+      }
+      await a.until('the new session follows the rebuilt tree', () => a.content() === 'e=10\n' && later() === 'x=again\n', 40_000);
+      assert.match(a.logText(), /zookeeper: (the session expired \(its watches are gone\)|no session for 8 s \(a rebuilt server refuses the old one\)); starting a new session/);
       await a.waitFor('ready again', async () => (await httpGet(`${a.url}/readyz`)).status === 200, 20_000);
       const metrics = parsePrometheusText((await httpGet(`${a.url}/metrics`)).body);
       assert.ok(sampleValue(metrics, 'tsconfd_backend_errors_total', { op: 'watch' }) >= 1, 'the outage counted');

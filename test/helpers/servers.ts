@@ -111,6 +111,8 @@ export interface RedisOptions {
   notify?: string;
   /** Also listen on a unix socket (its path in `socket`). */
   unixSocket?: boolean;
+  /** More redis-server arguments, e.g. ['--rename-command', 'CONFIG', '']. */
+  extraArgs?: string[];
 }
 
 export interface RedisServer {
@@ -138,6 +140,7 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> 
     '--notify-keyspace-events', opts.notify ?? 'KA',
     ...(opts.password ? ['--requirepass', opts.password] : []),
     ...(socket ? ['--unixsocket', socket, '--unixsocketperm', '700'] : []),
+    ...(opts.extraArgs ?? []),
   ];
   let proc: ChildProcess | undefined;
   let output = '';
@@ -185,8 +188,11 @@ function resp(port: number, commands: string[][]): Promise<string> {
 export interface ZookeeperServer {
   readonly port: number;
   readonly node: string;
-  /** Stops (SIGKILL when crash) and starts again on the same port and data dir. */
-  restart(opts?: { crash?: boolean; downMs?: number }): Promise<void>;
+  /**
+   * Stops (SIGKILL when crash) and starts again on the same port and data dir; `wipe` empties the
+   * data dir first (a rebuilt server: every session and znode gone).
+   */
+  restart(opts?: { crash?: boolean; downMs?: number; wipe?: boolean }): Promise<void>;
   stop(): Promise<void>;
   logTail(): string;
 }
@@ -238,6 +244,10 @@ export async function startZookeeper(): Promise<ZookeeperServer> {
     async restart(o = {}) {
       await stopProcess(proc, true, o.crash ? 'SIGKILL' : 'SIGTERM');
       if (o.downMs) await new Promise((r) => setTimeout(r, o.downMs));
+      if (o.wipe) {
+        rmSync(join(dir, 'data'), { recursive: true, force: true });
+        mkdirSync(join(dir, 'data'));
+      }
       await launch();
     },
     async stop() {

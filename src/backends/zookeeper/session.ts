@@ -13,6 +13,12 @@ const SESSION_TIMEOUT_MS = 4_000;
 const SPIN_DELAY_MS = 200;
 /** How long a read waits for a session before it fails (-onetime against a dead server). */
 const CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * Disconnected this long, the session is given up for a new one. A server rebuilt from empty data
+ * refuses a client that has seen a newer transaction than it has ("client has seen zxid ...") and
+ * never tells it the session expired, so the client would retry for ever (confd's client too).
+ */
+const GIVE_UP_SESSION_MS = 2 * SESSION_TIMEOUT_MS;
 
 export type SessionEvent = 'disconnected' | 'reconnected' | 'expired';
 
@@ -23,6 +29,7 @@ export class ZkSession {
   private readonly listeners = new Set<(event: SessionEvent) => void>();
   private closed = false;
   private everConnected = false;
+  private giveUpTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly zk: ZkModule,
@@ -38,6 +45,8 @@ export class ZkSession {
       if (this.client !== client || this.closed) return;
       const name = state.getName();
       if (name === 'SYNC_CONNECTED' || name === 'CONNECTED_READ_ONLY') {
+        clearTimeout(this.giveUpTimer);
+        this.giveUpTimer = undefined;
         const first = !this.everConnected;
         this.connected = true;
         this.everConnected = true;
@@ -50,18 +59,31 @@ export class ZkSession {
         this.connected = false;
         this.log?.error(`zookeeper: disconnected from ${this.servers}; reconnecting`);
         this.tell('disconnected');
+        clearTimeout(this.giveUpTimer);
+        this.giveUpTimer = setTimeout(() => {
+          if (this.client !== client || this.closed || this.connected) return;
+          this.log?.error(`zookeeper: no session for ${GIVE_UP_SESSION_MS / 1000} s (a rebuilt server refuses the old one); starting a new session`);
+          this.renew(client);
+        }, GIVE_UP_SESSION_MS);
       } else if (name === 'EXPIRED') {
         this.connected = false;
         this.log?.error('zookeeper: the session expired (its watches are gone); starting a new session');
-        client.close();
-        this.client = this.open();
-        this.tell('expired');
+        this.renew(client);
       } else if (name === 'AUTH_FAILED') {
         this.log?.error(`zookeeper: authentication failed on ${this.servers}`);
       }
     });
     client.connect();
     return client;
+  }
+
+  /** A new client, a new session: no watches survive, so listeners read everything again. */
+  private renew(old: Client): void {
+    clearTimeout(this.giveUpTimer);
+    this.giveUpTimer = undefined;
+    old.close();
+    this.client = this.open();
+    this.tell('expired');
   }
 
   private tell(event: SessionEvent): void {
@@ -112,6 +134,7 @@ export class ZkSession {
 
   close(): void {
     this.closed = true;
+    clearTimeout(this.giveUpTimer);
     this.connected = false;
     this.listeners.clear();
     this.client.close();
