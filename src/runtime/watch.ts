@@ -177,7 +177,8 @@ export class WatchRuntime {
       if (d) d.lastAt = now;
       else this.dirty.set(r, { firstAt: now, lastAt: now });
     }
-    this.log.debug(`${change.prefix}: ${change.keys.length} key(s) changed at revision ${change.revision} (${change.cause})`);
+    const at = change.revision > 0 ? ` at revision ${change.revision}` : '';
+    this.log.debug(`${change.prefix}: ${change.keys.length} key(s) changed${at} (${change.cause})`);
     this.schedule();
   }
 
