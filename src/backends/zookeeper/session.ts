@@ -128,6 +128,15 @@ export class ZkSession {
     );
   }
 
+  /** A znode's data and how many children it has (one request: a leaf needs no getChildren). */
+  getNode(path: string): Promise<{ data: string; children: number }> {
+    return new Promise((resolve, reject) =>
+      this.client.getData(path, undefined, (error, data, stat) =>
+        error ? reject(zkError(error, path)) : resolve({ data: data ? data.toString('utf8') : '', children: stat.numChildren }),
+      ),
+    );
+  }
+
   exists(path: string, watcher?: Watcher): Promise<Stat | null> {
     return new Promise((resolve, reject) => this.client.exists(path, watcher, (error, stat) => (error ? reject(zkError(error, path)) : resolve(stat))));
   }
