@@ -5,7 +5,8 @@
 // leaf, and an event re-reads only what it names: a data change re-reads that leaf (and re-arms
 // its watch), a children change re-lists that znode, walks the children that appeared and drops
 // those that went. The keys that gives are those a full read would give (a znode with children
-// never has a value of its own); a full walk of a medium tree takes ~300 ms, one leaf ~1 ms.
+// never has a value of its own); a full walk of a medium tree (1,000 leaves) took 70-300 ms here
+// on a loaded machine, one leaf ~1 ms.
 // A reconnect (the client re-sets its watches) or an expired session (a new one has none) reads
 // and watches everything again.
 import type { Event, Watcher } from 'node-zookeeper-client';
