@@ -181,7 +181,7 @@ describe('-backend redis', { skip, timeout: 180_000 }, () => {
       assert.ok(sampleValue(metrics, 'tsconfd_backend_errors_total', { op: 'watch' }) >= 1, 'the outage counted');
       assert.ok(sampleValue(metrics, 'tsconfd_writes_total', { resource: 'app.toml' }) >= 6);
       assert.equal(sampleValue(metrics, 'tsconfd_build_info', { backend: 'redis' }), 1);
-      assert.match(a.logText(), /redis: pub\/sub connection to .* restored; reading every watched prefix again/);
+      await a.until('the reconnect said', () => /redis: pub\/sub connection to .* restored; reading every watched prefix again/.test(a.logText()));
       assert.equal(await a.stop(), 0);
     } finally {
       await a.stop();

@@ -104,7 +104,7 @@ describe('-backend zookeeper', { skip, timeout: 240_000 }, () => {
     try {
       await a.until('first render', () => a.content() === 'a=1\n' && a.url !== '', 20_000);
       assert.equal(later(), undefined);
-      assert.match(a.logText(), /zookeeper: node does not exist: \/w\/later; resources naming it keep their files until it exists/);
+      await a.until('the missing key said', () => /zookeeper: node does not exist: \/w\/later; resources naming it keep their files until it exists/.test(a.logText()));
       await zk.put('/w/later/x', 'late');
       await a.until('the missing key appeared', () => later() === 'x=late\n');
       await zk.put('/w/svc/a', '2');
@@ -154,7 +154,9 @@ describe('-backend zookeeper', { skip, timeout: 240_000 }, () => {
         rebuilt.close();
       }
       await a.until('the new session follows the rebuilt tree', () => a.content() === 'e=10\n' && later() === 'x=again\n', 40_000);
-      assert.match(a.logText(), /zookeeper: (the session expired \(its watches are gone\)|no session for 8 s \(a rebuilt server refuses the old one\)); starting a new session/);
+      await a.until('the new session said', () =>
+        /zookeeper: (the session expired \(its watches are gone\)|no session for 8 s \(a rebuilt server refuses the old one\)); starting a new session/.test(a.logText()),
+      );
       await a.waitFor('ready again', async () => (await httpGet(`${a.url}/readyz`)).status === 200, 20_000);
       const metrics = parsePrometheusText((await httpGet(`${a.url}/metrics`)).body);
       assert.ok(sampleValue(metrics, 'tsconfd_backend_errors_total', { op: 'watch' }) >= 1, 'the outage counted');

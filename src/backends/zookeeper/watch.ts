@@ -23,6 +23,12 @@ const NODE_CHILDREN_CHANGED = 4;
 
 const RETRY_MIN_MS = 200;
 const RETRY_MAX_MS = 5_000;
+/**
+ * A znode whose last child went becomes a leaf whose data (usually empty) is a value, by confd's
+ * walk. A recursive delete passes through that state for a moment (children first, then the
+ * znode): reading its data this much later sees the delete instead of rendering from it.
+ */
+const EMPTIED_SETTLE_MS = 100;
 
 export class ZkFeed {
   private readonly key: string;
@@ -40,6 +46,7 @@ export class ZkFeed {
   /** The key did not exist at the last full read (said once). */
   private missing = false;
   private readonly unlisten: () => void;
+  private readonly settleTimers = new Set<NodeJS.Timeout>();
   closed = false;
 
   constructor(
@@ -215,8 +222,13 @@ export class ZkFeed {
     const now = new Set(children);
     for (const c of old) if (!now.has(c)) this.drop(childPath(path, c), changes);
     if (old.length > 0 && children.length === 0) {
-      const value = await this.data(path);
-      if (value !== undefined) changes.push({ key: path, value });
+      // Its data becomes a value once it has stayed childless a moment (a recursive delete removes it meanwhile).
+      const timer = setTimeout(() => {
+        this.settleTimers.delete(timer);
+        this.dataPending.add(path);
+        void this.run();
+      }, EMPTIED_SETTLE_MS);
+      this.settleTimers.add(timer);
       return;
     }
     const had = new Set(old);
@@ -241,6 +253,7 @@ export class ZkFeed {
   cancel(): void {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    for (const t of this.settleTimers) clearTimeout(t);
     this.unlisten();
   }
 }
