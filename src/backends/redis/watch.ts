@@ -69,7 +69,8 @@ class Feed {
 
   /** A keyspace notification for `redisKey`. */
   notify(redisKey: string): void {
-    if (redisKey === this.redisKey) this.fullPending = true;
+    // Before the first full read ends its TYPE is unknown: the read in flight may have missed this change.
+    if (redisKey === this.redisKey || this.mode === undefined) this.fullPending = true;
     else if (this.mode === 'scan' && this.opts.mapping.inScan(stripWildcard(this.prefix), this.redisKey, redisKey)) this.keysPending.add(redisKey);
     else return;
     void this.run();
