@@ -170,13 +170,21 @@ describe('-backend redis', { skip, timeout: 180_000 }, () => {
       await a.until('guard logged', () => /kept|min_keys|fewer keys/i.test(a.logText()) && a.content() === 'c=4\n');
       await client.set('/w/svc/c', '5');
       await a.until('keys back', () => a.content() === 'c=5\n');
-      await a.waitFor('ready', async () => (await httpGet(`${a.url}/readyz`)).status === 200);
+      await a.waitFor('ready', async () => (await httpGet(`${a.url}/readyz?strict`)).status === 200);
 
+      // Down: strict readiness says so (the file stays); then a crash and a restart.
+      await redis.stop();
+      await a.waitFor('not ready while redis is down', async () => {
+        const r = await httpGet(`${a.url}/readyz?strict`);
+        return r.status === 503 && /unreachable|not in sync|stale/.test(r.body);
+      }, 20_000);
+      assert.equal(a.content(), 'c=5\n');
+      await redis.start();
       await redis.restart({ crash: true, downMs: 500 });
       await client.set('/w/svc/c', '6');
       await client.set('/w/svc/d', '7');
       await a.until('values set after the restart', () => a.content() === 'c=6\nd=7\n', 30_000);
-      await a.waitFor('ready again', async () => (await httpGet(`${a.url}/readyz`)).status === 200, 20_000);
+      await a.waitFor('ready again', async () => (await httpGet(`${a.url}/readyz?strict`)).status === 200, 20_000);
       const metrics = parsePrometheusText((await httpGet(`${a.url}/metrics`)).body);
       assert.ok(sampleValue(metrics, 'tsconfd_backend_errors_total', { op: 'watch' }) >= 1, 'the outage counted');
       assert.ok(sampleValue(metrics, 'tsconfd_writes_total', { resource: 'app.toml' }) >= 6);

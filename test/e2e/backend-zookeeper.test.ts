@@ -127,11 +127,14 @@ describe('-backend zookeeper', { skip, timeout: 240_000 }, () => {
       // The whole key deleted: "node does not exist", the file is kept; created again, it renders.
       await zk.remove('/w/svc');
       await a.until('said', () => /node does not exist: \/w\/svc; resources naming it keep their files/.test(a.logText()));
-      await a.waitFor('not ready meanwhile', async () => (await httpGet(`${a.url}/readyz`)).status === 503);
+      await a.waitFor('not ready meanwhile (strict readiness: the mirror is not in sync)', async () => {
+        const r = await httpGet(`${a.url}/readyz?strict`);
+        return r.status === 503 && /not in sync/.test(r.body);
+      });
       assert.equal(a.content(), 'b=6\n');
       await zk.put('/w/svc/c', '7');
       await a.until('prefix back', () => a.content() === 'c=7\n');
-      await a.waitFor('ready', async () => (await httpGet(`${a.url}/readyz`)).status === 200);
+      await a.waitFor('ready', async () => (await httpGet(`${a.url}/readyz?strict`)).status === 200);
 
       await server.restart({ crash: true, downMs: 500 });
       await a.waitFor('not ready while down or just back', () => /disconnected from|session expired/.test(a.logText()), 20_000);
@@ -157,7 +160,7 @@ describe('-backend zookeeper', { skip, timeout: 240_000 }, () => {
       await a.until('the new session said', () =>
         /zookeeper: (the session expired \(its watches are gone\)|no session for 8 s \(a rebuilt server refuses the old one\)); starting a new session/.test(a.logText()),
       );
-      await a.waitFor('ready again', async () => (await httpGet(`${a.url}/readyz`)).status === 200, 20_000);
+      await a.waitFor('ready again', async () => (await httpGet(`${a.url}/readyz?strict`)).status === 200, 20_000);
       const metrics = parsePrometheusText((await httpGet(`${a.url}/metrics`)).body);
       assert.ok(sampleValue(metrics, 'tsconfd_backend_errors_total', { op: 'watch' }) >= 1, 'the outage counted');
       assert.equal(sampleValue(metrics, 'tsconfd_build_info', { backend: 'zookeeper' }), 1);

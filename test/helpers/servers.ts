@@ -123,6 +123,8 @@ export interface RedisServer {
   command(...args: string[]): Promise<string>;
   /** Stops (SIGKILL: a crash when asked) and starts again on the same port; data is kept (a dump on SIGTERM). */
   restart(opts?: { crash?: boolean; downMs?: number }): Promise<void>;
+  /** Starts it again after stop() (same port, same data). */
+  start(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -166,6 +168,7 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> 
       if (o.downMs) await new Promise((r) => setTimeout(r, o.downMs));
       await launch();
     },
+    start: () => launch(),
     async stop() {
       await stopProcess(proc, false);
     },
