@@ -237,12 +237,24 @@ await build({
   entryPoints: { tsconfd: 'src/cli.ts' },
   plugins: [clientsExternalPlugin],
 });
+/**
+ * ioredis' `debug` tries require('supports-color') (not installed) inside a try: harmless from
+ * dist/, but the single executable's require prints a warning for any module not built in.
+ */
+const noSupportsColorPlugin = {
+  name: 'no-supports-color',
+  setup(b) {
+    b.onResolve({ filter: /^supports-color$/ }, () => ({ path: 'supports-color', namespace: 'tsconfd-empty' }));
+    b.onLoad({ filter: /.*/, namespace: 'tsconfd-empty' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
+  },
+};
 for (const pkgName of ['ioredis', 'node-zookeeper-client']) {
   await build({
     ...common,
     stdin: { contents: `module.exports = require('${pkgName}');`, resolveDir: root, sourcefile: `${pkgName}-entry.cjs`, loader: 'js' },
     outdir: undefined,
     outfile: join(staging, CLIENT_BUNDLES[pkgName]),
+    plugins: [noSupportsColorPlugin],
   });
 }
 await build({
