@@ -40,6 +40,11 @@ export function unsupportedBackend(name: string): string | undefined {
   return `Invalid backend: ${name} (supported: ${supported})`;
 }
 
+/** Whether the backend removes every "/*" from a key before reading it (confd's redis and zookeeper clients do). */
+export function stripsKeyWildcards(backend: string): boolean {
+  return backend === 'redis' || backend === 'zookeeper';
+}
+
 export const DEFAULT_ETCD_NODE = 'http://127.0.0.1:2379';
 
 /** confd's node for each backend when no -node is given. */

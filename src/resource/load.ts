@@ -68,6 +68,11 @@ export interface LoadOptions {
   /** The -prefix flag ("" when not given). */
   prefix: string;
   log: Logger;
+  /**
+   * Remove every "/*" from each key, as confd's redis and zookeeper clients do before reading it
+   * ("/app/*" reads "/app"); etcd reads "/app/*" as it is.
+   */
+  stripKeyWildcards?: boolean;
 }
 
 export class ResourceLoadError extends Error {}
@@ -254,7 +259,7 @@ export function readResource(file: string, opts: LoadOptions): TemplateResource 
     name: basename(absSrc),
     dest,
     prefix,
-    keys: keys.map((k) => goJoin(prefix, k)),
+    keys: keys.map((k) => (opts.stripKeyWildcards ? goJoin(prefix, k).replaceAll('/*', '') || '/' : goJoin(prefix, k))),
     mode,
     modeError,
     uid,

@@ -42,6 +42,8 @@ export interface DaemonOptions extends Omit<PassOptions, 'commands' | 'onPass'> 
   mode: 'watch' | 'interval';
   confdir: string;
   prefix: string;
+  /** Keys lose every "/*" (redis, zookeeper: resource/load.ts). */
+  stripKeyWildcards?: boolean;
   /** -interval in ms: the period of -interval mode; with -watch, the full reconciliation period. */
   intervalMs: number;
   wait: WaitWindow;
@@ -143,7 +145,7 @@ function initialResources(opts: LoadOptions): TemplateResource[] {
   if (!existsSync(confdir)) {
     throw new ResourceLoadError(`Cannot load template resources: confdir '${confdir}' does not exist (-confdir); -watch and -interval need it at start`);
   }
-  const live = loadLiveResources({ confdir, prefix, log }, []);
+  const live = loadLiveResources({ confdir, prefix, log, stripKeyWildcards: opts.stripKeyWildcards }, []);
   if (live.broken.length > 0) {
     for (const b of live.broken.slice(0, -1)) log.debug(b.error);
     throw new ResourceLoadError(live.broken.at(-1)!.error);
@@ -439,7 +441,10 @@ class Daemon {
     const hangups = this.lifecycle?.hangups ?? 0;
     let live;
     try {
-      live = loadLiveResources({ confdir: this.opts.confdir, prefix: this.opts.prefix, log: this.log }, this.resources);
+      live = loadLiveResources(
+        { confdir: this.opts.confdir, prefix: this.opts.prefix, log: this.log, stripKeyWildcards: this.opts.stripKeyWildcards },
+        this.resources,
+      );
     } catch (e) {
       this.log.error(`${reason}: resources not reloaded, the ${this.resources.length} loaded ones keep running: ${(e as Error).message}`);
       this.metrics.failure('conf.d', 'load');

@@ -78,7 +78,7 @@ describe('-backend redis', { skip, timeout: 180_000 }, () => {
     }
   });
 
-  test("confd's reading rules: a string, a hash named by a key, a scan that skips hashes, -separator", async () => {
+  test("confd's reading rules: a string, a hash named by a key, a scan that skips hashes, /* stripped, -separator", async () => {
     await client.set('/q/str', 'plain');
     await client.hset('/q/hash', { a: '1', b: '2' });
     await client.set('/q/tree/x', 'X');
@@ -89,7 +89,7 @@ describe('-backend redis', { skip, timeout: 180_000 }, () => {
     await client.set('q:sep:db:url', 'postgres://db');
     await client.set('q:sep:db:user', 'app');
     const ws = new Workspace({
-      'conf.d/q.toml': '[template]\nsrc = "q.tmpl"\ndest = "@OUT@/q.conf"\nkeys = ["/q/str", "/q/hash", "/q/tree"]\n',
+      'conf.d/q.toml': '[template]\nsrc = "q.tmpl"\ndest = "@OUT@/q.conf"\nkeys = ["/q/str", "/q/hash", "/q/tree/*"]\n',
       'templates/q.tmpl': '{{range gets "/q/*"}}{{.Key}}={{.Value}}\n{{end}}{{range gets "/q/*/*"}}{{.Key}}={{.Value}}\n{{end}}',
       'conf.d/sep.toml': '[template]\nprefix = "/q/sep"\nsrc = "sep.tmpl"\ndest = "@OUT@/sep.conf"\nkeys = ["/db"]\n',
       'templates/sep.tmpl': '{{range gets "/db/*"}}{{.Key}}={{.Value}}\n{{end}}',

@@ -58,7 +58,7 @@ describe('-backend zookeeper', { skip, timeout: 240_000 }, () => {
     await zk.put('/t/app/dir/deeper/y', 'Y');
     await zk.put('/t/single', 'S'); // a key that is itself a leaf
     const ws = new Workspace({
-      'conf.d/t.toml': '[template]\nsrc = "t.tmpl"\ndest = "@OUT@/t.conf"\nkeys = ["/t/app", "/t/single"]\n',
+      'conf.d/t.toml': '[template]\nsrc = "t.tmpl"\ndest = "@OUT@/t.conf"\nkeys = ["/t/app/*", "/t/single"]\n',
       'templates/t.tmpl': '{{range getvs "/t/*"}}{{.}}\n{{end}}{{range gets "/t/app/*"}}{{.Key}}={{.Value}}\n{{end}}{{range gets "/t/app/*/*"}}{{.Key}}={{.Value}}\n{{end}}{{range gets "/t/app/*/*/*"}}{{.Key}}={{.Value}}\n{{end}}',
     });
     try {
