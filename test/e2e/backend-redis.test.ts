@@ -57,10 +57,12 @@ describe('-backend redis', { skip, timeout: 180_000 }, () => {
     await db3.set('/docker/node/n04', '192.168.100.114');
     db3.disconnect();
     const expected = readFileSync(SEED_EXPECTED);
-    for (const node of [redis.node, redis.socket!]) {
+    // The first node that connects is used: a dead one first is skipped.
+    for (const nodes of [[redis.node], [redis.socket!], ['127.0.0.1:1', redis.node]]) {
+      const node = nodes.join(' ');
       const ws = seedWorkspace();
       try {
-        const r = await runCli(['-onetime', '-backend', 'redis', '-node', node, '-confdir', ws.confdir]);
+        const r = await runCli(['-onetime', '-backend', 'redis', ...nodes.flatMap((n) => ['-node', n]), '-confdir', ws.confdir]);
         assert.equal(r.code, 0, r.stderr);
         assert.deepEqual(readFileSync(join(ws.out, 'myapp.conf')), expected, node);
       } finally {

@@ -8,6 +8,7 @@ import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, SEED_EXPECTED, Workspace, ensureBuilt, runCli } from './onetime-harness.js';
 import { serviceWorkspace, WatchAgent } from './watch-harness.js';
+import { Agent } from './agent.js';
 import { httpGet } from './operations-harness.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
 import { startZookeeper, zkWriter, zookeeperMissing, type ZkWriter, type ZookeeperServer } from '../helpers/servers.js';
@@ -46,6 +47,17 @@ describe('-backend zookeeper', { skip, timeout: 240_000 }, () => {
       const r = await runCli(['-onetime', '-backend', 'zookeeper', '-node', server.node, '-confdir', ws.confdir]);
       assert.equal(r.code, 0, r.stderr);
       assert.deepEqual(readFileSync(join(ws.out, 'myapp.conf')), readFileSync(SEED_EXPECTED));
+      // Several nodes make one session; a dead one among them is skipped.
+      const two = await runCli(['-onetime', '-backend', 'zookeeper', '-node', '127.0.0.1:1', '-node', server.node, '-confdir', ws.confdir]);
+      assert.equal(two.code, 0, two.stderr);
+      // -interval alone (confd's default mode) polls ZooKeeper.
+      const agent = new Agent(['-interval', '1', '-backend', 'zookeeper', '-node', server.node, '-confdir', ws.confdir]);
+      try {
+        await zk.put('/docker/node/n03', '192.168.100.199');
+        await agent.waitFor('the next poll', () => readFileSync(join(ws.out, 'myapp.conf'), 'utf8').includes('server 192.168.100.199:1005'));
+      } finally {
+        assert.equal(await agent.stop(), 0);
+      }
     } finally {
       ws.cleanup();
     }
