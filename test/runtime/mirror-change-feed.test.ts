@@ -14,9 +14,8 @@ function scripted(): { backend: ChangeFeedBackend; feeds: Map<string, ChangeFeed
   let progress = 0;
   const backend: ChangeFeedBackend = {
     name: 'scripted-feed',
-    async getValues(prefixes): Promise<Snapshot> {
-      assert.deepEqual(prefixes, ['/svc']);
-      return { kvs: [{ key: '/svc/a', value: '1' }], revision: 0 };
+    async getValues(): Promise<Snapshot> {
+      throw new Error('-watch reads through the feed: its first snapshot is the start-up read');
     },
     watchChanges(prefix, handlers) {
       feeds.set(prefix, handlers);
@@ -32,12 +31,17 @@ test('a change feed drives a mirror: snapshots replace, re-read keys put and del
   const { backend, feeds } = scripted();
   const changes: MirrorChange[] = [];
   const mirrors = new KeyMirrors(backend, ['/svc', '/svc/x'], quietLogger(), (c) => changes.push(c));
-  await mirrors.start();
+  let started = false;
+  const starting = mirrors.start().then(() => (started = true));
   const feed = feeds.get('/svc')!;
   assert.ok(feed, 'one feed for the covering prefix');
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(started, false, 'start waits for the feed\'s first snapshot');
+  feed.onSnapshot([{ key: '/svc/a', value: '1' }]);
+  await starting;
   assert.deepEqual(mirrors.snapshot(['/svc']), { kvs: [{ key: '/svc/a', value: '1' }], revision: 0 });
 
-  // The feed's first snapshot (taken once it is live) may differ from the caller's read.
+  // A later snapshot replaces: what changed is reported.
   feed.onSnapshot([{ key: '/svc/a', value: '1' }, { key: '/svc/b', value: '2' }]);
   assert.deepEqual(changes.at(-1), { prefix: '/svc', keys: ['/svc/b'], values: ['2'], revision: 0, cause: 'read' });
 
@@ -76,15 +80,32 @@ test('a change feed drives a mirror: snapshots replace, re-read keys put and del
 test('liveness from the feed keeps the mirror young; the re-read at -interval cancels and re-subscribes', async () => {
   const { backend, feeds, cancelled } = scripted();
   const mirrors = new KeyMirrors(backend, ['/svc'], quietLogger(), () => undefined);
-  await mirrors.start();
+  const starting = mirrors.start();
+  feeds.get('/svc')!.onSnapshot([{ key: '/svc/a', value: '1' }]);
+  await starting;
   const first = feeds.get('/svc')!;
   await new Promise((r) => setTimeout(r, 30));
   const before = mirrors.ageMs();
   assert.ok(before >= 25, `age ${before}`);
   first.onAlive();
   assert.ok(mirrors.ageMs() < before);
-  await mirrors.reconcile();
+  const reconciling = mirrors.reconcile();
   assert.deepEqual(cancelled, ['/svc']);
-  assert.notEqual(feeds.get('/svc'), first, 'a new feed after the full re-read');
+  assert.notEqual(feeds.get('/svc'), first, 'a new feed: its first snapshot is the full re-read');
+  feeds.get('/svc')!.onSnapshot([{ key: '/svc/a', value: '2' }]);
+  await reconciling;
+  assert.deepEqual(mirrors.snapshot(['/svc']).kvs, [{ key: '/svc/a', value: '2' }]);
+  await mirrors.close();
+});
+
+test('a feed that cannot read its prefix at start (a missing ZooKeeper key) lets start end, out of sync', async () => {
+  const { backend, feeds } = scripted();
+  const mirrors = new KeyMirrors(backend, ['/svc'], quietLogger(), () => undefined);
+  const starting = mirrors.start();
+  feeds.get('/svc')!.onUnreadable(new Error('zookeeper: node does not exist: /svc'));
+  await starting;
+  assert.equal(mirrors.inSync(['/svc']), false);
+  feeds.get('/svc')!.onSnapshot([{ key: '/svc/a', value: '1' }]);
+  assert.equal(mirrors.inSync(['/svc']), true);
   await mirrors.close();
 });
