@@ -5,6 +5,7 @@
 //   read; only a hash named exactly by a key is.
 // With -separator S (not "/"), key /a/b is stored as a<S>b and keys read back are mapped to /a/b.
 import type { KeyValue } from '../types.js';
+import { stripWildcard } from '../keys.js';
 
 /** The redis commands the read needs (ioredis' signatures). */
 export interface RedisCommands {
@@ -64,11 +65,6 @@ export class KeyMapping {
 /** Escapes redis glob characters so a key is matched literally. */
 export function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&');
-}
-
-/** confd strips every "/*" from a key before reading it (strings.Replace(key, "/*", "", -1)). */
-export function stripWildcard(key: string): string {
-  return key.replaceAll('/*', '');
 }
 
 const BATCH = 1000;

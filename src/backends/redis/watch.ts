@@ -14,11 +14,11 @@
 //   before the feed is trusted again.
 import type { Redis as RedisClient } from 'ioredis';
 import type { Logger } from '../../log.js';
-import { compareBytes } from '../keys.js';
 import type { ChangeFeedHandlers, KeyChange, KeyValue, PrefixWatch } from '../types.js';
 import type { Connected } from './connection.js';
 import { describeError } from './connection.js';
-import { escapeGlob, readKey, readStrings, stripWildcard, type KeyMapping, type ReadMode } from './read.js';
+import { compareBytes, stripWildcard } from '../keys.js';
+import { escapeGlob, readKey, readStrings, type KeyMapping, type ReadMode } from './read.js';
 
 export interface RedisFeedOptions {
   /** A new subscriber connection (the nodes tried in order). */

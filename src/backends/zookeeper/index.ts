@@ -4,9 +4,9 @@
 // chosen (a separate bundle, dist/zookeeper.cjs).
 import zk from 'node-zookeeper-client';
 import type { Logger } from '../../log.js';
-import { compareBytes } from '../keys.js';
+import { compareBytes, stripWildcard } from '../keys.js';
 import type { ChangeFeedBackend, Snapshot } from '../types.js';
-import { readKey, stripWildcard } from './read.js';
+import { readKey } from './read.js';
 import { ZkError, ZkSession } from './session.js';
 import { ZkFeeds } from './watch.js';
 

@@ -4,11 +4,8 @@
 // and its own data ignored. Errors below the key's direct children are ignored, as confd ignores
 // what its nested walk returns. Znodes of one level are read in parallel.
 import type { KeyValue } from '../types.js';
+import { stripWildcard } from '../keys.js';
 import type { ZkSession } from './session.js';
-
-export function stripWildcard(key: string): string {
-  return key.replaceAll('/*', '');
-}
 
 export function childPath(parent: string, child: string): string {
   return parent === '/' ? `/${child}` : `${parent}/${child}`;

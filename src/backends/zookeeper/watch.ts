@@ -11,9 +11,9 @@
 // and watches everything again.
 import type { Event, Watcher } from 'node-zookeeper-client';
 import type { Logger } from '../../log.js';
-import { compareBytes } from '../keys.js';
+import { compareBytes, stripWildcard } from '../keys.js';
 import type { ChangeFeedHandlers, KeyChange, KeyValue, PrefixWatch } from '../types.js';
-import { childPath, stripWildcard } from './read.js';
+import { childPath } from './read.js';
 import { ZkError, type SessionEvent, type ZkSession } from './session.js';
 
 const NODE_CREATED = 1;

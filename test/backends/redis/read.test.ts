@@ -3,7 +3,8 @@
 // run against real redis-servers in test/e2e/backend-redis.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { escapeGlob, KeyMapping, stripWildcard } from '../../../src/backends/redis/read.js';
+import { escapeGlob, KeyMapping } from '../../../src/backends/redis/read.js';
+import { stripWildcard } from '../../../src/backends/keys.js';
 import { parseRedisNode } from '../../../src/backends/redis/connection.js';
 import { keyspaceEventsMissing } from '../../../src/backends/redis/watch.js';
 
