@@ -72,3 +72,15 @@ test('template errors and check_cmd output name the failure, never a secret valu
     ws.cleanup();
   }
 });
+
+test('a backend node written as a URL with a password is refused without echoing the password', async () => {
+  const { ws } = workspace();
+  try {
+    const r = await runCli(['-onetime', '-backend', 'redis', '-node', 'redis://:n0de-pa55word@127.0.0.1:1', '-confdir', ws.confdir]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.ok(!(r.stdout + r.stderr).includes('n0de-pa55word'), r.stderr);
+    assert.match(r.stderr, /invalid -node "redis:\/\/\*\*\*@127\.0\.0\.1:1"/);
+  } finally {
+    ws.cleanup();
+  }
+});

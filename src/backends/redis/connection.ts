@@ -14,6 +14,12 @@ export interface RedisNode {
 
 export function parseRedisNode(node: string): RedisNode {
   if (existsSync(node)) return { label: node, db: 0, options: { path: node } };
+  // A URL (redis://:PASSWORD@host) is not a confd redis node, and its user:password must not reach an
+  // error or a log as part of a "host" name.
+  if (node.includes('@') || /^[a-z][a-z0-9+.-]*:\/\//i.test(node)) {
+    const shown = node.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/]*@/i, '$1***@');
+    throw new Error(`redis: invalid -node ${JSON.stringify(shown)}: expected host:port, host:port/DB or the path of a unix socket, not a URL (give the password with -password)`);
+  }
   const m = /^(.*?)(?:\/(\d+))?$/.exec(node)!;
   const address = m[1]!;
   const db = m[2] === undefined ? 0 : Number(m[2]);

@@ -43,6 +43,14 @@ test('nodes: host:port, host:port/DB, a unix socket path; bad ones are named', (
   assert.deepEqual(parseRedisNode('[::1]:6379').options, { host: '::1', port: 6379, db: 0 });
   assert.deepEqual(parseRedisNode('/').options, { path: '/' }, 'an existing path is a socket');
   assert.throws(() => parseRedisNode('host:port'), /invalid -node "host:port"/);
+  // A URL with credentials is refused without echoing them (it used to become a "host" named in errors).
+  for (const url of ['redis://:s3cretpw@127.0.0.1:6379', 'redis://user:s3cretpw@h:1/2', 'user:s3cretpw@h:6379', 'rediss://h:6379']) {
+    assert.throws(
+      () => parseRedisNode(url),
+      (e: Error) => /invalid -node ".*": expected host:port.*not a URL/.test(e.message) && !e.message.includes('s3cretpw'),
+      url,
+    );
+  }
 });
 
 test('notify-keyspace-events: K with the generic, string and hash classes (or A) is needed', () => {
