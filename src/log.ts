@@ -127,9 +127,13 @@ class FieldLogger extends Logger {
   }
 }
 
-/** `text` with any URL credentials (`//user:password@`) masked as `//***@`: for URLs an operator wrote, before they reach a log. */
+/**
+ * `text` with any URL credentials (`//user:password@`) masked as `//***@`, and those of a node written
+ * without a scheme (`user:password@host:port`, at the start or after a space or comma): for nodes and
+ * URLs an operator wrote, before they reach a log.
+ */
 export function maskUserinfo(text: string): string {
-  return text.replace(/\/\/[^/@]*@/g, '//***@');
+  return text.replace(/(^|\/\/|[\s,])[^/@\s,]*@/g, '$1***@');
 }
 
 /** Go's time.RFC3339 in UTC: seconds precision, "Z". */

@@ -73,13 +73,20 @@ test('template errors and check_cmd output name the failure, never a secret valu
   }
 });
 
-test('a backend node written as a URL with a password is refused without echoing the password', async () => {
+test('a backend node written with a password (a URL, or user:password@host:port) is refused without echoing it', async () => {
   const { ws } = workspace();
   try {
     const r = await runCli(['-onetime', '-backend', 'redis', '-node', 'redis://:n0de-pa55word@127.0.0.1:1', '-confdir', ws.confdir]);
     assert.equal(r.code, 1, r.stderr);
     assert.ok(!(r.stdout + r.stderr).includes('n0de-pa55word'), r.stderr);
     assert.match(r.stderr, /invalid -node "redis:\/\/\*\*\*@127\.0\.0\.1:1"/);
+    // Without a scheme: etcd's gRPC and ZooKeeper's client took it for a host (ZooKeeper's crashed the process).
+    for (const backend of ['etcdv3', 'zookeeper', 'redis']) {
+      const s = await runCli(['-onetime', '-backend', backend, '-node', 'u:n0de-pa55word@127.0.0.1:1', '-confdir', ws.confdir]);
+      assert.equal(s.code, 1, `${backend}: ${s.stderr}`);
+      assert.ok(!(s.stdout + s.stderr).includes('n0de-pa55word'), `${backend}: ${s.stderr}`);
+      assert.match(s.stderr, /FATAL .*invalid -node "\*\*\*@127\.0\.0\.1:1"/, backend);
+    }
   } finally {
     ws.cleanup();
   }

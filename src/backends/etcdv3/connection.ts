@@ -59,7 +59,8 @@ export function parseNode(node: string, tlsFiles: boolean): ParsedNode {
     const port = url.port || (protocol === 'https' ? '443' : '80');
     return { address: `${url.hostname}:${port}`, tls: protocol === 'https' || tlsFiles };
   }
-  if (!/^[^/\s]+:\d+$/.test(text)) {
+  // No user:password@ here: it is not a host, and as one it would reach gRPC's errors (and the log) whole.
+  if (!/^[^/\s@]+:\d+$/.test(text)) {
     throw new Error(`invalid -node ${JSON.stringify(maskUserinfo(node))}: expected http://host:port, https://host:port or host:port`);
   }
   return { address: text, tls: tlsFiles };

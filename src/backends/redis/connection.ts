@@ -4,6 +4,7 @@
 // ioredis' own reconnecting is off: which node, and when, is decided here.
 import { existsSync } from 'node:fs';
 import type { Redis as RedisClient, RedisOptions } from 'ioredis';
+import { maskUserinfo } from '../../log.js';
 
 export interface RedisNode {
   /** As written on the command line (for logs and errors: it holds no secret). */
@@ -17,8 +18,7 @@ export function parseRedisNode(node: string): RedisNode {
   // A URL (redis://:PASSWORD@host) is not a confd redis node, and its user:password must not reach an
   // error or a log as part of a "host" name.
   if (node.includes('@') || /^[a-z][a-z0-9+.-]*:\/\//i.test(node)) {
-    const shown = node.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/]*@/i, '$1***@');
-    throw new Error(`redis: invalid -node ${JSON.stringify(shown)}: expected host:port, host:port/DB or the path of a unix socket, not a URL (give the password with -password)`);
+    throw new Error(`redis: invalid -node ${JSON.stringify(maskUserinfo(node))}: expected host:port, host:port/DB or the path of a unix socket, not a URL (give the password with -password)`);
   }
   const m = /^(.*?)(?:\/(\d+))?$/.exec(node)!;
   const address = m[1]!;

@@ -3,7 +3,7 @@
 // JavaScript) is loaded only with this module, which backends/index.ts imports only when zookeeper is
 // chosen (a separate bundle, dist/zookeeper.cjs).
 import zk from 'node-zookeeper-client';
-import type { Logger } from '../../log.js';
+import { maskUserinfo, type Logger } from '../../log.js';
 import { compareBytes, stripWildcard } from '../keys.js';
 import type { ChangeFeedBackend, Snapshot } from '../types.js';
 import { readKey } from './read.js';
@@ -20,7 +20,13 @@ export function createZookeeperBackend(opts: ZookeeperBackendOptions): ChangeFee
   const nodes = opts.nodes;
   if (nodes.length === 0) throw new Error('zookeeper: no -node given');
   for (const n of nodes) {
-    if (!/^[^\s/,]+:\d+$/.test(n)) throw new Error(`zookeeper: invalid -node ${JSON.stringify(n)}: expected host:port`);
+    // node-zookeeper-client splits at every ':' and throws from a socket callback on a bad port (an
+    // uncaught crash), so only a plain host (or [IPv6]) and a port in range get through; a user:password@
+    // (not a ZooKeeper node form) is masked in the message.
+    const m = /^(?:\[[0-9a-fA-F:.]+\]|[^\s/,:@[\]]+):(\d{1,5})$/.exec(n);
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) {
+      throw new Error(`zookeeper: invalid -node ${JSON.stringify(maskUserinfo(n))}: expected host:port`);
+    }
   }
   const session = new ZkSession(zk, nodes.join(','), opts.log);
   const feeds = new ZkFeeds(session, opts.log);
