@@ -143,6 +143,7 @@ function instrumented(backend: Backend, metrics: Metrics): Backend {
     return (backend as WatchableBackend).watchPrefix(prefix, fromRevision, {
       onEvents: (events, revision) => handlers.onEvents(events, revision),
       onProgress: (revision) => handlers.onProgress(revision),
+      onCaughtUp: (revision) => handlers.onCaughtUp?.(revision),
       onCompacted: (revision) => handlers.onCompacted(revision),
       onConnection: (error) => {
         if (error) metrics.backendRequest('watch', 0, false);

@@ -117,10 +117,12 @@ export class WatchRuntime {
       this.reconcileTimer = setInterval(() => void this.reconcile(), this.opts.reconcileMs);
     }
     if (this.opts.staleAfterMs > 0) {
-      // Ask for confirmations often enough that a healthy watch never looks stale.
+      // Ask for a confirmation once the last one is a third of -stale-after old, so a healthy watch
+      // never looks stale; an idle agent asks no more often than that (each ask wakes etcd too).
       const every = Math.max(100, Math.min(1000, this.opts.staleAfterMs / 3));
+      const askAfter = this.opts.staleAfterMs / 3;
       this.staleTimer = setInterval(() => {
-        this.backend.requestProgress();
+        if (this.mirrors.ageMs() >= askAfter) this.backend.requestProgress(askAfter);
         this.checkStale();
       }, every);
     }
