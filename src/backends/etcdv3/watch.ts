@@ -142,12 +142,10 @@ export class WatchHub {
    */
   requestProgress(freshWithinMs?: number): void {
     if (!this.stream || this.closed) return;
-    if (this.progressAnswers !== 'never') {
-      this.sendProgressRequest();
-      return;
-    }
-    this.confirmWhenQuiet();
-    if (freshWithinMs !== undefined && Date.now() - this.lastAliveReadAt >= freshWithinMs) this.readAlive();
+    if (this.progressAnswers === 'never') this.confirmWhenQuiet();
+    else this.sendProgressRequest();
+    // Until this endpoint has answered a progress request, a read proves it alive (the answer may never come).
+    if (this.progressAnswers !== 'answered' && freshWithinMs !== undefined && Date.now() - this.lastAliveReadAt >= freshWithinMs) this.readAlive();
   }
 
   /** Cancels every watcher and ends the stream; needed before the client's close() (etcd3 #60). */
