@@ -17,7 +17,8 @@ import { evaluateReadiness, startHealthServer, type HealthServer, type Readiness
 import { IntervalLoop } from './interval.js';
 import { NeverBlankGuard } from './guard.js';
 import { SnapshotStores } from '../template/confd/store.js';
-import { Metrics, type FailureReason } from './metrics.js';
+import type { FailureReason, Metrics } from './metrics.js';
+import { NO_METRICS, type MetricsSink } from './metrics-sink.js';
 import { fetchSnapshot, processResources, type PassOptions, type PassResult, type ResourceOutcome } from './pass.js';
 import { ReloadScheduler, resourceName } from './reloads.js';
 import { SignalCoordinator, type SignalTarget } from './signals.js';
@@ -77,7 +78,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   let resolveExit!: (code: number) => void;
   const exited = new Promise<number>((resolve) => (resolveExit = resolve));
   const signals = new SignalCoordinator({ graceMs: opts.graceMs, exit: (code) => resolveExit(code), log, target: opts.signalTarget });
-  const metrics = new Metrics({ version: opts.version, backend: opts.backendName });
+  // Only -http can serve metrics: without it, prom-client is never loaded (memory, and its collectors' timers).
+  const served = opts.http === '' ? undefined : new (await import('./metrics.js')).Metrics({ version: opts.version, backend: opts.backendName });
+  const metrics: MetricsSink = served ?? NO_METRICS;
   const scheduler = new ReloadScheduler({ log, metrics, defaultTimeoutMs: opts.commandTimeoutMs, signal: signals.stopping });
   const badSettings = scheduler.prepare(resources);
   if (badSettings.length > 0) {
@@ -91,7 +94,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     log.fatal((e as Error).message);
     return 1;
   }
-  const daemon = new Daemon(opts, backend, metrics, scheduler, signals, resources);
+  const daemon = new Daemon(opts, backend, metrics, served, scheduler, signals, resources);
   try {
     daemon.prepare();
     await daemon.serve();
@@ -126,7 +129,7 @@ function initialResources(opts: LoadOptions): TemplateResource[] {
  * The backend with its traffic counted: every read as op "range" (the watch mirrors' reads and re-reads too), every
  * watch connection loss as an error of op "watch".
  */
-function instrumented(backend: Backend, metrics: Metrics): Backend {
+function instrumented(backend: Backend, metrics: MetricsSink): Backend {
   const getValues = async (prefixes: readonly string[]): Promise<Snapshot> => {
     const started = performance.now();
     try {
@@ -178,7 +181,9 @@ class Daemon {
   constructor(
     private readonly opts: DaemonOptions,
     private readonly backend: Backend,
-    private readonly metrics: Metrics,
+    private readonly metrics: MetricsSink,
+    /** The registry -http serves; undefined without -http. */
+    private readonly served: Metrics | undefined,
     private readonly scheduler: ReloadScheduler,
     private readonly signals: SignalCoordinator,
     private resources: TemplateResource[],
@@ -194,7 +199,7 @@ class Daemon {
   /** Binds -http (before anything else runs, so a bad address fails the start). */
   async serve(): Promise<void> {
     if (this.opts.http === '') return;
-    this.server = await startHealthServer({ listen: this.opts.http, readiness: () => this.readiness(), metrics: this.metrics });
+    this.server = await startHealthServer({ listen: this.opts.http, readiness: () => this.readiness(), metrics: this.served! });
     this.log.info(`Serving /healthz, /readyz and /metrics on ${this.server.url}`);
     this.opts.onListening?.(this.server.url);
   }
@@ -216,8 +221,10 @@ class Daemon {
     });
     signals.onReload(() => this.reload());
     this.metrics.resourcesLoaded(this.resources.length);
-    this.metricsTimer = setInterval(() => this.refreshMetrics(), 1000);
-    this.metricsTimer.unref();
+    if (this.served) {
+      this.metricsTimer = setInterval(() => this.refreshMetrics(), 1000);
+      this.metricsTimer.unref();
+    }
     this.watcher = watchConfdir({
       confdir: this.opts.confdir,
       debounceMs: this.opts.debounceMs,
