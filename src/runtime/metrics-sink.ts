@@ -8,11 +8,13 @@ export interface MetricsSink {
   write(resource: string): void;
   skippedUnchanged(resource: string): void;
   failure(resource: string, reason: FailureReason): void;
+  writeFailing(resource: string, failing: boolean): void;
   command(resource: string, kind: CommandKind, durationMs: number, outcome: CommandOutcome): void;
   reloadDeferred(resource: string): void;
   backendRequest(op: string, durationMs: number, ok: boolean): void;
   watchRevision(applied: number, head?: number, lagMs?: number): void;
   mirrorSynced(atMs?: number): void;
+  exec(status: { running: boolean; restarts: number; reloads: number; lastExitCode: number | null }): void;
   resourcesLoaded(count: number): void;
   removeResource(resource: string): void;
 }
@@ -25,11 +27,13 @@ export const NO_METRICS: MetricsSink = {
   write: ignore,
   skippedUnchanged: ignore,
   failure: ignore,
+  writeFailing: ignore,
   command: ignore,
   reloadDeferred: ignore,
   backendRequest: ignore,
   watchRevision: ignore,
   mirrorSynced: ignore,
+  exec: ignore,
   resourcesLoaded: ignore,
   removeResource: ignore,
 };
