@@ -4,7 +4,8 @@
 //
 //   npm run bench                      template engine + onetime (small, large) + watch (medium)
 //   BENCH_FULL=1 npm run bench         adds xlarge (102k keys) onetime runs (minutes)
-//   BENCH_ONLY=template|onetime|watch|backends  one part only (backends: redis and ZooKeeper, bench/backends.ts)
+//   BENCH_ONLY=template|onetime|watch|backends|fleet  one part only (backends: redis and ZooKeeper, bench/backends.ts)
+//   BENCH_FLEET_NS="10 50"             fleet sizes (default "5": a bounded run); BENCH_FULL=1 also means "10 50"
 //
 // The perf harness lives in ../shared/perf (owned by the project's steering side); it needs
 // etcd, inotify-tools and GNU time, which its setup.sh installs.
@@ -127,4 +128,57 @@ if ((!only || only === 'watch') && perfReady()) {
 if (!only || only === 'backends') {
   section('redis and ZooKeeper backends (bench/backends.ts): seed -onetime, -watch put->file at medium');
   run('node', ['--import', 'tsx', 'bench/backends.ts']);
+}
+
+/**
+ * One line per fleet cell (../shared/perf/fleet.sh JSON): what each agent costs the cluster and
+ * the host, direct to the members and through `etcd grpc-proxy`.
+ */
+function fleetTable(dir) {
+  const rows = [];
+  for (const f of readdirSync(dir).sort()) {
+    const m = /^(\w+)-(direct|proxy)-N(\d+)-T(\d+)\.json$/.exec(f);
+    if (!m) continue;
+    let r;
+    try {
+      r = JSON.parse(readFileSync(join(dir, f), 'utf8'));
+    } catch {
+      continue;
+    }
+    rows.push({ kind: m[1], via: m[2], n: Number(m[3]), t: Number(m[4]), r });
+  }
+  const fmt = (v, d = 1) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : '–');
+  console.log('\nfleet (per cell; costs per update are net of the idle rate; RSS and idle CPU per agent):');
+  console.log(
+    '  agent    via     N   T  missed(pairs) conv p50/p99 ms  etcd CPU ms/upd  KiB/upd  Range+Txn/upd  RSS MB/agent  idle CPU ms/s/agent  all rendered s',
+  );
+  for (const { kind, via, n, t, r } of rows) {
+    const up = r.update_phase;
+    if (!up) {
+      console.log(`  ${kind.padEnd(8)} ${via.padEnd(6)} ${String(n).padStart(3)} ${String(t).padStart(3)}  FAILED: ${String(r.error ?? '').slice(0, 100)}`);
+      continue;
+    }
+    const net = up.per_update_net_of_idle ?? up.per_update;
+    const conv = up.convergence_last_agent_ms;
+    const idle = r.idle?.per_s?.agents_cpu_ms;
+    console.log(
+      `  ${kind.padEnd(8)} ${via.padEnd(6)} ${String(n).padStart(3)} ${String(t).padStart(3)}  ${String(up.missed_pairs).padStart(13)} ` +
+        `${`${fmt(conv.p50, 0)}/${fmt(conv.p99, 0)}`.padStart(15)}  ${fmt(net.etcd_cpu_ms).padStart(15)}  ${fmt(net.sent_bytes / 1024).padStart(7)}  ` +
+        `${fmt(up.per_update.range_plus_txn, 2).padStart(13)}  ${fmt(r.agents_final.rss_kb / 1024 / n).padStart(12)}  ` +
+        `${fmt(idle === undefined ? undefined : idle / n, 2).padStart(19)}  ${fmt(r.startup.all_ready_ms / 1000).padStart(14)}`,
+    );
+  }
+  console.log(`  (every column, confd ratios when a confd ran: ${join(dir, 'summary.md')})`);
+}
+
+if ((!only || only === 'fleet') && perfReady()) {
+  section('fleet: N agents on one 3-member cluster, direct and through etcd grpc-proxy (../shared/perf/fleet.sh)');
+  const ns = process.env.BENCH_FLEET_NS ?? (full ? '10 50' : '5');
+  const onPath = spawnSync('sh', ['-c', 'command -v confd'], { encoding: 'utf8' }).status === 0;
+  const modes = ['tsconfd:direct', 'tsconfd:proxy', ...(onPath ? ['confd:direct', 'confd:proxy'] : [])];
+  if (!onPath) console.log('(no confd on PATH: tsconfd only; the issue quotes confd\'s figures)');
+  const dir = `/tmp/perfbench-results/fleet-bench-${Date.now()}`;
+  run('bash', [join(perf, 'fleet.sh'), '--modes', modes.join(' '), '--ns', ns, '--templates', '1 10', '--updates', full ? '50' : '20',
+    '--idle-s', '20', '--no-readiness', '--tsconfd', 'node dist/cli.js', '--results', dir]);
+  if (existsSync(dir)) fleetTable(dir);
 }

@@ -45,6 +45,12 @@ export interface PrefixWatchHandlers {
    */
   onProgress(revision: number): void;
   /**
+   * Nothing more is expected up to `revision`, judged without the server's confirmation (etcd's
+   * grpc-proxy answers no progress request: a quiet stream stands in). Moves the revision a
+   * render waits for; proves nothing about freshness.
+   */
+  onCaughtUp?(revision: number): void;
+  /**
    * The history from the watch's revision is gone (compacted away, or the store was rebuilt and its
    * revisions restarted below it); the watch has ended. Re-read, then watch again.
    */
@@ -62,8 +68,12 @@ export interface PrefixWatch {
 export interface WatchableBackend extends Backend {
   /** Watches every key `prefix` covers, from `fromRevision` (inclusive), resuming by itself after reconnects. */
   watchPrefix(prefix: string, fromRevision: number, handlers: PrefixWatchHandlers): PrefixWatch;
-  /** Asks the server to confirm every watch is current (answered through onProgress). */
-  requestProgress(): void;
+  /**
+   * Asks the server to confirm every watch is current (answered through onProgress, or onCaughtUp
+   * where the server cannot). With `freshWithinMs`, a backend that can prove freshness only by a
+   * read does one when its last proof is older than that (answered through onConnection).
+   */
+  requestProgress(freshWithinMs?: number): void;
 }
 
 export function isWatchable(backend: Backend): backend is WatchableBackend {

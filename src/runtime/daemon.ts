@@ -28,7 +28,8 @@ import { IntervalLoop } from './interval.js';
 import { removeStaleStageFiles } from '../resource/stage-cleanup.js';
 import { NeverBlankGuard } from './guard.js';
 import { SnapshotStores } from '../template/confd/store.js';
-import { Metrics, type FailureReason } from './metrics.js';
+import type { FailureReason, Metrics } from './metrics.js';
+import { NO_METRICS, type MetricsSink } from './metrics-sink.js';
 import { fetchSnapshot, processResources, type PassOptions, type PassResult, type ResourceOutcome } from './pass.js';
 import { ReloadScheduler, resourceName } from './reloads.js';
 import { SignalCoordinator, type SignalTarget } from './signals.js';
@@ -103,7 +104,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   // -exec without -exec-restart: a child that exits ends tsconfd with the child's code.
   let childExitCode: number | undefined;
   const signals = new SignalCoordinator({ graceMs: opts.graceMs, exit: (code) => resolveExit(childExitCode ?? code), log, target: opts.signalTarget });
-  const metrics = new Metrics({ version: opts.version, backend: opts.backendName });
+  // Only -http can serve metrics: without it, prom-client is never loaded (memory, and its collectors' timers).
+  const served = opts.http === '' ? undefined : new (await import('./metrics.js')).Metrics({ version: opts.version, backend: opts.backendName });
+  const metrics: MetricsSink = served ?? NO_METRICS;
   const scheduler = new ReloadScheduler({ log, metrics, defaultTimeoutMs: opts.commandTimeoutMs, signal: signals.stopping });
   const badSettings = scheduler.prepare(resources);
   if (badSettings.length > 0) {
@@ -117,7 +120,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     log.fatal((e as Error).message);
     return 1;
   }
-  const daemon = new Daemon(opts, backend, metrics, scheduler, signals, resources, (code) => {
+  const daemon = new Daemon(opts, backend, metrics, served, scheduler, signals, resources, (code) => {
     childExitCode = code;
     void signals.shutdown();
   });
@@ -158,7 +161,7 @@ function initialResources(opts: LoadOptions): TemplateResource[] {
  * The backend with its traffic counted: every read as op "range" (the watch mirrors' reads and re-reads too), every
  * watch connection loss as an error of op "watch".
  */
-function instrumented(backend: Backend, metrics: Metrics): Backend {
+function instrumented(backend: Backend, metrics: MetricsSink): Backend {
   const getValues = async (prefixes: readonly string[]): Promise<Snapshot> => {
     const started = performance.now();
     try {
@@ -175,6 +178,7 @@ function instrumented(backend: Backend, metrics: Metrics): Backend {
     return (backend as WatchableBackend).watchPrefix(prefix, fromRevision, {
       onEvents: (events, revision) => handlers.onEvents(events, revision),
       onProgress: (revision) => handlers.onProgress(revision),
+      onCaughtUp: (revision) => handlers.onCaughtUp?.(revision),
       onCompacted: (revision) => handlers.onCompacted(revision),
       onConnection: (error) => {
         if (error) metrics.backendRequest('watch', 0, false);
@@ -223,7 +227,9 @@ class Daemon {
   constructor(
     private readonly opts: DaemonOptions,
     private readonly backend: Backend,
-    private readonly metrics: Metrics,
+    private readonly metrics: MetricsSink,
+    /** The registry -http serves; undefined without -http. */
+    private readonly served: Metrics | undefined,
     private readonly scheduler: ReloadScheduler,
     private readonly signals: SignalCoordinator,
     private resources: TemplateResource[],
@@ -260,7 +266,7 @@ class Daemon {
     this.server = await startHealthServer({
       listen: this.opts.http,
       readiness: () => this.readiness(),
-      metrics: this.metrics,
+      metrics: this.served!,
       strict: this.opts.strictReadiness,
     });
     this.log.info(`Serving /healthz, /readyz and /metrics on ${this.server.url}`);
@@ -293,8 +299,10 @@ class Daemon {
       lifecycle.start();
     }
     this.metrics.resourcesLoaded(this.resources.length);
-    this.metricsTimer = setInterval(() => this.refreshMetrics(), 1000);
-    this.metricsTimer.unref();
+    if (this.served) {
+      this.metricsTimer = setInterval(() => this.refreshMetrics(), 1000);
+      this.metricsTimer.unref();
+    }
     this.watcher = watchConfdir({
       confdir: this.opts.confdir,
       debounceMs: this.opts.debounceMs,

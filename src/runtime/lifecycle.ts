@@ -17,7 +17,7 @@
 //     files on disk are kept); STATUS= says what /readyz says, in one line.
 import type { Logger } from '../log.js';
 import { evaluateReadiness, type Readiness } from './health.js';
-import type { Metrics } from './metrics.js';
+import type { MetricsSink } from './metrics-sink.js';
 import type { PassResult } from './pass.js';
 import { monotonicUsec, type SystemdNotifier } from './sd-notify.js';
 import type { SignalTarget } from './signals.js';
@@ -25,7 +25,7 @@ import { Supervisor, type ExecOptions } from './supervisor.js';
 
 export interface LifecycleOptions {
   log: Logger;
-  metrics: Metrics;
+  metrics: MetricsSink;
   /** -exec and its settings; undefined without -exec. */
   exec?: Omit<ExecOptions, 'log' | 'onExit' | 'onChange'>;
   notifier?: SystemdNotifier;

@@ -123,6 +123,7 @@ export class PrefixMirror {
     this.watch = this.backend.watchPrefix(this.prefix, snap.revision + 1, {
           onEvents: (events, revision) => this.apply(events, revision),
           onProgress: (revision) => this.progress(revision),
+          onCaughtUp: (revision) => this.caughtUp(revision),
           onCompacted: () => {
             this.inSync = false;
             this.watch = undefined;
@@ -262,6 +263,13 @@ export class PrefixMirror {
     if (revision > this.revision) this.revision = revision;
     this.lastFreshAt = Date.now();
     this.connected = true;
+    this.advanced();
+  }
+
+  /** Moves the revision renders wait for, without counting as a confirmation from etcd. */
+  private caughtUp(revision: number): void {
+    if (revision <= this.revision) return;
+    this.revision = revision;
     this.advanced();
   }
 

@@ -19,7 +19,8 @@ import type { TemplateResource } from '../resource/load.js';
 import type { CommandHooks } from '../resource/process.js';
 import { CommandError, runCommand, ShellCommand, type CommandEnd } from '../resource/commands.js';
 import { goQuote } from '../resource/errors.js';
-import type { CommandOutcome, Metrics } from './metrics.js';
+import type { CommandOutcome } from './metrics.js';
+import type { MetricsSink } from './metrics-sink.js';
 import { describeReloadAction, parseReloadAction, ReloadActionError, runReloadAction, type ReloadAction } from './reload-actions.js';
 import { parseDurationMs } from './duration.js';
 
@@ -59,7 +60,7 @@ export function commandSettings(resource: TemplateResource, defaultTimeoutMs: nu
 
 export interface ReloadSchedulerOptions {
   log: Logger;
-  metrics?: Metrics;
+  metrics?: MetricsSink;
   /** -command-timeout in ms. */
   defaultTimeoutMs: number;
   /** Aborted at shutdown. */

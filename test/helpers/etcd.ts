@@ -394,3 +394,105 @@ export function hasEtcd(): boolean {
 export function etcdVersion(): string {
   return execFileSync(etcdBinary(), ['--version'], { encoding: 'utf8' }).split('\n')[0] ?? '';
 }
+
+/** Three plain-HTTP members: the cluster a fleet of agents watches, alone or behind `etcd grpc-proxy`. */
+export function startCluster(options: EtcdOptions = {}): Promise<EtcdServer> {
+  return startMembers(3, undefined, options);
+}
+
+// etcd 3.4's grpc-proxy logs this once it listens for clients.
+const PROXY_READY_LINE = /listening for gRPC proxy client requests/;
+
+export interface GrpcProxy {
+  /** http://127.0.0.1:PORT, the same across restarts. */
+  readonly url: string;
+  readonly running: boolean;
+  logTail(): string;
+  /** Starts the proxy (same port) and waits until it listens. */
+  start(): Promise<void>;
+  /** SIGKILL: the proxy crashed (its clients' streams break). */
+  kill(): Promise<void>;
+  /** SIGTERM, then SIGKILL after 5 s; removes its data dir. */
+  stop(): Promise<void>;
+}
+
+/**
+ * `etcd grpc-proxy start` in front of plain-HTTP members, on a free loopback port: etcd's own
+ * watch-coalescing proxy, which answers watches from shared broadcasts, picks the watch ids itself
+ * and never answers progress requests (etcd 3.4).
+ */
+export async function startGrpcProxy(cluster: EtcdServer): Promise<GrpcProxy> {
+  const endpoints = cluster.endpoints.map((u) => u.replace(/^http:\/\//, '')).join(',');
+  if (endpoints.includes('https:')) throw new Error('startGrpcProxy: plain-HTTP members only');
+  const root = mkdtempSync(join(scratchRoot(), 'tsconfd-proxy-'));
+  scratchDirs.add(root);
+  let port = await freePort();
+  let child: ChildProcess | undefined;
+  let log = '';
+  const launch = (): Promise<void> => {
+    log = '';
+    const proc = spawn(etcdBinary(), ['grpc-proxy', 'start', '--endpoints', endpoints, '--listen-addr', `127.0.0.1:${port}`, '--data-dir', root], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = proc;
+    liveProcesses.add(proc);
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`grpc-proxy not listening after ${READY_TIMEOUT_MS} ms:\n${log.slice(-3000)}`)), READY_TIMEOUT_MS);
+      const onData = (chunk: Buffer) => {
+        log = (log + chunk.toString('utf8')).slice(-64 * 1024);
+        if (PROXY_READY_LINE.test(log)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      proc.stdout!.on('data', onData);
+      proc.stderr!.on('data', onData);
+      proc.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        liveProcesses.delete(proc);
+        if (child === proc) child = undefined;
+        reject(new Error(`grpc-proxy exited (code ${code}, signal ${signal}) before it listened:\n${log.slice(-3000)}`));
+      });
+    });
+  };
+  const end = async (signal: NodeJS.Signals): Promise<void> => {
+    const proc = child;
+    if (!proc) return;
+    proc.kill(signal);
+    if (!(await waitExit(proc, STOP_TIMEOUT_MS))) {
+      proc.kill('SIGKILL');
+      await waitExit(proc, STOP_TIMEOUT_MS);
+    }
+    child = undefined;
+  };
+  // A port taken between the probe and the bind: another port, a few times (only before the first start).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await launch();
+      break;
+    } catch (e) {
+      await end('SIGKILL');
+      if (attempt >= 3 || !/exited/.test((e as Error).message)) throw e;
+      port = await freePort();
+    }
+  }
+  return {
+    get url() {
+      return `http://127.0.0.1:${port}`;
+    },
+    get running() {
+      return child !== undefined;
+    },
+    logTail: () => log.slice(-3000),
+    start: async () => {
+      if (child) throw new Error('grpc-proxy is already running');
+      await launch();
+    },
+    kill: () => end('SIGKILL'),
+    async stop() {
+      await end('SIGTERM');
+      rmSync(root, { recursive: true, force: true });
+      scratchDirs.delete(root);
+    },
+  };
+}

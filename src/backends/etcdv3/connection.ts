@@ -111,6 +111,9 @@ export class EtcdConnection {
   readonly requestTimeoutMs: number;
   readonly logger: Logger | undefined;
   private closed = false;
+  /** The newest store seen by a completed read (replaced, never mutated: requests keep the one they started with). */
+  private store: StoreSeen | undefined;
+  private readonly storeListeners = new Set<(revision: number) => void>();
 
   constructor(opts: EtcdConnectionOptions) {
     if (opts.nodes.length === 0) throw new Error('etcdv3: no -node given');
@@ -219,13 +222,57 @@ export class EtcdConnection {
    * codec), through etcd3's pool: its member choice and failover, auth token and retry policy,
    * as etcd3's own kv.range gets them. Errors say which cluster failed and why.
    */
-  rangePage(spec: RangeSpec): Promise<RangePage> {
-    return this.unary('Range', encodeRangeRequest(spec), decodeRangeResponse);
+  async rangePage(spec: RangeSpec): Promise<RangePage> {
+    const floor = this.store;
+    const page = await this.unary('Range', encodeRangeRequest(spec), decodeRangeResponse);
+    this.observeStore(page, floor);
+    return page;
   }
 
   /** Several ranges in one Txn: one round trip, at one revision, answers in request order. */
-  rangePages(specs: readonly RangeSpec[]): Promise<RangePage[]> {
-    return this.unary('Txn', encodeTxnOfRanges(specs), decodeTxnOfRanges);
+  async rangePages(specs: readonly RangeSpec[]): Promise<RangePage[]> {
+    const floor = this.store;
+    const pages = await this.unary('Txn', encodeTxnOfRanges(specs), decodeTxnOfRanges);
+    if (pages[0]) this.observeStore(pages[0], floor);
+    return pages;
+  }
+
+  /**
+   * Calls `listener` with the store's new revision whenever a read shows that the cluster behind the
+   * endpoints is not the store read before: etcd rebuilt empty or restored from an older backup.
+   */
+  onStoreReplaced(listener: (revision: number) => void): () => void {
+    this.storeListeners.add(listener);
+    return () => this.storeListeners.delete(listener);
+  }
+
+  /**
+   * The only evidence of a replaced store that a proxy cannot fake: a linearizable read's header
+   * revision below one a read that had completed before this one was sent already saw (revisions
+   * never go back in one store), or another cluster id. Watch headers are no evidence: etcd's
+   * grpc-proxy answers from its own broadcasts and fills headers in itself. The floor is taken when
+   * the request is sent, so reads overlapping each other never look like a step back.
+   */
+  private observeStore(page: RangePage, floor: StoreSeen | undefined): void {
+    if (page.revision <= 0) return;
+    const known = this.store;
+    if (!known) {
+      this.store = { clusterId: page.clusterId, revision: page.revision };
+      return;
+    }
+    const otherCluster = page.clusterId !== '' && known.clusterId !== '' && page.clusterId !== known.clusterId;
+    const wentBack = floor !== undefined && page.clusterId === floor.clusterId && page.revision < floor.revision;
+    if (otherCluster || wentBack) {
+      this.store = { clusterId: page.clusterId, revision: page.revision };
+      this.logger?.warning(
+        `etcd at ${maskUserinfo(this.endpoints.join(', '))} is not the store read before (${
+          otherCluster ? `cluster id ${known.clusterId}, now ${page.clusterId}` : `revision ${page.revision}, below revision ${floor!.revision} already read`
+        }): etcd rebuilt or restored from a backup; watches from older revisions re-read`,
+      );
+      for (const listener of this.storeListeners) listener(page.revision);
+      return;
+    }
+    if (page.revision > known.revision) this.store = { clusterId: known.clusterId || page.clusterId, revision: page.revision };
   }
 
   private async unary<T>(method: 'Range' | 'Txn', request: Buffer, decode: (bytes: Buffer) => T): Promise<T> {
@@ -335,6 +382,11 @@ export class EtcdConnection {
     this.closed = true;
     this.client.close();
   }
+}
+
+interface StoreSeen {
+  readonly clusterId: string;
+  readonly revision: number;
 }
 
 /** Ends etcd3's retry policy (which retries only its recoverable errors) and carries the member's error. */

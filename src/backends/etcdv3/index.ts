@@ -26,8 +26,8 @@ export async function createEtcdV3Backend(opts: EtcdV3BackendOptions): Promise<E
       hub ??= new WatchHub(connection, opts.watch);
       return hub.watch(prefix, fromRevision, handlers);
     },
-    requestProgress(): void {
-      hub?.requestProgress();
+    requestProgress(freshWithinMs?: number): void {
+      hub?.requestProgress(freshWithinMs);
     },
     async close(): Promise<void> {
       // Watchers first: etcd3's close() hangs while a watch stream is open.

@@ -22,6 +22,8 @@ export interface RangeSpec {
 export interface RangePage {
   /** The store revision the answer was read at (ResponseHeader.revision). */
   revision: number;
+  /** ResponseHeader.cluster_id as a decimal string (a uint64); "" when absent. */
+  clusterId: string;
   kvs: KeyValue[];
   /** The raw bytes of the last key, where the next page starts (+ "\0"); undefined when no keys. */
   lastKey: Buffer | undefined;
@@ -153,6 +155,20 @@ class Reader {
     throw new Error('varint longer than 10 bytes');
   }
 
+  /** A uint64 varint, exactly (cluster ids use all 64 bits), as a decimal string. */
+  uint64(): string {
+    let n = 0n;
+    let shift = 0n;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) throw new Error('truncated varint');
+      const b = this.buf[this.pos++]!;
+      n |= BigInt(b & 0x7f) << shift;
+      if (b < 0x80) return n.toString();
+      shift += 7n;
+    }
+    throw new Error('varint longer than 10 bytes');
+  }
+
   /** The end offset of a length-delimited field whose length comes next. */
   delimited(): number {
     const len = this.varint();
@@ -182,29 +198,39 @@ class Reader {
   }
 }
 
-function decodeHeaderRevision(r: Reader, end: number): number {
-  let revision = 0;
+interface Header {
+  revision: number;
+  clusterId: string;
+}
+
+function decodeHeader(r: Reader, end: number): Header {
+  const header: Header = { revision: 0, clusterId: '' };
   const sub = new Reader(r.buf, r.pos, end);
   while (sub.pos < end) {
     const tag = sub.varint();
-    if (tag === ((3 << 3) | 0)) revision = sub.varint();
+    if (tag === ((3 << 3) | 0)) header.revision = sub.varint();
+    else if (tag === ((1 << 3) | 0)) header.clusterId = sub.uint64();
     else sub.skip(tag & 7);
   }
   r.pos = end;
-  return revision;
+  return header;
 }
 
 function decodeRangeResponseAt(buf: Buffer, start: number, end: number, kvs: KeyValue[]): RangePage {
   const r = new Reader(buf, start, end);
-  const page: RangePage = { revision: 0, kvs, lastKey: undefined, more: false, count: 0 };
+  const page: RangePage = { revision: 0, clusterId: '', kvs, lastKey: undefined, more: false, count: 0 };
   let lastStart = 0;
   let lastEnd = 0;
   while (r.pos < end) {
     const tag = r.varint();
     switch (tag) {
-      case (1 << 3) | 2: // header
-        page.revision = decodeHeaderRevision(r, r.delimited());
+      case (1 << 3) | 2: {
+        // header
+        const header = decodeHeader(r, r.delimited());
+        page.revision = header.revision;
+        page.clusterId = header.clusterId;
         break;
+      }
       case (2 << 3) | 2: {
         // kvs: KeyValue { key = 1; value = 5 } (revisions, version and lease are not needed)
         const kvEnd = r.delimited();
@@ -254,11 +280,11 @@ export function decodeRangeResponse(buf: Buffer): RangePage {
 export function decodeTxnOfRanges(buf: Buffer): RangePage[] {
   const pages: RangePage[] = [];
   const r = new Reader(buf, 0, buf.length);
-  let revision = 0;
+  let header: Header = { revision: 0, clusterId: '' };
   while (r.pos < buf.length) {
     const tag = r.varint();
     if (tag === ((1 << 3) | 2)) {
-      revision = decodeHeaderRevision(r, r.delimited());
+      header = decodeHeader(r, r.delimited());
     } else if (tag === ((3 << 3) | 2)) {
       const opEnd = r.delimited();
       let page: RangePage | undefined;
@@ -279,6 +305,9 @@ export function decodeTxnOfRanges(buf: Buffer): RangePage[] {
     }
   }
   // etcd leaves the per-operation headers of a Txn empty; the Txn's own header has the revision.
-  for (const page of pages) if (page.revision === 0) page.revision = revision;
+  for (const page of pages) {
+    if (page.revision === 0) page.revision = header.revision;
+    if (page.clusterId === '') page.clusterId = header.clusterId;
+  }
   return pages;
 }

@@ -4,13 +4,18 @@
 //    notification's header revision + 1; never the header of a "created" response (etcd3 moves
 //    there before the backlog arrives, and skips history when the stream breaks mid catch-up);
 //  - a compaction surfaces with its compact_revision, so the owner re-reads and re-watches; so does
-//    a store whose head is below what a watcher already has (etcd rebuilt empty or restored from an
-//    older backup: its revisions are not ours, and a watch from ours would wait for ever);
-//  - progress requests every few seconds tell how fresh the watch is, even when nothing changes;
+//    a store replaced under us (etcd rebuilt empty or restored from an older backup), which only a
+//    read can prove (connection.ts): a watch header that looks old merely makes us read once;
+//  - one stream carries every prefix, and works through `etcd grpc-proxy` as etcd's own Go client
+//    does: the server picks the watch ids (etcd 3.4's proxy ignores ids a client chooses: a create
+//    with id 7 is answered as id 0), so creates go one at a time and each "created" answer belongs
+//    to the create in flight;
+//  - progress requests are optional: a member answers them, the proxy never does. Whether this
+//    stream's endpoint answers is learnt from the first one; where it does not, freshness comes from
+//    a cheap read at a long interval, and "every watcher has caught up" from a quiet stream;
 //  - require-leader metadata (hasleader) makes a member cut off from the quorum end the stream
-//    instead of keeping it silently open;
-//  - one stream carries every prefix (client-chosen watch ids, so creates need no ordering), and
-//    after a break it reconnects with bounded, jittered backoff to whichever member answers;
+//    instead of keeping it silently open; after a break the stream reconnects with bounded,
+//    jittered backoff to whichever member answers;
 //  - close() cancels the watchers and the stream first, so the process can exit (etcd3 #60).
 import type { IWatchResponse } from 'etcd3';
 import type { Logger } from '../../log.js';
@@ -24,25 +29,39 @@ export interface WatchHubOptions {
   /** First reconnect delay; doubles up to maxBackoffMs, with jitter. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
-  /** How often to ask etcd whether every watcher has caught up (freshness signal). */
+  /** How often to ask etcd whether every watcher has caught up, where the endpoint answers (freshness signal). */
   progressIntervalMs?: number;
+  /** How long a progress request may go unanswered before the endpoint counts as one that never answers. */
+  progressProbeMs?: number;
 }
 
 interface Watcher {
-  readonly id: number;
   readonly prefix: string;
   readonly handlers: PrefixWatchHandlers;
   /** The first revision not yet delivered. */
   nextRevision: number;
-  /** Created on the current stream. */
-  active: boolean;
+  /** The id the server gave it on the current stream; undefined until its "created" answer. */
+  id: number | undefined;
+  /** cancel() was called (its create may still be in flight). */
+  cancelled: boolean;
 }
 
+/** Whether the current stream's endpoint answers progress requests (an etcd member does, etcd 3.4's grpc-proxy never). */
+type ProgressAnswers = 'unknown' | 'answered' | 'never';
+
+/** A stream with no answer for this long after a barrier asked counts as caught up (no progress requests). */
+const QUIET_MS = 15;
+
 export class WatchHub {
-  private readonly watchers = new Map<number, Watcher>();
+  private readonly watchers = new Set<Watcher>();
+  /** Watchers created on the current stream, by the id the server gave them. */
+  private readonly byId = new Map<number, Watcher>();
+  /** Watchers whose create is still to be sent on the current stream, in order. */
+  private queue: Watcher[] = [];
+  /** The one create sent and not yet answered. */
+  private creating: Watcher | undefined;
   /** Watch ids whose cancel we sent, with what to call when etcd confirms. */
   private readonly cancelling = new Map<number, () => void>();
-  private nextId = 1;
   private stream: WatchDuplex | undefined;
   private streamGeneration = 0;
   private connecting = false;
@@ -51,10 +70,23 @@ export class WatchHub {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private progressTimer: NodeJS.Timeout | undefined;
   private createTimer: NodeJS.Timeout | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private quietTimer: NodeJS.Timeout | undefined;
+  private progressAnswers: ProgressAnswers = 'unknown';
+  /** Newest header revision any answer on this stream carried. */
+  private streamRevision = 0;
+  private lastAnswerAt = 0;
+  /** When a read last proved the endpoint (and the cluster behind it) alive; for endpoints without progress answers. */
+  private lastAliveReadAt = 0;
+  private aliveRead: Promise<void> | undefined;
+  /** A read already checked this stream's suspicious "created" header (once per stream, never a loop). */
+  private storeChecked = false;
   private readonly minBackoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly progressIntervalMs: number;
+  private readonly progressProbeMs: number;
   private readonly log: Logger | undefined;
+  private readonly unsubscribe: () => void;
 
   constructor(
     private readonly conn: EtcdConnection,
@@ -62,65 +94,151 @@ export class WatchHub {
   ) {
     this.minBackoffMs = opts.minBackoffMs ?? 100;
     this.maxBackoffMs = opts.maxBackoffMs ?? 5_000;
-    this.progressIntervalMs = opts.progressIntervalMs ?? 5_000;
+    this.progressIntervalMs = opts.progressIntervalMs ?? 30_000;
+    this.progressProbeMs = opts.progressProbeMs ?? 3_000;
     this.log = conn.logger;
+    this.unsubscribe = conn.onStoreReplaced((revision) => this.storeReplaced(revision));
   }
 
   watch(prefix: string, fromRevision: number, handlers: PrefixWatchHandlers): PrefixWatch {
     if (this.closed) throw new Error('etcd watch: the client is closed');
-    const watcher: Watcher = { id: this.nextId++, prefix, handlers, nextRevision: fromRevision, active: false };
-    this.watchers.set(watcher.id, watcher);
-    if (this.stream) this.sendCreate(watcher);
-    else this.connect();
+    const watcher: Watcher = { prefix, handlers, nextRevision: fromRevision, id: undefined, cancelled: false };
+    this.watchers.add(watcher);
+    if (this.stream) {
+      this.queue.push(watcher);
+      this.sendNextCreate();
+    } else {
+      this.connect();
+    }
     return { cancel: () => this.cancel(watcher) };
   }
 
   private cancel(watcher: Watcher): Promise<void> {
-    if (!this.watchers.has(watcher.id)) return Promise.resolve();
-    this.watchers.delete(watcher.id);
+    if (watcher.cancelled) return Promise.resolve();
+    watcher.cancelled = true;
+    this.watchers.delete(watcher);
+    this.queue = this.queue.filter((w) => w !== watcher);
     const stream = this.stream;
-    if (!stream) return Promise.resolve();
-    if (!watcher.active) {
-      // Its create may still be in flight; etcd handles requests in order, so cancel after it.
-      stream.write({ cancel_request: { watch_id: watcher.id } });
-      return Promise.resolve();
-    }
+    const id = watcher.id;
+    // Not created yet: a create in flight is cancelled when its answer names the id.
+    if (!stream || id === undefined) return Promise.resolve();
+    this.byId.delete(id);
     return new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        this.cancelling.delete(watcher.id);
+        this.cancelling.delete(id);
         resolve();
       };
       const timer = setTimeout(done, 1_000);
-      this.cancelling.set(watcher.id, done);
-      stream.write({ cancel_request: { watch_id: watcher.id } });
+      this.cancelling.set(id, done);
+      stream.write({ cancel_request: { watch_id: id } });
     });
   }
 
-  requestProgress(): void {
-    if (this.stream && !this.closed) this.stream.write({ progress_request: {} });
+  /**
+   * Asks etcd to confirm that every watcher has caught up (answered through onProgress). Where the
+   * endpoint never answers progress requests (etcd's grpc-proxy), a quiet stream confirms the
+   * watchers caught up (onCaughtUp), and with `freshWithinMs` a read proves the endpoint alive
+   * (onConnection) when the last proof is older than that.
+   */
+  requestProgress(freshWithinMs?: number): void {
+    if (!this.stream || this.closed) return;
+    if (this.progressAnswers === 'never') this.confirmWhenQuiet();
+    else this.sendProgressRequest();
+    // Until this endpoint has answered a progress request, a read proves it alive (the answer may never come).
+    if (this.progressAnswers !== 'answered' && freshWithinMs !== undefined && Date.now() - this.lastAliveReadAt >= freshWithinMs) this.readAlive();
   }
 
   /** Cancels every watcher and ends the stream; needed before the client's close() (etcd3 #60). */
   async close(): Promise<void> {
     if (this.closed) return;
-    await Promise.all([...this.watchers.values()].map((w) => this.cancel(w)));
+    await Promise.all([...this.watchers].map((w) => this.cancel(w)));
     this.closed = true;
+    this.unsubscribe();
     clearTimeout(this.reconnectTimer);
     this.dropStream();
   }
 
-  private sendCreate(watcher: Watcher): void {
+  private sendProgressRequest(): void {
+    this.stream!.write({ progress_request: {} });
+    if (this.progressAnswers === 'unknown' && !this.probeTimer) {
+      const generation = this.streamGeneration;
+      this.probeTimer = setTimeout(() => {
+        this.probeTimer = undefined;
+        if (generation !== this.streamGeneration || this.progressAnswers !== 'unknown') return;
+        this.progressAnswers = 'never';
+        this.log?.info(
+          `etcd watch: ${this.conn.endpoints.join(', ')} does not answer progress requests (etcd grpc-proxy?); ` +
+            'freshness is confirmed by a read at a long interval instead',
+        );
+        // Whoever waited for that answer waits for a quiet stream instead.
+        this.confirmWhenQuiet();
+      }, this.progressProbeMs);
+    }
+  }
+
+  /** Once the stream has been quiet for QUIET_MS, every active watcher has what the stream sent up to its newest revision. */
+  private confirmWhenQuiet(): void {
+    if (this.quietTimer) return;
+    const generation = this.streamGeneration;
+    const check = () => {
+      if (generation !== this.streamGeneration) return;
+      const quietFor = Date.now() - this.lastAnswerAt;
+      if (quietFor < QUIET_MS) {
+        this.quietTimer = setTimeout(check, QUIET_MS - quietFor);
+        return;
+      }
+      this.quietTimer = undefined;
+      const revision = this.streamRevision;
+      for (const w of this.byId.values()) if (w.nextRevision <= revision + 1) w.handlers.onCaughtUp?.(revision);
+    };
+    this.quietTimer = setTimeout(check, QUIET_MS);
+  }
+
+  /** A cheap linearizable read (one key, count only): the endpoint and the quorum behind it answer. */
+  private readAlive(): void {
+    if (this.aliveRead) return;
+    const generation = this.streamGeneration;
+    this.aliveRead = this.conn
+      .rangePage({ key: Buffer.from([0]), rangeEnd: Buffer.alloc(0), countOnly: true })
+      .then(() => {
+        this.lastAliveReadAt = Date.now();
+        if (generation !== this.streamGeneration || !this.allActive()) return;
+        for (const w of this.byId.values()) w.handlers.onConnection(undefined);
+      })
+      .catch((e: Error) => {
+        // No answer is no proof either way: the age keeps growing and -stale-after judges it.
+        this.log?.debug(`etcd liveness read failed: ${e.message}`);
+      })
+      .finally(() => {
+        this.aliveRead = undefined;
+      });
+  }
+
+  private sendNextCreate(): void {
+    const stream = this.stream;
+    if (!stream || this.creating) return;
+    const watcher = this.queue.shift();
+    if (!watcher) return;
+    this.creating = watcher;
     const key = Buffer.from(watcher.prefix);
-    this.stream!.write({
+    // No watch_id: the server assigns one (etcd's grpc-proxy would ignore ours anyway).
+    stream.write({
       create_request: {
         key,
         range_end: prefixRangeEnd(key),
         start_revision: watcher.nextRevision,
-        watch_id: watcher.id,
         progress_notify: true,
       },
     });
+    // A member that accepts the stream but never answers (partitioned, overloaded) counts as down.
+    clearTimeout(this.createTimer);
+    const generation = this.streamGeneration;
+    this.createTimer = setTimeout(() => {
+      if (generation === this.streamGeneration && this.creating) {
+        this.onBroken(new Error(`no answer to watch requests within ${this.conn.dialTimeoutMs} ms`));
+      }
+    }, this.conn.dialTimeoutMs);
   }
 
   private connect(): void {
@@ -136,6 +254,9 @@ export class WatchHub {
           return;
         }
         this.stream = stream;
+        this.progressAnswers = 'unknown';
+        this.streamRevision = 0;
+        this.storeChecked = false;
         stream.on('data', (response) => this.onResponse(response as IWatchResponse, generation));
         stream.on('error', (error) => {
           if (generation !== this.streamGeneration) return;
@@ -145,16 +266,11 @@ export class WatchHub {
         stream.on('end', () => {
           if (generation === this.streamGeneration) this.onBroken(new Error('watch stream ended by the server'));
         });
-        for (const w of this.watchers.values()) this.sendCreate(w);
-        // A member that accepts the stream but never answers (partitioned, overloaded) counts as down.
-        this.createTimer = setTimeout(() => {
-          if (generation === this.streamGeneration && [...this.watchers.values()].some((w) => !w.active)) {
-            this.onBroken(new Error(`no answer to watch requests within ${this.conn.dialTimeoutMs} ms`));
-          }
-        }, this.conn.dialTimeoutMs);
+        this.queue = [...this.watchers];
+        this.sendNextCreate();
         clearInterval(this.progressTimer);
         this.progressTimer = setInterval(() => {
-          if (generation === this.streamGeneration) this.stream?.write({ progress_request: {} });
+          if (generation === this.streamGeneration && this.progressAnswers !== 'never') this.sendProgressRequest();
         }, this.progressIntervalMs);
       })
       .catch((error: Error) => {
@@ -167,9 +283,17 @@ export class WatchHub {
     this.streamGeneration++;
     clearInterval(this.progressTimer);
     clearTimeout(this.createTimer);
+    clearTimeout(this.probeTimer);
+    clearTimeout(this.quietTimer);
+    this.probeTimer = undefined;
+    this.quietTimer = undefined;
     const stream = this.stream;
     this.stream = undefined;
-    for (const w of this.watchers.values()) w.active = false;
+    this.creating = undefined;
+    this.queue = [];
+    this.byId.clear();
+    for (const w of this.watchers) w.id = undefined;
+    for (const done of [...this.cancelling.values()]) done();
     if (stream) {
       stream.removeAllListeners();
       // Late errors of a cancelled call must not crash the process.
@@ -194,80 +318,125 @@ export class WatchHub {
     this.conn.forgetAuthToken();
     if (wasUp || this.failures === 1) this.log?.warning(`etcd watch broken, reconnecting: ${explained.message}`);
     else this.log?.debug(`etcd watch reconnect attempt ${this.failures} failed: ${explained.message}`);
-    for (const w of this.watchers.values()) w.handlers.onConnection(explained);
+    for (const w of this.watchers) w.handlers.onConnection(explained);
     const base = Math.min(this.maxBackoffMs, this.minBackoffMs * 2 ** Math.min(this.failures - 1, 16));
     const delay = base / 2 + Math.random() * (base / 2);
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
 
+  private allActive(): boolean {
+    return this.stream !== undefined && this.creating === undefined && this.queue.length === 0;
+  }
+
   /** Once every watcher is created on the stream, the watch counts as (re-)established. */
   private allCreated(): void {
-    if (!this.stream || ![...this.watchers.values()].every((w) => w.active)) return;
+    if (!this.allActive()) return;
     clearTimeout(this.createTimer);
     if (this.failures > 0) this.log?.info('etcd watch re-established');
     this.failures = 0;
-    for (const w of this.watchers.values()) w.handlers.onConnection(undefined);
+    for (const w of this.watchers) w.handlers.onConnection(undefined);
+    // Learn now whether this endpoint answers progress requests, before a render needs one.
+    if (this.progressAnswers === 'unknown') this.sendProgressRequest();
+  }
+
+  /**
+   * The store behind the endpoints was replaced (a read proved it): watchers waiting for revisions
+   * beyond its head would wait for ever; they end as after a compaction, so their owners re-read.
+   */
+  private storeReplaced(revision: number): void {
+    for (const w of [...this.watchers]) {
+      if (w.nextRevision <= revision + 1) continue;
+      void this.cancel(w);
+      w.handlers.onCompacted(revision);
+    }
+  }
+
+  private onCreated(response: IWatchResponse, headerRevision: number): void {
+    const watcher = this.creating;
+    // An answer to no create of ours (cannot happen with one create in flight): ignore it.
+    if (!watcher) return;
+    this.creating = undefined;
+    const id = Number(response.watch_id);
+    if (response.canceled) {
+      // Refused at creation (permissions, a compacted start revision on some versions).
+      this.handleCanceled(watcher, response);
+      this.sendNextCreate();
+      this.allCreated();
+      return;
+    }
+    watcher.id = id;
+    if (watcher.cancelled) {
+      this.stream?.write({ cancel_request: { watch_id: id } });
+    } else {
+      this.byId.set(id, watcher);
+      // The header of "created" is the head, not what was delivered: do not move nextRevision.
+      this.log?.debug(`etcd watch on ${watcher.prefix} created as id ${id} from revision ${watcher.nextRevision} (head ${headerRevision})`);
+      // A head below what the watcher already has means a replaced store, or a proxy's header from
+      // its own cache: only a read can tell (connection.ts decides), and one read per stream is enough.
+      if (headerRevision > 0 && headerRevision + 1 < watcher.nextRevision && !this.storeChecked) {
+        this.storeChecked = true;
+        this.log?.info(`etcd watch on ${watcher.prefix}: created at head ${headerRevision}, below revision ${watcher.nextRevision - 1} already seen; checking the store with a read`);
+        this.conn.rangePage({ key: Buffer.from([0]), rangeEnd: Buffer.alloc(0), countOnly: true }).catch(() => undefined);
+      }
+    }
+    this.sendNextCreate();
+    this.allCreated();
+  }
+
+  private handleCanceled(watcher: Watcher, response: IWatchResponse): void {
+    if (watcher.id !== undefined) this.byId.delete(watcher.id);
+    if (watcher.cancelled) return;
+    const compactRevision = Number(response.compact_revision);
+    if (compactRevision > 0) {
+      this.watchers.delete(watcher);
+      watcher.cancelled = true;
+      this.log?.warning(
+        `etcd watch on ${watcher.prefix}: revision ${watcher.nextRevision} was compacted (compact revision ${compactRevision}); re-reading the prefix`,
+      );
+      watcher.handlers.onCompacted(compactRevision);
+      return;
+    }
+    // Canceled for another reason (permissions, server side): retry the whole stream later.
+    this.onBroken(new Error(`watch on ${watcher.prefix} canceled by etcd: ${response.cancel_reason || 'no reason given'}`));
   }
 
   private onResponse(response: IWatchResponse, generation: number): void {
     if (generation !== this.streamGeneration) return;
-    const id = Number(response.watch_id);
     const headerRevision = Number(response.header?.revision ?? 0);
-    const watcher = this.watchers.get(id);
-
+    this.lastAnswerAt = Date.now();
+    if (headerRevision > this.streamRevision) this.streamRevision = headerRevision;
     if (response.created) {
-      if (!watcher) return;
-      // The header of "created" is the head, not what was delivered: do not move nextRevision.
-      if (!response.canceled && headerRevision > 0 && headerRevision + 1 < watcher.nextRevision) {
-        // Revisions never go back in one store. A member merely behind the quorum may show this for a
-        // moment too; a needless re-read costs little, a watch from a revision that means nothing here misses everything.
-        this.watchers.delete(id);
-        this.stream?.write({ cancel_request: { watch_id: id } });
-        this.log?.warning(
-          `etcd watch on ${watcher.prefix}: the store's revision ${headerRevision} is below revision ${watcher.nextRevision - 1} already seen ` +
-            `(etcd rebuilt or restored from a backup?); re-reading the prefix`,
-        );
-        watcher.handlers.onCompacted(headerRevision);
-        this.allCreated();
-        return;
-      }
-      if (!response.canceled) {
-        watcher.active = true;
-        this.log?.debug(`etcd watch on ${watcher.prefix} created from revision ${watcher.nextRevision} (head ${headerRevision})`);
-        this.allCreated();
-        return;
-      }
+      this.onCreated(response, headerRevision);
+      return;
     }
+    const id = Number(response.watch_id);
+    const watcher = this.byId.get(id);
 
     if (response.canceled) {
       if (!watcher) {
         this.cancelling.get(id)?.();
         return;
       }
-      const compactRevision = Number(response.compact_revision);
-      if (compactRevision > 0) {
-        this.watchers.delete(id);
-        this.log?.warning(
-          `etcd watch on ${watcher.prefix}: revision ${watcher.nextRevision} was compacted (compact revision ${compactRevision}); re-reading the prefix`,
-        );
-        watcher.handlers.onCompacted(compactRevision);
-        return;
-      }
-      // Canceled for another reason (permissions, server side): retry the whole stream later.
-      this.onBroken(new Error(`watch on ${watcher.prefix} canceled by etcd: ${response.cancel_reason || 'no reason given'}`));
+      this.handleCanceled(watcher, response);
       return;
     }
 
-    if (id === -1 || (!watcher && response.events.length === 0)) {
+    if (id === -1) {
       // A progress_request answer proves the stream alive. It does not move resume revisions:
       // etcd before 3.4.24/3.5.8 answers with the head revision even while a watcher is still
       // catching up, so events at or below it may still arrive (measured here on 3.4.23).
-      for (const w of this.watchers.values()) if (w.active) w.handlers.onProgress(headerRevision);
+      if (this.progressAnswers !== 'answered') {
+        this.progressAnswers = 'answered';
+        clearTimeout(this.probeTimer);
+        this.probeTimer = undefined;
+      }
+      for (const w of this.byId.values()) w.handlers.onProgress(headerRevision);
       return;
     }
     if (!watcher) return; // events still in flight for a watcher we cancelled
     if (response.events.length === 0) {
+      // progress_notify: everything up to the header has been sent to this watcher.
       if (headerRevision + 1 > watcher.nextRevision) watcher.nextRevision = headerRevision + 1;
       watcher.handlers.onProgress(headerRevision);
       return;
