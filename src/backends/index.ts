@@ -17,6 +17,8 @@ export interface BackendOptions {
   password: string;
   files: readonly string[];
   filter: string;
+  /** -onetime: the backend only reads (etcd: a small client over node:http2 instead of etcd3's). */
+  onetime?: boolean;
 }
 
 export const BACKEND_NAMES = ['etcdv3', 'etcd', 'file', 'env'] as const;
@@ -34,8 +36,7 @@ export async function createBackend(opts: BackendOptions, log?: Logger): Promise
   switch (opts.backend) {
     case 'etcd':
     case 'etcdv3': {
-      const { createEtcdV3Backend } = await import('./etcdv3/index.js');
-      return createEtcdV3Backend({
+      const connection = {
         nodes: backendNodes(opts),
         clientCert: opts.clientCert,
         clientKey: opts.clientKey,
@@ -45,7 +46,9 @@ export async function createBackend(opts: BackendOptions, log?: Logger): Promise
         username: opts.username,
         password: opts.password,
         logger: log,
-      });
+      };
+      if (opts.onetime) return (await import('./etcdv3/unary.js')).createEtcdV3ReadBackend(connection);
+      return (await import('./etcdv3/index.js')).createEtcdV3Backend(connection);
     }
     case 'file': {
       const { createFileBackend } = await import('./file/index.js');
