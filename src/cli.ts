@@ -67,14 +67,20 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       return createBackend(o, log);
     },
   };
+  if (o.onetime && o.exec !== '') {
+    log.fatal('-exec supervises a program for the life of tsconfd: use it with -watch or -interval, not -onetime');
+    return 1;
+  }
   if (!o.onetime) {
     // -watch, or confd's default mode: a pass every -interval seconds (runtime/daemon.ts).
     const { parseWait, parseDurationMs, DEFAULT_WAIT } = await import('./runtime/duration.js');
     let wait = DEFAULT_WAIT;
     let staleAfterMs = 0;
+    let exec: import('./runtime/lifecycle.js').LifecycleOptions['exec'];
     try {
       if (o.wait !== '') wait = parseWait(o.wait);
       if (o.staleAfter !== '') staleAfterMs = parseDurationMs(o.staleAfter);
+      if (o.exec !== '') exec = await execSettings(o);
     } catch (e) {
       log.fatal((e as Error).message);
       return 1;
@@ -84,6 +90,9 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       return 1;
     }
     const { runDaemon } = await import('./runtime/daemon.js');
+    // systemd Type=notify: NOTIFY_SOCKET is read and removed from the environment the children get.
+    const { SystemdNotifier } = await import('./runtime/sd-notify.js');
+    const notifier = SystemdNotifier.fromEnvironment(process.env, { log });
     return runDaemon({
       ...run,
       mode: o.watch ? 'watch' : 'interval',
@@ -93,11 +102,34 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       http: o.http,
       version: VERSION,
       backendName: o.backend,
+      exec,
+      notifier,
+      notifyReadyEarly: o.notifyReadyEarly,
+      // The shutdown must leave the child its kill timeout (and exit within it plus the rest of the shutdown).
+      ...(exec && { graceMs: Math.max(8000, exec.killTimeoutMs + 3000) }),
     });
   }
+  // Not an error: a confd.toml or CONFD_HTTP shared by a sidecar (-watch) and its init container (-onetime) sets it for both.
+  if (o.http !== '') log.warning(`-http ${o.http} is ignored with -onetime: nothing is served (the endpoint is for -watch and -interval)`);
   // The template engine and resource code load after the cheap paths (-version, -h, bad flags).
   const { runOnetime } = await import('./runtime/onetime.js');
   return runOnetime(run);
+}
+
+/** -exec and its settings, checked (a bad signal name or duration is a start-up error). */
+async function execSettings(o: import('./cli/options.js').Options) {
+  const { parseSignal } = await import('./runtime/supervisor.js');
+  const { parseDurationMs } = await import('./runtime/duration.js');
+  const killSignal = parseSignal(o.execKillSignal, '-exec-kill-signal');
+  if (killSignal === null) throw new Error('-exec-kill-signal: a signal is needed to stop the child');
+  return {
+    command: o.exec,
+    reloadSignal: parseSignal(o.execReloadSignal, '-exec-reload-signal'),
+    killSignal,
+    killTimeoutMs: parseDurationMs(o.execKillTimeout),
+    splayMs: parseDurationMs(o.execSplay),
+    restart: o.execRestart,
+  };
 }
 
 main(process.argv.slice(2), process.env).then(

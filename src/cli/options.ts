@@ -50,6 +50,20 @@ export interface Options {
   logDiff: boolean;
   /** tsconfd extension: print the keys each resource fetches, then exit. */
   printKeys: boolean;
+  /** tsconfd extension (runtime/supervisor.ts): the program to start once every resource rendered, and supervise; "" for none. */
+  exec: string;
+  /** Signal sent to the -exec child after a pass changed a file whose resource has no reload of its own ("" or "none": never). */
+  execReloadSignal: string;
+  /** Signal that stops the -exec child at shutdown. */
+  execKillSignal: string;
+  /** Go duration: how long the -exec child has to exit after the kill signal before its process group gets SIGKILL. */
+  execKillTimeout: string;
+  /** Go duration: a random delay up to this before each reload signal (spreads the reloads of many replicas). */
+  execSplay: string;
+  /** Restart the -exec child (with backoff) when it exits, instead of exiting with its code. */
+  execRestart: boolean;
+  /** systemd Type=notify: send READY=1 at start rather than once every resource rendered. */
+  notifyReadyEarly: boolean;
   version: boolean;
 }
 
@@ -134,6 +148,13 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('http', 'http', 'string', '-watch/-interval: serve /healthz, /readyz and /metrics on this address, e.g. 127.0.0.1:9100 (default: off)'),
   spec('logDiff', 'log-diff', 'boolean', 'log a unified diff of every change (secret values redacted)'),
   spec('printKeys', 'print-keys', 'boolean', "print the keys each resource will fetch (prefix applied) and exit", { fileKeys: [] }),
+  spec('exec', 'exec', 'string', '-watch/-interval: start this command once every resource rendered, supervise it and signal it on changes'),
+  spec('execReloadSignal', 'exec-reload-signal', 'string', 'signal for the -exec child after a change (default SIGHUP; "none": never)'),
+  spec('execKillSignal', 'exec-kill-signal', 'string', 'signal that stops the -exec child at shutdown (default SIGTERM)'),
+  spec('execKillTimeout', 'exec-kill-timeout', 'string', 'time the -exec child has to exit before SIGKILL (default 5s)'),
+  spec('execSplay', 'exec-splay', 'string', 'random delay up to this before each reload signal to the -exec child (default 0s)'),
+  spec('execRestart', 'exec-restart', 'boolean', 'restart the -exec child with backoff when it exits (default: exit with its code)'),
+  spec('notifyReadyEarly', 'notify-ready-early', 'boolean', 'systemd Type=notify: READY=1 at start, not once every resource rendered'),
   spec('version', 'version', 'boolean', 'print version and exit', { fileKeys: [], envVars: [] }),
 ];
 
@@ -181,6 +202,13 @@ export function defaultOptions(): Options {
     http: '',
     logDiff: false,
     printKeys: false,
+    exec: '',
+    execReloadSignal: 'SIGHUP',
+    execKillSignal: 'SIGTERM',
+    execKillTimeout: '5s',
+    execSplay: '0s',
+    execRestart: false,
+    notifyReadyEarly: false,
     version: false,
   };
 }

@@ -3,16 +3,24 @@
 // or "token" (any case), or when it matches one of the resource's `secret_keys` (path.Match
 // patterns as the template sees keys; a pattern without meta characters covers its subtree).
 //
-// Redaction works on lines: the template is rendered a second time with every secret value
-// replaced by <redacted>; the lines that differ between the two renders are the secret lines,
-// and the masked lines stand in for them. An old line that fits a masked line's shape (the
-// same text around <redacted>) is masked the same way, so a changed password shows as
-// `password = <redacted>` on both sides. As a second layer, any remaining occurrence of a
-// secret value (3 characters or more) is replaced.
+// No line that came from a secret value is shown, on either side, however many lines the value
+// has (a PEM key):
+//   - the new side is the template rendered a second time with every secret value replaced by
+//     <redacted> (a fan-out file's own KVPair too), so a multi-line secret is one masked line;
+//   - the old side was rendered from values we may no longer know (a rotated key), so each of
+//     its lines is shown only when it is known to be free of secrets: a line of the new render
+//     that holds no secret, or a line that fits the shape of a template line fed by non-secret
+//     values only (`host={{getv "/db/host"}}` fits `host=h1`). A line that fits a secret line's
+//     shape (`ssl_key = <redacted>`) is masked the same way and the lines after it, up to the
+//     next known line, are dropped with it (the rest of an old multi-line secret); any other
+//     line is <redacted>. Should some secret line of the new render have no counterpart in the
+//     old file, only known lines are shown: where the old secret was cannot be told.
+//   - as a second layer, any remaining occurrence of a current secret value (3 characters or
+//     more) is replaced on both sides.
 import { readFile } from 'node:fs/promises';
 import { covers } from '../backends/keys.js';
 import { match } from '../template/confd/gopath.js';
-import { KeyStore } from '../template/confd/store.js';
+import { KeyStore, KVPair } from '../template/confd/store.js';
 import { unifiedDiff } from './diff.js';
 import type { TemplateResource } from './load.js';
 import { compileTemplate, readTemplate } from './render.js';
@@ -48,9 +56,14 @@ export function secretValues(store: KeyStore, patterns: readonly string[]): stri
   return [...out].sort((a, b) => b.length - a.length);
 }
 
+/** What stands for a secret value: <redacted>, and the value's last newline, so the lines after it stay as they are. */
+function standIn(v: string): string {
+  return v.endsWith('\n') ? REDACTED + '\n' : REDACTED;
+}
+
 function replaceValues(text: string, values: readonly string[]): string {
   let out = text;
-  for (const v of values) if (v.length >= 3) out = out.split(v).join(REDACTED);
+  for (const v of values) if (v.length >= 3) out = out.split(v).join(standIn(v));
   return out;
 }
 
@@ -58,14 +71,136 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Renders the resource with secret values masked; undefined when the template fails on them. */
-async function maskedRender(resource: TemplateResource, store: KeyStore, patterns: readonly string[]): Promise<string | undefined> {
-  const masked = new KeyStore([...store.entries()].map(([k, v]) => [k, v !== '' && isSecretKey(k, patterns) ? REDACTED : v] as const));
+/** Stand-ins for values in the shape render: which line came from which kind of value. */
+const SECRET_HOLE = '\u0000s\u0000';
+const VALUE_HOLE = '\u0000v\u0000';
+
+/**
+ * The resource rendered with its store's values replaced by value(key, v), its fan-out KVPair too;
+ * undefined when the template fails on them.
+ */
+async function renderWith(resource: TemplateResource, store: KeyStore, value: (key: string, v: string) => string): Promise<string | undefined> {
+  const masked = new KeyStore([...store.entries()].map(([k, v]) => [k, value(k, v)] as const));
+  const dot = resource.ext?.dot;
+  const r = dot instanceof KVPair ? { ...resource, ext: { ...resource.ext!, dot: new KVPair(dot.Key, value(dot.Key, dot.Value)) } } : resource;
   try {
-    const compiled = await compileTemplate(resource, await readTemplate(resource), masked);
+    const compiled = await compileTemplate(r, await readTemplate(r), masked);
     return compiled.execute();
   } catch {
     return undefined;
+  }
+}
+
+/** The two renders the redaction compares a file with (see the header). */
+interface Reference {
+  /** Secret values as <redacted>, the others as they are; undefined when the template fails on it. */
+  masked: string | undefined;
+  /** Every value as a hole (SECRET_HOLE or VALUE_HOLE). */
+  shapes: string | undefined;
+}
+
+async function reference(resource: TemplateResource, store: KeyStore, patterns: readonly string[]): Promise<Reference> {
+  const secret = (k: string, v: string) => v !== '' && isSecretKey(k, patterns);
+  return {
+    masked: await renderWith(resource, store, (k, v) => (secret(k, v) ? standIn(v) : v)),
+    shapes: await renderWith(resource, store, (k, v) => (secret(k, v) ? SECRET_HOLE : v === '' ? '' : VALUE_HOLE)),
+  };
+}
+
+/** A line pattern: literal text, each hole any run of characters. */
+function lineShape(line: string, hole: RegExp): RegExp {
+  return new RegExp('^' + line.split(hole).map(escapeRegExp).join('[\\s\\S]*?') + '$');
+}
+
+interface SecretShape {
+  /** The masked line shown for it: `ssl_key = <redacted>`. */
+  line: string;
+  /** Matches the old line a secret starts on; undefined when the line has no literal text to match. */
+  re: RegExp | undefined;
+  /** The reference lines around it: a line-filling secret starts after `prev`; the secret's lines run to `next`. */
+  prev: string | undefined;
+  next: string | undefined;
+}
+
+/**
+ * The old side of a diff with every line that may hold a secret masked (see the header). `ref`
+ * describes the file as the template renders it now.
+ */
+function maskOld(oldText: string, values: readonly string[], ref: Reference): string {
+  const refLines = (ref.masked ?? '').split('\n');
+  const isKnown = (l: string) => !l.includes(REDACTED) && !l.includes('\u0000');
+  const known = new Set(refLines.filter(isKnown));
+  const HOLE = /<redacted>|\u0000v\u0000/;
+  const shapes: SecretShape[] = [];
+  refLines.forEach((line, i) => {
+    if (!line.includes(REDACTED)) return;
+    const literal = line.split(HOLE).join('').trim() !== '';
+    shapes.push({
+      line: line.replace(/\u0000v\u0000/g, REDACTED),
+      re: literal ? lineShape(line, HOLE) : undefined,
+      prev: i === 0 ? undefined : refLines[i - 1],
+      next: refLines[i + 1],
+    });
+  });
+  // Shapes of lines fed by non-secret values only, with some literal text to recognise them by.
+  const valueShapes = (ref.shapes ?? '')
+    .split('\n')
+    .filter((l) => l.includes(VALUE_HOLE) && !l.includes(SECRET_HOLE) && l.split(VALUE_HOLE).join('').replace(/\s/g, '').length >= 2)
+    .map((l) => lineShape(l, /\u0000v\u0000/));
+  const lines = replaceValues(oldText, values).split('\n');
+  const anchored = (s: SecretShape) => s.re === undefined;
+  const located =
+    ref.masked !== undefined &&
+    shapes.every((s) => (anchored(s) ? s.prev === undefined || (known.has(s.prev) && lines.includes(s.prev)) : lines.some((l) => s.re!.test(l))));
+  const out: string[] = [];
+  /** The secret whose remaining lines are being dropped. */
+  let inside: SecretShape | undefined;
+  const enter = (s: SecretShape | undefined) => {
+    if (!s) return;
+    out.push(s.line);
+    inside = s;
+  };
+  enter(shapes.find((s) => anchored(s) && s.prev === undefined));
+  for (const line of lines) {
+    if (line.includes(REDACTED)) {
+      out.push(line);
+      inside = undefined;
+      continue;
+    }
+    if (inside) {
+      // The rest of an old multi-line secret is dropped with the line that masks it, up to
+      // the line that follows it in the template, or any other known line that is not blank.
+      if (line !== inside.next && !(known.has(line) && line.trim() !== '')) continue;
+      inside = undefined;
+    }
+    const shape = known.has(line) ? undefined : shapes.find((s) => s.re?.test(line));
+    if (known.has(line)) {
+      out.push(line);
+      enter(shapes.find((s) => anchored(s) && s.prev === line));
+    } else if (shape) {
+      enter(shape);
+    } else if (located && valueShapes.some((re) => re.test(line))) {
+      out.push(line);
+    } else {
+      out.push(REDACTED);
+    }
+  }
+  return out.join('\n');
+}
+
+/**
+ * Whether the old file may hold a secret though the store has none now (a secret key deleted, a
+ * template reading it with a default): secret_keys are set, or a key or the template names a
+ * password, secret or token.
+ */
+async function mayHoldSecrets(resource: TemplateResource, patterns: readonly string[]): Promise<boolean> {
+  if (patterns.length > 0 || resource.keys.some((k) => SECRET_NAME.test(k))) return true;
+  const dot = resource.ext?.dot;
+  if (dot instanceof KVPair && SECRET_NAME.test(dot.Key)) return true;
+  try {
+    return SECRET_NAME.test(await readTemplate(resource));
+  } catch {
+    return true;
   }
 }
 
@@ -82,28 +217,11 @@ export async function redactedDiff(
 ): Promise<string> {
   const patterns = resource.ext?.secretKeys ?? [];
   const values = secretValues(store, patterns);
-  if (values.length === 0) return unifiedDiff(oldText, newText, resource.dest, newLabel);
-  let maskedNew = newText;
-  let maskedOld = oldText;
-  const masked = await maskedRender(resource, store, patterns);
-  if (masked !== undefined) {
-    const real = newText.split('\n');
-    const mask = masked.split('\n');
-    if (real.length === mask.length) {
-      const shapes: Array<{ re: RegExp; line: string }> = [];
-      for (let i = 0; i < real.length; i++) {
-        if (real[i] === mask[i]) continue;
-        const re = new RegExp('^' + mask[i]!.split(REDACTED).map(escapeRegExp).join('[\\s\\S]*?') + '$');
-        shapes.push({ re, line: mask[i]! });
-      }
-      maskedNew = mask.join('\n');
-      maskedOld = oldText
-        .split('\n')
-        .map((line) => shapes.find((s) => s.re.test(line))?.line ?? line)
-        .join('\n');
-    }
-  }
-  return unifiedDiff(replaceValues(maskedOld, values), replaceValues(maskedNew, values), resource.dest, newLabel);
+  if (values.length === 0 && !(await mayHoldSecrets(resource, patterns))) return unifiedDiff(oldText, newText, resource.dest, newLabel);
+  const ref = await reference(resource, store, patterns);
+  const maskedNew = ref.masked ?? newText;
+  const maskedOld = oldText === '' ? '' : maskOld(oldText, values, ref);
+  return unifiedDiff(maskedOld, replaceValues(maskedNew, values), resource.dest, newLabel);
 }
 
 /**
@@ -141,11 +259,11 @@ export async function logChange(
 }
 
 /**
- * Logs the removal of a fan-out file about to be deleted. Its key is gone, so its secrets may
- * be unknown to the store: besides the store's secret values, every line naming a password,
- * secret or token is masked whole.
+ * Logs the removal of a fan-out file about to be deleted, rendered for `key`, which is gone: its
+ * lines are masked as the old side of a change (maskOld) against the template rendered for that
+ * key with its value unknown; besides, every line naming a password, secret or token is masked.
  */
-export async function logRemoval(resource: TemplateResource, store: KeyStore, path: string, opts: AuditOptions): Promise<void> {
+export async function logRemoval(resource: TemplateResource, store: KeyStore, path: string, key: string, opts: AuditOptions): Promise<void> {
   if (!opts.logDiff) return;
   let old: string;
   try {
@@ -153,8 +271,14 @@ export async function logRemoval(resource: TemplateResource, store: KeyStore, pa
   } catch {
     return;
   }
-  const values = secretValues(store, resource.ext?.secretKeys ?? []);
-  const masked = replaceValues(old, values)
+  const patterns = resource.ext?.secretKeys ?? [];
+  const gone: TemplateResource = { ...resource, ext: { ...resource.ext!, dot: new KVPair(key, isSecretKey(key, patterns) ? REDACTED : VALUE_HOLE) } };
+  const secret = (k: string, v: string) => v !== '' && isSecretKey(k, patterns);
+  const ref: Reference = {
+    masked: await renderWith(gone, store, (k, v) => (secret(k, v) ? standIn(v) : v)),
+    shapes: await renderWith(gone, store, (k, v) => (secret(k, v) ? SECRET_HOLE : v === '' ? '' : VALUE_HOLE)),
+  };
+  const masked = maskOld(old, secretValues(store, patterns), ref)
     .split('\n')
     .map((line) => (SECRET_NAME.test(line) ? REDACTED : line))
     .join('\n');

@@ -1,6 +1,9 @@
 // check_cmd and reload_cmd: run through /bin/sh -c as confd does, with a timeout that kills the
 // command's whole process group (a shell's children too), and the combined output kept for the log.
 import { spawn } from 'node:child_process';
+import type { ShellCommand } from './shell-command.js';
+
+export { ShellCommand } from './shell-command.js';
 
 /** How a command ended: exit status, killing signal, killed at its timeout or at shutdown, or not started. */
 export type CommandEnd = number | NodeJS.Signals | 'timeout' | 'aborted' | 'error';
@@ -34,10 +37,14 @@ const SIGNAL_TEXT: Record<string, string> = {
   SIGPIPE: 'broken pipe',
 };
 
-/** Runs `cmd` with /bin/sh -c. Resolves with the combined output; rejects with CommandError ("exit status 3"). */
-export function runCommand(cmd: string, opts: RunOptions): Promise<string> {
+/**
+ * Runs `cmd` with /bin/sh -c, its substituted values in the child's environment (shell-command.ts).
+ * Resolves with the combined output; rejects with CommandError ("exit status 3").
+ */
+export function runCommand(cmd: ShellCommand, opts: RunOptions): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', cmd], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = Object.keys(cmd.env).length === 0 ? undefined : { ...process.env, ...cmd.env };
+    const child = spawn('/bin/sh', ['-c', cmd.script], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env });
     const chunks: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => chunks.push(b));
     child.stderr.on('data', (b: Buffer) => chunks.push(b));
@@ -102,10 +109,4 @@ export function runCommand(cmd: string, opts: RunOptions): Promise<string> {
       if (exitCode !== null || exitSignal !== null) finish();
     });
   });
-}
-
-/** Quotes a path for /bin/sh only when it needs it, so `{{.src}}` inside existing quotes still works for plain paths. */
-export function shellQuote(s: string): string {
-  if (s !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(s)) return s;
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }

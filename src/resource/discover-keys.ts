@@ -2,11 +2,12 @@
 // Every call of confd's key functions must name its key with a string literal; a key built at
 // run time (printf, a variable) cannot be known before the keys are fetched, so it is refused
 // with its position and a request to list the keys.
-import { parse } from '../template/go/index.js';
+import { goFunc, parse } from '../template/go/index.js';
 import { confdFuncMap } from '../template/confd/funcs.js';
 import { KeyStore } from '../template/confd/store.js';
 import type { Engine } from './load.js';
 import { compareBytes, covers } from '../backends/keys.js';
+import { readIncluded, resolveIncludeName } from './include.js';
 
 /** confd functions whose first argument is a key or a key pattern. */
 export const KEY_FUNCS: ReadonlySet<string> = new Set(['get', 'gets', 'getv', 'getvs', 'exists', 'ls', 'lsdir']);
@@ -28,23 +29,58 @@ export function literalDir(pattern: string): string {
   return slash <= 0 ? '/' : literal.slice(0, slash);
 }
 
+export interface DiscoverOptions {
+  /** The resource's left/right delimiters. */
+  delims?: [string, string];
+  /** Where `include` names are resolved; without it an include is refused. */
+  templatesDir?: string;
+  /** The template's own file (a cycle back to it is reported). */
+  file?: string;
+}
+
 /**
  * The keys (prefix not applied, as the template writes them) the template reads, deduplicated,
- * keys under another listed key dropped, sorted. Throws naming each non-literal call.
+ * keys under another listed key dropped, sorted. Included templates (`include "x.tmpl"`) are
+ * scanned too. Throws naming each non-literal call, and an include cycle.
  */
-export function discoverKeys(name: string, text: string, engine: Engine): string[] {
+export function discoverKeys(name: string, text: string, engine: Engine, opts: DiscoverOptions = {}): string[] {
   if (engine !== 'go') throw new Error(`${name}: only Go templates can be scanned; list the keys in keys = [...]`);
-  const t = parse(name, text, { funcs: confdFuncMap(new KeyStore([])) });
+  // include only has to exist for the parser; nothing is executed here.
+  const funcs = { ...confdFuncMap(new KeyStore([])), include: goFunc(['string'], () => '', { variadic: 'interface {}' }) };
   const found: string[] = [];
   const refused: string[] = [];
-  for (const call of t.listCalls(new Set(KEY_FUNCS))) {
-    const arg = call.args[0];
-    if (arg === undefined || arg === null) {
-      refused.push(`${name}:${call.line}:${call.col}: ${call.func} has no string literal key`);
-      continue;
+  const scanned = new Set<string>();
+  type Link = { name: string; file: string };
+  const scan = (tname: string, ttext: string, chain: Link[]): void => {
+    const file = chain.at(-1)!.file;
+    if (scanned.has(file)) return;
+    scanned.add(file);
+    const t = parse(tname, ttext, { funcs, delims: opts.delims });
+    for (const call of t.listCalls(new Set([...KEY_FUNCS, 'include']))) {
+      const arg = call.args[0];
+      const where = `${tname}:${call.line}:${call.col}`;
+      if (arg === undefined || arg === null) {
+        const what = call.func === 'include' ? 'include has no string literal name' : `${call.func} has no string literal key`;
+        refused.push(`${where}: ${what}`);
+        continue;
+      }
+      if (call.func !== 'include') {
+        found.push(PATTERN_FUNCS.has(call.func) ? literalDir(arg) : arg);
+        continue;
+      }
+      if (opts.templatesDir === undefined) throw new Error(`${where}: include cannot be followed here`);
+      const target = resolveIncludeName(opts.templatesDir, arg);
+      if (chain.some((l) => l.file === target)) throw new Error(`${where}: include cycle: ${[...chain.map((l) => l.name), arg].join(' → ')}`);
+      let included: string;
+      try {
+        included = readIncluded(opts.templatesDir, arg);
+      } catch (e) {
+        throw new Error(`${where}: ${(e as Error).message}`);
+      }
+      scan(arg, included, [...chain, { name: arg, file: target }]);
     }
-    found.push(PATTERN_FUNCS.has(call.func) ? literalDir(arg) : arg);
-  }
+  };
+  scan(name, text, [{ name, file: opts.file ?? name }]);
   if (refused.length > 0) {
     throw new Error(`${refused.join('; ')}; the keys cannot be discovered, list them in keys = [...]`);
   }

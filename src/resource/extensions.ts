@@ -5,11 +5,14 @@
 //                              not `group`, which already names the file's owning group
 //   group_check_cmd = "..."    the group's check, {{.root}} = the staging root
 //   secret_keys = ["/db/*"]    values redacted in -log-diff and -noop output (see audit.ts)
+//   left_delimiter = "[["      the Go template's action delimiters (and a fan-out dest's), for
+//   right_delimiter = "]]"     files that themselves contain {{ (Helm charts, alert templates)
 // load.ts hands each resource and its [template] table here once confd's own fields are read.
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { join as goJoin } from '../template/confd/gopath.js';
 import { discoverKeys, literalDir } from './discover-keys.js';
+import { templatesDirOf } from './include.js';
 import type { TemplateResource } from './load.js';
 
 export interface GroupInfo {
@@ -29,6 +32,14 @@ export interface ResourceExtensions {
   readonly secretKeys: readonly string[];
   /** Fan-out: the KVPair rendered as dot for one generated file. */
   readonly dot?: unknown;
+  /** left_delimiter / right_delimiter ("" for Go's default of that side); undefined: {{ }}. */
+  readonly delims?: readonly [string, string];
+}
+
+/** The action delimiters of a resource's Go template (and of a fan-out's dest), as parse() takes them. */
+export function templateDelims(resource: TemplateResource): [string, string] | undefined {
+  const d = resource.ext?.delims;
+  return d === undefined ? undefined : [d[0], d[1]];
 }
 
 type Table = Record<string, unknown>;
@@ -60,9 +71,15 @@ export function extendResource(resource: TemplateResource, table: Table, fail: F
   const groupName = get('commit_group', 'a string', isString);
   const groupCheckCmd = get('group_check_cmd', 'a string', isString);
   const secretKeys = get('secret_keys', 'an array of strings', isStrings) ?? [];
+  const leftDelim = get('left_delimiter', 'a string', isString) ?? '';
+  const rightDelim = get('right_delimiter', 'a string', isString) ?? '';
+  const delims: [string, string] | undefined = leftDelim === '' && rightDelim === '' ? undefined : [leftDelim, rightDelim];
 
-  const none = range === undefined && !discover && groupName === undefined && groupCheckCmd === undefined && secretKeys.length === 0;
+  const none =
+    range === undefined && !discover && groupName === undefined && groupCheckCmd === undefined && secretKeys.length === 0 && delims === undefined;
   if (none) return resource;
+
+  if (delims !== undefined && resource.engine !== 'go') fail('template.left_delimiter/right_delimiter work with Go templates only');
 
   if (groupCheckCmd !== undefined && groupName === undefined) fail('template.group_check_cmd needs template.commit_group');
 
@@ -70,10 +87,15 @@ export function extendResource(resource: TemplateResource, table: Table, fail: F
   if (range !== undefined) {
     if (!range.startsWith('/')) fail(`template.range must start with "/": ${JSON.stringify(range)}`);
     if (resource.engine !== 'go') fail('template.range (fan-out) works with Go templates only');
-    if (dirname(resource.dest).includes('{{')) {
+    // The dest is a template with the resource's own delimiters: one pair for everything the resource renders.
+    const left = delims?.[0] || '{{';
+    const right = delims?.[1] || '}}';
+    if (dirname(resource.dest).includes(left)) {
       fail(`template.dest: with range, only the file name may be templated (all files live in one directory): ${resource.dest}`);
     }
-    if (!resource.dest.includes('{{')) fail('template.dest must be a template (e.g. "/etc/app/{{base .Key}}.conf") when template.range is set');
+    if (!resource.dest.includes(left)) {
+      fail(`template.dest must be a template (e.g. "/etc/app/${left}base .Key${right}.conf") when template.range is set`);
+    }
     keys.push(goJoin(resource.prefix, literalDir(range)));
   }
   if (discover) {
@@ -84,7 +106,9 @@ export function extendResource(resource: TemplateResource, table: Table, fail: F
       return fail(`discover_keys: cannot read the template: ${(e as Error).message}`);
     }
     try {
-      for (const k of discoverKeys(resource.name, text, resource.engine)) keys.push(goJoin(resource.prefix, k));
+      for (const k of discoverKeys(resource.name, text, resource.engine, { delims, templatesDir: templatesDirOf(resource), file: resource.src })) {
+        keys.push(goJoin(resource.prefix, k));
+      }
     } catch (e) {
       return fail(`discover_keys: ${(e as Error).message}`);
     }
@@ -94,7 +118,7 @@ export function extendResource(resource: TemplateResource, table: Table, fail: F
   return {
     ...resource,
     keys,
-    ext: { range, discoverKeys: discover, group, secretKeys },
+    ext: { range, discoverKeys: discover, group, secretKeys, ...(delims && { delims }) },
   };
 }
 

@@ -4,16 +4,17 @@
 // removed, and only those: the resource records what it wrote in a manifest beside the files,
 // `.tsconfd-manifest-<resource>.json`, written atomically. reload_cmd runs once per pass when
 // any file changed or was removed, not once per file.
-import { readFile, unlink } from 'node:fs/promises';
+import { lstat, readFile, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { parse } from '../template/go/index.js';
 import { confdFuncMap } from '../template/confd/funcs.js';
 import type { KeyStore, KVPair } from '../template/confd/store.js';
 import { commitStageFile, writeStageFile } from './atomic-write.js';
 import { logRemoval } from './audit.js';
-import { runCommand, CommandError } from './commands.js';
+import { runCommand, CommandError, ShellCommand } from './commands.js';
 import { goQuote } from './errors.js';
 import type { TemplateResource } from './load.js';
+import { templateDelims } from './extensions.js';
 import { processResource, ResourceError, type ProcessOptions, type ResourceStatus } from './process.js';
 
 interface Manifest {
@@ -56,14 +57,35 @@ async function writeManifest(path: string, m: Manifest): Promise<void> {
   }
 }
 
-/** The file one key renders to; throws when the name leaves the resource's directory. */
+/**
+ * What a fan-out file name may be: ASCII letters, digits and `. _ - @ + = , :`, starting with a
+ * letter, digit or `_`, no `..`, at most 240 characters (its stage file `.<name><digits>` must fit
+ * NAME_MAX). A key name is written by whoever can write to the backend; such a name is one plain
+ * word to any shell (check_cmd's {{.src}}, even re-parsed by sh -c or eval), never an option, a
+ * hidden or stage file, a manifest or a path. docs/extensions.md lists it for operators.
+ */
+const SAFE_FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._@+=,:-]*$/;
+const MAX_FILE_NAME = 240;
+
+/** Why a fan-out file name is refused, or undefined when it is safe. */
+export function unsafeFileName(name: string): string | undefined {
+  if (name.length > MAX_FILE_NAME) return `is longer than ${MAX_FILE_NAME} characters`;
+  if (!SAFE_FILE_NAME.test(name) || name.includes('..')) {
+    return 'is not a safe file name (ASCII letters, digits and . _ - @ + = , : only, starting with a letter, digit or _, no ..)';
+  }
+  return undefined;
+}
+
+/** The file one key renders to; throws, naming the key, when the name is unsafe or leaves the resource's directory. */
 function fanoutDest(resource: TemplateResource, destTemplate: { execute(d: unknown): string }, kv: KVPair): string {
   const dir = dirname(resource.dest);
   const rendered = destTemplate.execute(kv);
   const name = basename(rendered);
-  if (dirname(rendered) !== dir || name === '' || name === '.' || name === '..' || name.startsWith('.tsconfd-manifest-')) {
-    throw new Error(`dest for key ${kv.Key} renders to ${JSON.stringify(rendered)}, not a file in ${dir}`);
+  if (dirname(rendered) !== dir || name === '' || name === '.' || name === '..') {
+    throw new Error(`dest for key ${JSON.stringify(kv.Key)} renders to ${JSON.stringify(rendered)}, not a file in ${dir}; key refused`);
   }
+  const why = unsafeFileName(name);
+  if (why !== undefined) throw new Error(`dest for key ${JSON.stringify(kv.Key)} renders to file name ${JSON.stringify(name)}, which ${why}; key refused`);
   return rendered;
 }
 
@@ -78,7 +100,7 @@ export type FanoutFile = { kv: KVPair; dest: string; resource: TemplateResource 
 export function fanoutFiles(resource: TemplateResource, store: KeyStore): FanoutFile[] {
   const ext = resource.ext!;
   const matches = store.getAll(ext.range!);
-  const destTemplate = parse(`${resource.name} dest`, resource.dest, { funcs: confdFuncMap(store) });
+  const destTemplate = parse(`${resource.name} dest`, resource.dest, { funcs: confdFuncMap(store), delims: templateDelims(resource) });
   return matches.map((kv): FanoutFile => {
     try {
       const dest = fanoutDest(resource, destTemplate, kv);
@@ -118,6 +140,9 @@ export async function processFanout(resource: TemplateResource, store: KeyStore,
   const errors: ResourceError[] = [];
   let changed = false;
 
+  // Which keys get their file this pass; a file this resource did not write (not in its
+  // manifest) is never taken over: overwriting it would also remove it once the key goes.
+  const toRender: Array<{ kv: KVPair; dest: string; name: string; resource: TemplateResource }> = [];
   for (const file of files) {
     if ('error' in file) {
       errors.push(new ResourceError(`${resource.file}: ${file.error.message}`, 'render'));
@@ -126,18 +151,48 @@ export async function processFanout(resource: TemplateResource, store: KeyStore,
     const { kv, dest } = file;
     const name = basename(dest);
     if (claimed.has(name)) {
-      errors.push(new ResourceError(`${resource.file}: keys ${claimed.get(name)} and ${kv.Key} both render to ${dest}`, 'render'));
+      errors.push(new ResourceError(`${resource.file}: keys ${printable(claimed.get(name)!)} and ${printable(kv.Key)} both render to ${dest}`, 'render'));
       continue;
     }
     claimed.set(name, kv.Key);
+    if (old.files[name] === undefined && (await exists(dest))) {
+      errors.push(
+        new ResourceError(
+          `${resource.file}: key ${JSON.stringify(kv.Key)} refused: ${dest} exists and was not written by this fan-out (not in ${mPath}); ` +
+            `it is left untouched (remove or rename it to let the key have it)`,
+          'write',
+        ),
+      );
+      continue;
+    }
+    toRender.push({ kv, dest, name, resource: file.resource });
+  }
+
+  // A new file is claimed in the manifest before it is written, so a file this resource wrote is
+  // always in its manifest, even when the manifest write after the pass fails.
+  let recorded = old.files;
+  const fresh = toRender.filter((f) => old.files[f.name] === undefined);
+  if (!opts.noop && fresh.length > 0) {
+    const claim = { ...old.files };
+    for (const f of fresh) claim[f.name] = f.kv.Key;
     try {
-      const status = await processResource(file.resource, store, opts);
+      await writeManifest(mPath, { resource: resource.file, files: sortedRecord(claim) });
+      recorded = claim;
+    } catch (e) {
+      errors.push(new ResourceError(`fan-out manifest ${mPath}: ${(e as Error).message}; new keys not written`, 'write'));
+      for (const f of fresh) toRender.splice(toRender.indexOf(f), 1);
+    }
+  }
+
+  for (const { kv, dest, name, resource: fileResource } of toRender) {
+    try {
+      const status = await processResource(fileResource, store, opts);
       if (status === 'updated') changed = true;
       // Only files this resource has written (or found in sync) are recorded as its own.
       if (status !== 'noop') next[name] = kv.Key;
     } catch (e) {
       const err = e instanceof ResourceError ? e : new ResourceError((e as Error).message, 'render');
-      errors.push(new ResourceError(`${dest} (key ${kv.Key}): ${err.message}`, err.stage));
+      errors.push(new ResourceError(`${dest} (key ${printable(kv.Key)}): ${err.message}`, err.stage));
     }
   }
 
@@ -150,14 +205,14 @@ export async function processFanout(resource: TemplateResource, store: KeyStore,
     }
     const path = join(dirname(resource.dest), name);
     if (opts.noop) {
-      log.warning(`Noop mode enabled. ${path} (key ${key} is gone) would be removed`);
-      opts.writeDiff(`--- ${path}\n+++ /dev/null (key ${key} is gone)\n`);
+      log.warning(`Noop mode enabled. ${path} (key ${printable(key)} is gone) would be removed`);
+      opts.writeDiff(`--- ${path}\n+++ /dev/null (key ${printable(key)} is gone)\n`);
       continue;
     }
-    await logRemoval(resource, store, path, opts);
+    await logRemoval(resource, store, path, key, opts);
     try {
       await unlink(path);
-      log.info(`Removed ${path}: key ${key} is gone`);
+      log.info(`Removed ${path}: key ${printable(key)} is gone`);
       changed = true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
@@ -167,8 +222,8 @@ export async function processFanout(resource: TemplateResource, store: KeyStore,
     }
   }
 
-  if (!opts.noop && !sameFiles(old.files, next)) {
-    if (Object.keys(next).length > 0 || Object.keys(old.files).length > 0) {
+  if (!opts.noop && !sameFiles(recorded, next)) {
+    if (Object.keys(next).length > 0 || Object.keys(recorded).length > 0) {
       try {
         await writeManifest(mPath, { resource: resource.file, files: sortedRecord(next) });
       } catch (e) {
@@ -185,7 +240,7 @@ export async function processFanout(resource: TemplateResource, store: KeyStore,
   } else if (changed && !opts.noop && !opts.syncOnly && resource.reloadCmd !== '') {
     log.debug(`Running ${resource.reloadCmd}`);
     try {
-      log.debug(goQuote(await runCommand(resource.reloadCmd, { timeoutMs: opts.commandTimeoutMs, signal: opts.stopping })));
+      log.debug(goQuote(await runCommand(ShellCommand.literal(resource.reloadCmd), { timeoutMs: opts.commandTimeoutMs, signal: opts.stopping })));
     } catch (e) {
       if (e instanceof CommandError) log.error(goQuote(e.output));
       errors.push(new ResourceError((e as Error).message, 'reload'));
@@ -196,6 +251,21 @@ export async function processFanout(resource: TemplateResource, store: KeyStore,
   }
   if (opts.noop) return 'noop';
   return changed ? 'updated' : 'unchanged';
+}
+
+/** A key name as a log shows it: as it is when plain, else quoted, so a newline in it cannot forge a log line. */
+function printable(key: string): string {
+  return /^[\x21-\x7e]*$/.test(key) ? key : JSON.stringify(key);
+}
+
+/** Whether anything (a file, a link, a directory) is at path. */
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
 }
 
 function sameFiles(a: Record<string, string>, b: Record<string, string>): boolean {

@@ -13,12 +13,10 @@
 import { mkdir, mkdtemp, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { parse } from '../template/go/index.js';
-import { GO_TYPE } from '../template/go/value.js';
 import type { KeyStore } from '../template/confd/store.js';
 import { commitStageFile, writeStageFile, type FileAttrs } from './atomic-write.js';
 import { logChange, noopDiff } from './audit.js';
-import { CommandError, runCommand, shellQuote } from './commands.js';
+import { CommandError, runCommand, ShellCommand } from './commands.js';
 import { goQuote } from './errors.js';
 import type { GroupInfo } from './extensions.js';
 import type { TemplateResource } from './load.js';
@@ -49,11 +47,9 @@ export function groupKeys(r: TemplateResource): string[] {
   return [...new Set(g.members.flatMap((m) => m.keys))];
 }
 
-/** group_check_cmd is a Go template with data {root: <quoted staging root>}. */
-export function renderGroupCheckCmd(cmd: string, root: string): string {
-  const data = new Map<string, string>([['root', shellQuote(root)]]);
-  Object.defineProperty(data, GO_TYPE, { value: 'map[string]string' });
-  return parse('group_check_cmd', cmd).execute(data);
+/** group_check_cmd is a Go template with data {root: <staging root>}, passed as $TSCONFD_ROOT. */
+export function renderGroupCheckCmd(cmd: string, root: string): ShellCommand {
+  return ShellCommand.fromTemplate('group_check_cmd', cmd, { root });
 }
 
 async function readDest(dest: string): Promise<Member['current']> {
@@ -66,7 +62,7 @@ async function readDest(dest: string): Promise<Member['current']> {
   }
 }
 
-async function run(cmd: string, opts: ProcessOptions, timeoutFor?: TemplateResource): Promise<void> {
+async function run(cmd: ShellCommand, opts: ProcessOptions, timeoutFor?: TemplateResource): Promise<void> {
   opts.log.debug(`Running ${cmd}`);
   const hooks = opts.commands;
   const signal = hooks?.signal ?? opts.stopping;
@@ -219,7 +215,7 @@ async function processGroupOnce(
     const reloads = [...new Set(group.members.map((r) => r.reloadCmd).filter((c) => c !== ''))];
     for (const cmd of reloads) {
       try {
-        await run(cmd, opts);
+        await run(ShellCommand.literal(cmd), opts);
       } catch (e) {
         const error = (e as Error).message;
         log.error(error);

@@ -21,6 +21,8 @@ export interface TemplateResource {
   readonly file: string;
   /** Absolute path of the template (<confdir>/templates/<src>). */
   readonly src: string;
+  /** <confdir>/templates: where `include` names are resolved (unset in hand-built resources: dirname(src)). */
+  readonly templatesDir?: string;
   /** base(src): the template's name in error messages. */
   readonly name: string;
   readonly dest: string;
@@ -45,6 +47,11 @@ export interface TemplateResource {
   readonly minKeys: number | undefined;
   /** -watch: an empty key set may replace the destination. */
   readonly allowEmpty: boolean;
+  /**
+   * -watch/-interval: the largest fraction (0 to 1) of the keys of the last render that may disappear at once
+   * before a render is held (a sharply shrunken key set); undefined: no such limit.
+   */
+  readonly maxShrink?: number;
   /** tsconfd key `reload`: a built-in reload action ("signal:HUP:/run/nginx.pid", runtime/reload-actions.ts); "" for none. */
   readonly reloadAction: string;
   /** tsconfd key `min_reload_interval` (Go duration): a later reload waits (deferred, never dropped); "" for none. */
@@ -186,6 +193,7 @@ export function readResource(file: string, opts: LoadOptions): TemplateResource 
   const wait = field('wait', 'a string like "50ms:1s"', isString) ?? '';
   const minKeys = field('min_keys', 'an integer', isInteger);
   const allowEmpty = field('allow_empty', 'a boolean', isBoolean) ?? false;
+  const maxShrink = field('max_shrink', 'a number from 0 to 1 (0.5: half the keys may go at once)', isFraction);
   // Checked (syntax, durations) by the long-running runtime (runtime/reloads.ts), which owns their meaning.
   const reloadAction = field('reload', 'a string like "signal:HUP:/run/nginx.pid"', isString) ?? '';
   const minReloadInterval = field('min_reload_interval', 'a duration string like "5s"', isString) ?? '';
@@ -238,6 +246,7 @@ export function readResource(file: string, opts: LoadOptions): TemplateResource 
   return extendResource({
     file,
     src: absSrc,
+    templatesDir: joinFs(opts.confdir, 'templates'),
     name: basename(absSrc),
     dest,
     prefix,
@@ -253,6 +262,7 @@ export function readResource(file: string, opts: LoadOptions): TemplateResource 
     wait,
     minKeys,
     allowEmpty,
+    ...(maxShrink !== undefined && { maxShrink }),
     reloadAction,
     minReloadInterval,
     commandTimeout,
@@ -278,6 +288,9 @@ function isBoolean(v: unknown): v is boolean {
 }
 function isInteger(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v);
+}
+function isFraction(v: unknown): v is number {
+  return typeof v === 'number' && v >= 0 && v <= 1;
 }
 function isStringOrInteger(v: unknown): v is string | number {
   return isString(v) || isInteger(v);

@@ -6,12 +6,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { parse } from '../template/go/index.js';
-import { GO_TYPE } from '../template/go/value.js';
 import type { KeyStore } from '../template/confd/store.js';
 import type { Logger } from '../log.js';
 import { commitStageFile, writeStageFile, type FileAttrs } from './atomic-write.js';
-import { CommandError, runCommand, shellQuote, type CommandEnd, type RunOptions } from './commands.js';
+import { CommandError, runCommand, ShellCommand, type CommandEnd, type RunOptions } from './commands.js';
 import { errnoText, goQuote } from './errors.js';
 import type { TemplateResource } from './load.js';
 import { modeString } from './mode.js';
@@ -237,7 +235,7 @@ export async function processResource(
     if (!opts.syncOnly && (resource.reloadCmd !== '' || resource.reloadAction !== '')) opts.commands.queueReload(resource);
   } else if (!opts.syncOnly && resource.reloadCmd !== '') {
     try {
-      await run(resource.reloadCmd, opts);
+      await run(ShellCommand.literal(resource.reloadCmd), opts);
     } catch (e) {
       throw new ResourceError((e as Error).message, 'reload');
     }
@@ -274,11 +272,9 @@ function isChanged(current: DestState | undefined, rendered: Buffer, attrs: File
   return changed;
 }
 
-/** check_cmd is itself a Go template (no confd functions) with data {src: <stage path>}. */
-export function renderCheckCmd(checkCmd: string, stagePath: string): string {
-  const data = new Map<string, string>([['src', shellQuote(stagePath)]]);
-  Object.defineProperty(data, GO_TYPE, { value: 'map[string]string' });
-  return parse('checkcmd', checkCmd).execute(data);
+/** check_cmd is itself a Go template (no confd functions) with data {src: <stage path>}, passed as $TSCONFD_SRC. */
+export function renderCheckCmd(checkCmd: string, stagePath: string): ShellCommand {
+  return ShellCommand.fromTemplate('checkcmd', checkCmd, { src: stagePath });
 }
 
 async function check(resource: TemplateResource, stagePath: string, opts: ProcessOptions): Promise<void> {
@@ -295,7 +291,7 @@ async function check(resource: TemplateResource, stagePath: string, opts: Proces
   }
 }
 
-async function run(cmd: string, opts: ProcessOptions, runOpts: RunOptions = { timeoutMs: opts.commandTimeoutMs, signal: opts.stopping }): Promise<void> {
+async function run(cmd: ShellCommand, opts: ProcessOptions, runOpts: RunOptions = { timeoutMs: opts.commandTimeoutMs, signal: opts.stopping }): Promise<void> {
   opts.log.debug(`Running ${cmd}`);
   if (runOpts.signal?.aborted) throw new CommandError('not run: shutting down', '', 'aborted');
   try {

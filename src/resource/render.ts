@@ -7,6 +7,8 @@ import { parse } from '../template/go/index.js';
 import { confdFuncMap } from '../template/confd/funcs.js';
 import type { KeyStore } from '../template/confd/store.js';
 import type { TemplateResource } from './load.js';
+import { templateDelims } from './extensions.js';
+import { IncludeFunction, readIncluded, requireLiteralIncludes, templatesDirOf } from './include.js';
 
 /** A parsed template, ready to execute against the store it was compiled for. */
 export interface CompiledTemplate {
@@ -25,7 +27,7 @@ export async function readTemplate(resource: TemplateResource): Promise<string> 
 }
 
 const compiled = new WeakMap<TemplateResource, { text: string; store: KeyStore; template: CompiledTemplate }>();
-const RESOLVING = new Set(['lookupIP', 'lookupIPV4', 'lookupIPV6']);
+const RESOLVING = ['lookupIP', 'lookupIPV4', 'lookupIPV6'];
 
 /**
  * Parses the template with confd's functions bound to `store`. Throws confd's parse error text.
@@ -40,14 +42,28 @@ export async function compileTemplate(resource: TemplateResource, text: string, 
   try {
     if (resource.engine === 'handlebars') {
       const { compileHandlebars } = await import('../template/handlebars.js');
-      const render = compileHandlebars(resource.name, text, store);
+      // {{> name.hbs}} renders <templates>/name.hbs: the same names and refusals as include (include.ts).
+      const loadPartial = (name: string) => readIncluded(templatesDirOf(resource), name);
+      const render = compileHandlebars(resource.name, text, store, undefined, { loadPartial });
       return { execute: () => render() };
     }
-    const t = parse(resource.name, text, { funcs: confdFuncMap(store) });
+    const delims = templateDelims(resource);
     // A fan-out file (fanout.ts) renders with its key's KVPair as dot.
-    const template = { execute: () => t.execute(resource.ext?.dot ?? null) };
+    const dot = () => resource.ext?.dot ?? null;
+    const include = new IncludeFunction(templatesDirOf(resource), { name: resource.name, file: resource.src }, delims, dot);
+    const t = parse(resource.name, text, { funcs: include.install(confdFuncMap(store)), delims });
+    requireLiteralIncludes(t, resource.name);
     // The function map caches DNS answers for its life, which must stay one render.
-    if (t.listCalls(RESOLVING).length === 0) compiled.set(resource, { text, store, template });
+    const resolves = t.listCalls(new Set(RESOLVING)).length > 0;
+    const template = {
+      execute: () => {
+        include.beginRender();
+        const out = t.execute(dot());
+        if (include.resolves && compiled.get(resource)?.template === template) compiled.delete(resource);
+        return out;
+      },
+    };
+    if (!resolves) compiled.set(resource, { text, store, template });
     return template;
   } catch (e) {
     throw new Error(`Unable to process template ${resource.src}, ${(e as Error).message}`);

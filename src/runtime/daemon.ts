@@ -15,6 +15,7 @@ import { loadResources, loadResourcesOrFatal, ResourceLoadError, type LoadOption
 import { watchConfdir, loadLiveResources, type BrokenResource, type ConfdirWatcher } from './confdir-watcher.js';
 import { evaluateReadiness, startHealthServer, type HealthServer, type Readiness } from './health.js';
 import { IntervalLoop } from './interval.js';
+import { removeStaleStageFiles } from '../resource/stage-cleanup.js';
 import { NeverBlankGuard } from './guard.js';
 import { SnapshotStores } from '../template/confd/store.js';
 import { Metrics, type FailureReason } from './metrics.js';
@@ -23,6 +24,9 @@ import { ReloadScheduler, resourceName } from './reloads.js';
 import { SignalCoordinator, type SignalTarget } from './signals.js';
 import type { WaitWindow } from './duration.js';
 import { WatchRuntime } from './watch.js';
+import { Lifecycle, type LifecycleOptions } from './lifecycle.js';
+import type { SystemdNotifier } from './sd-notify.js';
+import { WriteRetries } from './write-retry.js';
 
 export interface DaemonOptions extends Omit<PassOptions, 'commands' | 'onPass'> {
   mode: 'watch' | 'interval';
@@ -46,6 +50,11 @@ export interface DaemonOptions extends Omit<PassOptions, 'commands' | 'onPass'> 
   signalTarget?: SignalTarget;
   /** Tests: told the endpoint's URL once it listens. */
   onListening?: (url: string) => void;
+  /** -exec: the child to supervise (lifecycle.ts). */
+  exec?: LifecycleOptions['exec'];
+  /** systemd Type=notify (NOTIFY_SOCKET was set). */
+  notifier?: SystemdNotifier;
+  notifyReadyEarly?: boolean;
 }
 
 const FAILURE_REASON: Record<NonNullable<ResourceOutcome['stage']>, FailureReason> = {
@@ -74,9 +83,12 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const { log } = opts;
   const resources = loadResourcesOrFatal(opts, initialResources);
   if (!resources) return 1;
+  if (!opts.noop && !opts.keepStageFile) removeStaleStageFiles(resources, performance.timeOrigin, log);
   let resolveExit!: (code: number) => void;
   const exited = new Promise<number>((resolve) => (resolveExit = resolve));
-  const signals = new SignalCoordinator({ graceMs: opts.graceMs, exit: (code) => resolveExit(code), log, target: opts.signalTarget });
+  // -exec without -exec-restart: a child that exits ends tsconfd with the child's code.
+  let childExitCode: number | undefined;
+  const signals = new SignalCoordinator({ graceMs: opts.graceMs, exit: (code) => resolveExit(childExitCode ?? code), log, target: opts.signalTarget });
   const metrics = new Metrics({ version: opts.version, backend: opts.backendName });
   const scheduler = new ReloadScheduler({ log, metrics, defaultTimeoutMs: opts.commandTimeoutMs, signal: signals.stopping });
   const badSettings = scheduler.prepare(resources);
@@ -91,7 +103,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     log.fatal((e as Error).message);
     return 1;
   }
-  const daemon = new Daemon(opts, backend, metrics, scheduler, signals, resources);
+  const daemon = new Daemon(opts, backend, metrics, scheduler, signals, resources, (code) => {
+    childExitCode = code;
+    void signals.shutdown();
+  });
   try {
     daemon.prepare();
     await daemon.serve();
@@ -173,6 +188,9 @@ class Daemon {
   private syncedAt: number | undefined;
   private readonly rendered = new Set<string>();
   private readonly guard: NeverBlankGuard;
+  private readonly lifecycle: Lifecycle | undefined;
+  /** -interval: failed writes, retried by an early pass (-watch retries in its runtime). */
+  private readonly retries: WriteRetries;
 
   constructor(
     private readonly opts: DaemonOptions,
@@ -181,9 +199,27 @@ class Daemon {
     private readonly scheduler: ReloadScheduler,
     private readonly signals: SignalCoordinator,
     private resources: TemplateResource[],
+    exitWithChild: (code: number) => void,
   ) {
     this.log = opts.log;
     this.guard = new NeverBlankGuard(opts.log);
+    if (opts.exec || opts.notifier) {
+      this.lifecycle = new Lifecycle({
+        log: opts.log,
+        metrics,
+        exec: opts.exec,
+        notifier: opts.notifier,
+        notifyReadyEarly: opts.notifyReadyEarly ?? false,
+        exit: exitWithChild,
+        signalTarget: opts.signalTarget,
+        readiness: () => this.readiness(),
+      });
+    }
+    this.retries = new WriteRetries({
+      log: opts.log,
+      retry: () => void this.loop?.trigger(),
+      onFailing: (r, failing) => this.metrics.writeFailing(resourceName(r), failing),
+    });
   }
 
   private get passOptions(): PassOptions {
@@ -210,10 +246,19 @@ class Daemon {
     signals.onShutdown(() => this.watcher?.close());
     signals.onShutdown(() => this.scheduler.close());
     signals.onShutdown(async () => {
+      this.retries.close();
       await this.runtime?.stop();
       await this.loop?.stop();
     });
     signals.onReload(() => this.reload());
+    // -exec and systemd notify: the child is stopped (and STOPPING=1 sent) as soon as shutdown begins, and this
+    // step, registered last so it runs first, waits for it.
+    if (this.lifecycle) {
+      const lifecycle = this.lifecycle;
+      signals.onShutdown(() => lifecycle.finishShutdown());
+      signals.stopping.addEventListener('abort', () => lifecycle.beginShutdown(), { once: true });
+      lifecycle.start();
+    }
     this.metrics.resourcesLoaded(this.resources.length);
     this.metricsTimer = setInterval(() => this.refreshMetrics(), 1000);
     this.metricsTimer.unref();
@@ -231,7 +276,9 @@ class Daemon {
     const scanned = Promise.race([this.watcher.ready, new Promise<void>((done) => setTimeout(done, 2000).unref())]);
     void scanned.then(() => {
       if (signals.shuttingDown) return;
-      if (this.runtime) this.startRuntime(this.runtime);
+      // No resource at all: nothing to wait for before the -exec child and READY=1.
+      if (this.resources.length === 0) this.lifecycle?.afterPass({ outcomes: [], failed: [], revision: 0 }, true);
+      if (this.runtime) void this.startRuntime(this.runtime);
       else void this.loop!.start();
     });
   }
@@ -256,11 +303,13 @@ class Daemon {
       reconcileMs: this.opts.intervalMs,
       staleAfterMs: this.opts.staleAfterMs,
       afterRender: async () => this.startReloads(),
+      onWriteFailing: (r, failing) => this.metrics.writeFailing(resourceName(r), failing),
     });
   }
 
-  private startRuntime(runtime: WatchRuntime): void {
-    runtime.start().catch((e) => this.log.error(`watch: ${(e as Error).message}`));
+  /** Resolves once the runtime's first render ended (or it failed to start, which is logged). */
+  private startRuntime(runtime: WatchRuntime): Promise<void> {
+    return runtime.start().catch((e) => this.log.error(`watch: ${(e as Error).message}`));
   }
 
   private async intervalPass(): Promise<void> {
@@ -284,7 +333,9 @@ class Daemon {
     const stores = new SnapshotStores(snapshot.kvs);
     const allowed = this.guard.filter(resources, (r) => stores.storeFor(r.prefix, r.keys).size);
     for (const r of resources) if (!allowed.includes(r)) this.metrics.failure(resourceName(r), 'min_keys');
-    await processResources(allowed, snapshot, this.passOptions, stores);
+    for (const r of allowed) this.retries.rendering(r);
+    const result = await processResources(allowed, snapshot, this.passOptions, stores);
+    for (const r of allowed) this.retries.settled(r, result.outcomes.filter((o) => o.resource === r));
     this.startReloads();
   }
 
@@ -314,6 +365,7 @@ class Daemon {
       if (o.status === 'updated') this.metrics.write(name);
       else if (o.status === 'unchanged') this.metrics.skippedUnchanged(name);
     }
+    this.lifecycle?.afterPass(result, this.resources.every((r) => this.rendered.has(r.file)));
   }
 
   private refreshMetrics(): void {
@@ -334,11 +386,13 @@ class Daemon {
         staleAfterMs: this.opts.staleAfterMs,
         resourcesNeverRendered: this.resources.filter((r) => !this.rendered.has(r.file)).map((r) => r.file),
         destinationsGuarded: [...this.guard.guarded],
+        writesFailing: this.retries.describe(),
       };
     }
     // A resource file that does not load is reported here until it is fixed (its last good version still runs).
     const broken = this.broken.map((b) => `${relative(this.opts.confdir, b.file)} (does not load: ${b.error})`);
-    return { ...state, resourcesNeverRendered: [...state.resourcesNeverRendered, ...broken] };
+    const exec = this.lifecycle?.supervisor?.status();
+    return { ...state, resourcesNeverRendered: [...state.resourcesNeverRendered, ...broken], ...(exec && { exec }) };
   }
 
   /** Verdict for logs and tests. */
@@ -350,6 +404,8 @@ class Daemon {
   private async reload(): Promise<void> {
     const reason = 'reload';
     if (this.signals.shuttingDown) return;
+    // The SIGHUPs this reload answers (lifecycle.ts: the -exec child's reload and READY=1 follow its render).
+    const hangups = this.lifecycle?.hangups ?? 0;
     let live;
     try {
       live = loadLiveResources({ confdir: this.opts.confdir, prefix: this.opts.prefix, log: this.log }, this.resources);
@@ -382,9 +438,11 @@ class Daemon {
       this.runtime = runtime;
       await old?.stop();
       if (this.signals.shuttingDown) return;
-      this.startRuntime(runtime);
+      // Not awaited: a render waiting on an unreachable backend must not hold up the shutdown.
+      void this.startRuntime(runtime).then(() => this.lifecycle?.reloaded(hangups));
     }
     const nextFiles = new Set(next.map((r) => r.file));
+    for (const r of this.resources) if (!next.includes(r)) this.retries.forget(r);
     for (const r of this.resources) {
       if (!nextFiles.has(r.file)) {
         this.metrics.removeResource(resourceName(r));
@@ -397,6 +455,9 @@ class Daemon {
     this.broken = broken;
     this.metrics.resourcesLoaded(next.length);
     this.log.info(`${reason}: ${next.length} resources loaded (${added} new, ${removed} removed, ${broken.length} broken); rendering`);
-    if (this.loop) await this.loop.trigger();
+    if (this.loop) {
+      await this.loop.trigger();
+      this.lifecycle?.reloaded(hangups);
+    }
   }
 }

@@ -3,14 +3,19 @@
 // a resource that had keys at start-up (-watch: its mirrors' first read; -interval: the first pass
 // that saw it, at start-up or when a reload loaded it), so a prefix that suddenly answers empty (an
 // outage, a mistaken delete, a keys file emptied by a non-atomic save) keeps the last good file;
-// allow_empty = true (or min_keys = 0) lets it render.
+// allow_empty = true (or min_keys = 0) lets it render. A sharply shrunken key set is held too when the
+// resource says how sharp is too sharp: max_shrink = 0.5 holds a render from fewer than half the keys of
+// the last render it allowed (10 keys, then 1). It is opt-in: a scale-down from 10 backends to 1 is often
+// meant, and a guard on by default would keep a stale config after it.
 import type { Logger } from '../log.js';
 import type { TemplateResource } from '../resource/load.js';
 
 export class NeverBlankGuard {
   /** Keys each resource had when first seen: the start-up count its default min_keys comes from. */
   private readonly startupCounts = new WeakMap<TemplateResource, number>();
-  /** Destinations currently kept because their keys fell below min_keys (for health). */
+  /** Keys of the last render each resource was allowed: max_shrink's baseline. */
+  private readonly lastCounts = new WeakMap<TemplateResource, number>();
+  /** Destinations currently kept because their keys fell below min_keys or shrank more than max_shrink (for health). */
   readonly guarded = new Set<string>();
 
   constructor(private readonly log: Logger) {}
@@ -38,14 +43,19 @@ export class NeverBlankGuard {
   allows(r: TemplateResource, count: number): boolean {
     if (!this.startupCounts.has(r)) this.startupCounts.set(r, count);
     const minKeys = r.allowEmpty ? 0 : (r.minKeys ?? (this.startupCounts.get(r)! > 0 ? 1 : 0));
-    if (count >= minKeys) {
+    const baseline = this.lastCounts.get(r) ?? this.startupCounts.get(r)!;
+    const shrunk = r.maxShrink !== undefined && count < baseline * (1 - r.maxShrink) && !(count === 0 && r.allowEmpty);
+    if (count >= minKeys && !shrunk) {
+      this.lastCounts.set(r, count);
       if (this.guarded.delete(r.dest)) this.log.info(`${r.dest}: ${count} keys again; rendering resumes`);
       return true;
     }
     if (!this.guarded.has(r.dest)) {
       this.guarded.add(r.dest);
       this.log.warning(
-        `${r.dest}: not rendered: its keys (${r.keys.join(', ')}) now give ${count} key(s), fewer than min_keys ${minKeys}; keeping the current file (set allow_empty = true in ${r.file} to allow it)`,
+        count < minKeys
+          ? `${r.dest}: not rendered: its keys (${r.keys.join(', ')}) now give ${count} key(s), fewer than min_keys ${minKeys}; keeping the current file (set allow_empty = true in ${r.file} to allow it)`
+          : `${r.dest}: not rendered: its keys (${r.keys.join(', ')}) now give ${count} key(s), down from ${baseline}: more than max_shrink ${r.maxShrink} of them gone at once; keeping the current file (raise max_shrink in ${r.file}, or restart tsconfd, to accept it)`,
       );
     }
     return false;

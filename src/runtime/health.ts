@@ -18,6 +18,10 @@ export interface Readiness {
   resourcesNeverRendered: string[];
   /** -watch: destinations kept because their keys fell below min_keys (never blank a config). */
   destinationsGuarded?: string[];
+  /** Resources whose last write failed and is being retried, one description each (names resource and dest). */
+  writesFailing?: string[];
+  /** -exec: the supervised child (runtime/supervisor.ts). */
+  exec?: { started: boolean; running: boolean; pid: number | undefined; restarts: number; lastExitCode: number | null };
 }
 
 export type ReadinessProvider = () => Readiness;
@@ -26,6 +30,8 @@ export interface ReadinessVerdict {
   ready: boolean;
   /** Why it is not ready, one sentence each; empty when ready. */
   reasons: string[];
+  /** What is wrong without failing readiness (the files on disk are the last good ones), one sentence each. */
+  warnings?: string[];
 }
 
 export function evaluateReadiness(state: Readiness): ReadinessVerdict {
@@ -44,8 +50,17 @@ export function evaluateReadiness(state: Readiness): ReadinessVerdict {
   const never = state.resourcesNeverRendered;
   if (never.length > 0) reasons.push(`never rendered: ${firstTen(never)}`);
   const guarded = state.destinationsGuarded ?? [];
-  if (guarded.length > 0) reasons.push(`kept with too few keys (min_keys): ${firstTen(guarded)}`);
-  return { ready: reasons.length === 0, reasons };
+  if (guarded.length > 0) reasons.push(`kept with too few keys (min_keys, max_shrink): ${firstTen(guarded)}`);
+  // Before its start the never-rendered reason already explains the wait.
+  if (state.exec?.started && !state.exec.running) {
+    reasons.push(`exec child not running (restarts ${state.exec.restarts}, last exit code ${state.exec.lastExitCode ?? 'none'})`);
+  }
+  // A write failing for a resource that rendered before leaves its last good file in place, as a backend
+  // outage does: reported, but not a reason to take the service out of rotation. One that never rendered
+  // is already a reason above (never rendered).
+  const failing = state.writesFailing ?? [];
+  const warnings = failing.length > 0 ? [`write failing, retried with backoff: ${firstTen(failing)}`] : [];
+  return { ready: reasons.length === 0, reasons, ...(warnings.length > 0 && { warnings }) };
 }
 
 /** A probe's answer stays short however many resources a confdir holds. */
@@ -93,18 +108,22 @@ export interface HealthServer {
   close(): Promise<void>;
 }
 
+/**
+ * Probes are tiny; a client that sends nothing must not hold a socket for Node's default 5 minutes. Node enforces
+ * the header and request timeouts only when it checks its connections (every 30 s by default: a silent socket
+ * lived 30 s), so it checks every second; an idle keep-alive socket is closed 5 s after its last response.
+ */
+const SOCKET_TIMEOUTS = { headersTimeout: 5_000, requestTimeout: 10_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 };
+
 /** Starts the server; rejects if the address cannot be bound (EADDRINUSE, EACCES...). */
 export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
   const { host, port } = parseListenAddress(options.listen);
-  const server = createServer((req, res) => {
+  const server = createServer(SOCKET_TIMEOUTS, (req, res) => {
     handle(req, res, options).catch((error: unknown) => {
       if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `internal error: ${errorMessage(error)}\n`);
       else res.destroy();
     });
   });
-  // Probes are tiny; a client that sends nothing must not hold a socket for Node's default 5 minutes.
-  server.requestTimeout = 10_000;
-  server.headersTimeout = 5_000;
   await listen(server, host, port);
   const bound = server.address() as AddressInfo;
   const address = { host: bound.address, port: bound.port };
@@ -155,12 +174,15 @@ const ROUTES = {
     const body = {
       ready: verdict.ready,
       reasons: verdict.reasons,
+      ...(verdict.warnings && { warnings: verdict.warnings }),
       ...(state && {
         backendReachable: state.backendReachable,
         mirrorInSync: state.mirrorInSync,
         mirrorAgeSeconds: state.mirrorAgeMs === null ? null : state.mirrorAgeMs / 1000,
         staleAfterSeconds: state.staleAfterMs / 1000,
         resourcesNeverRendered: state.resourcesNeverRendered,
+        writesFailing: state.writesFailing ?? [],
+        ...(state.exec && { exec: state.exec }),
       }),
     };
     send(res, verdict.ready ? 200 : 503, 'application/json; charset=utf-8', `${JSON.stringify(body)}\n`);

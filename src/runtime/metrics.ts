@@ -48,6 +48,7 @@ export class Metrics {
   private readonly skippedUnchangedTotal: Counter<'resource'>;
   private readonly failures: Counter<'resource' | 'reason'>;
   private readonly lastSuccess: Gauge<'resource'>;
+  private readonly writeFailingGauge: Gauge<'resource'>;
   private readonly commandDuration: Histogram<'resource' | 'kind'>;
   private readonly commandExits: Counter<'resource' | 'kind' | 'code'>;
   private readonly reloadsDeferred: Counter<'resource'>;
@@ -58,6 +59,12 @@ export class Metrics {
   private readonly watchLagRevisions: Gauge;
   private readonly watchLagSeconds: Gauge;
   private readonly resourcesGauge: Gauge;
+  private readonly execRunning: Gauge;
+  private readonly execRestarts: Counter;
+  private readonly execReloads: Counter;
+  private readonly execLastExitCode: Gauge;
+  private execCounted = { restarts: 0, reloads: 0 };
+  private execLastExit: number | null = null;
   private readonly multiLabelSeries = new Map<
     string,
     Map<string, { metric: Counter<string> | Histogram<string>; labels: Record<string, string> }>
@@ -102,6 +109,12 @@ export class Metrics {
     this.lastSuccess = new Gauge({
       name: 'tsconfd_last_success_timestamp_seconds',
       help: 'Unix time of the last pass that rendered the resource without error (written or unchanged).',
+      labelNames: ['resource'],
+      registers,
+    });
+    this.writeFailingGauge = new Gauge({
+      name: 'tsconfd_write_failing',
+      help: '1 while the last write of the resource failed and is being retried with backoff (-watch); absent otherwise.',
       labelNames: ['resource'],
       registers,
     });
@@ -176,6 +189,20 @@ export class Metrics {
       registers,
     });
 
+    // -exec's child (runtime/supervisor.ts); absent without -exec.
+    this.execRunning = new Gauge({ name: 'tsconfd_exec_running', help: '1 while the -exec child runs, else 0.', registers: [] });
+    this.execRestarts = new Counter({ name: 'tsconfd_exec_restarts_total', help: 'Times the -exec child was restarted (-exec-restart).', registers: [] });
+    this.execReloads = new Counter({ name: 'tsconfd_exec_reload_signals_total', help: 'Reload signals sent to the -exec child.', registers: [] });
+    this.execLastExitCode = new Gauge({
+      name: 'tsconfd_exec_last_exit_code',
+      help: "The -exec child's last exit code (128+n when a signal ended it); absent before its first exit.",
+      registers: [],
+      collect() {
+        if (metrics.execLastExit === null) return this.remove();
+        this.set(metrics.execLastExit);
+      },
+    });
+
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -209,6 +236,12 @@ export class Metrics {
   failure(resource: string, reason: FailureReason): void {
     this.failures.inc({ resource, reason });
     this.remember(resource, 'failures', this.failures, { resource, reason });
+  }
+
+  /** The resource's writes started failing (retried with backoff), or one succeeded again. */
+  writeFailing(resource: string, failing: boolean): void {
+    if (failing) this.writeFailingGauge.set({ resource }, 1);
+    else this.writeFailingGauge.remove({ resource });
   }
 
   /** One check_cmd or reload_cmd (or built-in reload action) finished. */
@@ -246,13 +279,25 @@ export class Metrics {
     this.mirrorSyncedAtMs = atMs;
   }
 
+  /** The -exec child's state (registers its metrics on first use, so a run without -exec exports none). */
+  exec(status: { running: boolean; restarts: number; reloads: number; lastExitCode: number | null }): void {
+    if (!this.registry.getSingleMetric('tsconfd_exec_running')) {
+      for (const m of [this.execRunning, this.execRestarts, this.execReloads, this.execLastExitCode]) this.registry.registerMetric(m);
+    }
+    this.execRunning.set(status.running ? 1 : 0);
+    if (status.restarts > this.execCounted.restarts) this.execRestarts.inc(status.restarts - this.execCounted.restarts);
+    if (status.reloads > this.execCounted.reloads) this.execReloads.inc(status.reloads - this.execCounted.reloads);
+    this.execCounted = { restarts: status.restarts, reloads: status.reloads };
+    this.execLastExit = status.lastExitCode;
+  }
+
   resourcesLoaded(count: number): void {
     this.resourcesGauge.set(count);
   }
 
   /** Forget a removed resource, so its series stop being exported. */
   removeResource(resource: string): void {
-    for (const metric of [this.renders, this.writes, this.skippedUnchangedTotal, this.lastSuccess, this.reloadsDeferred]) {
+    for (const metric of [this.renders, this.writes, this.skippedUnchangedTotal, this.lastSuccess, this.writeFailingGauge, this.reloadsDeferred]) {
       metric.remove({ resource });
     }
     // prom-client cannot remove by a partial label set, so the full sets recorded for the resource are kept here.

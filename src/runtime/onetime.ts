@@ -8,6 +8,7 @@
 import type { Backend } from '../backends/types.js';
 import type { Logger } from '../log.js';
 import { loadResourcesOrFatal, type TemplateResource } from '../resource/load.js';
+import { removeStaleStageFiles } from '../resource/stage-cleanup.js';
 import { ReloadScheduler } from './reloads.js';
 import { describeFailures, fetchFailed, fetchSnapshot, prefixesOf, processResources, type PassOptions, type PassResult } from './pass.js';
 
@@ -49,6 +50,7 @@ async function runOnce(opts: OnetimeOptions & { stopping: AbortSignal }): Promis
   const { log } = opts;
   const resources = loadResourcesOrFatal(opts);
   if (!resources) return 1;
+  if (!opts.noop && !opts.keepStageFile) removeStaleStageFiles(resources, performance.timeOrigin, log);
   // Nothing to render: no reason to connect (or to load a backend's client).
   if (resources.length === 0) return 0;
   let backend: Backend;

@@ -17,7 +17,7 @@ import { basename } from 'node:path';
 import type { Logger } from '../log.js';
 import type { TemplateResource } from '../resource/load.js';
 import type { CommandHooks } from '../resource/process.js';
-import { CommandError, runCommand, type CommandEnd } from '../resource/commands.js';
+import { CommandError, runCommand, ShellCommand, type CommandEnd } from '../resource/commands.js';
 import { goQuote } from '../resource/errors.js';
 import type { CommandOutcome, Metrics } from './metrics.js';
 import { describeReloadAction, parseReloadAction, ReloadActionError, runReloadAction, type ReloadAction } from './reload-actions.js';
@@ -218,7 +218,7 @@ export class ReloadScheduler {
     try {
       if (e.run.kind === 'shell') {
         this.opts.log.debug(`Running ${e.run.cmd}`);
-        const output = await runCommand(e.run.cmd, { timeoutMs, signal: this.opts.signal });
+        const output = await runCommand(ShellCommand.literal(e.run.cmd), { timeoutMs, signal: this.opts.signal });
         this.opts.log.debug(goQuote(output));
       } else {
         const done = await runReloadAction(e.run.action, { timeoutMs, signal: this.opts.signal });

@@ -93,7 +93,7 @@ export class SignalCoordinator {
     this.installed = true;
     if (process.pid === 1) {
       this.log.warning(
-        'running as PID 1: orphaned children of check/reload commands cannot be reaped; run with an init (docker/podman --init, tini) or shareProcessNamespace',
+        'running as PID 1: orphaned children of check/reload commands and of the -exec child cannot be reaped (Node cannot wait for processes it did not start); run with an init (docker/podman --init, tini -s as in the image) or shareProcessNamespace',
       );
     }
     return this;

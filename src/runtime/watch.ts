@@ -12,6 +12,7 @@ import { ResourceLoadError, type TemplateResource } from '../resource/load.js';
 import { covers } from '../backends/keys.js';
 import { KeyMirrors, type MirrorChange, type MirrorStatus } from './mirror.js';
 import { mayShareDest, processResources, type PassOptions } from './pass.js';
+import { WriteRetries } from './write-retry.js';
 import { LiveStores } from '../template/confd/store.js';
 import { groupKeys } from '../resource/group.js';
 import { parseWait, type WaitWindow } from './duration.js';
@@ -24,6 +25,13 @@ const MAX_COMMITS = 8;
 
 /** How long a render waits for etcd to confirm that all of a resource's prefixes reached one revision. */
 const CONSISTENCY_TIMEOUT_MS = 1_000;
+
+/**
+ * A failed write (ENOSPC, EMFILE, EACCES...) is retried after 1 s, then 2, 4, ... at most 60 s apart, for as
+ * long as it fails: each attempt logs one line, so the log grows by at most one line a minute.
+ */
+export const WRITE_RETRY_MIN_MS = 1_000;
+export const WRITE_RETRY_MAX_MS = 60_000;
 
 export interface WatchStatus {
   /** Every mirror has read its prefix and is not re-reading. */
@@ -47,6 +55,10 @@ export interface WatchRuntimeOptions extends PassOptions {
   onStatus?: (status: WatchStatus) => void;
   /** Runs after each batch of renders (runtime/reloads.ts: a shared reload runs once per batch). */
   afterRender?: () => Promise<void>;
+  /** Told when a resource's writes start failing (true) and when one succeeds again (false): a metric. */
+  onWriteFailing?: (resource: TemplateResource, failing: boolean) => void;
+  /** Tests: the first and the largest delay between retries of a failed write. */
+  writeRetry?: { minMs: number; maxMs: number };
 }
 
 interface Dirty {
@@ -81,6 +93,8 @@ export class WatchRuntime {
   private renders = 0;
   /** Resources rendered (written or found unchanged) at least once. */
   private readonly rendered = new Set<TemplateResource>();
+  /** Resources whose last write failed, retried with backoff (health reports them until a write succeeds). */
+  private readonly retries: WriteRetries;
   private readonly log: Logger;
   private readonly backend: WatchableBackend;
 
@@ -101,6 +115,16 @@ export class WatchRuntime {
       (change) => this.onChange(change),
     );
     this.stores = new LiveStores((keys) => this.mirrors.snapshot(keys).kvs);
+    this.retries = new WriteRetries({
+      log: opts.log,
+      ...opts.writeRetry,
+      onFailing: opts.onWriteFailing,
+      retry: (r) => {
+        if (this.stopped || !this.started) return;
+        if (!this.dirty.has(r)) this.dirty.set(r, { firstAt: Date.now(), lastAt: Date.now() - 1e9 });
+        this.schedule();
+      },
+    });
   }
 
   /** Reads every prefix, renders every resource once, then keeps watching. */
@@ -151,6 +175,7 @@ export class WatchRuntime {
       staleAfterMs: this.opts.staleAfterMs,
       resourcesNeverRendered: this.resources.filter((r) => !this.rendered.has(r)).map((r) => r.file),
       destinationsGuarded: [...this.guard.guarded],
+      writesFailing: this.retries.describe(),
     };
   }
 
@@ -159,6 +184,8 @@ export class WatchRuntime {
     clearTimeout(this.timer);
     clearInterval(this.reconcileTimer);
     clearInterval(this.staleTimer);
+    // A runtime that replaces this one (a reload) renders every resource at once and reports its own failures.
+    this.retries.close();
     await this.running;
     await Promise.all(this.committing.values());
     await this.mirrors.close();
@@ -223,6 +250,8 @@ export class WatchRuntime {
         // groupKeys: a commit group renders whole, from every member's keys (tsconfd extension).
         const snapshot = this.mirrors.snapshot(groupKeys(r));
         if (!this.guard.allows(r, snapshot.kvs.length)) continue;
+        // This render supersedes a pending retry of r (its outcome schedules the next one if it fails too).
+        this.retries.rendering(r);
         this.renders++;
         this.catchUpStores();
         // Built now if missing, from what the mirrors hold at the revision just checked.
@@ -245,6 +274,7 @@ export class WatchRuntime {
         const done = processResources([r], snapshot, single ? { ...this.opts, onRendered: release } : this.opts, this.stores)
           .then((result) => {
             if (result.failed.length === 0) this.rendered.add(r);
+            this.retries.settled(r, result.outcomes);
           })
           .catch((e: Error) => {
             // processResources reports resource failures itself; anything else must not end the watch.

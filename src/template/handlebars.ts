@@ -34,6 +34,8 @@ export interface HandlebarsTemplate {
 }
 
 interface CallSite {
+  /** The template (or partial) the call is in. */
+  template: string;
   helper: string;
   func: string;
   line: number;
@@ -79,8 +81,7 @@ function callHelper(fn: GoFunction, name: string, args: unknown[]): unknown {
 }
 
 /** Renames every helper call in the AST to a per-site name; returns the sites. */
-function instrument(ast: hbs.AST.Program, helperNames: Set<string>): CallSite[] {
-  const sites: CallSite[] = [];
+function instrument(ast: hbs.AST.Program, helperNames: Set<string>, template: string, sites: CallSite[] = []): CallSite[] {
   const visit = (node: unknown): void => {
     if (Array.isArray(node)) {
       node.forEach(visit);
@@ -97,7 +98,7 @@ function instrument(ast: hbs.AST.Program, helperNames: Set<string>): CallSite[] 
       const args = ((n.params as unknown[] | undefined)?.length ?? 0) > 0 || n.hash !== undefined;
       if (name !== undefined && helperNames.has(name) && (args || n.type !== 'MustacheStatement' || NO_ARG.has(name))) {
         const loc = (n.loc as hbs.AST.SourceLocation | undefined) ?? path.loc;
-        const site: CallSite = { helper: `${name}__site${sites.length}`, func: name, line: loc?.start.line ?? 0, col: (loc?.start.column ?? 0) + 1 };
+        const site: CallSite = { template, helper: `${name}__site${sites.length}`, func: name, line: loc?.start.line ?? 0, col: (loc?.start.column ?? 0) + 1 };
         sites.push(site);
         path.parts = [site.helper];
         path.original = site.helper;
@@ -129,21 +130,91 @@ function runtimeError(name: string, message: string): HandlebarsTemplateError {
 const NO_ARG = new Set(['datetime', 'map']);
 const HELPER_NAMES = new Set(Object.keys(confdFuncMap(new KeyStore([]))));
 
-/**
- * Compiles a Handlebars template once; render it against any store. Parse errors are thrown
- * here as HandlebarsTemplateError, naming the template and line.
- */
-export function compileHandlebars(name: string, text: string, store?: KeyStore, defaultOpts?: ConfdFuncOptions): HandlebarsTemplate {
-  const hb = Handlebars.create();
-  let ast: hbs.AST.Program;
+export interface HandlebarsOptions {
+  /**
+   * The text of the partial `{{> name}}` names (the caller decides where partials live and which names are
+   * allowed; it throws to refuse one). Without it a partial is an error.
+   */
+  loadPartial?: (name: string) => string;
+}
+
+function parseHandlebars(hb: typeof Handlebars, name: string, text: string): hbs.AST.Program {
   try {
-    ast = hb.parse(text);
+    return hb.parse(text);
   } catch (e) {
     const msg = (e as Error).message;
     const m = /line (\d+)/.exec(msg);
     throw new HandlebarsTemplateError(`${name}: ${msg}`, name, m ? Number(m[1]) : undefined);
   }
-  const sites = instrument(ast, HELPER_NAMES);
+}
+
+/**
+ * Loads, instruments and compiles every partial `ast` names, transitively, into `partials`. Partial names must be
+ * static (`{{> sub/x.hbs}}` or `{{> "x.hbs"}}`) so they are all known before the render; a cycle is refused at the
+ * partial that closes it.
+ */
+function compilePartials(
+  hb: typeof Handlebars,
+  ast: hbs.AST.Program,
+  chain: string[],
+  opts: HandlebarsOptions,
+  sites: CallSite[],
+  partials: Record<string, HandlebarsTemplateDelegate>,
+): void {
+  const here = chain.at(-1)!;
+  const found: Array<{ partial: string; line: number; col: number }> = [];
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (node === null || typeof node !== 'object') return;
+    const n = node as AnyNode;
+    if (n.type === 'PartialStatement' || n.type === 'PartialBlockStatement') {
+      const ref = n.name as AnyNode & { original?: string; value?: string };
+      const loc = n.loc as hbs.AST.SourceLocation | undefined;
+      const line = loc?.start.line ?? 0;
+      const col = (loc?.start.column ?? 0) + 1;
+      const partial = ref.type === 'PathExpression' ? ref.original : ref.type === 'StringLiteral' ? ref.value : undefined;
+      if (partial === undefined) throw new HandlebarsTemplateError(`${here}:${line}:${col}: a partial's name must be written out (no dynamic partials)`, here, line, col);
+      found.push({ partial, line, col });
+    }
+    for (const [k, v] of Object.entries(n)) if (k !== 'loc' && v !== null && typeof v === 'object') visit(v);
+  };
+  visit(ast);
+  for (const { partial, line, col } of found) {
+    const fail = (msg: string): never => {
+      throw new HandlebarsTemplateError(`${here}:${line}:${col}: ${msg}`, here, line, col);
+    };
+    if (chain.includes(partial)) fail(`include cycle: ${[...chain, partial].join(' → ')}`);
+    if (partials[partial]) continue;
+    if (!opts.loadPartial) fail(`partial ${JSON.stringify(partial)}: no partials here`);
+    let text = '';
+    try {
+      text = opts.loadPartial!(partial);
+    } catch (e) {
+      fail((e as Error).message);
+    }
+    const partialAst = parseHandlebars(hb, partial, text);
+    instrument(partialAst, HELPER_NAMES, partial, sites);
+    compilePartials(hb, partialAst, [...chain, partial], opts, sites, partials);
+    partials[partial] = hb.compile(partialAst, { noEscape: true, strict: true });
+  }
+}
+
+/**
+ * Compiles a Handlebars template once; render it against any store. Parse errors are thrown
+ * here as HandlebarsTemplateError, naming the template and line.
+ */
+export function compileHandlebars(
+  name: string,
+  text: string,
+  store?: KeyStore,
+  defaultOpts?: ConfdFuncOptions,
+  hbOpts: HandlebarsOptions = {},
+): HandlebarsTemplate {
+  const hb = Handlebars.create();
+  const ast = parseHandlebars(hb, name, text);
+  const sites = instrument(ast, HELPER_NAMES, name);
+  const partials: Record<string, HandlebarsTemplateDelegate> = {};
+  compilePartials(hb, ast, [name], hbOpts, sites, partials);
   const compiled = hb.compile(ast, { noEscape: true, strict: true });
 
   const render = (s?: KeyStore, opts?: ConfdFuncOptions): string => {
@@ -158,8 +229,8 @@ export function compileHandlebars(name: string, text: string, store?: KeyStore, 
           return toPlain((fn as (...a: unknown[]) => unknown)(...real));
         } catch (e) {
           throw new HandlebarsTemplateError(
-            `${name}:${site.line}:${site.col}: error calling ${site.func}: ${(e as Error).message}`,
-            name,
+            `${site.template}:${site.line}:${site.col}: error calling ${site.func}: ${(e as Error).message}`,
+            site.template,
             site.line,
             site.col,
           );
@@ -167,7 +238,7 @@ export function compileHandlebars(name: string, text: string, store?: KeyStore, 
       };
     }
     try {
-      return compiled({}, { helpers });
+      return compiled({}, { helpers, partials });
     } catch (e) {
       if (e instanceof HandlebarsTemplateError) throw e;
       throw runtimeError(name, (e as Error).message);

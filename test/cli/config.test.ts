@@ -105,3 +105,20 @@ test('CONFD_* variables: every option, comma lists, Go booleans, errors for bad 
 test('an environment error surfaces through resolveConfig', () => {
   assert.throws(() => resolveConfig(['-onetime'], { CONFD_LOG_LEVEL: 'chatty' }), /CONFD_LOG_LEVEL/);
 });
+
+test('-exec and its settings: flag, CONFD_EXEC, confd.toml exec / exec_kill_timeout', () => {
+  withConfigFile('exec = "nginx -g \'daemon off;\'"\nexec_kill_timeout = "10s"\nexec-restart = true\n', (path) => {
+    const fromFile = resolveConfig(['-config-file', path], {}).options;
+    assert.equal(fromFile.exec, "nginx -g 'daemon off;'");
+    assert.equal(fromFile.execKillTimeout, '10s');
+    assert.equal(fromFile.execRestart, true);
+    assert.equal(fromFile.execReloadSignal, 'SIGHUP');
+    const fromEnv = resolveConfig(['-config-file', path], { CONFD_EXEC: 'haproxy -db', CONFD_EXEC_SPLAY: '2s' }).options;
+    assert.equal(fromEnv.exec, 'haproxy -db');
+    assert.equal(fromEnv.execSplay, '2s');
+    const fromFlags = resolveConfig(['-config-file', path, '-exec', 'envoy', '-exec-kill-signal', 'SIGQUIT', '-notify-ready-early'], { CONFD_EXEC: 'x' }).options;
+    assert.equal(fromFlags.exec, 'envoy');
+    assert.equal(fromFlags.execKillSignal, 'SIGQUIT');
+    assert.equal(fromFlags.notifyReadyEarly, true);
+  });
+});

@@ -374,3 +374,31 @@ test('zombies: the image reaps what a reload command leaves behind; node as PID 
   await stopCleanly(withTini);
   await stopCleanly(plainNode);
 });
+
+test('-exec in the image: the child starts after the render, gets SIGHUP on a change, and podman stop stops both', { skip: skipReason }, async () => {
+  assert.ok(etcd && sidecar, 'needs the sidecar set-up');
+  const name = `tsconfd-exec-${suffix}`;
+  const confdir = join(work, `confd-${name}`);
+  mkdirSync(join(confdir, 'conf.d'), { recursive: true });
+  mkdirSync(join(confdir, 'templates'), { recursive: true });
+  writeFileSync(join(confdir, 'conf.d', 'probe.toml'), `[template]\nprefix = "/app"\nsrc = "probe.tmpl"\ndest = "/shared/conf/${name}.txt"\nkeys = ["/message"]\n`);
+  writeFileSync(join(confdir, 'templates', 'probe.tmpl'), '{{getv "/message"}}\n');
+  // The child records what it sees in the shared volume: the rendered file at its start, each SIGHUP, its SIGTERM.
+  const journal = `/shared/conf/${name}.child`;
+  const child =
+    `sh -c 'echo "start $(cat /shared/conf/${name}.txt)" >> ${journal}; ` +
+    `trap "echo hup \\$(cat /shared/conf/${name}.txt) >> ${journal}" HUP; trap "echo term >> ${journal}; exit 0" TERM; ` +
+    `while :; do sleep 0.1; done'`;
+  await etcd.put('/app/message', 'exec v1');
+  await podmanOk([
+    ...runArgs(name, '-d', '--network=host', '-v', `${sidecar.shared}:/shared`, '-v', `${confdir}:/etc/confd:ro`),
+    IMAGE, '-watch', '-backend', 'etcdv3', '-node', etcd.endpoints[0], '-confdir', '/etc/confd', '-exec', child,
+  ]);
+  const journalOnHost = join(sidecar.shared, 'conf', `${name}.child`);
+  const lines = async () => (existsSync(journalOnHost) ? readFileSync(journalOnHost, 'utf8') : undefined);
+  await waitFor('the child started on the rendered file', lines, (t) => t === 'start exec v1\n', () => containerLogs(name));
+  await etcd.put('/app/message', 'exec v2');
+  await waitFor('the child reloaded on the new file', lines, (t) => t?.includes('hup exec v2\n') === true, () => containerLogs(name));
+  await stopCleanly(name);
+  assert.match((await lines()) ?? '', /term\n$/);
+});

@@ -58,7 +58,7 @@ test('when the masked render fails, secret values are still replaced wherever th
   }
 });
 
-test('logChange and logRemoval log at INFO only with logDiff; removal masks lines naming secrets', async () => {
+test('logChange and logRemoval log at INFO only with logDiff; removal masks lines naming secrets or of no known shape', async () => {
   const { r, root } = resource('a={{getv "/a"}}\n');
   try {
     const { log, lines } = capturingLogger('info');
@@ -70,9 +70,9 @@ test('logChange and logRemoval log at INFO only with logDiff; removal masks line
     await logChange(r, store, Buffer.from('a=2\n'), Buffer.from('a=2\n'), { log, logDiff: true });
     assert.match(lines.at(-1)!, /-log-diff .*: mode or owner changed/);
     const gone = join(root, 'gone.conf');
-    writeFileSync(gone, 'name=x\napi_token = abc\n');
-    await logRemoval(r, store, gone, { log, logDiff: true });
-    assert.match(lines.at(-1)!, /-log-diff .*gone\.conf \(removed\):\n--- .*\n\+\+\+ \/dev\/null\n@@ -1,2 \+0,0 @@\n-name=x\n-<redacted>\n$/);
+    writeFileSync(gone, 'a=1\napi_token = abc\nname=x\n');
+    await logRemoval(r, store, gone, '/gone', { log, logDiff: true });
+    assert.match(lines.at(-1)!, /-log-diff .*gone\.conf \(removed\):\n--- .*\n\+\+\+ \/dev\/null\n@@ -1,3 \+0,0 @@\n-a=1\n-<redacted>\n-<redacted>\n$/);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -91,6 +91,56 @@ test('-noop prints its diff with secrets redacted as -log-diff does, and writes 
     await run('h1');
     assert.equal(diffs.join(''), `--- ${r.dest}\n+++ ${r.dest} (new): redacted values only changed\n`);
     assert.equal(readFileSync(r.dest, 'utf8'), 'host=h1\npass=old-pass\n');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+const PEM_OLD = '-----BEGIN PRIVATE KEY-----\nOLDAAAAline1\nOLDBBBBline2\n-----END PRIVATE KEY-----\n';
+const PEM_NEW = '-----BEGIN PRIVATE KEY-----\nNEWAAAAline1\nNEWBBBBline2\nNEWCCCCline3\n-----END PRIVATE KEY-----\n';
+
+test('a multi-line secret, rotated: no line of the old or new value, other changes shown', async () => {
+  const { r, root } = resource('[tls]\nkey = {{getv "/tls/key_secret"}}\nport = {{getv "/port"}}\n');
+  try {
+    const store = new KeyStore([['/tls/key_secret', PEM_NEW], ['/port', '81']]);
+    const oldText = `[tls]\nkey = ${PEM_OLD}\nport = 81\n`;
+    const newText = `[tls]\nkey = ${PEM_NEW}\nport = 81\n`;
+    assert.equal(await redactedDiff(r, store, oldText, newText), '', 'only the secret changed');
+    // The same key, the port changed: the old port line is known by its shape.
+    const sameKey = `[tls]\nkey = ${PEM_NEW}\nport = 80\n`;
+    assert.equal(
+      await redactedDiff(r, store, sameKey, newText),
+      `--- ${r.dest}\n+++ ${r.dest}\n@@ -1,4 +1,4 @@\n [tls]\n key = <redacted>\n \n-port = 80\n+port = 81\n`,
+    );
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a secret filling whole lines is found after the line before it; an old secret that cannot be placed masks every unknown line', async () => {
+  const { r, root } = resource('# cert\n{{getv "/key_secret"}}# end\nname = {{getv "/name"}}\n');
+  try {
+    const store = new KeyStore([['/key_secret', PEM_NEW], ['/name', 'b']]);
+    const newText = `# cert\n${PEM_NEW}# end\nname = b\n`;
+    const diff = await redactedDiff(r, store, `# cert\n${PEM_OLD}# end\nname = a\n`, newText);
+    assert.equal(diff, `--- ${r.dest}\n+++ ${r.dest}\n@@ -1,4 +1,4 @@\n # cert\n <redacted>\n # end\n-name = a\n+name = b\n`);
+    // Another layout: where the old key was is unknown, so nothing but known lines is shown.
+    const other = await redactedDiff(r, store, `# by hand\n${PEM_OLD}name = a\n`, newText);
+    for (const line of PEM_OLD.split('\n').filter((l) => l !== '')) assert.ok(!other.includes(line), other);
+    assert.doesNotMatch(other, /by hand|name = a/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a secret key deleted (the template reads it with a default): no line of the old value', async () => {
+  const { r, root } = resource('name = {{getv "/name"}}\nkey = {{getv "/tls/key_secret" ""}}\n');
+  try {
+    const store = new KeyStore([['/name', 'b']]);
+    const diff = await redactedDiff(r, store, `name = a\nkey = ${PEM_OLD}\n`, 'name = b\nkey = \n');
+    for (const line of PEM_OLD.split('\n').filter((l) => l !== '')) assert.ok(!diff.includes(line), diff);
+    assert.match(diff, /^-name = a\n(-<redacted>\n)+/m);
+    assert.match(diff, /^\+name = b\n\+key = \n/m);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

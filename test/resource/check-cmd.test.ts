@@ -3,13 +3,15 @@ import assert from 'node:assert/strict';
 import { renderCheckCmd } from '../../src/resource/process.js';
 
 test('check_cmd is a plain Go template with data {src}: missing fields print <no value>', () => {
-  assert.equal(renderCheckCmd('nginx -t -c {{.src}}', '/etc/nginx/.app.conf123'), 'nginx -t -c /etc/nginx/.app.conf123');
-  assert.equal(renderCheckCmd('x {{.other}}', '/a'), 'x <no value>');
-  assert.equal(renderCheckCmd('no template here', '/a'), 'no template here');
+  assert.equal(renderCheckCmd('nginx -t -c {{.src}}', '/etc/nginx/.app.conf123').script, 'nginx -t -c "${TSCONFD_SRC}"');
+  assert.equal(renderCheckCmd('x {{.other}}', '/a').script, 'x <no value>');
+  assert.equal(renderCheckCmd('no template here', '/a').script, 'no template here');
 });
 
-test('a stage path that needs quoting is quoted for /bin/sh', () => {
-  assert.equal(renderCheckCmd('test -s {{.src}}', "/tmp/my dir/.it's1"), "test -s '/tmp/my dir/.it'\\''s1'");
+test('the stage path reaches the command in $TSCONFD_SRC, never in the script text', () => {
+  const cmd = renderCheckCmd("test -s '{{.src}}'", "/tmp/my dir/.it's1");
+  assert.equal(cmd.script, `test -s ''"\${TSCONFD_SRC}"''`);
+  assert.deepEqual(cmd.env, { TSCONFD_SRC: "/tmp/my dir/.it's1" });
 });
 
 test('confd functions are not available to check_cmd', () => {

@@ -76,17 +76,20 @@ test('one file per key with the KVPair as dot; removed keys remove only recorded
     assert.equal(readFileSync(join(s.out, 'b.conf'), 'utf8'), 'name=b value=2 all=2\n');
     assert.equal(manifestPath(r!), join(s.out, '.tsconfd-manifest-sites.json'));
     assert.equal(await processFanout(r!, store({ '/sites/a': '1', '/sites/b': '2' }), s.opts()), 'unchanged');
-    // c appears then goes: its file was there before and is not the resource's; it stays.
-    assert.equal(await processFanout(r!, store({ '/sites/a': '1', '/sites/c': '3' }), s.opts()), 'updated');
-    assert.equal(readFileSync(join(s.out, 'c.conf'), 'utf8'), 'name=c value=3 all=2\n');
+    // c appears: c.conf was there before and is not the resource's: the key is refused, the file kept.
+    await assert.rejects(
+      processFanout(r!, store({ '/sites/a': '1', '/sites/c': '3' }), s.opts()),
+      (e: Error) => e instanceof ResourceError && /key "\/sites\/c" refused: .*c\.conf exists and was not written by this fan-out/.test(e.message),
+    );
+    assert.equal(readFileSync(join(s.out, 'c.conf'), 'utf8'), 'not recorded\n');
     assert.equal(existsSync(join(s.out, 'b.conf')), false);
-    assert.deepEqual(JSON.parse(readFileSync(manifestPath(r!), 'utf8')).files, { 'a.conf': '/sites/a', 'c.conf': '/sites/c' });
+    assert.deepEqual(JSON.parse(readFileSync(manifestPath(r!), 'utf8')).files, { 'a.conf': '/sites/a' });
     // Every key gone: nothing is lost unless the resource allows an empty range (min_keys).
     await assert.rejects(processFanout(r!, store({}), s.opts()), (e: Error) => e instanceof ResourceError && e.stage === 'min_keys');
     assert.deepEqual(readdirSync(s.out).sort(), ['.tsconfd-manifest-sites.json', 'a.conf', 'c.conf']);
-    // Allowed: every recorded file goes, the manifest stays (empty).
+    // Allowed: every recorded file goes, the manifest stays (empty), the file it did not write stays.
     assert.equal(await processFanout({ ...r!, allowEmpty: true }, store({}), s.opts()), 'updated');
-    assert.deepEqual(readdirSync(s.out), ['.tsconfd-manifest-sites.json']);
+    assert.deepEqual(readdirSync(s.out).sort(), ['.tsconfd-manifest-sites.json', 'c.conf']);
   } finally {
     s.cleanup();
   }
@@ -117,9 +120,9 @@ test('a dest leaving the directory, or two keys on one file, are errors for thos
     await assert.rejects(
       processFanout(r!, store({ '/sites/a': '../escape', '/sites/b': 'same', '/sites/c': 'same', '/sites/d': '.tsconfd-manifest-x' }), s.opts()),
       (e: Error) => {
-        assert.match(e.message, /dest for key \/sites\/a renders to ".*\/out\/\.\.\/escape", not a file in /);
+        assert.match(e.message, /dest for key "\/sites\/a" renders to ".*\/out\/\.\.\/escape", not a file in /);
         assert.match(e.message, /keys \/sites\/b and \/sites\/c both render to .*\/same/);
-        assert.match(e.message, /dest for key \/sites\/d renders/);
+        assert.match(e.message, /dest for key "\/sites\/d" renders/);
         return true;
       },
     );
@@ -158,6 +161,21 @@ test('a tampered manifest naming a path outside the directory is refused, nothin
     writeFileSync(manifestPath(r!), JSON.stringify({ resource: 'x', files: { '../victim': '/sites/gone' } }));
     await assert.rejects(processFanout(r!, store({}), s.opts()), /fan-out manifest .* is unreadable \(bad entry "\.\.\/victim"\); fix or remove it/);
     assert.equal(readFileSync(join(s.root, 'victim'), 'utf8'), 'keep\n');
+  } finally {
+    s.cleanup();
+  }
+});
+
+test('key names in fan-out errors: refused unsafe names and keys with a newline are quoted, so no log line can be forged', async () => {
+  const s = setUp('[template]\nsrc = "site.tmpl"\ndest = "@OUT@/{{.Value}}.conf"\nrange = "/sites/*"\n', '{{getv "/missing"}}\n');
+  try {
+    const [r] = s.load();
+    await assert.rejects(processFanout(r!, store({ '/sites/a\nERROR forged': 'safe', '/sites/b': 'x y' }), s.opts()), (e: Error) => {
+      assert.ok(!e.message.includes('\n'), e.message);
+      assert.match(e.message, /\(key "\/sites\/a\\nERROR forged"\)/);
+      assert.match(e.message, /dest for key "\/sites\/b" renders to file name "x y\.conf", which is not a safe file name/);
+      return true;
+    });
   } finally {
     s.cleanup();
   }

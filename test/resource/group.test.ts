@@ -34,8 +34,10 @@ function setUp(tomls: Record<string, string>) {
 const member = (name: string, extra = '') =>
   `[template]\nsrc = "v.tmpl"\ndest = "@OUT@/${name}"\nprefix = "/${name}"\nkeys = ["/v"]\ncommit_group = "g"\n${extra}`;
 
-test('group_check_cmd: {{.root}} is shell-quoted', () => {
-  assert.equal(renderGroupCheckCmd('check -c {{.root}}/etc/x.conf', "/tmp/a b'c"), "check -c '/tmp/a b'\\''c'/etc/x.conf");
+test('group_check_cmd: {{.root}} reaches the shell as $TSCONFD_ROOT, never as script text', () => {
+  const cmd = renderGroupCheckCmd('check -c {{.root}}/etc/x.conf', "/tmp/a b'c");
+  assert.equal(cmd.script, 'check -c "${TSCONFD_ROOT}"/etc/x.conf');
+  assert.deepEqual(cmd.env, { TSCONFD_ROOT: "/tmp/a b'c" });
 });
 
 test('members share one group; keys of the whole group; disagreeing checks are a load error', () => {

@@ -98,7 +98,7 @@ test('a TOML syntax error names file, line and column and stops loading', () => 
 });
 
 test('type mismatches and an empty src stop loading (quirk 2)', () => {
-  for (const body of ['keys = "/x"', 'uid = "0"', 'mode = 420', 'in_place = "no"']) {
+  for (const body of ['keys = "/x"', 'uid = "0"', 'mode = 420', 'in_place = "no"', 'max_shrink = 1.5', 'max_shrink = "50%"']) {
     const dir = confdir({ 'conf.d/a.toml': `[template]\nsrc = "t.tmpl"\ndest = "/a"\n${body}\n` });
     try {
       assert.throws(() => loadResources({ confdir: dir, prefix: '', log: capturingLogger().log }), (e: unknown) => {

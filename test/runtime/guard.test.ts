@@ -58,3 +58,34 @@ test('a start-up count recorded before the first check sets the default min_keys
   assert.equal(guard.allows(hadNone, 0), true);
   assert.deepEqual([...guard.guarded], ['hadKeys']);
 });
+
+test('max_shrink holds a render from a sharply shrunken key set (10 keys, then 1); without it the shrink renders', () => {
+  const { log, lines } = capturingLogger('info');
+  const guard = new NeverBlankGuard(log);
+  const half = resource('half', { maxShrink: 0.5 });
+  const plain = resource('plain');
+  const counts = new Map([[half, 10], [plain, 10]]);
+  const pass = () => guard.filter([half, plain], (r) => counts.get(r)!);
+  assert.deepEqual(pass(), [half, plain]);
+  counts.set(half, 1).set(plain, 1);
+  assert.deepEqual(pass(), [plain], 'a shrink from 10 keys to 1 was rendered');
+  assert.deepEqual([...guard.guarded], ['half']);
+  assert.ok(lines.some((l) => l.includes('half: not rendered') && l.includes('down from 10') && l.includes('max_shrink 0.5')), lines.join('\n'));
+  counts.set(half, 5);
+  assert.deepEqual(pass(), [half, plain], 'half of the keys may go at once');
+  // The baseline is the last allowed render: 5, then 3 is within half of it.
+  counts.set(half, 3);
+  assert.deepEqual(pass(), [half, plain]);
+  counts.set(half, 1);
+  assert.deepEqual(pass(), [plain]);
+});
+
+test('max_shrink: allow_empty still lets an empty set render; max_shrink = 0 holds any decrease; 1 holds none but the empty one', () => {
+  const guard = new NeverBlankGuard(capturingLogger().log);
+  const emptyOk = resource('emptyOk', { maxShrink: 0.5, allowEmpty: true });
+  const none = resource('none', { maxShrink: 0 });
+  const all = resource('all', { maxShrink: 1 });
+  guard.filter([emptyOk, none, all], () => 4);
+  assert.deepEqual(guard.filter([emptyOk, none, all], () => 0), [emptyOk]);
+  assert.deepEqual(guard.filter([emptyOk, none, all], () => 3), [emptyOk, all]);
+});

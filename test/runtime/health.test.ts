@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import {
   evaluateReadiness,
   parseListenAddress,
@@ -45,6 +45,19 @@ test('evaluateReadiness: ready only when every condition holds, with one reason 
   assert.equal(all.reasons.length, 3);
 });
 
+test('evaluateReadiness: a failing write is a warning once the resource rendered, a reason (never rendered) before', () => {
+  const failing = 'app.toml (dest /etc/app.conf): write /etc/.app.conf1: no space left on device; failing for 3.0s, 2 failed write(s), next retry in 2.0s';
+  assert.deepEqual(evaluateReadiness({ ...healthy, writesFailing: [failing] }), {
+    ready: true,
+    reasons: [],
+    warnings: [`write failing, retried with backoff: ${failing}`],
+  });
+  const first = evaluateReadiness({ ...healthy, resourcesNeverRendered: ['app.toml'], writesFailing: [failing] });
+  assert.equal(first.ready, false);
+  assert.deepEqual(first.reasons, ['never rendered: app.toml']);
+  assert.equal(first.warnings?.length, 1);
+});
+
 test('parseListenAddress reads Go-style host:port', () => {
   assert.deepEqual(parseListenAddress('127.0.0.1:9100'), { host: '127.0.0.1', port: 9100 });
   assert.deepEqual(parseListenAddress(':9100'), { host: '', port: 9100 });
@@ -86,6 +99,7 @@ test('the server answers /healthz, /readyz and /metrics and follows the readines
     mirrorAgeSeconds: 1,
     staleAfterSeconds: 60,
     resourcesNeverRendered: [],
+    writesFailing: [],
   });
 
   metrics.render('nginx.toml');
@@ -146,4 +160,30 @@ test('a port in use is an error at start, and close() releases the port even wit
   agent.destroy();
   const again = await startHealthServer({ listen: `127.0.0.1:${port}`, readiness: () => healthy, metrics: new Metrics({ processMetrics: false }) });
   await again.close();
+});
+
+test('idle connections are closed by the server: one that sends nothing, one stuck in its headers, an idle keep-alive', { timeout: 30_000 }, async (t) => {
+  const metrics = new Metrics({ processMetrics: false });
+  const server = await startHealthServer({ listen: '127.0.0.1:0', readiness: () => healthy, metrics });
+  t.after(() => server.close());
+  // Resolves with what the server sent once it closed the socket; the test's timeout bounds the wait (Node's
+  // own check ran every 30 s: such sockets lived 30 s before).
+  const idle = (send: string) =>
+    new Promise<string>((resolve, reject) => {
+      let received = '';
+      const socket = connect(server.address.port, '127.0.0.1', () => send !== '' && socket.write(send));
+      socket.setEncoding('utf8').on('data', (d: string) => (received += d));
+      socket.on('error', reject);
+      socket.on('close', () => resolve(received));
+    });
+  const started = Date.now();
+  const [silent, partial, keptAlive] = await Promise.all([
+    idle(''),
+    idle('GET /healthz HTTP/1.1\r\nHost: probe\r\n'),
+    idle('GET /healthz HTTP/1.1\r\nHost: probe\r\n\r\n'),
+  ]);
+  assert.ok(Date.now() - started < 25_000, 'closed well before the 30 s of Node\'s default check');
+  assert.match(silent, /^$|^HTTP\/1\.1 408/);
+  assert.match(partial, /^$|^HTTP\/1\.1 408/);
+  assert.match(keptAlive, /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nok\n$/, 'one answer, then closed when idle');
 });

@@ -21,6 +21,7 @@ test('every tsconfd family is exported with its type and help, and the text pars
     tsconfd_skipped_unchanged_total: 'counter',
     tsconfd_failures_total: 'counter',
     tsconfd_last_success_timestamp_seconds: 'gauge',
+    tsconfd_write_failing: 'gauge',
     tsconfd_command_duration_seconds: 'histogram',
     tsconfd_command_exits_total: 'counter',
     tsconfd_reloads_deferred_total: 'counter',

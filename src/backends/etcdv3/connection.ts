@@ -3,6 +3,7 @@
 // verification (-client-insecure), and etcd user/password auth. The reads (Range and Txn, with
 // our own codec: range-codec.ts) and the watch (the Watch stream) go through etcd3's connection
 // pool so that we, not etcd3, decide paging, revisions and watch resumption.
+import { isIP } from 'node:net';
 import etcd3 from 'etcd3';
 import type { Etcd3, IOptions } from 'etcd3';
 import type { Logger } from '../../log.js';
@@ -11,6 +12,7 @@ import {
   DEFAULT_DIAL_TIMEOUT_MS,
   DEFAULT_REQUEST_TIMEOUT_MS,
   explainEtcdError,
+  insecureWarning,
   parseNodes,
   readPem,
   type EtcdConnectionOptions,
@@ -92,7 +94,38 @@ export class EtcdConnection {
     const auth = basicAuthCredentials(opts);
     if (auth) options.auth = auth;
     this.client = new etcd3.Etcd3(options);
-    if (anyTls && opts.clientInsecure) this.skipServerVerification();
+    if (anyTls) this.omitIpServername();
+    if (anyTls && opts.clientInsecure) {
+      this.skipServerVerification();
+      this.logger?.warning(insecureWarning(this.endpoints));
+    }
+  }
+
+  /** The credentials objects every channel (and the Authenticate call of -basic-auth) connects with. */
+  private channelCredentials(): Array<Record<string, unknown>> {
+    const pool = this.pool;
+    const all = new Set<Record<string, unknown>>();
+    for (const host of pool.hosts) if (host.channelCredentials) all.add(host.channelCredentials as Record<string, unknown>);
+    if (pool.authenticator?.credentials) all.add(pool.authenticator.credentials as Record<string, unknown>);
+    return [...all];
+  }
+
+  /**
+   * grpc-js sends the node's host as the TLS server name even when it is an IP address, which RFC 6066
+   * forbids and Node answers with a raw DEP0123 warning on stderr. Without a server name Node checks the
+   * certificate against the IP itself (its IP SANs), as Go does, so the name is dropped for IP hosts.
+   */
+  private omitIpServername(): void {
+    for (const credentials of this.channelCredentials()) {
+      const create = credentials._createSecureConnector;
+      if (typeof create !== 'function') continue;
+      credentials._createSecureConnector = function (this: unknown, ...args: unknown[]) {
+        const connector = (create as (...a: unknown[]) => { connectionOptions?: { servername?: string } }).apply(this, args);
+        const options = connector?.connectionOptions;
+        if (options && typeof options.servername === 'string' && isIP(options.servername) !== 0) delete options.servername;
+        return connector;
+      };
+    }
   }
 
   private get pool(): PoolInternals {
@@ -162,8 +195,10 @@ export class EtcdConnection {
             return await call();
           }
         } catch (e) {
-          // The breaker's refusal says nothing of the cause: keep the member's error before it.
-          if (!isBrokenCircuit(e)) lastError = e;
+          // The breaker's refusal says nothing of the cause: keep the member's error before it. Nor does grpc's
+          // "Last error: null" (a channel that found the shared subchannel already failed, e.g. the Authenticate
+          // call of -basic-auth after a TLS handshake failure): keep the error that named the cause.
+          if (!isBrokenCircuit(e) && !(lastError !== undefined && hidesCause(e))) lastError = e;
           // A member that takes the connection but does not answer (frozen, stalled disk) answers no better the
           // next time: another member may be tried once, the only one never again (3 attempts were 45 s).
           if (e instanceof etcd3.GRPCDeadlineExceededError && (++deadlines > 1 || pool.hosts.length === 1)) throw new FinalError(e);
@@ -171,7 +206,7 @@ export class EtcdConnection {
         }
       });
     } catch (e) {
-      const cause = e instanceof FinalError ? e.error : isBrokenCircuit(e) && lastError !== undefined ? lastError : e;
+      const cause = e instanceof FinalError ? e.error : (isBrokenCircuit(e) || hidesCause(e)) && lastError !== undefined ? lastError : e;
       throw this.explain(cause);
     }
   }
@@ -222,6 +257,11 @@ class FinalError extends Error {
   constructor(readonly error: Error) {
     super(error.message);
   }
+}
+
+/** grpc-js's UNAVAILABLE from a channel that saw no connection attempt of its own fail. */
+function hidesCause(e: unknown): boolean {
+  return e instanceof Error && e.message.includes('Last error: null');
 }
 
 /** cockatiel's BrokenCircuitError (etcd3's per-member circuit breaker refused the call without trying it). */

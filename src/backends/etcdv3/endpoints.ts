@@ -86,6 +86,11 @@ export function basicAuthCredentials(opts: EtcdConnectionOptions): { username: s
   return undefined;
 }
 
+/** Said once per run when -client-insecure turns server verification off. */
+export function insecureWarning(endpoints: readonly string[]): string {
+  return `etcdv3: -client-insecure: the certificate of ${maskUserinfo(endpoints.join(', '))} is not verified; anyone on the network path can pose as etcd`;
+}
+
 export class EtcdError extends Error {
   override readonly cause: Error;
   constructor(message: string, cause: Error) {

@@ -17,6 +17,7 @@ import {
   DEFAULT_DIAL_TIMEOUT_MS,
   DEFAULT_REQUEST_TIMEOUT_MS,
   explainEtcdError,
+  insecureWarning,
   parseNodes,
   readPem,
   type EtcdConnectionOptions,
@@ -120,6 +121,7 @@ export class EtcdUnaryClient implements RangeReader {
         // Go's InsecureSkipVerify: neither the chain nor the name is checked.
         this.sessionOptions.rejectUnauthorized = false;
         this.sessionOptions.checkServerIdentity = () => undefined;
+        opts.logger?.warning(insecureWarning(this.endpoints));
       }
     }
     this.auth = basicAuthCredentials(opts);

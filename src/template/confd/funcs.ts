@@ -214,11 +214,13 @@ function byteSorted(a: string[]): string[] {
  * The default resolver. Go's resolvers are synchronous and so is the template engine, so names
  * are resolved in a child process: `getent ahosts` (glibc's NSS, as cgo-enabled Go uses), or
  * Node's dns.lookup when getent is missing; SRV records with Node's dns.resolveSrv. 10 s limit.
+ * The name comes from the template (often a key's value): `--` keeps one starting with `-` from
+ * being read as an option (`--require=...` to node would run a file).
  */
 export const systemResolver: Resolver = {
   lookupHost(host: string): string[] | null {
     try {
-      const out = execFileSync('getent', ['ahosts', host], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] });
+      const out = execFileSync('getent', ['ahosts', '--', host], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] });
       const ips = out
         .split('\n')
         .map((l) => l.split(/\s+/)[0] ?? '')
@@ -230,7 +232,7 @@ export const systemResolver: Resolver = {
     try {
       const script =
         "require('dns').lookup(process.argv[1],{all:true},(e,a)=>{if(e){process.exit(1)}process.stdout.write(JSON.stringify(a.map(x=>x.address)))})";
-      const out = execFileSync(process.execPath, ['-e', script, host], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] });
+      const out = execFileSync(process.execPath, ['-e', script, '--', host], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] });
       return JSON.parse(out) as string[];
     } catch {
       return null;
@@ -240,7 +242,7 @@ export const systemResolver: Resolver = {
     try {
       const script =
         "require('dns').resolveSrv(process.argv[1],(e,a)=>{if(e){process.exit(1)}process.stdout.write(JSON.stringify(a))})";
-      const out = execFileSync(process.execPath, ['-e', script, fullName], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] });
+      const out = execFileSync(process.execPath, ['-e', script, '--', fullName], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] });
       const recs = JSON.parse(out) as Array<{ name: string; port: number; priority: number; weight: number }>;
       return recs.map((r) => ({ Target: r.name.endsWith('.') ? r.name : r.name + '.', Port: r.port, Priority: r.priority, Weight: r.weight }));
     } catch {
