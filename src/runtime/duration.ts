@@ -7,9 +7,7 @@ const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1
 export function parseDurationMs(text: string): number {
   const t = text.trim();
   if (/^\d+(\.\d+)?$/.test(t)) return Number(t) * 1000;
-  // \u00b5 (µ) escaped: esbuild leaves regular expressions as written, and one non-ASCII character makes
-  // Node decode the whole bundle the slow way into a two-byte string (scripts/build.mjs checks).
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|ms|s|m|h)/gy;
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
   let total = 0;
   let consumed = 0;
   for (let m = re.exec(t); m; m = re.exec(t)) {
