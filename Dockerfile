@@ -1,6 +1,6 @@
 # tsconfd container image.
 #   docker build -t tsconfd .
-#   docker run -v /etc/confd:/etc/confd:ro tsconfd -watch -backend etcdv3 -node http://etcd:2379 -http :9100
+#   docker run -v /etc/confd:/etc/confd:ro tsconfd -watch -backend etcdv3 -node http://etcd:2379 -http :8379
 # tsconfd and nginx in one container (-exec "nginx -g 'daemon off;'", instead of a sidecar): examples/exec/Dockerfile.
 # BASE must be a Debian-like Node 20 image with npm (the build stage runs npm ci, which needs the npm registry,
 # and the final stage installs tini from Debian if BASE lacks it). Where neither is reachable,

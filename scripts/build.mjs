@@ -63,55 +63,6 @@ const etcd3ProtoPlugin = {
 };
 
 /**
- * string-width (yargs' help layout) makes an Intl.Segmenter and compiles /^\p{RGI_Emoji}$/v when
- * it loads: 22 ms of every run, for help text only. Both are made on first use instead. A
- * version whose code does not match is left as it is.
- */
-const lazyStringWidthPlugin = {
-  name: 'lazy-string-width',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]node_modules[\\/](?:.+[\\/])?string-width[\\/]index\.js$/ }, async (args) => {
-      let text = await readFile(args.path, 'utf8');
-      const lazy = [
-        ['segmenter', 'new Intl.Segmenter()', 'segment'],
-        ['rgiEmojiRegex', '/^\\p{RGI_Emoji}$/v', 'test'],
-      ];
-      for (const [name, init, method] of lazy) {
-        const declaration = `const ${name} = ${init};`;
-        if (!text.includes(declaration)) continue;
-        // Only where every other use (outside // comments) is a call of that one method.
-        const code = text.replace(declaration, '').replace(/\/\/.*$/gm, '');
-        if (new RegExp(`\\b${name}\\b(?!\\.${method}\\()`).test(code)) continue;
-        text = text.replace(
-          declaration,
-          `let ${name}Made;\nconst ${name} = { ${method}: (value) => (${name}Made ??= ${init}).${method}(value) };`,
-        );
-      }
-      return { contents: text, loader: 'js' };
-    });
-  },
-};
-
-/**
- * yargs() guesses a version from the nearest package.json at construction, even when the CLI
- * then turns versions off. Bundled, it searches from the working directory and, finding none,
- * fails an assert whose AssertionError message (util.inspect) cost ~9 ms of every run, only to
- * be caught and ignored. Here "not found" takes the path the catch took, without the assert.
- */
-const yargsNoPkgAssertPlugin = {
-  name: 'yargs-no-pkg-assert',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]node_modules[\\/]yargs[\\/]build[\\/]lib[\\/]yargs-factory\.js$/ }, async (args) => {
-      const text = await readFile(args.path, 'utf8');
-      const assert = 'assertNotStrictEqual(pkgJsonPath, undefined, __classPrivateFieldGet(this, _YargsInstance_shim, "f"));';
-      if (text.split(assert).length !== 2) return undefined;
-      const notFound = 'if (pkgJsonPath === undefined) return (__classPrivateFieldGet(this, _YargsInstance_pkgs, "f")[npath] = {});';
-      return { contents: text.replace(assert, notFound), loader: 'js' };
-    });
-  },
-};
-
-/**
  * grpc-js asks net.isIPv6 about each member's host when it connects; the first call compiles
  * Node's IPv6 regular expression, ~4 ms of every etcd run (bench/onetime-profile.md). A string
  * without ':' is never an IPv6 address, so those calls answer false without the expression.
@@ -294,7 +245,7 @@ const common = {
   target: 'node20',
   logLevel: 'warning',
   define: {
-    // ESM-only dependencies (yargs) locate themselves with import.meta.url.
+    // ESM-only dependencies locate themselves with import.meta.url.
     'import.meta.url': '__tsconfdImportMetaUrl',
     'import.meta.dirname': '__dirname',
     __TSCONFD_VERSION__: JSON.stringify(pkg.version),
@@ -311,7 +262,7 @@ const etcd3ExternalPlugin = {
 await build({
   ...common,
   entryPoints: { tsconfd: 'src/cli.ts' },
-  plugins: [etcd3ExternalPlugin, lazyStringWidthPlugin, yargsNoPkgAssertPlugin],
+  plugins: [etcd3ExternalPlugin],
 });
 await build({
   ...common,

@@ -8,15 +8,17 @@
 #   scripts/container-base.sh [IMAGE]        default IMAGE: localhost/tsconfd-base:local
 #
 # It also fills an npm cache with the project's locked dependencies (using the host's npm and its registry
-# access), so the image builds with no network at all; the build stage's `npm ci` then reads that cache:
+# access), so the image builds with no network at all; the build stage's `npm ci` then reads that cache. When it
+# is done it prints the offline build command with its cache directory filled in, which by default is:
 #
 #   podman --runtime runc --cgroup-manager=cgroupfs build --network=none \
 #     --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
-#     -v $CACHE/npm-cache:/root/.npm:O -v $CACHE/npmrc:/root/.npmrc:ro \
+#     -v /var/tmp/tsconfd-container/npm-cache:/root/.npm:O -v /var/tmp/tsconfd-container/npmrc:/root/.npmrc:ro \
 #     --build-arg BASE=localhost/tsconfd-base:local -t localhost/tsconfd:dev .
 #
-# An existing IMAGE is kept unless TSCONFD_BASE_REBUILD=1. Needs root, debootstrap, podman and npm. Everything is cached in CACHE=$TSCONFD_CONTAINER_CACHE (default
-# /var/tmp/tsconfd-container); delete it to rebuild from scratch.
+# An existing IMAGE is kept unless TSCONFD_BASE_REBUILD=1. Needs root, podman, node, npm and debootstrap (installed
+# with apt-get when missing and run as root on Debian; elsewhere it says what to install). Everything is cached in
+# $TSCONFD_CONTAINER_CACHE (default /var/tmp/tsconfd-container); delete it to rebuild from scratch.
 set -euo pipefail
 
 image=${1:-localhost/tsconfd-base:local}
@@ -29,7 +31,29 @@ packages=nginx-light,ca-certificates,tini
 # Bumped whenever the image's content changes, so an older local base is rebuilt rather than reused.
 base_version=2
 
-for tool in debootstrap podman node npm; do
+print_build_command() {
+  cat >&2 <<EOF
+container-base: build the tsconfd image offline with:
+  podman --runtime runc --cgroup-manager=cgroupfs build --network=none \\
+    --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \\
+    -v $cache/npm-cache:/root/.npm:O -v $cache/npmrc:/root/.npmrc:ro \\
+    --build-arg BASE=$image -t localhost/tsconfd:dev .
+EOF
+}
+
+PATH=$PATH:/usr/sbin
+if ! command -v debootstrap >/dev/null; then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    echo "container-base: debootstrap is not installed; installing it with apt-get (Debian package debootstrap)" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >&2 \
+      || { echo "container-base: apt-get install debootstrap failed; install it and run this again" >&2; exit 2; }
+  else
+    echo "container-base: debootstrap is needed to build the base image: run this as root on Debian/Ubuntu" >&2
+    echo "  (it then installs debootstrap itself), or install it first: apt-get install debootstrap" >&2
+    exit 2
+  fi
+fi
+for tool in podman node npm; do
   command -v "$tool" >/dev/null || { echo "container-base: $tool is not installed" >&2; exit 2; }
 done
 
@@ -47,6 +71,7 @@ fi
 existing=$("${podman[@]}" image inspect --format '{{index .Labels "tsconfd.base.version"}}' "$image" 2>/dev/null || true)
 if [[ -z ${TSCONFD_BASE_REBUILD:-} && $existing == "$base_version" ]]; then
   echo "container-base: $image exists (TSCONFD_BASE_REBUILD=1 to rebuild it)" >&2
+  print_build_command
   exit 0
 fi
 
@@ -89,3 +114,4 @@ tar --numeric-owner -C "$stage" -c . | "${podman[@]}" import \
   --message "debian $suite minbase + $packages + node $(node --version)" \
   - "$image" >/dev/null 2>&1
 echo "container-base: built $image (node $(node --version), debian $suite)" >&2
+print_build_command

@@ -2,7 +2,7 @@
 // run. Bundled to dist/cli.js; heavy modules (etcd's client) load only when used.
 import type { ResolvedConfig } from './cli/config.js';
 import { Logger, maskUserinfo } from './log.js';
-import { BACKEND_NAMES, backendNodes, createBackend } from './backends/index.js';
+import { backendNodes, createBackend, unsupportedBackend } from './backends/index.js';
 
 declare const __TSCONFD_VERSION__: string | undefined;
 const VERSION = typeof __TSCONFD_VERSION__ === 'string' ? __TSCONFD_VERSION__ : '0.0.0-dev';
@@ -11,7 +11,7 @@ const VERSION = typeof __TSCONFD_VERSION__ === 'string' ? __TSCONFD_VERSION__ : 
 async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number | NodeJS.Signals> {
   // tsconfd extension: `tsconfd test DIR` (template tests, src/cli/test-command.ts).
   if (argv[0] === 'test') return (await import('./cli/test-command.js')).runTestCommand(argv.slice(1));
-  // `-version` alone needs no flag parser: answer before loading yargs (about half of -version's time).
+  // `-version` alone needs no flag parser: answer before loading the settings modules.
   if (argv.length === 1 && (argv[0] === '-version' || argv[0] === '--version')) {
     process.stdout.write(`tsconfd ${VERSION} (Node ${process.version})\n`);
     return 0;
@@ -22,14 +22,18 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     cfg = resolveConfig(argv, env);
   } catch (e) {
     const { UsageError } = await import('./cli/flags.js');
-    const hint = e instanceof UsageError ? "\nRun 'tsconfd -h' for usage." : '';
-    process.stderr.write(`tsconfd: ${(e as Error).message}${hint}\n`);
-    return 1;
+    if (!(e instanceof UsageError)) {
+      process.stderr.write(`tsconfd: ${(e as Error).message}\n`);
+      return 1;
+    }
+    // Go's flag package (confd): the error as it words it, exit 2; then a hint instead of the whole usage.
+    process.stderr.write(`${e.message}\n${e.hint === '' ? '' : e.hint + '\n'}Run 'tsconfd -h' for usage.\n`);
+    return 2;
   }
   const o = cfg.options;
   if (cfg.help) {
     const { usageText } = await import('./cli/flags.js');
-    process.stdout.write((await usageText()) + '\n');
+    process.stdout.write(usageText());
     return 0;
   }
   if (o.version) {
@@ -38,8 +42,10 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   }
   const log = new Logger({ level: o.logLevel, format: o.logFormat });
   log.debug(cfg.configFileRead ? `Loaded ${cfg.configFileRead}` : 'Skipping confd config file.');
-  if (!(BACKEND_NAMES as readonly string[]).includes(o.backend)) {
-    log.fatal(`Invalid backend: ${o.backend} (supported: ${BACKEND_NAMES.join(', ')})`);
+  for (const w of cfg.warnings) log.warning(w);
+  const unsupported = unsupportedBackend(o.backend);
+  if (unsupported !== undefined) {
+    log.fatal(unsupported);
     return 1;
   }
   if (o.srvDomain !== '' || o.srvRecord !== '') {
@@ -60,6 +66,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     log,
     writeDiff: (text: string) => process.stdout.write(text),
     logDiff: o.logDiff,
+    maxOutputBytes: o.maxOutputBytes,
     openBackend: async () => {
       // A node URL may carry user:password@ (etcd ignores it, but an operator may write it).
       const sources = o.backend === 'file' ? o.files : backendNodes(o).map(maskUserinfo);
@@ -100,6 +107,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       intervalMs: o.interval * 1000,
       staleAfterMs,
       http: o.http,
+      strictReadiness: o.strictReadiness,
       version: VERSION,
       backendName: o.backend,
       exec,

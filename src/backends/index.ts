@@ -21,7 +21,21 @@ export interface BackendOptions {
   onetime?: boolean;
 }
 
+/** The backends tsconfd implements: the one list that -h, -backend's check and its errors read. */
 export const BACKEND_NAMES = ['etcdv3', 'etcd', 'file', 'env'] as const;
+
+/** confd's backends (its backends/client.go); those not in BACKEND_NAMES are "not supported by tsconfd". */
+export const CONFD_BACKEND_NAMES = ['consul', 'dynamodb', 'etcd', 'etcdv3', 'env', 'file', 'redis', 'ssm', 'vault', 'zookeeper'] as const;
+
+/** Why `name` cannot be used, or undefined when tsconfd implements it. */
+export function unsupportedBackend(name: string): string | undefined {
+  if ((BACKEND_NAMES as readonly string[]).includes(name)) return undefined;
+  const supported = BACKEND_NAMES.join(', ');
+  if ((CONFD_BACKEND_NAMES as readonly string[]).includes(name)) {
+    return `backend "${name}" is not supported by tsconfd (supported: ${supported})`;
+  }
+  return `Invalid backend: ${name} (supported: ${supported})`;
+}
 
 export const DEFAULT_ETCD_NODE = 'http://127.0.0.1:2379';
 
@@ -59,5 +73,5 @@ export async function createBackend(opts: BackendOptions, log?: Logger): Promise
       return createEnvBackend(process.env);
     }
   }
-  throw new Error(`Invalid backend: ${opts.backend} (supported: ${BACKEND_NAMES.join(', ')})`);
+  throw new Error(unsupportedBackend(opts.backend) ?? `Invalid backend: ${opts.backend}`);
 }

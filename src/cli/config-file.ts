@@ -1,14 +1,19 @@
 // confd.toml: the same keys as confd (backend, nodes, confdir, client_cakeys, log-level, ...).
-// Keys match case-insensitively and unknown keys are ignored, as BurntSushi/toml does for confd.
+// Keys match case-insensitively and unknown keys are ignored, as BurntSushi/toml does for confd; tsconfd
+// warns about each (file:line and a did-you-mean), since a misspelt key otherwise does nothing at all.
 import { readFileSync } from 'node:fs';
 import { parse, TomlError } from 'smol-toml';
 import { OPTION_SPECS, parseGoBool, type OptionSpec, type PartialOptions } from './options.js';
 import { parseLogFormat, parseLogLevel } from '../log.js';
+import { closest } from '../suggest.js';
+
+/** confd.toml keys confd reads and tsconfd does not use (PGP crypt functions, directories it derives itself). */
+const CONFD_ONLY_KEYS = ['secret_keyring', 'config_dir', 'template_dir'];
 
 export class ConfigFileError extends Error {}
 
 /** Reads the config file; undefined when it does not exist (confd skips a missing file). */
-export function readConfigFile(path: string): PartialOptions | undefined {
+export function readConfigFile(path: string, warn: (message: string) => void = () => undefined): PartialOptions | undefined {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -16,10 +21,10 @@ export function readConfigFile(path: string): PartialOptions | undefined {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new ConfigFileError(`cannot read config file ${path}: ${(e as Error).message}`);
   }
-  return parseConfigText(text, path);
+  return parseConfigText(text, path, warn);
 }
 
-export function parseConfigText(text: string, path: string): PartialOptions {
+export function parseConfigText(text: string, path: string, warn: (message: string) => void = () => undefined): PartialOptions {
   let doc: Record<string, unknown>;
   try {
     doc = parse(text) as Record<string, unknown>;
@@ -31,6 +36,18 @@ export function parseConfigText(text: string, path: string): PartialOptions {
   }
   const byLowerKey = new Map<string, unknown>();
   for (const [k, v] of Object.entries(doc)) byLowerKey.set(k.toLowerCase(), v);
+  const known = OPTION_SPECS.flatMap((s) => s.fileKeys);
+  for (const key of Object.keys(doc)) {
+    const lower = key.toLowerCase();
+    if (known.includes(lower)) continue;
+    const where = `${path}:${lineOf(text, key)}`;
+    if (CONFD_ONLY_KEYS.includes(lower)) {
+      warn(`${where}: ${key} is ignored: tsconfd does not use it`);
+      continue;
+    }
+    const guess = closest(key, known);
+    warn(`${where}: unknown key "${key}" is ignored${guess === undefined ? '' : ` (did you mean "${guess}"?)`}`);
+  }
   const options: Record<string, unknown> = {};
   for (const s of OPTION_SPECS) {
     for (const key of s.fileKeys) {
@@ -84,7 +101,7 @@ function convert(s: OptionSpec, key: string, v: unknown, path: string, text: str
 
 /** The 1-based line where `key =` appears (values carry no positions in smol-toml's output). */
 export function lineOf(text: string, key: string): number {
-  const re = new RegExp(`^\\s*["']?${key.replace(/[-]/g, '\\-')}["']?\\s*=`, 'im');
+  const re = new RegExp(`^\\s*\\[?\\s*["']?${key.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')}["']?\\s*[=\\]]`, 'im');
   const m = re.exec(text);
   if (!m) return 1;
   return text.slice(0, m.index).split('\n').length;

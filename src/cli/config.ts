@@ -1,6 +1,7 @@
 // The settings a run uses: defaults, overridden by confd.toml, overridden by CONFD_* variables,
 // overridden by flags.
-import { readConfigFile } from './config-file.js';
+import { existsSync } from 'node:fs';
+import { ConfigFileError, readConfigFile } from './config-file.js';
 import { readEnv } from './env.js';
 import { parseFlags } from './flags.js';
 import { defaultOptions, type Options, type PartialOptions } from './options.js';
@@ -10,6 +11,8 @@ export interface ResolvedConfig {
   help: boolean;
   /** The config file that was read, or undefined when it did not exist. */
   configFileRead: string | undefined;
+  /** What the config file holds that does nothing (unknown keys), for the log once it exists. */
+  warnings: string[];
 }
 
 export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv): ResolvedConfig {
@@ -17,11 +20,20 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv): 
   const fromEnv = readEnv(env);
   const defaults = defaultOptions();
   const configFile = flags.options.configFile ?? fromEnv.configFile ?? defaults.configFile;
-  const fromFile = flags.help || flags.options.version ? undefined : readConfigFile(configFile);
+  const skip = flags.help || flags.options.version;
+  // confd skips a missing config file silently, which is right for the default path only: a file named on
+  // purpose (-config-file, CONFD_CONFIG_FILE) that is not there is a mistake to report.
+  const named = flags.options.configFile !== undefined ? '-config-file' : fromEnv.configFile !== undefined ? 'CONFD_CONFIG_FILE' : undefined;
+  if (!skip && named !== undefined && !existsSync(configFile)) {
+    throw new ConfigFileError(`config file ${configFile} (${named}) does not exist`);
+  }
+  const warnings: string[] = [];
+  const fromFile = skip ? undefined : readConfigFile(configFile, (w) => warnings.push(w));
   return {
     options: mergeOptions(defaults, fromFile ?? {}, fromEnv, flags.options, { configFile }),
     help: flags.help,
     configFileRead: fromFile ? configFile : undefined,
+    warnings,
   };
 }
 

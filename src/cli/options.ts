@@ -2,6 +2,8 @@
 // environment and the config file are three readers over this one table, so a setting added
 // here is accepted everywhere with the same type checks.
 import { parseLogFormat, parseLogLevel, type LogFormat, type LogLevel } from '../log.js';
+import { BACKEND_NAMES } from '../backends/index.js';
+import { DEFAULT_MAX_OUTPUT_BYTES } from '../resource/render.js';
 
 export interface Options {
   onetime: boolean;
@@ -44,12 +46,16 @@ export interface Options {
   wait: string;
   /** -watch: mark the agent stale when the mirror is older than this Go duration; "" means never. */
   staleAfter: string;
-  /** -watch/-interval: address of the /healthz, /readyz and /metrics endpoint ("127.0.0.1:9100"); "" serves none. */
+  /** -watch/-interval: address of the /healthz, /readyz and /metrics endpoint ("127.0.0.1:8379"); "" serves none. */
   http: string;
+  /** -http: /readyz fails while the backend is unreachable or stale, even after every resource rendered. */
+  strictReadiness: boolean;
   /** tsconfd extension: log a secret-redacted diff of every real change. */
   logDiff: boolean;
   /** tsconfd extension: print the keys each resource fetches, then exit. */
   printKeys: boolean;
+  /** tsconfd extension: a render whose output passes this many bytes fails (located error), its dest untouched. */
+  maxOutputBytes: number;
   /** tsconfd extension (runtime/supervisor.ts): the program to start once every resource rendered, and supervise; "" for none. */
   exec: string;
   /** Signal sent to the -exec child after a pass changed a file whose resource has no reload of its own ("" or "none": never). */
@@ -78,6 +84,8 @@ export interface OptionSpec {
   fileKeys: readonly string[];
   /** Environment variables, highest priority first. */
   envVars: readonly string[];
+  /** false: a flag of confd's for something tsconfd does not implement (accepted, left out of -h). */
+  supported: boolean;
 }
 
 function spec(
@@ -85,7 +93,7 @@ function spec(
   flag: string,
   type: OptionType,
   describe: string,
-  extra: { fileKeys?: string[]; envVars?: string[] } = {},
+  extra: { fileKeys?: string[]; envVars?: string[]; supported?: boolean } = {},
 ): OptionSpec {
   const envName = 'CONFD_' + flag.toUpperCase().replace(/-/g, '_');
   return {
@@ -95,6 +103,7 @@ function spec(
     describe,
     fileKeys: extra.fileKeys ?? [flag.replace(/-/g, '_'), flag],
     envVars: extra.envVars ?? [envName],
+    supported: extra.supported ?? true,
   };
 }
 
@@ -102,7 +111,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('onetime', 'onetime', 'boolean', 'run once and exit'),
   spec('watch', 'watch', 'boolean', 'enable watch support'),
   spec('interval', 'interval', 'integer', 'backend polling interval (seconds)'),
-  spec('backend', 'backend', 'string', 'backend to use (etcdv3, etcd, file, env)'),
+  spec('backend', 'backend', 'string', `backend to use: ${BACKEND_NAMES.join(', ')}`),
   spec('nodes', 'node', 'list', 'list of backend nodes (repeatable)', {
     fileKeys: ['nodes', 'node'],
     envVars: ['CONFD_NODE', 'CONFD_NODES'],
@@ -131,29 +140,31 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   }),
   spec('filter', 'filter', 'string', 'files filter (only used with -backend=file)'),
   spec('separator', 'separator', 'string', "the separator to replace '/' with when looking up keys in the backend"),
-  spec('scheme', 'scheme', 'string', 'the backend URI scheme for nodes retrieved from DNS SRV records (http or https)'),
-  spec('srvDomain', 'srv-domain', 'string', 'the name of the resource record'),
-  spec('srvRecord', 'srv-record', 'string', 'the SRV record to search for backends nodes'),
-  spec('authToken', 'auth-token', 'string', 'auth bearer token to use'),
-  spec('authType', 'auth-type', 'string', 'vault auth backend type to use'),
-  spec('table', 'table', 'string', 'the name of the DynamoDB table'),
-  spec('appId', 'app-id', 'string', 'vault app-id to use'),
-  spec('userId', 'user-id', 'string', 'vault user-id to use'),
-  spec('roleId', 'role-id', 'string', 'vault role-id to use'),
-  spec('secretId', 'secret-id', 'string', 'vault secret-id to use'),
-  spec('path', 'path', 'string', 'vault mount path of the auth method'),
+  spec('scheme', 'scheme', 'string', 'the backend URI scheme for nodes retrieved from DNS SRV records (http or https)', { supported: false }),
+  spec('srvDomain', 'srv-domain', 'string', 'the name of the resource record', { supported: false }),
+  spec('srvRecord', 'srv-record', 'string', 'the SRV record to search for backends nodes', { supported: false }),
+  spec('authToken', 'auth-token', 'string', 'auth bearer token to use', { supported: false }),
+  spec('authType', 'auth-type', 'string', 'vault auth backend type to use', { supported: false }),
+  spec('table', 'table', 'string', 'the name of the DynamoDB table', { supported: false }),
+  spec('appId', 'app-id', 'string', 'vault app-id to use', { supported: false }),
+  spec('userId', 'user-id', 'string', 'vault user-id to use', { supported: false }),
+  spec('roleId', 'role-id', 'string', 'vault role-id to use', { supported: false }),
+  spec('secretId', 'secret-id', 'string', 'vault secret-id to use', { supported: false }),
+  spec('path', 'path', 'string', 'vault mount path of the auth method', { supported: false }),
   spec('commandTimeout', 'command-timeout', 'integer', 'seconds before check_cmd/reload_cmd are killed'),
-  spec('wait', 'wait', 'string', '-watch: quiescence window min:max before a changed resource renders, e.g. 50ms:1s (default: render at once)'),
-  spec('staleAfter', 'stale-after', 'string', '-watch: report unhealthy when no backend confirmation came for this long (e.g. 30s)'),
-  spec('http', 'http', 'string', '-watch/-interval: serve /healthz, /readyz and /metrics on this address, e.g. 127.0.0.1:9100 (default: off)'),
+  spec('wait', 'wait', 'string', '-watch: quiescence window min:max before a changed resource renders, e.g. 50ms:1s (empty: render at once)'),
+  spec('staleAfter', 'stale-after', 'string', '-watch: report stale when no backend confirmation came for this long (e.g. 30s)'),
+  spec('http', 'http', 'string', '-watch/-interval: serve /healthz, /readyz and /metrics on this address, e.g. 127.0.0.1:8379 or :8379 (off when empty)'),
+  spec('strictReadiness', 'strict-readiness', 'boolean', '-http: /readyz fails while the backend is unreachable or stale, or a write is retried, too (by default it stays ready once every resource rendered, and reports it)'),
   spec('logDiff', 'log-diff', 'boolean', 'log a unified diff of every change (secret values redacted)'),
+  spec('maxOutputBytes', 'max-output-bytes', 'integer', 'a template whose output is larger fails with a located error and its dest is left as it is (256 MiB)'),
   spec('printKeys', 'print-keys', 'boolean', "print the keys each resource will fetch (prefix applied) and exit", { fileKeys: [] }),
   spec('exec', 'exec', 'string', '-watch/-interval: start this command once every resource rendered, supervise it and signal it on changes'),
-  spec('execReloadSignal', 'exec-reload-signal', 'string', 'signal for the -exec child after a change (default SIGHUP; "none": never)'),
-  spec('execKillSignal', 'exec-kill-signal', 'string', 'signal that stops the -exec child at shutdown (default SIGTERM)'),
-  spec('execKillTimeout', 'exec-kill-timeout', 'string', 'time the -exec child has to exit before SIGKILL (default 5s)'),
-  spec('execSplay', 'exec-splay', 'string', 'random delay up to this before each reload signal to the -exec child (default 0s)'),
-  spec('execRestart', 'exec-restart', 'boolean', 'restart the -exec child with backoff when it exits (default: exit with its code)'),
+  spec('execReloadSignal', 'exec-reload-signal', 'string', 'signal for the -exec child after a change ("none": never)'),
+  spec('execKillSignal', 'exec-kill-signal', 'string', 'signal that stops the -exec child at shutdown'),
+  spec('execKillTimeout', 'exec-kill-timeout', 'string', 'time the -exec child has to exit before SIGKILL'),
+  spec('execSplay', 'exec-splay', 'string', 'random delay up to this before each reload signal to the -exec child'),
+  spec('execRestart', 'exec-restart', 'boolean', 'restart the -exec child with backoff when it exits (without it, tsconfd exits with the child\'s code)'),
   spec('notifyReadyEarly', 'notify-ready-early', 'boolean', 'systemd Type=notify: READY=1 at start, not once every resource rendered'),
   spec('version', 'version', 'boolean', 'print version and exit', { fileKeys: [], envVars: [] }),
 ];
@@ -200,8 +211,10 @@ export function defaultOptions(): Options {
     wait: '',
     staleAfter: '',
     http: '',
+    strictReadiness: false,
     logDiff: false,
     printKeys: false,
+    maxOutputBytes: DEFAULT_MAX_OUTPUT_BYTES,
     exec: '',
     execReloadSignal: 'SIGHUP',
     execKillSignal: 'SIGTERM',
@@ -269,6 +282,7 @@ export function convertText(spec: OptionSpec, text: string): unknown {
       if (spec.key === 'interval' || spec.key === 'commandTimeout') {
         if (n <= 0) throw new Error('must be a positive number of seconds');
       }
+      if (spec.key === 'maxOutputBytes' && n <= 0) throw new Error('must be a positive number of bytes');
       return n;
     }
     case 'logLevel':

@@ -8,6 +8,7 @@
 // differs from its expected file, has none, or an expected file nothing renders, is a failure
 // shown as a unified diff. Exit 1 when any test fails. -update rewrites expected/ instead.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { decodeBytes, encodeString } from '../bytes.js';
 import { dirname, join, relative } from 'node:path';
 import { createFileBackend } from '../backends/file/index.js';
 import { Logger } from '../log.js';
@@ -48,7 +49,7 @@ export function parseTestArgs(argv: readonly string[]): TestArgs {
     if (name === 'confdir') args.confdir = value();
     else if (name === 'prefix') args.prefix = value();
     else if (name === 'update') args.update = inline === undefined ? true : inline === 'true';
-    else throw new Error(`unknown flag: -${name}`);
+    else throw new Error(`flag provided but not defined: -${name}`);
   }
   if (args.dir === '') throw new Error('missing the tests directory');
   return args;
@@ -101,8 +102,9 @@ export async function runTestCommand(argv: readonly string[], write: (t: string)
   try {
     args = parseTestArgs(argv);
   } catch (e) {
+    // A bad command line: exit 2, as tsconfd's (and Go's flag package's) usage errors.
     process.stderr.write(`tsconfd test: ${(e as Error).message}\n${USAGE}\n`);
-    return 1;
+    return 2;
   }
   const log = new Logger({ level: 'warning' });
   const resources = loadResourcesOrFatal({ confdir: args.confdir, prefix: args.prefix, log });
@@ -142,14 +144,14 @@ export async function runTestCommand(argv: readonly string[], write: (t: string)
       const file = join(expectedRoot, dest);
       seen.add(file);
       if (args.update) {
-        if (!existsSync(file) || readFileSync(file, 'utf8') !== result) {
+        if (!existsSync(file) || decodeBytes(readFileSync(file)) !== result) {
           mkdirSync(dirname(file), { recursive: true });
-          writeFileSync(file, result);
+          writeFileSync(file, encodeString(result));
           write(`updated ${relative(args.dir, file)}\n`);
         }
         continue;
       }
-      const expected = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+      const expected = existsSync(file) ? decodeBytes(readFileSync(file)) : undefined;
       if (expected === undefined) problems.push(`${dest}: no expected file ${file} (run with -update to create it)\n` + unifiedDiff('', result, '/dev/null', dest));
       else if (expected !== result) problems.push(unifiedDiff(expected, result, file, `${dest} (rendered)`));
     }

@@ -25,6 +25,7 @@ import { unifiedDiff } from './diff.js';
 import type { TemplateResource } from './load.js';
 import { compileTemplate, readTemplate } from './render.js';
 import type { Logger } from '../log.js';
+import { decodeBytes } from '../bytes.js';
 
 export const REDACTED = '<redacted>';
 const SECRET_NAME = /password|secret|token/i;
@@ -246,7 +247,7 @@ export async function logChange(
 ): Promise<void> {
   if (!opts.logDiff) return;
   try {
-    const diff = await redactedDiff(resource, store, oldContent?.toString('utf8') ?? '', newContent.toString('utf8'));
+    const diff = await redactedDiff(resource, store, oldContent ? decodeBytes(oldContent) : '', decodeBytes(newContent));
     if (diff === '') {
       const what = oldContent && oldContent.equals(newContent) ? 'mode or owner' : 'redacted values only';
       opts.log.info(`-log-diff ${resource.dest}: ${what} changed`);

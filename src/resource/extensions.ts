@@ -52,6 +52,9 @@ function lookup(t: Table, name: string): unknown {
   return undefined;
 }
 
+/** The [template] keys extendResource reads (the loader warns about keys that are neither confd's nor these). */
+export const EXTENSION_KEYS = ['range', 'discover_keys', 'commit_group', 'group_check_cmd', 'secret_keys'] as const;
+
 /**
  * Reads the extension keys of one [template] table and returns the resource with `ext` set and
  * its keys completed (fan-out range directory, discovered keys). fail() raises a load error.

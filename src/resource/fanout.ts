@@ -84,6 +84,8 @@ function fanoutDest(resource: TemplateResource, destTemplate: { execute(d: unkno
   if (dirname(rendered) !== dir || name === '' || name === '.' || name === '..') {
     throw new Error(`dest for key ${JSON.stringify(kv.Key)} renders to ${JSON.stringify(rendered)}, not a file in ${dir}; key refused`);
   }
+  // ASCII only: also refuses names with bytes that are not UTF-8 (src/bytes.ts), which Node would
+  // write as U+FFFD, so that "k\xff" and "k\xfe" would name one file.
   const why = unsafeFileName(name);
   if (why !== undefined) throw new Error(`dest for key ${JSON.stringify(kv.Key)} renders to file name ${JSON.stringify(name)}, which ${why}; key refused`);
   return rendered;

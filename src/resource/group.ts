@@ -22,6 +22,7 @@ import type { GroupInfo } from './extensions.js';
 import type { TemplateResource } from './load.js';
 import { checkKeyCount, renderCheckCmd, ResourceError, type ProcessOptions, type ResourceStatus } from './process.js';
 import { compileTemplate, readTemplate } from './render.js';
+import { decodeBytes, encodeString } from '../bytes.js';
 
 export interface GroupOutcome {
   readonly resource: TemplateResource;
@@ -118,7 +119,7 @@ async function processGroupOnce(
     try {
       current = await readDest(resource.dest);
       const compiled = await compileTemplate(resource, await readTemplate(resource), store);
-      rendered = Buffer.from(compiled.execute(), 'utf8');
+      rendered = encodeString(compiled.execute({ maxOutputBytes: opts.maxOutputBytes }));
     } catch (e) {
       return failAll(resource, e, 'render');
     }
@@ -137,7 +138,7 @@ async function processGroupOnce(
   if (opts.noop) {
     for (const m of changed) {
       log.warning(`Noop mode enabled. ${m.resource.dest} will not be modified`);
-      const diff = await noopDiff(m.resource, m.store, m.current?.content.toString('utf8') ?? '', m.rendered.toString('utf8'));
+      const diff = await noopDiff(m.resource, m.store, m.current ? decodeBytes(m.current.content) : '', decodeBytes(m.rendered));
       opts.writeDiff(diff);
     }
     return members.map((m) => ({ resource: m.resource, status: 'noop' }));

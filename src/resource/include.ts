@@ -14,6 +14,7 @@
 //   - discover_keys follows literal includes (discover-keys.ts).
 // The engine (template/go) knows nothing of this: include is one more function of the map render.ts builds.
 import { readFileSync } from 'node:fs';
+import { decodeBytes } from '../bytes.js';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { goFunc, parse, type FuncMap, type Template } from '../template/go/index.js';
 import type { TemplateResource } from './load.js';
@@ -52,7 +53,8 @@ export function requireLiteralIncludes(template: Template, name: string): void {
 export function readIncluded(templatesDir: string, name: string): string {
   const file = resolveIncludeName(templatesDir, name);
   try {
-    return readFileSync(file, 'utf8');
+    // As readTemplate: bytes that are not UTF-8 stay bytes (src/bytes.ts).
+    return decodeBytes(readFileSync(file));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new Error(`include: ${JSON.stringify(name)}: no such template in ${templatesDir}`);

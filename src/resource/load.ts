@@ -12,7 +12,8 @@ import { errnoText } from './errors.js';
 import { parseMode } from './mode.js';
 import { lookupGid, lookupUid } from './owner.js';
 import type { Logger } from '../log.js';
-import { extendResource, linkGroups, type ResourceExtensions } from './extensions.js';
+import { EXTENSION_KEYS, extendResource, linkGroups, type ResourceExtensions } from './extensions.js';
+import { closest } from '../suggest.js';
 
 export type Engine = 'go' | 'handlebars';
 
@@ -168,7 +169,9 @@ export function readResource(file: string, opts: LoadOptions): TemplateResource 
   }
   const table = lookupKey(doc, 'template');
   const t: TomlTable = isTable(table) ? table : {};
+  const known = new Set<string>(EXTENSION_KEYS);
   const field = <T>(name: string, want: string, check: (v: unknown) => v is T): T | undefined => {
+    known.add(name);
     const v = lookupKey(t, name);
     if (v === undefined) return undefined;
     if (!check(v)) {
@@ -200,6 +203,7 @@ export function readResource(file: string, opts: LoadOptions): TemplateResource 
   // An integer is seconds, like -command-timeout.
   const commandTimeoutField = field('command_timeout', 'a duration like "30s" or an integer of seconds', isStringOrInteger);
   const commandTimeout = commandTimeoutField === undefined ? '' : String(commandTimeoutField);
+  warnUnknownKeys(file, text, doc, t, known, opts.log);
 
   if (src === '') throw new ResourceLoadError(EMPTY_SRC + ` (in ${file})`);
 
@@ -269,6 +273,25 @@ export function readResource(file: string, opts: LoadOptions): TemplateResource 
   }, t, fail);
 }
 
+/**
+ * confd (BurntSushi/toml) ignores keys it does not know, so `reload_command = "..."` silently does nothing. tsconfd
+ * keeps loading too, but says so, with where and what was probably meant.
+ */
+function warnUnknownKeys(file: string, text: string, doc: TomlTable, t: TomlTable, known: ReadonlySet<string>, log: Logger): void {
+  const lowerKnown = new Set([...known].map((k) => k.toLowerCase()));
+  for (const key of Object.keys(t)) {
+    if (lowerKnown.has(key.toLowerCase())) continue;
+    const { line, col } = locate(text, key);
+    const guess = closest(key, known);
+    log.warning(`${file}:${line}:${col}: unknown key "${key}" in [template] is ignored${guess === undefined ? '' : ` (did you mean "${guess}"?)`}`);
+  }
+  for (const key of Object.keys(doc)) {
+    if (key.toLowerCase() === 'template') continue;
+    const { line, col } = locateTable(text, key);
+    log.warning(`${file}:${line}:${col}: "${key}" is ignored: a resource's settings go in its [template] table`);
+  }
+}
+
 /** BurntSushi/toml matches field names exactly first, then case-insensitively. */
 function lookupKey(t: TomlTable, name: string): unknown {
   if (Object.prototype.hasOwnProperty.call(t, name)) return t[name];
@@ -308,10 +331,22 @@ function describe(v: unknown): string {
   return 'a table';
 }
 
+/** Where a top-level `[name]` table or `name =` key appears, 1-based. */
+function locateTable(text: string, name: string): { line: number; col: number } {
+  const lines = text.split('\n');
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const re = new RegExp(`^(\\s*)(?:\\[\\[?\\s*["']?${escaped}["']?\\s*[\\].]|["']?${escaped}["']?\\s*=)`);
+  for (let i = 0; i < lines.length; i++) {
+    const m = re.exec(lines[i]!);
+    if (m) return { line: i + 1, col: m[1]!.length + 1 };
+  }
+  return { line: 1, col: 1 };
+}
+
 /** Where `name =` appears (case-insensitively), 1-based; TOML values carry no positions. */
 function locate(text: string, name: string): { line: number; col: number } {
   const lines = text.split('\n');
-  const re = new RegExp(`^(\\s*)["']?${name}["']?\\s*=`, 'i');
+  const re = new RegExp(`^(\\s*)["']?${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}["']?\\s*=`, 'i');
   for (let i = 0; i < lines.length; i++) {
     const m = re.exec(lines[i]!);
     if (m) return { line: i + 1, col: m[1]!.length + 1 };

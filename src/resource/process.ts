@@ -16,6 +16,7 @@ import type { TemplateResource } from './load.js';
 import { modeString } from './mode.js';
 import { compileTemplate, readTemplate } from './render.js';
 import { logChange, noopDiff } from './audit.js';
+import { decodeBytes, encodeString } from '../bytes.js';
 
 export interface ProcessOptions {
   /** Render and compare only: print a diff, write nothing, run nothing. */
@@ -30,6 +31,8 @@ export interface ProcessOptions {
   writeDiff: (text: string) => void;
   /** -log-diff: log a (secret-redacted) diff of every real change (audit.ts). */
   logDiff?: boolean;
+  /** -max-output-bytes: a larger render fails, located, and writes nothing (render.ts). */
+  maxOutputBytes?: number;
   /** Long-running modes (runtime/reloads.ts); without it commands run inline with commandTimeoutMs, as confd. */
   commands?: CommandHooks;
   /** -onetime's SIGTERM/SIGINT (runtime/onetime.ts): an inline command in flight is killed, none starts. */
@@ -166,7 +169,7 @@ export async function processResource(
 
   let rendered: Buffer;
   try {
-    rendered = Buffer.from(compiled.execute(), 'utf8');
+    rendered = encodeString(compiled.execute({ maxOutputBytes: opts.maxOutputBytes }));
   } catch (e) {
     throw new ResourceError((e as Error).message, 'render');
   } finally {
@@ -179,7 +182,7 @@ export async function processResource(
   if (opts.noop) {
     log.warning(`Noop mode enabled. ${dest} will not be modified`);
     if (changed) {
-      const diff = await noopDiff(resource, store, current?.content.toString('utf8') ?? '', rendered.toString('utf8'));
+      const diff = await noopDiff(resource, store, current ? decodeBytes(current.content) : '', decodeBytes(rendered));
       const attrNote =
         current && (current.mode !== mode || current.uid !== attrs.uid || current.gid !== attrs.gid)
           ? `${dest}: mode ${octal(current.mode)} → ${octal(mode)}, owner ${current.uid}:${current.gid} → ${attrs.uid}:${attrs.gid}\n`

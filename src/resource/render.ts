@@ -3,7 +3,8 @@
 //   Unable to process template <abs src>, template: app.tmpl:3: ...   (parse errors)
 //   template: app.tmpl:2:10: executing "app.tmpl" at <...>: ...        (execution errors)
 import { readFileSync } from 'node:fs';
-import { parse } from '../template/go/index.js';
+import { byteLength, decodeBytes } from '../bytes.js';
+import { OutputLimitError, parse } from '../template/go/index.js';
 import { confdFuncMap } from '../template/confd/funcs.js';
 import type { KeyStore } from '../template/confd/store.js';
 import type { TemplateResource } from './load.js';
@@ -12,14 +13,50 @@ import { IncludeFunction, readIncluded, requireLiteralIncludes, templatesDirOf }
 
 /** A parsed template, ready to execute against the store it was compiled for. */
 export interface CompiledTemplate {
-  execute(): string;
+  /** Throws a located error once the output passes maxOutputBytes (ProcessOptions). */
+  execute(bound?: OutputBound): string;
+}
+
+export interface OutputBound {
+  /** -max-output-bytes (default DEFAULT_MAX_OUTPUT_BYTES). */
+  maxOutputBytes?: number;
+}
+
+/**
+ * The bytes a render may produce. A rendered file lives in memory about 3.5 times over while it
+ * is built and encoded (178 MB of output: 620 MB peak RSS), and V8 cannot hold one string beyond
+ * ~2^29 UTF-16 units (about 512 MiB of ASCII): past that a render used to fail with "Invalid
+ * string length" and no position, and a runaway template (10 GB) aborted the process. The
+ * default refuses nothing a config agent plausibly writes and stays far from both limits.
+ */
+export const DEFAULT_MAX_OUTPUT_BYTES = 256 * 1024 * 1024;
+
+/** Runs a render under the bound; its errors name the template position (Go) or file (Handlebars) and the limit. */
+function bounded(resource: TemplateResource, bound: OutputBound | undefined, render: (maxOutputBytes: number) => string): string {
+  const limit = bound?.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+  const tooLarge = (where: string) =>
+    new Error(`${where}: output is larger than the limit of ${limit} bytes (-max-output-bytes); ${resource.dest} is left as it is`);
+  let out: string;
+  try {
+    out = render(limit);
+  } catch (e) {
+    if (e instanceof OutputLimitError) throw new Error(`${e.message} (-max-output-bytes); ${resource.dest} is left as it is`);
+    if (e instanceof RangeError && /Invalid string length/.test(e.message)) {
+      throw new Error(`${resource.src}: output is larger than JavaScript can hold in one string (about 512 MiB); ${resource.dest} is left as it is`);
+    }
+    throw e;
+  }
+  // Handlebars builds its output without our bound: it is checked once built.
+  if (out.length * 3 > limit && byteLength(out) > limit) throw tooLarge(resource.src);
+  return out;
 }
 
 /** Reads the template; throws confd's "Missing template" when it does not exist. */
 export async function readTemplate(resource: TemplateResource): Promise<string> {
   try {
     // Synchronous: a template is a small local file, and an awaited read is four thread-pool round trips.
-    return readFileSync(resource.src, 'utf8');
+    // Bytes that are not UTF-8 stay bytes in the output, as in Go (src/bytes.ts).
+    return decodeBytes(readFileSync(resource.src));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`Missing template: ${resource.src}`);
     throw new Error(`Unable to process template ${resource.src}, ${(e as Error).message}`);
@@ -45,7 +82,7 @@ export async function compileTemplate(resource: TemplateResource, text: string, 
       // {{> name.hbs}} renders <templates>/name.hbs: the same names and refusals as include (include.ts).
       const loadPartial = (name: string) => readIncluded(templatesDirOf(resource), name);
       const render = compileHandlebars(resource.name, text, store, undefined, { loadPartial });
-      return { execute: () => render() };
+      return { execute: (bound) => bounded(resource, bound, () => render()) };
     }
     const delims = templateDelims(resource);
     // A fan-out file (fanout.ts) renders with its key's KVPair as dot.
@@ -55,10 +92,10 @@ export async function compileTemplate(resource: TemplateResource, text: string, 
     requireLiteralIncludes(t, resource.name);
     // The function map caches DNS answers for its life, which must stay one render.
     const resolves = t.listCalls(new Set(RESOLVING)).length > 0;
-    const template = {
-      execute: () => {
+    const template: CompiledTemplate = {
+      execute: (bound) => {
         include.beginRender();
-        const out = t.execute(dot());
+        const out = bounded(resource, bound, (maxOutputBytes) => t.execute(dot(), { maxOutputBytes }));
         if (include.resolves && compiled.get(resource)?.template === template) compiled.delete(resource);
         return out;
       },

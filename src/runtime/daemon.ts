@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import { isWatchable, type Backend, type PrefixWatch, type PrefixWatchHandlers, type Snapshot, type WatchableBackend } from '../backends/types.js';
 import type { Logger } from '../log.js';
-import { loadResources, loadResourcesOrFatal, ResourceLoadError, type LoadOptions, type TemplateResource } from '../resource/load.js';
+import { loadResourcesOrFatal, ResourceLoadError, type LoadOptions, type TemplateResource } from '../resource/load.js';
 import { watchConfdir, loadLiveResources, type BrokenResource, type ConfdirWatcher } from './confdir-watcher.js';
 import { evaluateReadiness, startHealthServer, type HealthServer, type Readiness } from './health.js';
 import { IntervalLoop } from './interval.js';
@@ -39,6 +39,8 @@ export interface DaemonOptions extends Omit<PassOptions, 'commands' | 'onPass'> 
   staleAfterMs: number;
   /** -http address; '' serves nothing. */
   http: string;
+  /** -strict-readiness: /readyz fails on a stale or unreachable backend too. */
+  strictReadiness?: boolean;
   version: string;
   backendName: string;
   openBackend: () => Promise<Backend>;
@@ -126,8 +128,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
  */
 function initialResources(opts: LoadOptions): TemplateResource[] {
   const { confdir, prefix, log } = opts;
-  // A missing confdir: confd's warning and no resources.
-  if (!existsSync(confdir)) return loadResources({ confdir, prefix, log });
+  // A missing confdir: -onetime warns and writes nothing (confd's behaviour); a daemon would sit idle for ever, so
+  // it stops at once instead (confd's daemon modes exit too).
+  if (!existsSync(confdir)) {
+    throw new ResourceLoadError(`Cannot load template resources: confdir '${confdir}' does not exist (-confdir); -watch and -interval need it at start`);
+  }
   const live = loadLiveResources({ confdir, prefix, log }, []);
   if (live.broken.length > 0) {
     for (const b of live.broken.slice(0, -1)) log.debug(b.error);
@@ -229,7 +234,12 @@ class Daemon {
   /** Binds -http (before anything else runs, so a bad address fails the start). */
   async serve(): Promise<void> {
     if (this.opts.http === '') return;
-    this.server = await startHealthServer({ listen: this.opts.http, readiness: () => this.readiness(), metrics: this.metrics });
+    this.server = await startHealthServer({
+      listen: this.opts.http,
+      readiness: () => this.readiness(),
+      metrics: this.metrics,
+      strict: this.opts.strictReadiness,
+    });
     this.log.info(`Serving /healthz, /readyz and /metrics on ${this.server.url}`);
     this.opts.onListening?.(this.server.url);
   }
@@ -397,7 +407,7 @@ class Daemon {
 
   /** Verdict for logs and tests. */
   ready(): boolean {
-    return evaluateReadiness(this.readiness()).ready;
+    return evaluateReadiness(this.readiness(), this.opts.strictReadiness).ready;
   }
 
   /** SIGHUP or a changed conf.d/templates: load the resources again and render them. */

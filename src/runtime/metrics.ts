@@ -59,6 +59,8 @@ export class Metrics {
   private readonly watchLagRevisions: Gauge;
   private readonly watchLagSeconds: Gauge;
   private readonly resourcesGauge: Gauge;
+  private readonly readyGauge: Gauge;
+  private readonly staleGauge: Gauge;
   private readonly execRunning: Gauge;
   private readonly execRestarts: Counter;
   private readonly execReloads: Counter;
@@ -189,6 +191,16 @@ export class Metrics {
       registers,
     });
 
+    this.readyGauge = new Gauge({
+      name: 'tsconfd_ready',
+      help: '1 when /readyz answers 200 (its default rule, or -strict-readiness), else 0.',
+      registers,
+    });
+    this.staleGauge = new Gauge({
+      name: 'tsconfd_stale',
+      help: '1 while the files rendered earlier are served but the backend is unreachable, out of sync, older than -stale-after, or below min_keys.',
+      registers,
+    });
     // -exec's child (runtime/supervisor.ts); absent without -exec.
     this.execRunning = new Gauge({ name: 'tsconfd_exec_running', help: '1 while the -exec child runs, else 0.', registers: [] });
     this.execRestarts = new Counter({ name: 'tsconfd_exec_restarts_total', help: 'Times the -exec child was restarted (-exec-restart).', registers: [] });
@@ -277,6 +289,12 @@ export class Metrics {
   /** The local mirror matches the backend as of `atMs` (default now). The mirror age is measured from here. */
   mirrorSynced(atMs: number = this.now()): void {
     this.mirrorSyncedAtMs = atMs;
+  }
+
+  /** The readiness verdict (runtime/health.ts), set before each scrape. */
+  readiness(ready: boolean, stale: boolean): void {
+    this.readyGauge.set(ready ? 1 : 0);
+    this.staleGauge.set(stale ? 1 : 0);
   }
 
   /** The -exec child's state (registers its metrics on first use, so a run without -exec exports none). */

@@ -103,18 +103,7 @@ export class PrefixMirror {
 
   private async doResync(): Promise<void> {
     await this.pause();
-    let delay = this.retryMs.min;
-    for (let attempt = 1; !this.closed; attempt++) {
-      try {
-        this.adopt(await this.backend.getValues([this.prefix]));
-        return;
-      } catch (e) {
-        const message = (e as Error).message;
-        if (attempt === 1 || attempt % 10 === 0) this.log.error(`reading ${this.prefix} failed (attempt ${attempt}), retrying: ${message}`);
-        await new Promise((resolve) => setTimeout(resolve, delay));
-        delay = Math.min(this.retryMs.max, delay * 2);
-      }
-    }
+    await retryRead(`reading ${this.prefix}`, async () => this.adopt(await this.backend.getValues([this.prefix])), () => this.closed, this.log, this.retryMs);
   }
 
   /** Takes a read of the prefix at `snap.revision` and watches from the next revision. */
@@ -289,18 +278,15 @@ export class KeyMirrors {
   private async loadAll(): Promise<void> {
     if (this.mirrors.length === 0) return;
     await Promise.all(this.mirrors.map((m) => m.pause()));
-    let delay = 200;
-    for (let attempt = 1; !this.closed; attempt++) {
-      try {
+    await retryRead(
+      'reading the keys',
+      async () => {
         const snap = await this.backend.getValues(this.mirrors.map((m) => m.prefix));
         for (const m of this.mirrors) m.adopt({ kvs: coveredBy(snap.kvs, m.prefix), revision: snap.revision });
-        return;
-      } catch (e) {
-        if (attempt === 1 || attempt % 10 === 0) this.log.error(`reading the keys failed (attempt ${attempt}), retrying: ${(e as Error).message}`);
-        await new Promise((resolve) => setTimeout(resolve, delay));
-        delay = Math.min(5_000, delay * 2);
-      }
-    }
+      },
+      () => this.closed,
+      this.log,
+    );
   }
 
   private mirrorFor(key: string): PrefixMirror | undefined {
@@ -341,4 +327,46 @@ export class KeyMirrors {
     this.closed = true;
     await Promise.all(this.mirrors.map((m) => m.close()));
   }
+}
+
+/** At most one "... failed" line per retrying read this often while it keeps failing. */
+const RETRY_LOG_EVERY_MS = 5_000;
+
+/**
+ * Runs `read` until it succeeds or `closed()`, with doubling backoff. Every failure is counted and each log line
+ * says when the next try is; lines come at most every RETRY_LOG_EVERY_MS, so an outage neither floods the log nor
+ * goes quiet.
+ */
+async function retryRead(
+  what: string,
+  read: () => Promise<void>,
+  closed: () => boolean,
+  log: Logger,
+  retryMs: { min: number; max: number } = { min: 200, max: 5_000 },
+): Promise<void> {
+  let delay = retryMs.min;
+  let loggedAt = 0;
+  let unlogged = 0;
+  for (let attempt = 1; !closed(); attempt++) {
+    try {
+      await read();
+      if (attempt > 1) log.info(`${what} succeeded after ${attempt} attempts`);
+      return;
+    } catch (e) {
+      if (attempt === 1 || Date.now() - loggedAt >= RETRY_LOG_EVERY_MS) {
+        const more = unlogged > 0 ? `; ${unlogged} earlier ${unlogged === 1 ? 'failure' : 'failures'} not logged` : '';
+        log.error(`${what} failed (attempt ${attempt}${more}), retrying in ${formatDelay(delay)}: ${(e as Error).message}`);
+        loggedAt = Date.now();
+        unlogged = 0;
+      } else {
+        unlogged++;
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(retryMs.max, delay * 2);
+    }
+  }
+}
+
+function formatDelay(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s`;
 }

@@ -37,21 +37,28 @@ test('precedence: flags > environment > config file > defaults, key by key', () 
   );
 });
 
-test('the config file can be named by CONFD_CONFIG_FILE; a missing file is skipped like confd', () => {
+test('the config file can be named by CONFD_CONFIG_FILE; a missing default file is skipped like confd, a named one is an error', () => {
   withConfigFile('backend = "env"\n', (path) => {
     assert.equal(resolveConfig([], { CONFD_CONFIG_FILE: path }).options.backend, 'env');
   });
-  const r = resolveConfig(['-config-file', '/nonexistent/confd.toml'], {});
-  assert.equal(r.configFileRead, undefined);
-  assert.equal(r.options.backend, 'etcd');
-  assert.equal(r.options.confdir, '/etc/confd');
+  assert.throws(() => resolveConfig(['-config-file', '/nonexistent/confd.toml'], {}), /^Error: config file \/nonexistent\/confd\.toml \(-config-file\) does not exist$/);
+  assert.throws(() => resolveConfig([], { CONFD_CONFIG_FILE: '/nonexistent/confd.toml' }), /\(CONFD_CONFIG_FILE\) does not exist/);
+  // -h and -version answer whatever the file.
+  assert.equal(resolveConfig(['-config-file', '/nonexistent/confd.toml', '-h'], {}).help, true);
 });
 
-test('confd.toml: confd key spellings, case-insensitive, unknown keys ignored', () => {
+test('confd.toml: confd key spellings, case-insensitive, unknown keys ignored with a warning (file:line, did-you-mean)', () => {
+  const warnings: string[] = [];
   const o = parseConfigText(
-    'Backend = "etcdv3"\nclient_cakeys = "/ca.pem"\nclient_cert = "/c.pem"\nsync-only = true\nfile = "/k.yaml"\nsrv_domain = "x"\nwhatever = 1\n',
+    'Backend = "etcdv3"\nclient_cakeys = "/ca.pem"\nclient_cert = "/c.pem"\nsync-only = true\nfile = "/k.yaml"\nsrv_domain = "x"\nwhatever = 1\nconfidr = "/x"\nsecret_keyring = "/k"\n',
     'confd.toml',
+    (w) => warnings.push(w),
   );
+  assert.deepEqual(warnings, [
+    'confd.toml:7: unknown key "whatever" is ignored',
+    'confd.toml:8: unknown key "confidr" is ignored (did you mean "confdir"?)',
+    'confd.toml:9: secret_keyring is ignored: tsconfd does not use it',
+  ]);
   assert.deepEqual(o, {
     backend: 'etcdv3',
     clientCaKeys: '/ca.pem',

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseFlags, UsageError, usageText } from '../../src/cli/flags.js';
+import { didYouMean, parseFlags, UsageError, usageText } from '../../src/cli/flags.js';
 import { parseGoInt } from '../../src/cli/options.js';
+import { BACKEND_NAMES } from '../../src/backends/index.js';
 
 const split = (s: string) => s.split(' ').filter((x) => x !== '');
 
@@ -64,7 +65,7 @@ test('-flag=value and --long forms', () => {
 });
 
 test('a list flag takes one value per occurrence (not greedy)', () => {
-  assert.throws(() => parseFlags(['-node', 'a', 'b']), /Unknown argument: b/);
+  assert.throws(() => parseFlags(['-node', 'a', 'b']), /unexpected argument: b/);
 });
 
 test('a repeated single-value flag keeps the last value, as Go does', () => {
@@ -72,10 +73,19 @@ test('a repeated single-value flag keeps the last value, as Go does', () => {
 });
 
 test('unknown flags, typos, missing values and bad values are usage errors', () => {
-  assert.throws(() => parseFlags(['-onetim']), (e: unknown) => e instanceof UsageError && /Unknown argument: onetim/.test(e.message));
-  assert.throws(() => parseFlags(['-nodes', 'x']), UsageError);
-  assert.throws(() => parseFlags(['-backend']), /Not enough arguments following: backend/);
-  assert.throws(() => parseFlags(['-backend', '-onetime']), /Not enough arguments following: backend/);
+  assert.throws(
+    () => parseFlags(['-onetim']),
+    (e: unknown) => e instanceof UsageError && e.message === 'flag provided but not defined: -onetim' && e.hint === 'did you mean -onetime?',
+  );
+  assert.throws(() => parseFlags(['-nodes', 'x']), (e: unknown) => e instanceof UsageError && e.hint === 'did you mean -node?');
+  assert.throws(() => parseFlags(['-backend']), /^UsageError: flag needs an argument: -backend$|flag needs an argument: -backend/);
+  // As in Go, a value flag takes the next word whatever it looks like.
+  assert.equal(parseFlags(['-backend', '-onetime']).options.backend, '-onetime');
+  assert.throws(() => parseFlags(['-onetime', '--', 'x']), /unexpected argument: x/);
+  assert.throws(
+    () => parseFlags(['-onetime', 'false', '-backend', 'file']),
+    (e: unknown) => e instanceof UsageError && e.hint === 'a boolean flag takes its value after "=": -onetime=false',
+  );
   assert.throws(() => parseFlags(['-interval=abc']), /invalid value "abc" for flag -interval/);
   assert.throws(() => parseFlags(['-interval', '1.5']), /invalid value "1.5" for flag -interval/);
   assert.throws(() => parseFlags(['-log-level', 'loud']), /invalid value "loud" for flag -log-level/);
@@ -87,11 +97,26 @@ test('-interval takes Go integer syntax', () => {
   assert.equal(parseFlags(['-interval=010']).options.interval, 8);
 });
 
-test('-h and --help ask for help; the help lists the flags', async () => {
+test('-h and --help ask for help; the help lists the supported flags, tsconfd test and the CONFD_* variables', () => {
   assert.equal(parseFlags(['-h']).help, true);
   assert.equal(parseFlags(['--help']).help, true);
-  const text = await usageText();
-  for (const flag of ['onetime', 'node', 'client-ca-keys', 'log-format', 'keep-stage-file']) assert.match(text, new RegExp(flag));
+  const text = usageText();
+  for (const flag of ['onetime', 'node', 'client-ca-keys', 'log-format', 'keep-stage-file']) assert.match(text, new RegExp(`\\n  -${flag}\\b`));
+  assert.match(text, /  -confdir string\n    \tconfd conf directory \(default "\/etc\/confd"\)\n/);
+  assert.match(text, /  -interval int\n/);
+  assert.match(text, /\n  tsconfd test DIR/);
+  assert.match(text, /\n  CONFD_BACKEND +-backend\n/);
+  // confd's flags for backends tsconfd lacks are accepted (to say "not supported") but not offered.
+  for (const flag of ['srv-domain', 'table', 'auth-token', 'role-id', 'scheme']) assert.doesNotMatch(text, new RegExp(`-${flag}\\b`));
+  assert.doesNotMatch(text, /--onetime /);
+  assert.ok(text.includes(`-backend string\n    \tbackend to use: ${BACKEND_NAMES.join(', ')} (default "etcd")\n`), 'the supported list comes from BACKEND_NAMES');
+});
+
+test('did-you-mean only for near misses', () => {
+  assert.equal(didYouMean('watc'), 'did you mean -watch?');
+  assert.equal(didYouMean('confidr'), 'did you mean -confdir?');
+  assert.equal(didYouMean('log_level'), 'did you mean -log-level?');
+  assert.equal(didYouMean('zzzzzz'), '');
 });
 
 test('-flag=value booleans take Go ParseBool spellings; anything else is a usage error', () => {

@@ -262,8 +262,8 @@ test('sidecar -watch: built-in signal reload across containers, /readyz and /met
     '-http', `127.0.0.1:${httpPort}`, '-stale-after', '60s',
   ]);
   const logs = async () => `tsconfd log:\n${await containerLogs(name)}\nnginx log:\n${await containerLogs(nginx)}`;
-  const readyz = async () => {
-    const text = await fetchText(`${health}/readyz`);
+  const readyz = async (query = '') => {
+    const text = await fetchText(`${health}/readyz${query}`);
     return text === undefined ? undefined : { status: Number(text.slice(0, 3)), body: JSON.parse(text.slice(4)) };
   };
   await waitFor('/readyz 200', readyz, (r) => r?.status === 200, logs);
@@ -286,12 +286,16 @@ test('sidecar -watch: built-in signal reload across containers, /readyz and /met
   assert.equal((await podmanOk(['inspect', '--format', '{{.State.Status}}', name])).trim(), 'running', await logs());
   await waitFor('/readyz 200 after SIGHUP', readyz, (r) => r?.status === 200, logs);
 
-  // etcd goes away: not ready, with the reason; back: ready again, and changes flow again.
+  // etcd goes away: still ready by default (nginx's file is good) but stale; ?strict is not ready, with the reason;
+  // back: fresh again, and changes flow again.
   await etcd.members[0].stop();
-  const down = await waitFor('/readyz 503 with etcd down', readyz, (r) => r?.status === 503, logs, 30_000);
+  const down = await waitFor('/readyz?strict 503 with etcd down', () => readyz('?strict'), (r) => r?.status === 503, logs, 30_000);
   assert.ok(down?.body.reasons.length > 0, JSON.stringify(down?.body));
+  const lenient = await readyz();
+  assert.equal(lenient?.status, 200, JSON.stringify(lenient?.body));
+  assert.equal(lenient?.body.stale, true, JSON.stringify(lenient?.body));
   await etcd.members[0].start();
-  await waitFor('/readyz 200 with etcd back', readyz, (r) => r?.status === 200, logs, 60_000);
+  await waitFor('/readyz?strict 200 with etcd back', () => readyz('?strict'), (r) => r?.status === 200, logs, 60_000);
   await etcd.put('/app/message', 'hello v3b');
   await waitFor('nginx serving v3b', () => fetchText(`http://127.0.0.1:${nginxPort}/`), (x) => x === '200 hello v3b\n', logs);
 

@@ -68,14 +68,15 @@ test('a failing fixture: unified diff of the mismatch, missing and stale files n
   }
 });
 
-test('usage errors and an empty tests directory exit 1 with a message', async () => {
+test('usage errors exit 2 (as the main command line), an empty tests directory 1, each with a message', async () => {
   const { ws } = setUp();
   try {
     const r = await runCli(['test']);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 2);
     assert.match(r.stderr, /missing the tests directory\nusage: tsconfd test DIR/);
     const u = await runCli(['test', ws.out, '-bogus']);
-    assert.match(u.stderr, /unknown flag: -bogus/);
+    assert.equal(u.code, 2);
+    assert.match(u.stderr, /flag provided but not defined: -bogus/);
     const e = await runCli(['test', ws.out, '-confdir', ws.confdir]);
     assert.equal(e.code, 1);
     assert.match(e.stderr, /no tests in /);

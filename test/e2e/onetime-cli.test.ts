@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Workspace, ensureBuilt, runCli } from './onetime-harness.js';
+import { BACKEND_NAMES } from '../../src/backends/index.js';
 
 const resource = (extra = '', dest = '@OUT@/app.conf', src = 'app.tmpl') =>
   `[template]\nsrc = "${src}"\ndest = "${dest}"\nkeys = ["/app"]\n${extra}\n`;
@@ -25,22 +26,31 @@ test('-version and --version print the version and exit 0', async () => {
   }
 });
 
-test('-h prints usage on stdout, exit 0', async () => {
+test('-h prints usage on stdout in Go flag layout, exit 0', async () => {
   const r = await runCli(['-h']);
   assert.equal(r.code, 0);
-  assert.match(r.stdout, /Usage: tsconfd/);
-  assert.match(r.stdout, /--onetime/);
+  assert.match(r.stdout, /^Usage of tsconfd:\n  -backend string\n/);
+  assert.match(r.stdout, /\n  -onetime\n    \trun once and exit\n/);
 });
 
-test('unknown flags and bad values: exit 1 with a usage hint', async () => {
-  for (const args of [['-onetim'], ['-interval=abc'], ['-node'], ['-log-level', 'loud'], ['stray']]) {
+test('usage errors exit 2 as Go flag errors do, worded as confd words them, with a did-you-mean', async () => {
+  const typo = await runCli(['-onetme']);
+  assert.equal(typo.code, 2);
+  assert.equal(typo.stderr, "flag provided but not defined: -onetme\ndid you mean -onetime?\nRun 'tsconfd -h' for usage.\n");
+  for (const args of [['-interval=abc'], ['-node'], ['-log-level', 'loud'], ['stray']]) {
     const r = await runCli(args);
-    assert.equal(r.code, 1, args.join(' '));
-    assert.match(r.stderr, /^tsconfd: .+\nRun 'tsconfd -h' for usage\.\n$/, args.join(' '));
+    assert.equal(r.code, 2, args.join(' '));
+    assert.match(r.stderr, /^.+\n(?:.+\n)?Run 'tsconfd -h' for usage\.\n$/, args.join(' '));
   }
+});
+
+test('a backend confd has and tsconfd lacks says so, with the supported list; a made-up name is invalid', async () => {
+  const consul = await runCli(['-onetime', '-backend', 'consul', '-confdir', '/nonexistent']);
+  assert.equal(consul.code, 1);
+  assert.ok(consul.stderr.includes(`FATAL backend "consul" is not supported by tsconfd (supported: ${BACKEND_NAMES.join(', ')})\n`), consul.stderr);
   const bad = await runCli(['-onetime', '-backend', 'consulx', '-confdir', '/nonexistent']);
   assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /FATAL Invalid backend: consulx/);
+  assert.match(bad.stderr, /FATAL Invalid backend: consulx \(supported: /);
 });
 
 test('a resource that fails to load stops the run before anything is written (quirk 2)', async () => {

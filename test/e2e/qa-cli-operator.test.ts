@@ -49,13 +49,13 @@ test('every flag spelling of the same run renders the same file; the first -node
   }
 });
 
-test('typos and bad values stop before touching anything, with a usage hint', async () => {
+test('typos and bad values stop before touching anything, exit 2 as in Go flag parsing, with a usage hint', async () => {
   const ws = new Workspace(files);
   try {
     writeFileSync(join(ws.out, 'app.conf'), 'old\n');
     for (const bad of [['-onetim'], ['-intervall', '5'], ['-interval', 'ten'], ['-interval', '1.5'], ['-log-level', 'loud'], ['-node'], ['stray']]) {
       const r = await runCli(['-onetime', '-backend', 'etcdv3', '-node', node, '-confdir', ws.confdir, ...bad], { timeoutMs: 20_000 });
-      assert.equal(r.code, 1, `${bad.join(' ')} accepted:\n${r.stderr}`);
+      assert.equal(r.code, 2, `${bad.join(' ')} accepted:\n${r.stderr}`);
       assert.match(r.stderr, /tsconfd -h/, bad.join(' '));
       assert.equal(readFileSync(join(ws.out, 'app.conf'), 'utf8'), 'old\n');
     }

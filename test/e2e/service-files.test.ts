@@ -49,6 +49,23 @@ test('systemd-analyze verify accepts the unit', { skip: noSystemd }, (t) => {
   }
 });
 
+test('the unit as written: the seed\'s /tmp dest is visible to nginx, its documentation is ours, no stale paths', () => {
+  const unit = readFileSync(join(examples, 'systemd/tsconfd.service'), 'utf8');
+  const seedDest = /^dest = "(.*)"$/m.exec(readFileSync(join(examples, '../conf.d/nginx.toml'), 'utf8'))![1]!;
+  assert.equal(seedDest, '/tmp/myapp.conf');
+  // A private /tmp would hold the file where nginx never looks; ProtectSystem=strict needs the directory writable.
+  assert.match(unit, /^PrivateTmp=no$/m);
+  const writable = /^ReadWritePaths=(.*)$/m.exec(unit)![1]!.split(' ');
+  assert.ok(writable.includes('/tmp'), writable.join(' '));
+  assert.doesNotMatch(unit, /kelseyhightower/);
+  for (const doc of [unit, readFileSync(join(examples, 'operations.md'), 'utf8'), readFileSync(join(examples, '../Dockerfile'), 'utf8')]) {
+    assert.doesNotMatch(doc, /proto\//);
+  }
+  assert.doesNotMatch(readFileSync(join(examples, 'operations.md'), 'utf8'), /draft/i);
+  // How the binary gets to ExecStart's path is written down.
+  assert.match(unit, /^#\s+install -m 0755 dist\/tsconfd \/usr\/local\/bin\/tsconfd$/m);
+});
+
 interface Container {
   name: string;
   args?: string[];
@@ -81,6 +98,16 @@ test('the Kubernetes pod: volumes, ports and probes refer to what exists', () =>
   const portName = tsconfd.ports!.find((p) => p.containerPort === port)!.name;
   assert.deepEqual(tsconfd.livenessProbe?.httpGet, { path: '/healthz', port: portName });
   assert.deepEqual(tsconfd.readinessProbe?.httpGet, { path: '/readyz', port: portName });
+  // Each container's readiness is its own: nginx by its port, tsconfd by /readyz (lenient by default: see health.ts).
+  const nginx = containers.find((c) => c.name === 'nginx')!;
+  assert.deepEqual(nginx.readinessProbe?.httpGet, { path: '/', port: 'http' });
+  assert.ok(!tsconfd.args!.includes('-strict-readiness'), 'an etcd hiccup must not take nginx out of service');
+  assert.ok(tsconfd.args!.some((a) => a.startsWith('-stale-after=')), 'a stalled etcd is noticed');
+  assert.ok(port < 9100 || port > 9999, 'not in the exporters\' port range');
+  // The image is a placeholder: the README next to it says how to build and push exactly that name.
+  const image = (containers.find((c) => c.name === 'tsconfd') as unknown as { image: string }).image;
+  const readme = readFileSync(join(examples, 'kubernetes/README.md'), 'utf8');
+  assert.ok(readme.includes(`podman build -t ${image} .`) && readme.includes(`podman push ${image}`), image);
   assert.equal(pod.metadata.annotations['prometheus.io/port'], String(port));
 
   // The shared volume: tsconfd writes where nginx reads, and reads nginx's pid file where nginx writes it.

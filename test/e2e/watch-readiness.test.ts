@@ -33,17 +33,20 @@ test('readiness follows the mirror: ready, stale and unreachable while etcd is d
     assert.equal(before.mirrorAgeMs, null);
     assert.equal(evaluateReadiness(before).ready, false);
     await runtime.start();
-    assert.deepEqual(evaluateReadiness(runtime.readiness()), { ready: true, reasons: [] });
+    assert.deepEqual(evaluateReadiness(runtime.readiness()), { ready: true, reasons: [], stale: false });
 
     await etcd.members[0]!.kill();
-    await until('not ready', () => !evaluateReadiness(runtime.readiness()).ready);
+    await until('not ready (strict)', () => !evaluateReadiness(runtime.readiness(), true).ready);
+    // By default the rendered files keep the agent ready; the verdict says stale.
+    await until('stale verdict', () => evaluateReadiness(runtime.readiness()).stale);
+    assert.equal(evaluateReadiness(runtime.readiness()).ready, true);
     await until('stale', () => runtime.status().stale && runtime.readiness().mirrorAgeMs! > 600);
     const verdict = evaluateReadiness(runtime.readiness());
     assert.ok(verdict.reasons.includes('backend unreachable'), JSON.stringify(verdict));
     assert.ok(verdict.reasons.some((r) => r.startsWith('mirror is stale')), JSON.stringify(verdict));
 
     await etcd.members[0]!.start();
-    await until('ready again', () => evaluateReadiness(runtime.readiness()).ready, 20_000);
+    await until('ready again (strict)', () => evaluateReadiness(runtime.readiness(), true).ready, 20_000);
     // The stale flag (and its log line) follows on the next staleness check.
     await until('stale flag cleared', () => !runtime.status().stale, 2_000);
 
@@ -51,8 +54,10 @@ test('readiness follows the mirror: ready, stale and unreachable while etcd is d
     await etcd.etcdctl(['del', '--prefix', '/r/svc']);
     await until('guard reported', () => evaluateReadiness(runtime.readiness()).reasons.some((r) => r.startsWith('kept with too few keys')));
     assert.deepEqual(runtime.readiness().destinationsGuarded, [ws.out + '/app.conf']);
+    assert.equal(evaluateReadiness(runtime.readiness()).ready, true, 'the kept file is good: ready, stale');
+    assert.equal(evaluateReadiness(runtime.readiness(), true).ready, false);
     await etcd.put('/r/svc/b', '2');
-    await until('ready after keys return', () => evaluateReadiness(runtime.readiness()).ready);
+    await until('ready after keys return', () => evaluateReadiness(runtime.readiness(), true).ready);
   } finally {
     await runtime.stop();
     await backend.close();

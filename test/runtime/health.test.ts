@@ -24,15 +24,24 @@ async function get(url: string, method = 'GET') {
   return { status: response.status, type: response.headers.get('content-type'), body: await response.text() };
 }
 
-test('evaluateReadiness: ready only when every condition holds, with one reason per failed condition', () => {
-  assert.deepEqual(evaluateReadiness(healthy), { ready: true, reasons: [] });
-  assert.deepEqual(evaluateReadiness({ ...healthy, backendReachable: false }).reasons, ['backend unreachable']);
+test('evaluateReadiness: one reason per failed condition; after every resource rendered, a backend problem is stale, not unready', () => {
+  assert.deepEqual(evaluateReadiness(healthy), { ready: true, reasons: [], stale: false });
+  assert.deepEqual(evaluateReadiness({ ...healthy, backendReachable: false }), { ready: true, reasons: ['backend unreachable'], stale: true });
+  assert.deepEqual(evaluateReadiness({ ...healthy, backendReachable: false }, true), { ready: false, reasons: ['backend unreachable'], stale: true });
+  for (const degraded of [{ mirrorInSync: false }, { mirrorAgeMs: 61_000 }, { destinationsGuarded: ['/etc/x.conf'] }]) {
+    assert.equal(evaluateReadiness({ ...healthy, ...degraded }).ready, true, JSON.stringify(degraded));
+    assert.equal(evaluateReadiness({ ...healthy, ...degraded }).stale, true, JSON.stringify(degraded));
+    assert.equal(evaluateReadiness({ ...healthy, ...degraded }, true).ready, false, JSON.stringify(degraded));
+  }
+  // Before every resource rendered once, nothing on disk can be trusted yet: not ready, strict or not.
+  const starting = evaluateReadiness({ ...healthy, backendReachable: false, resourcesNeverRendered: ['a.toml'] });
+  assert.deepEqual(starting, { ready: false, reasons: ['backend unreachable', 'never rendered: a.toml'], stale: false });
   assert.deepEqual(evaluateReadiness({ ...healthy, mirrorInSync: false }).reasons, ['mirror not in sync with the backend']);
   assert.deepEqual(evaluateReadiness({ ...healthy, mirrorAgeMs: 61_000 }).reasons, [
     'mirror is stale: last in sync 61s ago (stale-after 60s)',
   ]);
-  assert.equal(evaluateReadiness({ ...healthy, mirrorAgeMs: 60_000 }).ready, true, 'exactly stale-after is still fresh');
-  assert.equal(evaluateReadiness({ ...healthy, mirrorAgeMs: 10 ** 9, staleAfterMs: 0 }).ready, true, '0 disables the age check');
+  assert.equal(evaluateReadiness({ ...healthy, mirrorAgeMs: 60_000 }, true).ready, true, 'exactly stale-after is still fresh');
+  assert.equal(evaluateReadiness({ ...healthy, mirrorAgeMs: 10 ** 9, staleAfterMs: 0 }, true).ready, true, '0 disables the age check');
   assert.deepEqual(evaluateReadiness({ ...healthy, mirrorAgeMs: null, mirrorInSync: false }).reasons, [
     'keys never read from the backend',
   ]);
@@ -40,7 +49,7 @@ test('evaluateReadiness: ready only when every condition holds, with one reason 
   assert.deepEqual(evaluateReadiness({ ...healthy, resourcesNeverRendered: many }).reasons, [
     'never rendered: r0.toml, r1.toml, r2.toml, r3.toml, r4.toml, r5.toml, r6.toml, r7.toml, r8.toml, r9.toml and 2 more',
   ]);
-  const all = evaluateReadiness({ ...healthy, backendReachable: false, mirrorInSync: false, resourcesNeverRendered: ['a.toml'] });
+  const all = evaluateReadiness({ ...healthy, backendReachable: false, mirrorInSync: false, resourcesNeverRendered: ['a.toml'] }, true);
   assert.equal(all.ready, false);
   assert.equal(all.reasons.length, 3);
 });
@@ -50,8 +59,10 @@ test('evaluateReadiness: a failing write is a warning once the resource rendered
   assert.deepEqual(evaluateReadiness({ ...healthy, writesFailing: [failing] }), {
     ready: true,
     reasons: [],
+    stale: false,
     warnings: [`write failing, retried with backoff: ${failing}`],
   });
+  assert.equal(evaluateReadiness({ ...healthy, writesFailing: [failing] }, true).ready, false, 'strict fails on a write being retried too');
   const first = evaluateReadiness({ ...healthy, resourcesNeverRendered: ['app.toml'], writesFailing: [failing] });
   assert.equal(first.ready, false);
   assert.deepEqual(first.reasons, ['never rendered: app.toml']);
@@ -94,6 +105,8 @@ test('the server answers /healthz, /readyz and /metrics and follows the readines
   assert.deepEqual(JSON.parse(ready.body), {
     ready: true,
     reasons: [],
+    stale: false,
+    strict: false,
     backendReachable: true,
     mirrorInSync: true,
     mirrorAgeSeconds: 1,
@@ -102,11 +115,30 @@ test('the server answers /healthz, /readyz and /metrics and follows the readines
     writesFailing: [],
   });
 
+  // The backend stalls after every resource rendered: still ready (the files are good), stale, and the body says the
+  // backend does not answer; ?strict (or -strict-readiness) makes it 503; /healthz is untouched.
+  state = { ...healthy, mirrorAgeMs: 61_000 };
+  ready = await get(`${server.url}/readyz`);
+  assert.equal(ready.status, 200);
+  const stale = JSON.parse(ready.body);
+  assert.equal(stale.stale, true);
+  assert.equal(stale.backendReachable, false);
+  assert.deepEqual(stale.reasons, ['mirror is stale: last in sync 61s ago (stale-after 60s)']);
+  const strict = await get(`${server.url}/readyz?strict`);
+  assert.equal(strict.status, 503);
+  assert.equal(JSON.parse(strict.body).strict, true);
+  assert.equal((await get(`${server.url}/healthz`)).status, 200);
+  let families = parsePrometheusText((await get(`${server.url}/metrics`)).body);
+  assert.equal(sampleValue(families, 'tsconfd_stale', {}), 1);
+  assert.equal(sampleValue(families, 'tsconfd_ready', {}), 1);
+  state = healthy;
+
   metrics.render('nginx.toml');
   const scraped = await get(`${server.url}/metrics`);
   assert.equal(scraped.status, 200);
   assert.match(scraped.type ?? '', /^text\/plain; version=0\.0\.4/);
-  const families = parsePrometheusText(scraped.body);
+  families = parsePrometheusText(scraped.body);
+  assert.equal(sampleValue(families, 'tsconfd_stale', {}), 0);
   assert.equal(sampleValue(families, 'tsconfd_renders_total', { resource: 'nginx.toml' }), 1);
 
   const head = await get(`${server.url}/readyz`, 'HEAD');
@@ -137,7 +169,7 @@ test('a port in use is an error at start, and close() releases the port even wit
   const busyPort = (blocker.address() as { port: number }).port;
   await assert.rejects(
     startHealthServer({ listen: `127.0.0.1:${busyPort}`, readiness: () => healthy, metrics: new Metrics({ processMetrics: false }) }),
-    /EADDRINUSE/,
+    new RegExp(`^Error: -http 127\\.0\\.0\\.1:${busyPort}: address 127\\.0\\.0\\.1:${busyPort} is already in use`),
   );
   await new Promise<void>((resolve) => blocker.close(() => resolve()));
 

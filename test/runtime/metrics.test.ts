@@ -33,6 +33,8 @@ test('every tsconfd family is exported with its type and help, and the text pars
     tsconfd_watch_lag_seconds: 'gauge',
     tsconfd_mirror_age_seconds: 'gauge',
     tsconfd_resources: 'gauge',
+    tsconfd_ready: 'gauge',
+    tsconfd_stale: 'gauge',
   };
   for (const [name, type] of Object.entries(expected)) {
     const family = families.get(name);

@@ -34,6 +34,7 @@ import (
 	"strings"
 	"text/template"
 	"time"
+	"unicode/utf8"
 )
 
 // Case is one golden case. Field order here is the order written back to the files.
@@ -44,6 +45,10 @@ type Case struct {
 	Delims   []string        `json:"delims,omitempty"`
 	Output   *string         `json:"output,omitempty"`
 	Error    *string         `json:"error,omitempty"`
+	// OutputHex and ErrorHex replace Output and Error when they are not valid UTF-8 (JSON would
+	// turn each invalid byte into U+FFFD): the bytes in hex.
+	OutputHex *string `json:"outputHex,omitempty"`
+	ErrorHex  *string `json:"errorHex,omitempty"`
 }
 
 // KV is the struct with methods returned by kv and built by {"$kv": [k, v]}.
@@ -220,6 +225,44 @@ func decodeTag(tag string, inner interface{}) (interface{}, error) {
 			out[i] = v
 		}
 		return out, nil
+	case "$bytes":
+		// Go strings that need not be UTF-8: "hex" is a string, ["hex", ...] a []string.
+		if h, ok := inner.(string); ok {
+			b, err := hex.DecodeString(h)
+			return string(b), err
+		}
+		arr, _ := inner.([]interface{})
+		out := make([]string, len(arr))
+		for i, e := range arr {
+			h, _ := e.(string)
+			b, err := hex.DecodeString(h)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = string(b)
+		}
+		return out, nil
+	case "$bytesmap":
+		// [["hex key", value], ...]: a map[string]interface{} whose keys need not be UTF-8.
+		arr, _ := inner.([]interface{})
+		m := map[string]interface{}{}
+		for _, e := range arr {
+			pair, _ := e.([]interface{})
+			if len(pair) != 2 {
+				return nil, errors.New("$bytesmap needs [hex key, value] pairs")
+			}
+			h, _ := pair[0].(string)
+			k, err := hex.DecodeString(h)
+			if err != nil {
+				return nil, err
+			}
+			v, err := decodeTyped(pair[1])
+			if err != nil {
+				return nil, err
+			}
+			m[string(k)] = v
+		}
+		return m, nil
 	case "$kv":
 		arr, _ := inner.([]interface{})
 		if len(arr) != 2 {
@@ -331,11 +374,19 @@ func updateDir(dir string) error {
 				return fmt.Errorf("%s: case %q: data: %w", f, c.Name, err)
 			}
 			out, errText, failed := render("t", c.Template, c.Delims, data)
-			c.Output, c.Error = nil, nil
+			c.Output, c.Error, c.OutputHex, c.ErrorHex = nil, nil, nil, nil
 			if failed {
-				c.Error = &errText
-			} else {
+				if utf8.ValidString(errText) {
+					c.Error = &errText
+				} else {
+					h := hex.EncodeToString([]byte(errText))
+					c.ErrorHex = &h
+				}
+			} else if utf8.ValidString(out) {
 				c.Output = &out
+			} else {
+				h := hex.EncodeToString([]byte(out))
+				c.OutputHex = &h
 			}
 		}
 		if err := os.WriteFile(f, formatCases(cases), 0o644); err != nil {
@@ -376,6 +427,12 @@ func formatCases(cases []Case) []byte {
 		}
 		if c.Error != nil {
 			buf.WriteString(",\n    \"error\": " + enc(*c.Error))
+		}
+		if c.OutputHex != nil {
+			buf.WriteString(",\n    \"outputHex\": " + enc(*c.OutputHex))
+		}
+		if c.ErrorHex != nil {
+			buf.WriteString(",\n    \"errorHex\": " + enc(*c.ErrorHex))
 		}
 		buf.WriteString("\n  }")
 		if i < len(cases)-1 {

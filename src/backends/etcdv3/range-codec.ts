@@ -3,8 +3,10 @@
 // objects and two Buffer copies per key before we turn them into strings: for 100k keys that
 // was most of a read's CPU. Here a response becomes our KeyValue objects in one pass, and the
 // -onetime path never loads protobufjs. Only the fields reads use are written; unknown fields
-// are skipped, as protobuf requires.
+// are skipped, as protobuf requires. Keys and values are bytes: decodeBytes keeps bytes that are
+// not UTF-8 (src/bytes.ts).
 import type { KeyValue } from '../types.js';
+import { decodeBytes } from '../../bytes.js';
 
 /** A RangeRequest: keys in [key, rangeEnd) at `revision` (0: the current one). */
 export interface RangeSpec {
@@ -214,11 +216,11 @@ function decodeRangeResponseAt(buf: Buffer, start: number, end: number, kvs: Key
             const e = r.delimited();
             lastStart = r.pos;
             lastEnd = e;
-            key = buf.toString('utf8', r.pos, e);
+            key = decodeBytes(buf, r.pos, e);
             r.pos = e;
           } else if (t === ((5 << 3) | 2)) {
             const e = r.delimited();
-            value = buf.toString('utf8', r.pos, e);
+            value = decodeBytes(buf, r.pos, e);
             r.pos = e;
           } else {
             r.skip(t & 7);

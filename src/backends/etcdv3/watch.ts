@@ -16,6 +16,7 @@ import type { IWatchResponse } from 'etcd3';
 import type { Logger } from '../../log.js';
 import type { PrefixWatch, PrefixWatchHandlers, WatchEvent } from '../types.js';
 import { covers } from '../keys.js';
+import { decodeBytes } from '../../bytes.js';
 import { EtcdError, type EtcdConnection, type WatchDuplex } from './connection.js';
 import { prefixRangeEnd } from './read.js';
 
@@ -276,10 +277,10 @@ export class WatchHub {
     for (const e of response.events) {
       const revision = Number(e.kv.mod_revision);
       if (revision > last) last = revision;
-      const key = e.kv.key.toString('utf8');
+      const key = decodeBytes(e.kv.key);
       // The range is every key starting with the prefix; confd's prefix is "itself or below it/".
       if (!covers(watcher.prefix, key)) continue;
-      events.push({ type: e.type === 'Delete' ? 'delete' : 'put', key, value: e.type === 'Delete' ? '' : e.kv.value.toString('utf8'), revision });
+      events.push({ type: e.type === 'Delete' ? 'delete' : 'put', key, value: e.type === 'Delete' ? '' : decodeBytes(e.kv.value), revision });
     }
     watcher.nextRevision = last + 1;
     if (events.length > 0) watcher.handlers.onEvents(events, last);

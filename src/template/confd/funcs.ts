@@ -11,8 +11,8 @@
 // Approximate: datetime (see gotime.ts: microsecond clock, Intl zone names); lookupIP*/lookupSRV
 // resolve names in a child process (getent ahosts = glibc NSS, as a cgo-enabled Go binary does;
 // dns.resolveSrv for SRV) and cache answers for the life of one function map; lookupSRV's Port,
-// Priority and Weight are ints, not uint16; base64Decode output that is not UTF-8 is read as
-// UTF-8 with U+FFFD (Go would write the raw bytes).
+// Priority and Weight are ints, not uint16. Strings are Go's bytes where Go sees bytes (len, base64,
+// sorting): invalid UTF-8 from a backend or from base64Decode stays bytes (src/bytes.ts).
 
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
@@ -24,6 +24,7 @@ import { KeyStore, KVPair } from './store.js';
 import { unmarshalArray, unmarshalObject } from './gojson.js';
 import { GoTime } from './gotime.js';
 import { goSortArray } from './gosort.js';
+import { byteLength, canonicalBytes, decodeBytes, encodeString } from '../../bytes.js';
 
 /** net.SRV as confd's lookupSRV returns it ([]*net.SRV). */
 export interface SRVRecord {
@@ -66,7 +67,7 @@ function int64(x: number, big: () => bigint): GoInt {
 }
 
 function byteLen(s: string): number {
-  return /^[\x00-\x7f]*$/.test(s) ? s.length : Buffer.byteLength(s, 'utf8');
+  return /^[\x00-\x7f]*$/.test(s) ? s.length : byteLength(s);
 }
 
 /** A view of arr with another Go type: same elements, in-place changes shared (Go slices alias). */
@@ -134,9 +135,9 @@ class CorruptInputError extends Error {
   }
 }
 
-/** base64.StdEncoding.DecodeString, byte for byte (Go's decodeQuantum); the bytes read as UTF-8. */
+/** base64.StdEncoding.DecodeString, byte for byte (Go's decodeQuantum); bytes that are not UTF-8 stay bytes. */
 export function base64Decode(data: string): string {
-  const src = Buffer.from(data, 'utf8');
+  const src = encodeString(data);
   const out: number[] = [];
   let si = 0;
   while (si < src.length) {
@@ -146,7 +147,7 @@ export function base64Decode(data: string): string {
     let trailing: number | null = null;
     for (; j < 4; j++) {
       if (si === src.length) {
-        if (j === 0) return Buffer.from(out).toString('utf8');
+        if (j === 0) return decodeBytes(Buffer.from(out));
         throw new CorruptInputError(si - j);
       }
       const c = src[si]!;
@@ -179,7 +180,7 @@ export function base64Decode(data: string): string {
     for (let k = 0; k < dlen - 1; k++) out.push(bytes[k]!);
     if (trailing !== null) throw new CorruptInputError(trailing);
   }
-  return Buffer.from(out).toString('utf8');
+  return decodeBytes(Buffer.from(out));
 }
 
 // ---- IP addresses, as Go's net.ParseIP and IP.String print them ----
@@ -312,7 +313,7 @@ export function confdFuncMap(store: KeyStore, opts: ConfdFuncOptions = {}): Func
       },
       { variadic: 'string' },
     ),
-    join: goFunc(['[]string', 'string'], (elems: string[], sep: string) => elems.join(sep)),
+    join: goFunc(['[]string', 'string'], (elems: string[], sep: string) => canonicalBytes(elems.join(sep))),
     datetime: goFunc([], () => now()),
     toUpper: goFunc(['string'], (s: string) => goToUpper(s)),
     toLower: goFunc(['string'], (s: string) => goToLower(s)),
@@ -338,7 +339,7 @@ export function confdFuncMap(store: KeyStore, opts: ConfdFuncOptions = {}): Func
         return (e as NodeJS.ErrnoException).code !== 'ENOENT';
       }
     }),
-    base64Encode: goFunc(['string'], (s: string) => Buffer.from(s, 'utf8').toString('base64')),
+    base64Encode: goFunc(['string'], (s: string) => encodeString(s).toString('base64')),
     base64Decode: goFunc(['string'], (s: string) => base64Decode(s), { returnsError: true }),
     parseBool: goFunc(['string'], (s: string) => parseBool(s), { returnsError: true }),
     reverse: goFunc(['interface {}'], (values: unknown) => {

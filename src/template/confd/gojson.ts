@@ -6,6 +6,7 @@
 
 import { GoFloat, withGoType } from '../go/value.js';
 import { quote as goQuote } from '../go/strconv.js';
+import { decodeBytes, encodeString, replaceRawBytes } from '../../bytes.js';
 
 export class JsonSyntaxError extends Error {
   constructor(
@@ -420,14 +421,14 @@ class Decoder {
     const end = this.i;
     this.i++;
     if (plain) return Buffer.from(d.subarray(start, end)).toString('latin1');
-    // Escapes and non-ASCII: decode runs of raw bytes as UTF-8 (bad bytes → U+FFFD, as Go).
+    // Escapes and non-ASCII: decode runs of raw bytes as UTF-8 (each bad byte → U+FFFD, as Go).
     let out = '';
     let j = start;
     while (j < end) {
       if (d[j] !== 0x5c) {
         let k = j;
         while (k < end && d[k] !== 0x5c) k++;
-        out += Buffer.from(d.subarray(j, k)).toString('utf8');
+        out += replaceRawBytes(decodeBytes(Buffer.from(d.buffer, d.byteOffset + j, k - j)));
         j = k;
         continue;
       }
@@ -471,7 +472,7 @@ class Decoder {
 const KIND_NAME: Record<number, string> = { 0x7b: 'object', 0x5b: 'array', 0x22: 'string', 0x74: 'bool', 0x66: 'bool' };
 
 function unmarshal(data: string, want: 'object' | 'array', goType: string): unknown {
-  const bytes = Buffer.from(data, 'utf8');
+  const bytes = encodeString(data);
   checkValid(bytes);
   const dec = new Decoder(bytes);
   const c = dec.peek();

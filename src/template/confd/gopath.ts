@@ -4,6 +4,8 @@
 // bytes one at a time, so it runs on "byte strings": the UTF-8 bytes of a string, one byte per
 // char (latin1). For ASCII text the byte string is the string itself.
 
+import { decodeBytes, encodeString } from '../../bytes.js';
+
 export class BadPatternError extends Error {
   constructor() {
     super('syntax error in pattern');
@@ -19,12 +21,12 @@ export function isAscii(s: string): boolean {
 
 /** The UTF-8 bytes of s as a latin1 string (s itself when s is ASCII). */
 export function toByteString(s: string): string {
-  return ASCII_ONLY.test(s) ? s : Buffer.from(s, 'utf8').toString('latin1');
+  return ASCII_ONLY.test(s) ? s : encodeString(s).toString('latin1');
 }
 
 /** Inverse of toByteString. */
 export function fromByteString(b: string): string {
-  return ASCII_ONLY.test(b) ? b : Buffer.from(b, 'latin1').toString('utf8');
+  return ASCII_ONLY.test(b) ? b : decodeBytes(Buffer.from(b, 'latin1'));
 }
 
 /** path.Clean */

@@ -13,6 +13,7 @@
 // byte string is the key itself, so the common case costs nothing extra.
 
 import { GO_TYPE, withGoType } from '../go/value.js';
+import { compareBytes } from '../../bytes.js';
 import {
   clean,
   dir as pathDir,
@@ -64,23 +65,7 @@ export interface RawKeyValue {
   readonly value: string;
 }
 
-/** Go's byte-order comparison of two JS strings (UTF-16 order differs above U+D7FF). */
-export function compareBytes(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    let x = a.charCodeAt(i);
-    let y = b.charCodeAt(i);
-    if (x !== y) {
-      // Surrogates encode runes above U+FFFF, whose UTF-8 sorts after U+E000..U+FFFF.
-      if (x >= 0xd800 && y >= 0xd800) {
-        x = x <= 0xdfff ? x + 0x2800 : x;
-        y = y <= 0xdfff ? y + 0x2800 : y;
-      }
-      return x - y;
-    }
-  }
-  return a.length - b.length;
-}
+export { compareBytes };
 
 /** Whether cp is the literal prefix followed by one final '*' (prefix as literalPrefix gives it). */
 function isPrefixStar(cp: CompiledPattern, prefix: string): boolean {

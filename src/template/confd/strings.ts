@@ -1,6 +1,9 @@
 // The Go string functions confd exposes (strings.*), with Go's results where JavaScript's
 // built-ins differ: simple per-rune case mapping, Split on "" by runes, Replace with an empty
-// old string. strconv.Quote is the engine's (template/go/strconv.ts).
+// old string. strconv.Quote is the engine's (template/go/strconv.ts). Escaped bytes (invalid UTF-8,
+// src/bytes.ts) are handled as Go handles invalid bytes.
+
+import { canonicalBytes, hasRawBytes } from '../../bytes.js';
 
 const ASCII_ONLY = /^[\x00-\x7f]*$/;
 
@@ -33,7 +36,9 @@ function mapRune(ch: string, upper: boolean): string {
   const cp = ch.codePointAt(0)!;
   let out: string;
   if ((cp >= 0xd800 && cp <= 0xdfff) || newerThanGo(cp)) {
-    out = ch; // a lone surrogate (Go would see U+FFFD, which has no case), or unknown to Go
+    // An escaped byte (invalid UTF-8, src/bytes.ts) is U+FFFD to Go, and strings.Map writes that rune;
+    // a rune unknown to Go's Unicode 13 tables stays as it is.
+    out = cp >= 0xd800 && cp <= 0xdfff ? '\ufffd' : ch;
   } else {
     const full = upper ? ch.toUpperCase() : ch.toLowerCase();
     const n = full.length === 1 || (full.length === 2 && full.codePointAt(0)! > 0xffff) ? 1 : 2;
@@ -69,8 +74,19 @@ export function goToLower(s: string): string {
 
 /** strings.Split(s, sep) */
 export function goSplit(s: string, sep: string): string[] {
-  if (sep === '') return Array.from(s);
+  if (sep === '') return explode(s);
   return s.split(sep);
+}
+
+/**
+ * strings.Split(s, ""): one string per UTF-8 sequence. Go's explode writes an invalid byte as
+ * U+FFFD, except in the last piece, which is the rest of s as it is.
+ */
+export function explode(s: string): string[] {
+  const runes = Array.from(s);
+  if (!hasRawBytes(s)) return runes;
+  for (let i = 0; i < runes.length - 1; i++) if (hasRawBytes(runes[i]!)) runes[i] = '\ufffd';
+  return runes;
 }
 
 /** strings.Replace(s, old, new, n) */
@@ -88,7 +104,7 @@ export function goReplace(s: string, old: string, repl: string, n: number): stri
     }
     for (; i < runes.length; i++) out += runes[i];
     // When n <= len(runes), the remaining runes were appended by the second loop.
-    return out;
+    return canonicalBytes(out);
   }
   let out = '';
   let start = 0;
@@ -100,5 +116,5 @@ export function goReplace(s: string, old: string, repl: string, n: number): stri
     start = j + old.length;
     done++;
   }
-  return out + s.slice(start);
+  return canonicalBytes(out + s.slice(start));
 }

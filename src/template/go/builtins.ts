@@ -7,6 +7,7 @@ import { sprint, sprintf, sprintln } from './fmt.js';
 import { htmlEscaper, jsEscaper, urlQueryEscaper } from './escape.js';
 import { ANY, GO_TYPE, GoFloat, GoUint8, goFunc, goTypeOf, isGoFunction, isNilCollection } from './value.js';
 import type { GoFunction } from './value.js';
+import { byteLength, compareBytes, decodeBytes, encodeString } from '../../bytes.js';
 
 /** The parameter type of builtins that take any value unconverted (Go's reflect.Value). */
 export const REFLECT = 'reflect.Value';
@@ -39,8 +40,9 @@ export function isTrue(v: unknown): boolean {
   return true;
 }
 
+/** The bytes of a Go string (escaped bytes restored, src/bytes.ts). */
 function utf8(s: string): Buffer {
-  return Buffer.from(s, 'utf8');
+  return encodeString(s);
 }
 
 function indexArg(index: unknown, cap: number): number {
@@ -136,7 +138,7 @@ function slice(item: unknown, ...indexes: unknown[]): unknown {
   });
   if (idx[0] > idx[1]) throw new Error(`invalid slice index: ${idx[0]} > ${idx[1]}`);
   if (indexes.length === 3 && idx[1] > idx[2]) throw new Error(`invalid slice index: ${idx[1]} > ${idx[2]}`);
-  if (bytes !== null) return bytes.subarray(idx[0], idx[1]).toString('utf8');
+  if (bytes !== null) return decodeBytes(bytes, idx[0], idx[1]);
   const out = (item as unknown[]).slice(idx[0], idx[1]);
   const tag = (item as { [GO_TYPE]?: string })[GO_TYPE];
   if (tag !== undefined) Object.defineProperty(out, GO_TYPE, { value: tag, enumerable: false, configurable: true, writable: true });
@@ -146,7 +148,7 @@ function slice(item: unknown, ...indexes: unknown[]): unknown {
 function length(item: unknown): number {
   if (item === null) throw new Error('len of nil pointer');
   if (item === undefined) throw new Error('reflect: call of reflect.Value.Type on zero Value');
-  if (typeof item === 'string') return Buffer.byteLength(item);
+  if (typeof item === 'string') return byteLength(item);
   if (Array.isArray(item)) return item.length;
   if (item instanceof Map) return item.size;
   throw new Error(`len of type ${goTypeOf(item)}`);
@@ -271,8 +273,7 @@ function lt(arg1: unknown, arg2: unknown): boolean {
 
 /** Go compares strings bytewise (UTF-8); JS's < compares UTF-16 units, which differs above U+FFFF. */
 function compareStrings(a: string, b: string): number {
-  if (a === b) return 0;
-  return Buffer.compare(utf8(a), utf8(b));
+  return compareBytes(a, b);
 }
 
 function le(arg1: unknown, arg2: unknown): boolean {

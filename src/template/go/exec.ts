@@ -11,6 +11,7 @@ import type { ParsedTree } from './parse.js';
 import { ANY, GO_METHODS, GO_NIL, GO_TYPE, GoFloat, GoUint8, goTypeOf, isGoFunction, nilSlice, withGoType } from './value.js';
 import type { FuncMap, GoFunction, GoMethodSignature } from './value.js';
 import { builtinFuncs, IfaceBox, isTrue, REFLECT } from './builtins.js';
+import { byteLength } from '../../bytes.js';
 
 /** A template failure with Go's exact error text as message. */
 export class TemplateError extends Error {
@@ -23,6 +24,23 @@ export class TemplateError extends Error {
   ) {
     super(message);
     this.name = 'TemplateError';
+  }
+}
+
+/**
+ * The output grew beyond the caller's bound (ExecuteOptions.maxOutputBytes). Located like any
+ * execution error: the node being executed when the bound was crossed.
+ */
+export class OutputLimitError extends TemplateError {
+  constructor(
+    message: string,
+    templateName: string,
+    line: number,
+    col: number,
+    readonly limit: number,
+  ) {
+    super(message, 'exec', templateName, line, col);
+    this.name = 'OutputLimitError';
   }
 }
 
@@ -61,9 +79,13 @@ export class State {
   /** The innermost {{template}} call and the template making it: where Go reports too deep a recursion. */
   callNode: Node | null = null;
   callerName = '';
+  /** Bytes of output moved to parts so far, counted only under a bound. */
+  written = 0;
   constructor(
     public tmplName: string,
     dot: unknown,
+    /** ExecuteOptions.maxOutputBytes (Infinity: no bound). */
+    readonly maxOutput = Infinity,
   ) {
     this.names = ['$'];
     this.vals = [dot];
@@ -334,12 +356,34 @@ const OUT_CHUNK = 8192;
 function flushOut(s: State): void {
   // Reading a char flattens the rope in place (V8), so the chunk kept is one flat string.
   s.out.charCodeAt(0);
+  if (s.maxOutput !== Infinity) checkOutputBound(s);
   s.parts.push(s.out);
   s.out = '';
 }
 
-export function execute(set: TemplateSet, name: string, data: unknown): string {
-  const s = new State(name, data === null ? undefined : data);
+/**
+ * Counted at each flush (every ~8 KB), so a runaway template stops near the bound instead of
+ * filling the heap (V8 aborts the process) or passing V8's string length limit (~2^29 units, a
+ * RangeError without a position).
+ */
+function checkOutputBound(s: State): void {
+  s.written += byteLength(s.out);
+  if (s.written <= s.maxOutput) return;
+  try {
+    errorf(s, `output is larger than the limit of ${s.maxOutput} bytes`);
+  } catch (e) {
+    const t = e as TemplateError;
+    throw new OutputLimitError(t.message, t.templateName, t.line, t.col, s.maxOutput);
+  }
+}
+
+export interface ExecuteOptions {
+  /** Fail with OutputLimitError once the output exceeds this many bytes (default: no bound). */
+  maxOutputBytes?: number;
+}
+
+export function execute(set: TemplateSet, name: string, data: unknown, opts: ExecuteOptions = {}): string {
+  const s = new State(name, data === null ? undefined : data, opts.maxOutputBytes ?? Infinity);
   const root = compiledTemplate(set, name);
   if (root === undefined) errorf(s, `${quote(name)} is an incomplete or empty template`);
   try {
@@ -355,6 +399,7 @@ export function execute(set: TemplateSet, name: string, data: unknown): string {
     }
     throw e;
   }
+  if (s.maxOutput !== Infinity) checkOutputBound(s);
   if (s.parts.length === 0) return s.out;
   s.parts.push(s.out);
   return s.parts.join('');
@@ -411,6 +456,7 @@ class Compiler {
           } else {
             if (!isPrintable(v)) errorf(s, `can't print ${node} of type ${goTypeOf(v)}`);
             s.out += formatValue(v);
+            if (s.out.length > OUT_CHUNK) flushOut(s);
           }
           return OK;
         };

@@ -10,9 +10,11 @@
 // Not reproduced: %p and the %v of funcs print pointers in Go; here they print 0x0. Formatter,
 // complex numbers, unsized ints other than int and uint8, and pointers do not exist in the value model.
 // Map keys of different types in one map are ordered by a fixed type rank (Go orders them by type
-// address, which varies). Go strings with invalid UTF-8 cannot be JS strings (see strconv.ts).
+// address, which varies). A Go string with invalid UTF-8 holds escaped bytes (src/bytes.ts): %x, %q
+// and padding see its bytes as Go does.
 
 import { GoFloat, GoUint8, goTypeOf, isGoFunction, isNilCollection } from './value.js';
+import { canonicalBytes, compareBytes, decodeBytes, encodeString, hasRawBytes } from '../../bytes.js';
 import {
   canBackquote,
   decodeRune,
@@ -25,7 +27,6 @@ import {
   runeCount,
   runeString,
   truncateRunes,
-  utf8Bytes,
   isPrint,
   validRune,
 } from './strconv.js';
@@ -109,7 +110,7 @@ export function sprint(args: readonly unknown[]): string {
     p.printArg(arg, V_v);
     prevString = isString;
   }
-  return p.buf;
+  return mayJoinRawBytes(undefined, args) ? canonicalBytes(p.buf) : p.buf;
 }
 
 /** Go's fmt.Sprintln: operands printed with %v, always separated by spaces, then a newline. */
@@ -119,14 +120,30 @@ export function sprintln(args: readonly unknown[]): string {
     if (i > 0) p.buf += ' ';
     p.printArg(args[i], V_v);
   }
-  return p.buf + '\n';
+  return mayJoinRawBytes(undefined, args) ? canonicalBytes(p.buf + '\n') : p.buf + '\n';
 }
 
 /** Go's fmt.Sprintf. undefined operands are nil interfaces, as Go receives a missing value. */
 export function sprintf(format: string, args: readonly unknown[]): string {
   const p = new Printer();
   p.doPrintf(format, args);
-  return p.buf;
+  return mayJoinRawBytes(format, args) ? canonicalBytes(p.buf) : p.buf;
+}
+
+/**
+ * Whether printing these may have put escaped bytes (src/bytes.ts) side by side, so the result
+ * needs canonicalBytes. Strings and the format are checked (O(1) for one-byte strings); slices,
+ * maps and structs are assumed to (a []byte prints its bytes). The common case, ints and
+ * UTF-8 strings, skips the check of the result, which would flatten every result string.
+ */
+function mayJoinRawBytes(format: string | undefined, args: readonly unknown[]): boolean {
+  if (format !== undefined && hasRawBytes(format)) return true;
+  for (const a of args) {
+    if (typeof a === 'string') {
+      if (hasRawBytes(a)) return true;
+    } else if (typeof a === 'object' && a !== null && !(a instanceof GoFloat) && !(a instanceof GoUint8)) return true;
+  }
+  return false;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -154,11 +171,11 @@ function bytesOf(a: readonly unknown[]): Uint8Array {
   return b;
 }
 
-const utf8Decoder = new TextDecoder();
 const strictUTF8Decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** Go's string(b): invalid bytes stay bytes (escaped, src/bytes.ts). */
 function bytesToString(b: Uint8Array): string {
-  return utf8Decoder.decode(b);
+  return decodeBytes(Buffer.from(b.buffer, b.byteOffset, b.length));
 }
 
 /** The bytes as a JS string if they are valid UTF-8 (so no information is lost), else undefined. */
@@ -192,25 +209,6 @@ function typeRank(v: unknown): number {
   return 6;
 }
 
-function compareCodePoints(a: string, b: string): number {
-  // UTF-16 order differs from UTF-8 byte order only where surrogates meet U+E000..U+FFFF.
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    let x = a.charCodeAt(i);
-    let y = b.charCodeAt(i);
-    if (x === y) continue;
-    if (x >= 0xd800 && y >= 0xd800) {
-      // Surrogates stand for code points above U+FFFF: move them above U+E000..U+FFFF.
-      if (x >= 0xd800 && x <= 0xdfff) x += 0x2000;
-      else if (x >= 0xe000) x -= 0x800;
-      if (y >= 0xd800 && y <= 0xdfff) y += 0x2000;
-      else if (y >= 0xe000) y -= 0x800;
-    }
-    return x < y ? -1 : 1;
-  }
-  return a.length - b.length;
-}
-
 /** Go's fmtsort.compare for the key kinds of the value model: -1, 0 or 1. */
 export function compareKeys(a: unknown, b: unknown): number {
   const ra = typeRank(a);
@@ -239,7 +237,7 @@ export function compareKeys(a: unknown, b: unknown): number {
       return x !== x ? -1 : 1;
     }
     case 5: {
-      const c = compareCodePoints(a as string, b as string);
+      const c = compareBytes(a as string, b as string);
       return c < 0 ? -1 : c > 0 ? 1 : 0;
     }
   }
@@ -251,7 +249,7 @@ export function sortedMapKeys<K>(m: ReadonlyMap<K, unknown>): K[] {
   const keys = Array.from(m.keys());
   if (keys.length > 1) {
     if (typeof keys[0] === 'string' && keys.every((k) => typeof k === 'string')) {
-      (keys as unknown as string[]).sort(compareCodePoints);
+      (keys as unknown as string[]).sort(compareBytes);
     } else keys.sort(compareKeys);
   }
   return keys;
@@ -404,6 +402,10 @@ class Printer {
   }
 
   fmtQ(s: string): void {
+    if (hasRawBytes(s)) {
+      this.fmtQBytes(encodeString(s));
+      return;
+    }
     if (this.precPresent) s = truncateRunes(s, this.prec);
     if (this.sharp && canBackquote(s)) {
       this.pad('`' + s + '`');
@@ -604,10 +606,10 @@ class Printer {
         this.fmtS(v);
         return;
       case V_x:
-        this.fmtSbx(utf8Bytes(v), LDIGITS);
+        this.fmtSbx(encodeString(v), LDIGITS);
         return;
       case V_X:
-        this.fmtSbx(utf8Bytes(v), UDIGITS);
+        this.fmtSbx(encodeString(v), UDIGITS);
         return;
       case V_q:
         this.fmtQ(v);

@@ -20,12 +20,13 @@
 // error here), channels, missingkey options other than default, pointers beyond "nil interface".
 
 import { builtinFuncs } from './builtins.js';
-import { execute, TemplateError, TemplateSet } from './exec.js';
+import { execute, TemplateError, TemplateSet, type ExecuteOptions } from './exec.js';
 import type { ArgNode, Node } from './node.js';
 import { ParseFailure, parseTrees } from './parse.js';
 import type { FuncMap } from './value.js';
+import { byteLength } from '../../bytes.js';
 
-export { TemplateError } from './exec.js';
+export { OutputLimitError, TemplateError, type ExecuteOptions } from './exec.js';
 export type { FuncMap, GoFunction, GoTypeName } from './value.js';
 export { ANY, GO_TYPE, GoFloat, GoUint8, goFunc, goTypeOf, isGoFunction, withGoType } from './value.js';
 
@@ -49,9 +50,9 @@ export class Template {
     private readonly set: TemplateSet,
   ) {}
 
-  /** Renders the template with data as dot ($). Throws TemplateError. */
-  execute(data?: unknown): string {
-    return execute(this.set, this.name, data);
+  /** Renders the template with data as dot ($). Throws TemplateError (OutputLimitError past opts.maxOutputBytes). */
+  execute(data?: unknown, opts?: ExecuteOptions): string {
+    return execute(this.set, this.name, data, opts);
   }
 
   /** The template of that name associated with this one (define, block, or the top-level one). */
@@ -119,7 +120,7 @@ function position(n: Node): { line: number; col: number } {
   const nl = before.lastIndexOf('\n');
   let line = 1;
   for (let i = before.indexOf('\n'); i >= 0; i = before.indexOf('\n', i + 1)) line++;
-  return { line, col: Buffer.byteLength(before.slice(nl + 1)) };
+  return { line, col: byteLength(before.slice(nl + 1)) };
 }
 
 /**

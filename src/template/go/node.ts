@@ -3,6 +3,7 @@
 // exactly as Go does, because Go quotes that text in its error messages.
 
 import { quote } from './strconv.js';
+import { byteLength } from '../../bytes.js';
 
 /** What a node needs to know about the text it came from to locate itself. */
 export interface TreeInfo {
@@ -301,7 +302,7 @@ export function isEmptyTree(n: Node | null): boolean {
 export function errorContext(n: Node): { location: string; context: string } {
   const text = n.tree.text.slice(0, n.pos);
   const nl = text.lastIndexOf('\n');
-  const col = nl === -1 ? Buffer.byteLength(text) : Buffer.byteLength(text.slice(nl + 1));
+  const col = nl === -1 ? byteLength(text) : byteLength(text.slice(nl + 1));
   let line = 1;
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) line++;
   return { location: `${n.tree.parseName}:${line}:${col}`, context: String(n) };

@@ -3,6 +3,7 @@
 
 import { Item, T, itemString, lex } from './lex.js';
 import { quote, underscoreOK } from './strconv.js';
+import { decodeBytes, hasRawBytes } from '../../bytes.js';
 import {
   ActionNode,
   ArgNode,
@@ -718,17 +719,31 @@ export function unquote(s: string): string | null {
   if (q !== '"' && q !== "'") return null;
   if (body.includes('\n')) return null;
   if (!body.includes('\\') && !body.includes(q)) {
-    if (q === '"') return body;
+    // Go returns the text as it is only when it is valid UTF-8 (a raw-byte literal reads as U+FFFD).
+    if (q === '"' && !hasRawBytes(body)) return body;
   }
   let out = '';
+  // "\xff" and "\377" are single bytes in Go (not runes): runs of them are decoded together, so
+  // "\xc3\xa9" is "é" and an invalid byte stays a byte (src/bytes.ts).
+  let rawBytes: number[] = [];
   let i = 0;
   while (i < body.length) {
     const r = unquoteChar(body, i, q);
     if (r === null) return null;
-    out += String.fromCodePoint(r[0]);
+    const isByteEscape = q === '"' && r[0] >= 0x80 && r[0] <= 0xff && body[i] === '\\' && (body[i + 1] === 'x' || (body[i + 1]! >= '0' && body[i + 1]! <= '7'));
+    if (isByteEscape) rawBytes.push(r[0]);
+    else {
+      if (rawBytes.length > 0) {
+        out += decodeBytes(Buffer.from(rawBytes));
+        rawBytes = [];
+      }
+      // An escaped byte (invalid UTF-8 typed into the literal) is U+FFFD to Go's UnquoteChar.
+      out += r[0] >= 0xd800 && r[0] <= 0xdfff ? '\ufffd' : String.fromCodePoint(r[0]);
+    }
     i = r[1];
     if (q === "'" && i !== body.length) return null;
   }
+  if (rawBytes.length > 0) out += decodeBytes(Buffer.from(rawBytes));
   return out;
 }
 

@@ -3,10 +3,13 @@
 // number literals, unicode.IsPrint and the UTF-8 facts Go's byte-oriented strings depend on.
 //
 // JavaScript strings are UTF-16 while Go strings are UTF-8 bytes. Code here treats a JS string as the
-// UTF-8 text it becomes when written out: a code point is a rune, and a lone surrogate (which Node
-// writes as EF BF BD) is the rune U+FFFD. Go strings holding invalid UTF-8 cannot reach us (the bytes
-// were already decoded by whoever made the JS string), so Go's `\x..` escapes of invalid bytes never
-// appear.
+// bytes it becomes when written out (src/bytes.ts): a code point is a rune, and a lone surrogate is
+// the rune U+FFFD of size one. A lone U+DC80..U+DCFF is an escaped byte (a backend byte that is not
+// valid UTF-8), written as that byte; Quote writes it as Go does, `\xHH`.
+
+import { byteLength, decodeRune, encodeString, hasRawBytes } from '../../bytes.js';
+
+export { decodeRune };
 
 const LOWER_HEX = '0123456789abcdef';
 
@@ -46,26 +49,14 @@ export function truncateRunes(s: string, n: number): string {
   return s.slice(0, i);
 }
 
-const encoder = new TextEncoder();
-
-/** The UTF-8 bytes of s (lone surrogates become EF BF BD, as Node writes them). */
+/** The bytes of s: Go's []byte(s). */
 export function utf8Bytes(s: string): Uint8Array {
-  return encoder.encode(s);
+  return encodeString(s);
 }
 
-/** Length in bytes of s encoded as UTF-8: Go's len(s). */
+/** Go's len(s). */
 export function utf8Length(s: string): number {
-  let n = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) n += 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      n += 2; // 4 bytes for 2 code units
-      i++;
-    } else n += 2;
-  }
-  return n;
+  return byteLength(s);
 }
 
 /** The Go rune at UTF-16 index i of s and how many code units it takes; a lone surrogate is U+FFFD. */
@@ -165,43 +156,14 @@ function quoteWith(s: string, quote: number, asciiOnly: boolean): string {
 
 /** Go's strconv.Quote. */
 export function quote(s: string): string {
+  if (hasRawBytes(s)) return quoteBytes(encodeString(s), false);
   return quoteWith(s, 0x22, false);
 }
 
 /** Go's strconv.QuoteToASCII (what %+q prints). */
 export function quoteToASCII(s: string): string {
+  if (hasRawBytes(s)) return quoteBytes(encodeString(s), true);
   return quoteWith(s, 0x22, true);
-}
-
-/**
- * Go's utf8.DecodeRune over bytes: [rune, size], with (U+FFFD, 1) for an invalid or short sequence.
- */
-export function decodeRune(b: Uint8Array, i: number): [rune: number, size: number] {
-  const b0 = b[i]!;
-  if (b0 < 0x80) return [b0, 1];
-  let size: number;
-  let lo = 0x80;
-  let hi = 0xbf;
-  if (b0 >= 0xc2 && b0 <= 0xdf) size = 2;
-  else if (b0 >= 0xe0 && b0 <= 0xef) {
-    size = 3;
-    if (b0 === 0xe0) lo = 0xa0;
-    else if (b0 === 0xed) hi = 0x9f;
-  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
-    size = 4;
-    if (b0 === 0xf0) lo = 0x90;
-    else if (b0 === 0xf4) hi = 0x8f;
-  } else return [0xfffd, 1];
-  if (i + size > b.length) return [0xfffd, 1];
-  const b1 = b[i + 1]!;
-  if (b1 < lo || b1 > hi) return [0xfffd, 1];
-  if (size === 2) return [((b0 & 0x1f) << 6) | (b1 & 0x3f), 2];
-  const b2 = b[i + 2]!;
-  if (b2 < 0x80 || b2 > 0xbf) return [0xfffd, 1];
-  if (size === 3) return [((b0 & 0x0f) << 12) | ((b1 & 0x3f) << 6) | (b2 & 0x3f), 3];
-  const b3 = b[i + 3]!;
-  if (b3 < 0x80 || b3 > 0xbf) return [0xfffd, 1];
-  return [((b0 & 0x07) << 18) | ((b1 & 0x3f) << 12) | ((b2 & 0x3f) << 6) | (b3 & 0x3f), 4];
 }
 
 /**
@@ -231,6 +193,7 @@ export function quoteRuneToASCII(r: number): string {
 
 /** Go's strconv.CanBackquote. */
 export function canBackquote(s: string): boolean {
+  if (hasRawBytes(s)) return false; // invalid UTF-8 (and U+FFFD of size one) is never backquoted
   for (let i = 0; i < s.length; ) {
     const [r, units] = runeAt(s, i);
     i += units;

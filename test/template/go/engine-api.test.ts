@@ -3,7 +3,8 @@
 // Expected error texts were measured with Go 1.19 (see engine-gen/).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parse, TemplateError } from '../../../src/template/go/index.js';
+import { OutputLimitError, parse, TemplateError } from '../../../src/template/go/index.js';
+import { decodeBytes, encodeString } from '../../../src/bytes.js';
 import { GO_METHODS, GoFloat, goFunc, nilSlice, withGoType } from '../../../src/template/go/value.js';
 import { confdLikeFuncs } from './engine-funcs.js';
 
@@ -168,4 +169,28 @@ test('an error of a template executed by a function is that function\'s error', 
     execError(() => t.execute(new Map([['x', 1]]))).message,
     'template: outer:1:2: executing "outer" at <render .>: error calling render: template: inner:1:4: executing "inner" at <.x.y>: can\'t evaluate field y in type interface {}',
   );
+});
+
+test('maxOutputBytes: a render past the bound fails, located, instead of growing until V8 gives up', () => {
+  const t = parse('big.tmpl', 'head\n{{range .}}{{.}}0123456789abcdef0123456789abcdef{{end}}', {});
+  const data = Array.from({ length: 1000 }, (_, i) => i % 10); // 5 + 1000 * 33 = 33,005 bytes
+  assert.equal(t.execute(data, { maxOutputBytes: 33_005 }).length, 33_005); // at the bound: fine
+  const e = execError(() => t.execute(data, { maxOutputBytes: 20_000 }));
+  assert.ok(e instanceof OutputLimitError);
+  assert.equal(e.limit, 20_000);
+  assert.equal(e.line, 2);
+  assert.match(e.message, /^template: big\.tmpl:2:\d+: executing "big\.tmpl" at <\{\{\.\}\}>: output is larger than the limit of 20000 bytes$/);
+  // Bytes, not UTF-16 units: 1000 x "é" is 2000 bytes.
+  const accents = parse('a', '{{range .}}é{{end}}', {});
+  assert.throws(() => accents.execute(Array(10_000).fill(0), { maxOutputBytes: 19_999 }), OutputLimitError);
+  assert.equal(accents.execute(Array(10_000).fill(0), { maxOutputBytes: 20_000 }).length, 10_000);
+  // No bound by default.
+  assert.equal(t.execute(data).length, 33_005);
+});
+
+test('template text that is not UTF-8 keeps its bytes where Go does (recorded with Go 1.19)', () => {
+  // a\xffb|{{"c\xe9d"}}|{{`r\xe9w`}}|{{len "\xe9"}}|{{printf "%q" "x\xe9\\n"}} as raw bytes in the file
+  const text = decodeBytes(Buffer.concat([Buffer.from('a\xffb|{{"c\xe9d"}}|{{`r\xe9w`}}|{{len "\xe9"}}|{{printf "%q" "x\xe9\\n"}}', 'latin1')]));
+  const out = encodeString(parse('t', text, {}).execute(undefined));
+  assert.equal(out.toString('hex'), '61ff627c63efbfbd647c72e9777c337c2278efbfbd5c6e22');
 });

@@ -80,7 +80,8 @@ test('ints beyond 2^53 print the exact value of the double', () => {
 });
 
 test('widths count runes; a lone surrogate is the one rune U+FFFD, as Node writes it', () => {
-  assert.equal(sprintf('%-4s|%4s|', ['é😀', '\ud800']), 'é😀  |   \ud800|');
+  // Written out, the lone surrogate is U+FFFD (EF BF BD), whichever spelling the string keeps.
+  assert.deepEqual(Buffer.from(sprintf('%-4s|%4s|', ['é😀', '\ud800'])), Buffer.from('é😀  |   \ufffd|'));
   assert.equal(sprintf('%x', ['\ud800']), 'efbfbd');
   assert.equal(sprintf('%.1s', ['😀x']), '😀');
   assert.equal(quote('a\ud800'), '"a\ufffd"');

@@ -3,6 +3,7 @@
 // texts. Change both files together, then regenerate the goldens.
 import { quote } from '../../../src/template/go/strconv.js';
 import { GO_METHODS, GoFloat, goFunc, goInt, nilSlice, withGoType, type FuncMap } from '../../../src/template/go/value.js';
+import { canonicalBytes, hasRawBytes, replaceRawBytes } from '../../../src/bytes.js';
 
 /** Go's main.KV: the struct with methods that kv returns and {"$kv": [k, v]} decodes to. */
 export class KV {
@@ -77,7 +78,8 @@ function seq(first: Int, last: Int): Int[] {
 
 export const testFuncs: FuncMap = {
   add: goFunc(['int', 'int'], (a: Int, b: Int) => wrap(BigInt(a) + BigInt(b))),
-  upper: goFunc(['string'], (s: string) => s.toUpperCase()),
+  // strings.ToUpper writes each invalid byte as U+FFFD (strings.Map).
+  upper: goFunc(['string'], (s: string) => replaceRawBytes(s).toUpperCase()),
   fail: goFunc(
     ['string'],
     (s: string) => {
@@ -94,7 +96,7 @@ export const testFuncs: FuncMap = {
     { returnsError: true },
   ),
   split: goFunc(['string', 'string'], (s: string, sep: string) => withGoType(goSplit(s, sep), '[]string')),
-  join: goFunc(['[]string', 'string'], (a: string[] | null, sep: string) => (a ?? []).join(sep)),
+  join: goFunc(['[]string', 'string'], (a: string[] | null, sep: string) => canonicalBytes((a ?? []).join(sep))),
   vsum: goFunc(['string'], (prefix: string, ...n: Int[]) => prefix + String(wrap(n.reduce((x: bigint, y) => BigInt.asIntN(64, x + BigInt(y)), 0n))), {
     variadic: 'int',
   }),
@@ -136,8 +138,12 @@ export const testFuncs: FuncMap = {
   nilints: goFunc([], () => nilSlice<number>('[]int')),
 };
 
-/** Go's strings.Split: an empty separator splits into UTF-8 sequences (code points). */
+/** Go's strings.Split: an empty separator splits into UTF-8 sequences (invalid bytes: U+FFFD but the last piece). */
 function goSplit(s: string, sep: string): string[] {
-  if (sep === '') return Array.from(s);
+  if (sep === '') {
+    const runes = Array.from(s);
+    for (let i = 0; i < runes.length - 1; i++) if (hasRawBytes(runes[i]!)) runes[i] = '\ufffd';
+    return runes;
+  }
   return s.split(sep);
 }

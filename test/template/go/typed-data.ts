@@ -9,12 +9,18 @@
 //   {"$strings": [...]}   []string     (Array tagged '[]string')
 //   {"$ints": [...]}      []int        (Array tagged '[]int')
 //   {"$struct": [[name, value], ...]}  an anonymous struct (reflect.StructOf), field types from the values
+//   {"$bytes": "HEX"}     string       of those bytes (need not be UTF-8; escaped bytes, src/bytes.ts)
+//   {"$bytes": ["HEX",..]} []string    of such strings
+//   {"$bytesmap": [["HEX", value], ...]}  map[string]interface {} with such keys
 //   {"$kv": [k, v]}       main.KV      (the struct with methods, see testfuncs.ts)
 //   object                map[string]interface {} (Map)
 //   array                 []interface {} (Array)
 //   null                  nil (null); at the top level, no data at all (undefined), as Go's Execute(w, nil)
 import { ANY, GoFloat, GoUint8, goInt, goTypeOf, withGoType } from '../../../src/template/go/value.js';
 import { KV } from './testfuncs.js';
+import { decodeBytes } from '../../../src/bytes.js';
+
+const fromHex = (h: string): string => decodeBytes(Buffer.from(h, 'hex'));
 
 /** Top-level data: Go's Execute with a nil interface gives an invalid value ("<no value>"). */
 export function decodeData(json: unknown): unknown {
@@ -54,6 +60,13 @@ function decodeTag(tag: string, inner: unknown): unknown {
       return withGoType([...(inner as string[])], '[]string');
     case '$ints':
       return withGoType([...(inner as number[])], '[]int');
+    case '$bytes':
+      return typeof inner === 'string' ? fromHex(inner) : withGoType((inner as string[]).map(fromHex), '[]string');
+    case '$bytesmap': {
+      const m = new Map<string, unknown>();
+      for (const [k, val] of inner as Array<[string, unknown]>) m.set(fromHex(k), decodeTyped(val));
+      return m;
+    }
     case '$kv': {
       const [k, val] = inner as [string, string];
       return new KV(k, val);
