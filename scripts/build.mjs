@@ -259,10 +259,36 @@ const etcd3ExternalPlugin = {
     b.onResolve({ filter: /^etcd3$/ }, (args) => (/[\\/]node_modules[\\/]/.test(args.importer) ? undefined : { path: './etcd3.cjs', external: true }));
   },
 };
+/**
+ * Node's child_process (with net, dgram and their bindings) is loaded when first used, not when our
+ * modules load: only check_cmd/reload_cmd, -exec and the lookupIP* functions need it, and loading it
+ * was ~2.5 ms of every run's start (bench/onetime-profile.md). Our code's import of it gets an object
+ * whose properties (every name the module has, listed here at build time) load it on first access.
+ */
+const lazyBuiltinsPlugin = {
+  name: 'lazy-builtins',
+  setup(b) {
+    const lazy = ['child_process'];
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) => {
+      if (args.namespace === 'lazy-builtin' || /[\\/]node_modules[\\/]/.test(args.importer)) return undefined;
+      return { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => {
+      if (!lazy.includes(args.path)) return undefined;
+      const names = Object.keys(createRequire(import.meta.url)(`node:${args.path}`));
+      const getters = names.map((n) => `  ${JSON.stringify(n)}: { enumerable: true, get: () => load()[${JSON.stringify(n)}] },`).join('\n');
+      return {
+        contents: `let real;\nconst load = () => (real ??= require('node:${args.path}'));\nmodule.exports = Object.defineProperties({}, {\n${getters}\n});\n`,
+        loader: 'js',
+      };
+    });
+    b.onResolve({ filter: /^node:/, namespace: 'lazy-builtin' }, (args) => ({ path: args.path, external: true }));
+  },
+};
 await build({
   ...common,
   entryPoints: { tsconfd: 'src/cli.ts' },
-  plugins: [etcd3ExternalPlugin],
+  plugins: [etcd3ExternalPlugin, lazyBuiltinsPlugin],
 });
 await build({
   ...common,

@@ -7,6 +7,8 @@ import { fsyncDir } from './atomic-write.js';
 export class DirSync {
   private readonly pending = new Set<string>();
 
+  constructor(private readonly fsync: (dir: string) => Promise<void> = fsyncDir) {}
+
   /** `dir` holds a rename that is not durable yet. */
   add(dir: string): void {
     this.pending.add(dir);
@@ -17,6 +19,6 @@ export class DirSync {
     if (this.pending.size === 0) return;
     const dirs = [...this.pending];
     this.pending.clear();
-    await Promise.all(dirs.map(fsyncDir));
+    await Promise.all(dirs.map((dir) => this.fsync(dir)));
   }
 }
