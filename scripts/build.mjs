@@ -273,7 +273,15 @@ const lazyBundlesPlugin = {
   name: 'lazy-bundles',
   setup(b) {
     const filter = new RegExp(`^(${LAZY_BUNDLES.map((n) => n.replace(/[-]/g, '\\$&')).join('|')})$`);
-    b.onResolve({ filter }, (args) => (/[\\/]node_modules[\\/]/.test(args.importer) ? undefined : { path: `./${args.path}.cjs`, external: true }));
+    b.onResolve({ filter }, (args) => {
+      if (/[\\/]node_modules[\\/]/.test(args.importer)) return undefined;
+      // esbuild keeps import() of an external as a real ES import, which the loader does not answer: a
+      // dynamic import goes through a small bundled module that require()s the bundle instead.
+      if (args.kind === 'dynamic-import') return { path: args.path, namespace: 'lazy-bundle' };
+      return { path: `./${args.path}.cjs`, external: true };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-bundle' }, (args) => ({ contents: `module.exports = require('./${args.path}.cjs');`, loader: 'js' }));
+    b.onResolve({ filter: /^\.\/.*\.cjs$/, namespace: 'lazy-bundle' }, (args) => ({ path: args.path, external: true }));
   },
 };
 /**
@@ -321,6 +329,9 @@ await writeFile(join(root, staging, 'cli.js'), LOADER);
 await chmod(join(root, staging, 'cli.js'), 0o755);
 await writeFile(join(root, staging, 'package.json'), '{ "type": "commonjs" }\n');
 for (const name of ['tsconfd.cjs', ...LAZY_BUNDLES.map((n) => `${n}.cjs`)]) await escapeNonAscii(join(root, staging, name));
+// A bundle apart reached by a real import() would bypass the loader (and fail at run time): say so now.
+const dynamicBundleImport = /\bimport\(\s*["']\.\/[^"']+\.cjs["']\s*\)/.exec(await readFile(join(root, staging, 'tsconfd.cjs'), 'utf8'));
+if (dynamicBundleImport) throw new Error(`build: tsconfd.cjs imports a bundle with import(): ${dynamicBundleImport[0]} (lazyBundlesPlugin should have turned it into require)`);
 await trainCodeCache(join(root, staging));
 const old = `dist.old-${process.pid}`;
 await rename(join(root, 'dist'), join(root, old)).catch((e) => {
