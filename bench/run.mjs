@@ -4,7 +4,7 @@
 //
 //   npm run bench                      template engine + onetime (small, large) + watch (medium)
 //   BENCH_FULL=1 npm run bench         adds xlarge (102k keys) onetime runs (minutes)
-//   BENCH_ONLY=template|onetime|watch  one part only
+//   BENCH_ONLY=template|onetime|watch|backends  one part only (backends: redis and ZooKeeper, bench/backends.ts)
 //
 // The perf harness lives in ../shared/perf (owned by the project's steering side); it needs
 // etcd, inotify-tools and GNU time, which its setup.sh installs.
@@ -171,4 +171,9 @@ if ((!only || only === 'watch') && perfReady()) {
     console.log(readFileSync(join(dir, 'summary.md'), 'utf8'));
     console.log('confd reference (p50 / p99 ms):', JSON.stringify(CONFD_WATCH));
   }
+}
+
+if (!only || only === 'backends') {
+  section('redis and ZooKeeper backends (bench/backends.ts): seed -onetime, -watch put->file at medium');
+  run('node', ['--import', 'tsx', 'bench/backends.ts']);
 }

@@ -15,7 +15,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 // SEA_FUSE: the sentinel Node 20 looks for to know a blob was injected (the documented value).
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
-// The bundles apart from tsconfd.cjs (etcd3.cjs, yaml.cjs, ...): scripts/build.mjs lists them in dist/bundles.json.
+// The bundles apart from tsconfd.cjs (etcd3.cjs, ioredis.cjs, zookeeper.cjs, yaml.cjs, ...): scripts/build.mjs lists them
+// in dist/bundles.json.
 const LAZY = existsSync(join(dist, 'bundles.json')) ? JSON.parse(readFileSync(join(dist, 'bundles.json'), 'utf8')) : ['etcd3.cjs'];
 const ASSETS = ['tsconfd.cjs', 'tsconfd.cjs.cache', ...LAZY.flatMap((name) => [name, `${name}.cache`])];
 

@@ -1,12 +1,13 @@
-// Bundles the CLI into dist/: dist/tsconfd.cjs holds our code and what every run needs; etcd's
-// client, the YAML parser, Handlebars, prom-client and chokidar are each in a bundle of their own
-// (dist/<name>.cjs, CommonJS, every dependency inside: LAZY_BUNDLES), and dist/cli.js is a small
-// loader that compiles them with V8 code caches (*.cjs.cache), made here by running the CLI on a
-// small example. Node 20 has no compile cache for ES modules (module.enableCompileCache is Node 22),
-// and compiling ~2.7 MB of JavaScript was a good part of every run's start-up. A bundle apart is
-// read and compiled only when a run first needs it; modules inside tsconfd.cjs that only some runs
-// need (the daemon) are evaluated only when used: esbuild wraps what is reached through import() in
-// lazy initialisers.
+// Bundles the CLI into dist/: dist/tsconfd.cjs holds our code and what every run needs; the backends'
+// clients (etcd's in dist/etcd3.cjs, redis' ioredis in dist/ioredis.cjs, ZooKeeper's
+// node-zookeeper-client in dist/zookeeper.cjs), the YAML parser, Handlebars, prom-client and chokidar
+// are each in a bundle of their own (dist/<name>.cjs, CommonJS, every dependency inside: LAZY_BUNDLES),
+// and dist/cli.js is a small loader that compiles them with V8 code caches (*.cjs.cache), made here by
+// running the CLI on a small example. Node 20 has no compile cache for ES modules
+// (module.enableCompileCache is Node 22), and compiling ~2.7 MB of JavaScript was a good part of every
+// run's start-up. A bundle apart is read and compiled only when a run first needs it; modules inside
+// tsconfd.cjs that only some runs need (the daemon) are evaluated only when used: esbuild wraps what is
+// reached through import() in lazy initialisers.
 // etcd3's .proto files are parsed here, at build time, instead of by @grpc/proto-loader each
 // time etcd3 loads (scripts/etcd3-proto-loader.cjs), so the bundle needs no .proto file at run time.
 import { build } from 'esbuild';
@@ -20,13 +21,23 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
- * Packages bundled apart from tsconfd.cjs, each into dist/<name>.cjs with its own code cache, which
- * the loader compiles only when our code first requires it: etcd's client (-watch, -interval), the
+ * Packages bundled apart from tsconfd.cjs (package name: bundle name), each into dist/<name>.cjs with
+ * its own code cache, which the loader compiles only when our code first requires it: the backends'
+ * clients (etcd's for -watch and -interval, ioredis, node-zookeeper-client as zookeeper.cjs), the
  * YAML parser (file backend), Handlebars, and the daemon's prom-client and chokidar. A -onetime run
  * against etcd reads and deserialises 0.57 MB of bundle instead of 1.31 MB (bench/onetime-profile.md).
  * dist/bundles.json lists them for scripts/build-bin.mjs.
  */
-const LAZY_BUNDLES = ['etcd3', 'yaml', 'handlebars', 'prom-client', 'chokidar'];
+const LAZY_BUNDLES = {
+  etcd3: 'etcd3',
+  ioredis: 'ioredis',
+  'node-zookeeper-client': 'zookeeper',
+  yaml: 'yaml',
+  handlebars: 'handlebars',
+  'prom-client': 'prom-client',
+  chokidar: 'chokidar',
+};
+const LAZY_FILES = Object.values(LAZY_BUNDLES).map((name) => `${name}.cjs`);
 const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
 
 /** etcd3's rpc.proto as proto-loader 0.7 reads it: protobufjs JSON and every service method. */
@@ -128,13 +139,20 @@ function run(name, require) {
 const training = process.env.TSCONFD_CODE_CACHE_TRAINING;
 if (training) {
   const names = training === '1' ? undefined : training.split(',');
-  process.on('exit', () => {
+  const write = () => {
     for (const [name, file, script] of compiled) if (!names || names.includes(name)) writeFileSync(file + '.cache', script.createCachedData());
-  });
+  };
+  process.on('exit', write);
+  // A run stopped by SIGTERM ends by that signal (runtime/signals.ts: exitBySignal), with no 'exit' event.
+  const kill = process.kill.bind(process);
+  process.kill = (pid, signal) => {
+    if (pid === process.pid) write();
+    return kill(pid, signal);
+  };
 }
 const base = Module.createRequire(dir + '/tsconfd.cjs');
 // The bundles tsconfd.cjs loads when it first needs them (scripts/build.mjs: LAZY_BUNDLES).
-const lazy = new Map(${JSON.stringify(LAZY_BUNDLES.map((n) => `./${n}.cjs`))}.map((id) => [id, undefined]));
+const lazy = new Map(${JSON.stringify(LAZY_FILES.map((file) => './' + file))}.map((id) => [id, undefined]));
 const bundleRequire = Object.assign((id) => {
   if (!lazy.has(id)) return base(id);
   let exports = lazy.get(id);
@@ -221,10 +239,13 @@ async function trainCodeCache(dist) {
       ['-onetime', '-backend', 'file', '-file', join(work, 'keys.json'), '-confdir', confdir],
       ['-onetime', '-backend', 'file', '-file', join(work, 'keys.json'), '-confdir', confdir],
       ['-onetime', '-backend', 'etcdv3', '-node', node, '-confdir', confdir],
+      // Loads ioredis (a refused connection fails at once). ZooKeeper's client retries until its
+      // 5 s connect timeout, too long for a build: its bundle (~230 KB) compiles without a cache.
+      ['-onetime', '-backend', 'redis', '-node', '127.0.0.1:1', '-confdir', confdir],
     ];
     for (const args of runs) {
       spawnSync(process.execPath, [join(dist, 'cli.js'), ...args], {
-        env: { ...process.env, TSCONFD_CODE_CACHE_TRAINING: 'tsconfd.cjs,yaml.cjs' },
+        env: { ...process.env, TSCONFD_CODE_CACHE_TRAINING: 'tsconfd.cjs,yaml.cjs,ioredis.cjs' },
         stdio: 'ignore',
         timeout: 60_000,
       });
@@ -237,7 +258,7 @@ async function trainCodeCache(dist) {
       await trainUntilStopped(dist, ['-watch', '-backend', 'etcdv3', '-node', node, '-confdir', confdir], 'etcd3.cjs,prom-client.cjs,chokidar.cjs', /unreachable|ERROR/);
       if (await stat(join(dist, 'etcd3.cjs.cache')).then(() => true, () => false)) break;
     }
-    for (const name of ['tsconfd.cjs', 'etcd3.cjs']) {
+    for (const name of ['tsconfd.cjs', 'etcd3.cjs', 'ioredis.cjs']) {
       const size = await stat(join(dist, `${name}.cache`)).then((st) => st.size).catch(() => 0);
       if (size === 0) console.warn(`build: no V8 code cache was made for ${name}; tsconfd works without it, but starts slower`);
     }
@@ -267,19 +288,19 @@ const common = {
   },
   banner: { js: "var __tsconfdImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
 };
-/** Our code's `import ... from 'etcd3'` (and the others) becomes require('./etcd3.cjs'), which the loader answers. */
+/** Our code's `import ... from 'etcd3'` (and the others) becomes require('./etcd3.cjs') (LAZY_BUNDLES' file), which the loader answers. */
 const lazyBundlesPlugin = {
   name: 'lazy-bundles',
   setup(b) {
-    const filter = new RegExp(`^(${LAZY_BUNDLES.map((n) => n.replace(/[-]/g, '\\$&')).join('|')})$`);
+    const filter = new RegExp(`^(${Object.keys(LAZY_BUNDLES).map((n) => n.replace(/[-]/g, '\\$&')).join('|')})$`);
     b.onResolve({ filter }, (args) => {
       if (/[\\/]node_modules[\\/]/.test(args.importer)) return undefined;
       // esbuild keeps import() of an external as a real ES import, which the loader does not answer: a
       // dynamic import goes through a small bundled module that require()s the bundle instead.
       if (args.kind === 'dynamic-import') return { path: args.path, namespace: 'lazy-bundle' };
-      return { path: `./${args.path}.cjs`, external: true };
+      return { path: `./${LAZY_BUNDLES[args.path]}.cjs`, external: true };
     });
-    b.onLoad({ filter: /.*/, namespace: 'lazy-bundle' }, (args) => ({ contents: `module.exports = require('./${args.path}.cjs');`, loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-bundle' }, (args) => ({ contents: `module.exports = require('./${LAZY_BUNDLES[args.path]}.cjs');`, loader: 'js' }));
     b.onResolve({ filter: /^\.\/.*\.cjs$/, namespace: 'lazy-bundle' }, (args) => ({ path: args.path, external: true }));
   },
 };
@@ -314,20 +335,36 @@ await build({
   entryPoints: { tsconfd: 'src/cli.ts' },
   plugins: [lazyBundlesPlugin, lazyBuiltinsPlugin],
 });
-for (const name of LAZY_BUNDLES) {
+/**
+ * ioredis' `debug` tries require('supports-color') (not installed) inside a try: harmless from
+ * dist/, but the single executable's require prints a warning for any module not built in.
+ */
+const noSupportsColorPlugin = {
+  name: 'no-supports-color',
+  setup(b) {
+    b.onResolve({ filter: /^supports-color$/ }, () => ({ path: 'supports-color', namespace: 'tsconfd-empty' }));
+    b.onLoad({ filter: /.*/, namespace: 'tsconfd-empty' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
+  },
+};
+const BUNDLE_PLUGINS = {
+  etcd3: [etcd3ProtoPlugin, grpcCheapIsIPv6Plugin],
+  ioredis: [noSupportsColorPlugin],
+  'node-zookeeper-client': [noSupportsColorPlugin],
+};
+for (const [pkgName, name] of Object.entries(LAZY_BUNDLES)) {
   await build({
     ...common,
-    stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: root, sourcefile: `${name}-entry.cjs`, loader: 'js' },
+    stdin: { contents: `module.exports = require(${JSON.stringify(pkgName)});`, resolveDir: root, sourcefile: `${pkgName}-entry.cjs`, loader: 'js' },
     outdir: undefined,
     outfile: join(staging, `${name}.cjs`),
-    plugins: name === 'etcd3' ? [etcd3ProtoPlugin, grpcCheapIsIPv6Plugin] : [],
+    plugins: BUNDLE_PLUGINS[pkgName] ?? [],
   });
 }
-await writeFile(join(root, staging, 'bundles.json'), JSON.stringify(LAZY_BUNDLES.map((n) => `${n}.cjs`)) + '\n');
+await writeFile(join(root, staging, 'bundles.json'), JSON.stringify(LAZY_FILES) + '\n');
 await writeFile(join(root, staging, 'cli.js'), LOADER);
 await chmod(join(root, staging, 'cli.js'), 0o755);
 await writeFile(join(root, staging, 'package.json'), '{ "type": "commonjs" }\n');
-for (const name of ['tsconfd.cjs', ...LAZY_BUNDLES.map((n) => `${n}.cjs`)]) await escapeNonAscii(join(root, staging, name));
+for (const name of ['tsconfd.cjs', ...LAZY_FILES]) await escapeNonAscii(join(root, staging, name));
 // A bundle apart reached by a real import() would bypass the loader (and fail at run time): say so now.
 const dynamicBundleImport = /\bimport\(\s*["']\.\/[^"']+\.cjs["']\s*\)/.exec(await readFile(join(root, staging, 'tsconfd.cjs'), 'utf8'));
 if (dynamicBundleImport) throw new Error(`build: tsconfd.cjs imports a bundle with import(): ${dynamicBundleImport[0]} (lazyBundlesPlugin should have turned it into require)`);

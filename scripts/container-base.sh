@@ -68,6 +68,20 @@ if [[ ! -x $rootfs/bin/sh ]]; then
   mv "$rootfs.partial" "$rootfs"
 fi
 
+# npm ci into a throwaway directory, only to leave every locked package in the cache. Before the base image
+# check: a changed package-lock.json needs its packages cached even when the base image is reused.
+repo=$(cd "$(dirname "$0")/.." && pwd)
+lock_sum=$(cat "$repo/package.json" "$repo/package-lock.json" | sha256sum | cut -c1-16)
+if [[ ! -f $cache/npm-cache/.filled-$lock_sum ]]; then
+  echo "container-base: filling $cache/npm-cache for package-lock.json $lock_sum" >&2
+  install_dir=$(mktemp -d "$cache/npm-install.XXXXXX")
+  cp "$repo/package.json" "$repo/package-lock.json" "$install_dir/"
+  (cd "$install_dir" && npm ci --cache "$cache/npm-cache" --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
+  rm -rf "$install_dir"
+  touch "$cache/npm-cache/.filled-$lock_sum"
+fi
+printf 'offline=true\nfund=false\naudit=false\nupdate-notifier=false\n' >"$cache/npmrc"
+
 existing=$("${podman[@]}" image inspect --format '{{index .Labels "tsconfd.base.version"}}' "$image" 2>/dev/null || true)
 if [[ -z ${TSCONFD_BASE_REBUILD:-} && $existing == "$base_version" ]]; then
   echo "container-base: $image exists (TSCONFD_BASE_REBUILD=1 to rebuild it)" >&2
@@ -93,18 +107,6 @@ missing=$(ldd "$node_bin" | awk '/=>/ {print $1}' | while read -r lib; do
 done)
 if [[ -n $missing ]]; then echo "container-base: rootfs lacks libraries for node: $missing" >&2; exit 1; fi
 
-# npm ci into a throwaway directory, only to leave every locked package in the cache.
-repo=$(cd "$(dirname "$0")/.." && pwd)
-lock_sum=$(cat "$repo/package.json" "$repo/package-lock.json" | sha256sum | cut -c1-16)
-if [[ ! -f $cache/npm-cache/.filled-$lock_sum ]]; then
-  echo "container-base: filling $cache/npm-cache for package-lock.json $lock_sum" >&2
-  install_dir=$(mktemp -d "$cache/npm-install.XXXXXX")
-  cp "$repo/package.json" "$repo/package-lock.json" "$install_dir/"
-  (cd "$install_dir" && npm ci --cache "$cache/npm-cache" --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
-  rm -rf "$install_dir"
-  touch "$cache/npm-cache/.filled-$lock_sum"
-fi
-printf 'offline=true\nfund=false\naudit=false\nupdate-notifier=false\n' >"$cache/npmrc"
 
 tar --numeric-owner -C "$rootfs" -c . | tar -C "$stage" -x --skip-old-files
 tar --numeric-owner -C "$stage" -c . | "${podman[@]}" import \

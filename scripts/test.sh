@@ -37,6 +37,10 @@ if [ -z "${ETCD_BIN:-}" ] && ! command -v etcdctl >/dev/null 2>&1; then
   exit 1
 fi
 
+# The redis and ZooKeeper tests skip (saying why) without their servers; CI installs both (.ci/run).
+command -v redis-server >/dev/null 2>&1 || echo "test.sh: redis-server not found: the redis backend tests are skipped (Debian: apt-get install redis-server)" >&2
+[ -x /usr/share/zookeeper/bin/zkServer.sh ] || echo "test.sh: ZooKeeper not found: the zookeeper backend tests are skipped (Debian: apt-get install zookeeper)" >&2
+
 npm run build --silent
 
 mapfile -t files < <(find test -name '*.test.ts' -type f | LC_ALL=C sort)

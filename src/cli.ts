@@ -2,7 +2,7 @@
 // run. Bundled to dist/cli.js; heavy modules (etcd's client) load only when used.
 import type { ResolvedConfig } from './cli/config.js';
 import { Logger, maskUserinfo } from './log.js';
-import { backendNodes, createBackend, unsupportedBackend } from './backends/index.js';
+import { backendNodes, createBackend, stripsKeyWildcards, unsupportedBackend } from './backends/index.js';
 
 declare const __TSCONFD_VERSION__: string | undefined;
 const VERSION = typeof __TSCONFD_VERSION__ === 'string' ? __TSCONFD_VERSION__ : '0.0.0-dev';
@@ -59,6 +59,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   const run = {
     confdir: o.confdir,
     prefix: o.prefix,
+    stripKeyWildcards: stripsKeyWildcards(o.backend),
     noop: o.noop,
     syncOnly: o.syncOnly,
     keepStageFile: o.keepStageFile,

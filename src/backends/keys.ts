@@ -2,6 +2,11 @@
 import type { KeyValue } from './types.js';
 import { compareBytes } from '../bytes.js';
 
+/** confd's redis and zookeeper clients remove every "/*" from a key before reading it (strings.Replace(key, "/*", "", -1)). */
+export function stripWildcard(key: string): string {
+  return key.replaceAll('/*', '');
+}
+
 /** True when `key` is `prefix` itself or lies below it: "/app" covers "/app" and "/app/x", not "/apple". */
 export function covers(prefix: string, key: string): boolean {
   if (key === prefix) return true;

@@ -12,6 +12,11 @@ export interface Snapshot {
   readonly kvs: KeyValue[];
   /** The store revision the read was made at (etcd's header revision); 0 where the backend has none. */
   readonly revision: number;
+  /**
+   * Prefixes that could not be read, with why (a ZooKeeper key that does not exist, which confd
+   * reports as an error of the resource naming it): those resources fail, the others render.
+   */
+  readonly unreadable?: ReadonlyMap<string, string>;
 }
 
 export interface Backend {
@@ -63,4 +68,49 @@ export interface WatchableBackend extends Backend {
 
 export function isWatchable(backend: Backend): backend is WatchableBackend {
   return typeof (backend as Partial<WatchableBackend>).watchPrefix === 'function';
+}
+
+/** One key re-read after its server said it changed. */
+export interface KeyChange {
+  readonly key: string;
+  /** undefined: the key is gone (or no longer holds a value the backend reads). */
+  readonly value: string | undefined;
+}
+
+/**
+ * What a backend without revisions tells a watched prefix (redis keyspace notifications, ZooKeeper
+ * watches). Such a server says "this changed", not "here is event N"; the backend re-reads what
+ * changed, as it reads a key for getValues, and hands over the result. Calls come in the order
+ * the backend made its reads, so the last one is the newest.
+ */
+export interface ChangeFeedHandlers {
+  /**
+   * Everything the prefix holds now, read afresh: once when the feed is live (covering changes
+   * between the caller's read and the subscription) and after every reconnect (notifications
+   * were lost while disconnected).
+   */
+  onSnapshot(kvs: KeyValue[]): void;
+  /** Keys re-read after a notification, in the order they were read. */
+  onKeys(changes: readonly KeyChange[]): void;
+  /**
+   * The prefix cannot be read (a ZooKeeper key that does not exist, or no longer): resources
+   * naming it keep their files and do not render until an onSnapshot comes.
+   */
+  onUnreadable(error: Error): void;
+  /** The feed answered a liveness check: nothing under the prefix changed unseen (answers requestProgress). */
+  onAlive(): void;
+  /** The connection broke (with the error), or it is back (undefined; an onSnapshot follows). */
+  onConnection(error: Error | undefined): void;
+}
+
+/** A backend that watches by change notifications instead of revisioned events (redis, ZooKeeper). */
+export interface ChangeFeedBackend extends Backend {
+  /** Follows every key `prefix` covers, re-subscribing by itself after reconnects. */
+  watchChanges(prefix: string, handlers: ChangeFeedHandlers): PrefixWatch;
+  /** Asks every feed to confirm it is live (answered through onAlive). */
+  requestProgress(): void;
+}
+
+export function hasChangeFeed(backend: Backend): backend is ChangeFeedBackend {
+  return typeof (backend as Partial<ChangeFeedBackend>).watchChanges === 'function';
 }

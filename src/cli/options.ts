@@ -112,7 +112,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('watch', 'watch', 'boolean', 'enable watch support'),
   spec('interval', 'interval', 'integer', 'backend polling interval (seconds)'),
   spec('backend', 'backend', 'string', `backend to use: ${BACKEND_NAMES.join(', ')}`),
-  spec('nodes', 'node', 'list', 'list of backend nodes (repeatable)', {
+  spec('nodes', 'node', 'list', 'list of backend nodes (repeatable; redis: host:port[/DB] or a unix socket path)', {
     fileKeys: ['nodes', 'node'],
     envVars: ['CONFD_NODE', 'CONFD_NODES'],
   }),
@@ -133,13 +133,13 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('clientInsecure', 'client-insecure', 'boolean', 'allow connections to TLS servers without verifying their certificate'),
   spec('basicAuth', 'basic-auth', 'boolean', 'use basic auth to authenticate (etcd backends)'),
   spec('username', 'username', 'string', 'the username to authenticate as'),
-  spec('password', 'password', 'string', 'the password to authenticate with'),
+  spec('password', 'password', 'string', 'the password to authenticate with (etcd with -basic-auth; redis, where confd used -client-key)'),
   spec('files', 'file', 'list', 'the YAML/JSON file or directory to read (repeatable, only used with -backend=file)', {
     fileKeys: ['file'],
     envVars: ['CONFD_FILE'],
   }),
   spec('filter', 'filter', 'string', 'files filter (only used with -backend=file)'),
-  spec('separator', 'separator', 'string', "the separator to replace '/' with when looking up keys in the backend"),
+  spec('separator', 'separator', 'string', "the separator to replace '/' with when looking up keys in the backend (redis)"),
   spec('scheme', 'scheme', 'string', 'the backend URI scheme for nodes retrieved from DNS SRV records (http or https)', { supported: false }),
   spec('srvDomain', 'srv-domain', 'string', 'the name of the resource record', { supported: false }),
   spec('srvRecord', 'srv-record', 'string', 'the SRV record to search for backends nodes', { supported: false }),

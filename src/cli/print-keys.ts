@@ -2,10 +2,11 @@
 // came from, without contacting the backend. Exit 1 when a resource cannot be loaded.
 import type { Logger } from '../log.js';
 import { loadResourcesOrFatal } from '../resource/load.js';
+import { stripsKeyWildcards } from '../backends/index.js';
 import type { Options } from './options.js';
 
 export function printKeys(o: Options, log: Logger, write: (text: string) => void): number {
-  const resources = loadResourcesOrFatal({ confdir: o.confdir, prefix: o.prefix, log });
+  const resources = loadResourcesOrFatal({ confdir: o.confdir, prefix: o.prefix, log, stripKeyWildcards: stripsKeyWildcards(o.backend) });
   if (!resources) return 1;
   let out = '';
   for (const r of resources) {

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join as joinFs } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { join as goJoin } from '../template/confd/gopath.js';
-import { compareBytes } from '../backends/keys.js';
+import { compareBytes, stripWildcard } from '../backends/keys.js';
 import { errnoText } from './errors.js';
 import { parseMode } from './mode.js';
 import { lookupGid, lookupUid } from './owner.js';
@@ -68,6 +68,11 @@ export interface LoadOptions {
   /** The -prefix flag ("" when not given). */
   prefix: string;
   log: Logger;
+  /**
+   * Remove every "/*" from each key, as confd's redis and zookeeper clients do before reading it
+   * ("/app/*" reads "/app"); etcd reads "/app/*" as it is.
+   */
+  stripKeyWildcards?: boolean;
 }
 
 export class ResourceLoadError extends Error {}
@@ -254,7 +259,7 @@ export function readResource(file: string, opts: LoadOptions): TemplateResource 
     name: basename(absSrc),
     dest,
     prefix,
-    keys: keys.map((k) => goJoin(prefix, k)),
+    keys: keys.map((k) => (opts.stripKeyWildcards ? stripWildcard(goJoin(prefix, k)) || '/' : goJoin(prefix, k))),
     mode,
     modeError,
     uid,

@@ -9,7 +9,7 @@
 import { join, resolve, relative, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from '../log.js';
-import { findResourceFiles, readResource, ResourceLoadError, type TemplateResource } from '../resource/load.js';
+import { findResourceFiles, readResource, ResourceLoadError, type LoadOptions, type TemplateResource } from '../resource/load.js';
 import { linkGroups } from '../resource/extensions.js';
 
 /** ConfigMap bookkeeping entries (`..data`, `..2026_11_25_...`) and anything under them. */
@@ -96,7 +96,7 @@ export interface LiveLoad {
  * resources is inconsistent (commit groups); the caller then keeps the whole previous set.
  */
 export function loadLiveResources(
-  opts: { confdir: string; prefix: string; log: Logger },
+  opts: LoadOptions,
   previous: readonly TemplateResource[],
 ): LiveLoad {
   // Joined as load.ts does, so a file keeps the same name (and identity) across reloads.

@@ -9,7 +9,17 @@
 // shutdown did not finish within the grace.
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
-import { isWatchable, type Backend, type PrefixWatch, type PrefixWatchHandlers, type Snapshot, type WatchableBackend } from '../backends/types.js';
+import {
+  hasChangeFeed,
+  isWatchable,
+  type Backend,
+  type ChangeFeedBackend,
+  type ChangeFeedHandlers,
+  type PrefixWatch,
+  type PrefixWatchHandlers,
+  type Snapshot,
+  type WatchableBackend,
+} from '../backends/types.js';
 import type { Logger } from '../log.js';
 import { loadResourcesOrFatal, ResourceLoadError, type LoadOptions, type TemplateResource } from '../resource/load.js';
 import { watchConfdir, loadLiveResources, type BrokenResource, type ConfdirWatcher } from './confdir-watcher.js';
@@ -32,6 +42,8 @@ export interface DaemonOptions extends Omit<PassOptions, 'commands' | 'onPass'> 
   mode: 'watch' | 'interval';
   confdir: string;
   prefix: string;
+  /** Keys lose every "/*" (redis, zookeeper: resource/load.ts). */
+  stripKeyWildcards?: boolean;
   /** -interval in ms: the period of -interval mode; with -watch, the full reconciliation period. */
   intervalMs: number;
   wait: WaitWindow;
@@ -133,7 +145,7 @@ function initialResources(opts: LoadOptions): TemplateResource[] {
   if (!existsSync(confdir)) {
     throw new ResourceLoadError(`Cannot load template resources: confdir '${confdir}' does not exist (-confdir); -watch and -interval need it at start`);
   }
-  const live = loadLiveResources({ confdir, prefix, log }, []);
+  const live = loadLiveResources({ confdir, prefix, log, stripKeyWildcards: opts.stripKeyWildcards }, []);
   if (live.broken.length > 0) {
     for (const b of live.broken.slice(0, -1)) log.debug(b.error);
     throw new ResourceLoadError(live.broken.at(-1)!.error);
@@ -170,10 +182,21 @@ function instrumented(backend: Backend, metrics: Metrics): Backend {
       },
     });
   };
+  const watchChanges = (prefix: string, handlers: ChangeFeedHandlers): PrefixWatch => {
+    metrics.backendRequest('watch', 0, true);
+    return (backend as ChangeFeedBackend).watchChanges(prefix, {
+      ...handlers,
+      onConnection: (error) => {
+        if (error) metrics.backendRequest('watch', 0, false);
+        handlers.onConnection(error);
+      },
+    });
+  };
   return new Proxy(backend, {
     get(target, prop) {
       if (prop === 'getValues') return getValues;
       if (prop === 'watchPrefix' && isWatchable(target)) return watchPrefix;
+      if (prop === 'watchChanges' && hasChangeFeed(target)) return watchChanges;
       const value = Reflect.get(target, prop, target) as unknown;
       return typeof value === 'function' ? value.bind(target) : value;
     },
@@ -418,7 +441,10 @@ class Daemon {
     const hangups = this.lifecycle?.hangups ?? 0;
     let live;
     try {
-      live = loadLiveResources({ confdir: this.opts.confdir, prefix: this.opts.prefix, log: this.log }, this.resources);
+      live = loadLiveResources(
+        { confdir: this.opts.confdir, prefix: this.opts.prefix, log: this.log, stripKeyWildcards: this.opts.stripKeyWildcards },
+        this.resources,
+      );
     } catch (e) {
       this.log.error(`${reason}: resources not reloaded, the ${this.resources.length} loaded ones keep running: ${(e as Error).message}`);
       this.metrics.failure('conf.d', 'load');

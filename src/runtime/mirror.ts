@@ -2,7 +2,10 @@
 // Each is a range read at revision R, then a watch from R+1; every event is applied here and
 // resources render from these maps, never by re-reading the backend. A compaction past the
 // watch's revision, or a periodic reconciliation, re-reads the prefix and continues from there.
-import type { KeyValue, PrefixWatch, Snapshot, WatchableBackend, WatchEvent } from '../backends/types.js';
+// A backend without revisions (redis, ZooKeeper: hasChangeFeed) feeds the mirror its own re-reads
+// instead: whole-prefix snapshots when its feed starts or reconnects, and keys re-read after a
+// notification; such a mirror stays at revision 0.
+import { hasChangeFeed, type ChangeFeedBackend, type KeyChange, type KeyValue, type PrefixWatch, type Snapshot, type WatchableBackend, type WatchEvent } from '../backends/types.js';
 import { compareBytes, covers } from '../backends/keys.js';
 import type { Logger } from '../log.js';
 
@@ -74,7 +77,7 @@ export class PrefixMirror {
 
   constructor(
     readonly prefix: string,
-    private readonly backend: WatchableBackend,
+    private readonly backend: WatchableBackend | ChangeFeedBackend,
     private readonly log: Logger,
     private readonly emit: (change: MirrorChange) => void,
     /** Called whenever `revision` moved (events, progress, reads). */
@@ -112,6 +115,11 @@ export class PrefixMirror {
     // A compaction re-read and a reconciliation may overlap: only the newest watch stays.
     void this.watch?.cancel();
     this.replace(snap);
+    for (const [prefix, error] of snap.unreadable ?? []) if (covers(prefix, this.prefix)) this.unreadable(error);
+    if (hasChangeFeed(this.backend)) {
+      this.watch = this.subscribe(this.backend, () => undefined);
+      return;
+    }
     this.watch = this.backend.watchPrefix(this.prefix, snap.revision + 1, {
           onEvents: (events, revision) => this.apply(events, revision),
           onProgress: (revision) => this.progress(revision),
@@ -120,11 +128,59 @@ export class PrefixMirror {
             this.watch = undefined;
             void this.resync();
           },
-          onConnection: (error) => {
-            this.connected = error === undefined;
-            if (error === undefined) this.lastFreshAt = Date.now();
-          },
+          onConnection: (error) => this.connection(error),
         });
+  }
+
+  /**
+   * A change-feed backend (redis, ZooKeeper): subscribes, and resolves on the feed's first answer
+   * (a whole read of the prefix, or "cannot be read"). That first snapshot is the start-up read:
+   * reading before subscribing as well doubled it (a medium ZooKeeper tree: ~0.3-1 s of walking
+   * that delayed the first changes after start).
+   */
+  startFeed(): Promise<void> {
+    if (this.closed || !hasChangeFeed(this.backend)) return Promise.resolve();
+    const backend = this.backend;
+    void this.watch?.cancel();
+    return new Promise((resolve) => {
+      this.firstAnswer = resolve;
+      this.watch = this.subscribe(backend, () => {
+        this.firstAnswer = undefined;
+        resolve();
+      });
+    });
+  }
+
+  private firstAnswer: (() => void) | undefined;
+
+  private subscribe(backend: ChangeFeedBackend, answered: () => void): PrefixWatch {
+    return backend.watchChanges(this.prefix, {
+      onSnapshot: (kvs) => {
+        this.replace({ kvs, revision: 0 });
+        answered();
+      },
+      onKeys: (changes) => this.applyChanges(changes, 0),
+      onUnreadable: (error) => {
+        this.unreadable(error.message);
+        answered();
+      },
+      onAlive: () => this.progress(0),
+      onConnection: (error) => this.connection(error),
+    });
+  }
+
+  /** The prefix cannot be read (a ZooKeeper key that does not exist): no render from it until a snapshot comes. */
+  private unreadable(reason: string): void {
+    if (this.inSync) this.log.debug(`${this.prefix}: cannot be read (${reason}); resources using it keep their files`);
+    this.inSync = false;
+    this.connected = true;
+    this.lastFreshAt = Date.now();
+    this.advanced();
+  }
+
+  private connection(error: Error | undefined): void {
+    this.connected = error === undefined;
+    if (error === undefined) this.lastFreshAt = Date.now();
   }
 
   private replace(snap: Snapshot): void {
@@ -159,19 +215,42 @@ export class PrefixMirror {
       // A re-read already holds everything up to its revision. Replays after a reconnect are
       // harmless: applying the same puts and deletes again in order ends in the same state.
       if (e.revision <= this.readRevision) continue;
-      const i = lowerBound(this.entries, e.key);
-      const found = this.entries[i]?.key === e.key;
-      if (e.type === 'put') {
-        if (!found) this.entries.splice(i, 0, { key: e.key, value: e.value });
-        else if (this.entries[i]!.value === e.value) continue;
-        else this.entries[i] = { key: e.key, value: e.value };
-      } else {
-        if (!found) continue;
-        this.entries.splice(i, 1);
-      }
+      const value = e.type === 'put' ? e.value : undefined;
+      if (!this.set(e.key, value)) continue;
       changed.push(e.key);
-      values.push(e.type === 'put' ? e.value : undefined);
+      values.push(value);
     }
+    this.changed(changed, values, revision);
+  }
+
+  /** Keys a change feed re-read (no revisions: they come in the order the backend read them). */
+  private applyChanges(changes: readonly KeyChange[], revision: number): void {
+    const changed: string[] = [];
+    const values: Array<string | undefined> = [];
+    for (const c of changes) {
+      if (!covers(this.prefix, c.key) || !this.set(c.key, c.value)) continue;
+      changed.push(c.key);
+      values.push(c.value);
+    }
+    this.changed(changed, values, revision);
+  }
+
+  /** Puts (a value) or deletes (undefined) one key; false when that changes nothing. */
+  private set(key: string, value: string | undefined): boolean {
+    const i = lowerBound(this.entries, key);
+    const found = this.entries[i]?.key === key;
+    if (value !== undefined) {
+      if (!found) this.entries.splice(i, 0, { key, value });
+      else if (this.entries[i]!.value === value) return false;
+      else this.entries[i] = { key, value };
+    } else {
+      if (!found) return false;
+      this.entries.splice(i, 1);
+    }
+    return true;
+  }
+
+  private changed(changed: string[], values: Array<string | undefined>, revision: number): void {
     if (revision > this.revision) this.revision = revision;
     this.lastFreshAt = Date.now();
     this.connected = true;
@@ -204,6 +283,7 @@ export class PrefixMirror {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.firstAnswer?.();
     const w = this.watch;
     this.watch = undefined;
     await w?.cancel();
@@ -218,7 +298,7 @@ export class KeyMirrors {
   private closed = false;
 
   constructor(
-    private readonly backend: WatchableBackend,
+    private readonly backend: WatchableBackend | ChangeFeedBackend,
     keys: readonly string[],
     private readonly log: Logger,
     onChange: (change: MirrorChange) => void,
@@ -277,12 +357,17 @@ export class KeyMirrors {
    */
   private async loadAll(): Promise<void> {
     if (this.mirrors.length === 0) return;
+    // A change feed reads the whole prefix when it starts (and retries by itself): that is the read.
+    if (hasChangeFeed(this.backend)) {
+      await Promise.all(this.mirrors.map((m) => m.startFeed()));
+      return;
+    }
     await Promise.all(this.mirrors.map((m) => m.pause()));
     await retryRead(
       'reading the keys',
       async () => {
         const snap = await this.backend.getValues(this.mirrors.map((m) => m.prefix));
-        for (const m of this.mirrors) m.adopt({ kvs: coveredBy(snap.kvs, m.prefix), revision: snap.revision });
+        for (const m of this.mirrors) m.adopt({ kvs: coveredBy(snap.kvs, m.prefix), revision: snap.revision, unreadable: snap.unreadable });
       },
       () => this.closed,
       this.log,

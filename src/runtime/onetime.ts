@@ -17,6 +17,8 @@ export interface OnetimeOptions extends Omit<PassOptions, 'log'> {
   confdir: string;
   prefix: string;
   log: Logger;
+  /** Keys lose every "/*" (redis, zookeeper: resource/load.ts). */
+  stripKeyWildcards?: boolean;
   /** Creates the backend once the resources have loaded (so a bad resource costs no connection). */
   openBackend: () => Promise<Backend>;
 }

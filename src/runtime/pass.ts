@@ -94,7 +94,7 @@ export async function processResources(
       if (inFlight.some((f) => mayShareDest(f.dest, resource.dest))) while (inFlight.length > 0) await finishOldest();
       if (inFlight.length >= CONCURRENT) await finishOldest();
       const log = new HeldLog(opts.log);
-      inFlight.push({ dest: resource.dest, log, done: processOne(resource, stores, { ...opts, log }, snapshot.revision) });
+      inFlight.push({ dest: resource.dest, log, done: processOne(resource, stores, { ...opts, log }, snapshot) });
       continue;
     }
     while (inFlight.length > 0) await finishOldest();
@@ -108,7 +108,7 @@ export async function processResources(
       groupsDone.add(group);
       continue;
     }
-    outcomes.push(await processOne(resource, stores, opts, snapshot.revision));
+    outcomes.push(await processOne(resource, stores, opts, snapshot));
   }
   while (inFlight.length > 0) await finishOldest();
   const result = { outcomes, failed: outcomes.filter((o) => o.status === 'failed'), revision: snapshot.revision };
@@ -139,8 +139,13 @@ function revisionField(revision: number, fields: LogFields): LogFields {
   return revision > 0 ? { ...fields, revision } : fields;
 }
 
-async function processOne(resource: TemplateResource, stores: StoreSource, passOpts: PassOptions, revision: number): Promise<ResourceOutcome> {
-  const opts = { ...passOpts, log: passOpts.log.with(revisionField(revision, { resource: resource.file, dest: resource.dest })) };
+async function processOne(resource: TemplateResource, stores: StoreSource, passOpts: PassOptions, snapshot: Snapshot): Promise<ResourceOutcome> {
+  const opts = { ...passOpts, log: passOpts.log.with(revisionField(snapshot.revision, { resource: resource.file, dest: resource.dest })) };
+  const unreadable = unreadableKey(resource, snapshot);
+  if (unreadable !== undefined) {
+    opts.log.error(unreadable);
+    return { resource, status: 'failed', error: unreadable, stage: 'fetch' };
+  }
   try {
     const store = stores.storeFor(resource.prefix, resource.keys);
     checkKeyCount(resource, store);
@@ -152,6 +157,15 @@ async function processOne(resource: TemplateResource, stores: StoreSource, passO
     opts.log.error(error);
     return { resource, status: 'failed', error, stage: e instanceof ResourceError ? e.stage : 'render' };
   }
+}
+
+/** Why one of the resource's keys could not be read (it, or a prefix covering it, is unreadable). */
+function unreadableKey(resource: TemplateResource, snapshot: Snapshot): string | undefined {
+  if (!snapshot.unreadable) return undefined;
+  for (const [prefix, error] of snapshot.unreadable) {
+    if (resource.keys.some((k) => k === prefix || k.startsWith(prefix.endsWith('/') ? prefix : prefix + '/'))) return error;
+  }
+  return undefined;
 }
 
 /** A resource's log lines, held until the resources before it have written theirs. */

@@ -5,7 +5,7 @@
 // render from fewer keys than `min_keys` (default 1 when the resource had keys at start-up) never
 // replaces a destination unless `allow_empty = true`. With -interval, every interval re-reads
 // all prefixes and re-processes every resource (reconciliation).
-import { isWatchable, type Backend, type WatchableBackend } from '../backends/types.js';
+import { hasChangeFeed, isWatchable, type Backend, type ChangeFeedBackend, type WatchableBackend } from '../backends/types.js';
 import type { Logger } from '../log.js';
 import type { Readiness } from './health.js';
 import { ResourceLoadError, type TemplateResource } from '../resource/load.js';
@@ -96,14 +96,14 @@ export class WatchRuntime {
   /** Resources whose last write failed, retried with backoff (health reports them until a write succeeds). */
   private readonly retries: WriteRetries;
   private readonly log: Logger;
-  private readonly backend: WatchableBackend;
+  private readonly backend: WatchableBackend | ChangeFeedBackend;
 
   constructor(
     private readonly resources: readonly TemplateResource[],
     backend: Backend,
     private readonly opts: WatchRuntimeOptions,
   ) {
-    if (!isWatchable(backend)) throw new Error(`the ${backend.name} backend cannot watch; use -interval instead of -watch`);
+    if (!isWatchable(backend) && !hasChangeFeed(backend)) throw new Error(`the ${backend.name} backend cannot watch; use -interval instead of -watch`);
     this.log = opts.log;
     this.backend = backend;
     this.guard = new NeverBlankGuard(opts.log);
@@ -204,7 +204,8 @@ export class WatchRuntime {
       if (d) d.lastAt = now;
       else this.dirty.set(r, { firstAt: now, lastAt: now });
     }
-    this.log.debug(`${change.prefix}: ${change.keys.length} key(s) changed at revision ${change.revision} (${change.cause})`);
+    const at = change.revision > 0 ? ` at revision ${change.revision}` : '';
+    this.log.debug(`${change.prefix}: ${change.keys.length} key(s) changed${at} (${change.cause})`);
     this.schedule();
   }
 

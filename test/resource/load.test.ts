@@ -169,3 +169,15 @@ test('a missing confdir is a warning and no resources; a missing conf.d is an er
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('keys: every "/*" is removed for redis and zookeeper (stripKeyWildcards), kept literal otherwise', () => {
+  const dir = confdir({ 'conf.d/a.toml': '[template]\nprefix = "/app"\nsrc = "t.tmpl"\ndest = "/tmp/x"\nkeys = ["/svc/*", "/a/*/b", "/*", "/plain"]\n' });
+  try {
+    const { log } = capturingLogger();
+    assert.deepEqual(loadResources({ confdir: dir, prefix: '', log })[0]!.keys, ['/app/svc/*', '/app/a/*/b', '/app/*', '/app/plain']);
+    assert.deepEqual(loadResources({ confdir: dir, prefix: '', log, stripKeyWildcards: true })[0]!.keys, ['/app/svc', '/app/a/b', '/app', '/app/plain']);
+    assert.deepEqual(loadResources({ confdir: dir, prefix: '/', log, stripKeyWildcards: true })[0]!.keys, ['/svc', '/a/b', '/', '/plain']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
