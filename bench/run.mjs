@@ -28,6 +28,14 @@ const CONFD_ONETIME = {
   'xlarge/1': { wall: 17900, rss: 95 },
   'xlarge/100': { wall: 2900 },
 };
+// Issue 14's -onetime targets: the start-up cells against `node -e 0` measured in the same run, the
+// others against confd's figures quoted in the issue (median wall on a quiet machine, one run of the harness).
+const ONETIME_TARGETS = {
+  'small/1': { nodeFloorTimes: 1.35, confd: 18.7 },
+  'small/100': { nodeFloorTimes: 2, confd: 38 },
+  'large/1': { confdTimes: 0.1, confd: 1308 },
+  'large/100': { confdTimes: 0.8, confd: 229 },
+};
 const CONFD_WATCH = {
   'medium/1': { p50: 37, p99: 57 },
   'medium/10': { p50: 4.4, p99: 9.7 },
@@ -61,7 +69,44 @@ function latestResults(prefix) {
   return dirs.length ? join(base, dirs[dirs.length - 1]) : undefined;
 }
 
-function onetimeRatios(dir) {
+/**
+ * Median wall of `node -e 0`, started the way the harness starts a command (timeout, then GNU time),
+ * so the start-up cells' ratios compare like with like.
+ */
+function nodeFloorMs(runs) {
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    spawnSync('timeout', ['-k', '5', '60', '/usr/bin/time', '-f', '%M', '-o', '/dev/null', process.execPath, '-e', '0'], { stdio: 'ignore' });
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+/** Each issue-14 target's ratio next to its limit. */
+function onetimeTargets(cells, floorMs) {
+  console.log(`\nissue 14 -onetime targets (node -e 0 in this run: ${floorMs.toFixed(1)} ms median):`);
+  for (const [key, t] of Object.entries(ONETIME_TARGETS)) {
+    const c = cells.get(key);
+    if (!c) {
+      console.log(`  ${key.padEnd(10)} not measured in this run`);
+      continue;
+    }
+    const med = c.walls[Math.floor(c.walls.length / 2)];
+    if (t.nodeFloorTimes !== undefined) {
+      const ratio = med / floorMs;
+      const verdict = ratio <= t.nodeFloorTimes ? 'met' : 'NOT met';
+      console.log(`  ${key.padEnd(10)} ${med.toFixed(0).padStart(6)} ms = ${ratio.toFixed(2)}x node -e 0; limit ${t.nodeFloorTimes}x (${verdict}); confd ${t.confd} ms`);
+    } else {
+      const ratio = med / t.confd;
+      const verdict = ratio <= t.confdTimes ? 'met' : 'NOT met';
+      console.log(`  ${key.padEnd(10)} ${med.toFixed(0).padStart(6)} ms = ${ratio.toFixed(3)}x confd (${t.confd} ms, issue 14); limit ${t.confdTimes}x = ${(t.confdTimes * t.confd).toFixed(0)} ms (${verdict})`);
+    }
+  }
+}
+
+function onetimeRatios(dir, floorMs) {
   const tsv = join(dir, 'results.tsv');
   if (!existsSync(tsv)) return;
   const lines = readFileSync(tsv, 'utf8').trim().split('\n');
@@ -90,6 +135,7 @@ function onetimeRatios(dir) {
     const rssRatio = ref?.rss ? `, RSS ${(c.rss / ref.rss).toFixed(2)}x confd (${ref.rss} MB)` : '';
     console.log(`  ${key.padEnd(12)} ${med.toFixed(0).padStart(7)} ms${ratio}; peak RSS ${c.rss.toFixed(0)} MB${rssRatio}`);
   }
+  onetimeTargets(cells, floorMs);
 }
 
 if (!only || only === 'template') {
@@ -100,10 +146,13 @@ if (!only || only === 'template') {
 
 if ((!only || only === 'onetime') && perfReady()) {
   section('onetime (../shared/perf/bench-onetime.sh)');
+  // node -e 0 before and after the harness: the floor the start-up targets are ratios of, under the same load.
+  const floorBefore = nodeFloorMs(11);
   run('bash', [join(perf, 'bench-onetime.sh'), '--sizes', full ? 'small large xlarge' : 'small large', '--templates', '1 100',
-    '--runs', '3', '--nochange-runs', '1', '--', 'node', 'dist/cli.js']);
+    '--runs', '7', '--nochange-runs', '1', '--', 'node', 'dist/cli.js']);
+  const floorMs = (floorBefore + nodeFloorMs(11)) / 2;
   const dir = latestResults('onetime-');
-  if (dir) onetimeRatios(dir);
+  if (dir) onetimeRatios(dir, floorMs);
   section('seed example start-up (median of 11 runs, file backend)');
   const times = [];
   for (let i = 0; i < 11; i++) {

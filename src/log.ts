@@ -55,6 +55,9 @@ export interface LoggerOptions {
   now?: () => Date;
 }
 
+// One uname(2) per process: -onetime makes a held logger per resource (runtime/pass.ts).
+let hostName: string | undefined;
+
 export class Logger {
   level: LogLevel;
   format: LogFormat;
@@ -67,7 +70,7 @@ export class Logger {
     this.level = opts.level ?? 'info';
     this.format = opts.format ?? 'text';
     this.program = opts.program ?? 'tsconfd';
-    this.host = hostname();
+    this.host = hostName ??= hostname();
     this.write = opts.write ?? ((line) => process.stderr.write(line));
     this.now = opts.now ?? (() => new Date());
   }

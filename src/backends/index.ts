@@ -22,6 +22,8 @@ export interface BackendOptions {
   separator: string;
   /** -interval (seconds): redis -watch says it falls back to this re-read when notifications are off. */
   interval: number;
+  /** -onetime: the backend only reads (etcd: a small client over node:http2 instead of etcd3's). */
+  onetime?: boolean;
 }
 
 /** The backends tsconfd implements: the one list that -h, -backend's check and its errors read. */
@@ -66,8 +68,7 @@ export async function createBackend(opts: BackendOptions, log?: Logger): Promise
   switch (opts.backend) {
     case 'etcd':
     case 'etcdv3': {
-      const { createEtcdV3Backend } = await import('./etcdv3/index.js');
-      return createEtcdV3Backend({
+      const connection = {
         nodes: backendNodes(opts),
         clientCert: opts.clientCert,
         clientKey: opts.clientKey,
@@ -77,7 +78,9 @@ export async function createBackend(opts: BackendOptions, log?: Logger): Promise
         username: opts.username,
         password: opts.password,
         logger: log,
-      });
+      };
+      if (opts.onetime) return (await import('./etcdv3/unary.js')).createEtcdV3ReadBackend(connection);
+      return (await import('./etcdv3/index.js')).createEtcdV3Backend(connection);
     }
     case 'file': {
       const { createFileBackend } = await import('./file/index.js');

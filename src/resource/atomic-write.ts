@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { basename, dirname, join } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { pathError } from './errors.js';
+import type { DirSync } from './dir-sync.js';
 
 export interface FileAttrs {
   /** Permission bits (and setuid/setgid/sticky) given to the file. */
@@ -98,7 +99,7 @@ export async function commitStageFile(
   stagePath: string,
   dest: string,
   attrs: FileAttrs,
-  opts: { allowInPlace: boolean; keepStageFile: boolean },
+  opts: { allowInPlace: boolean; keepStageFile: boolean; dirSync?: DirSync },
 ): Promise<CommitResult> {
   try {
     renameSync(stagePath, dest);
@@ -113,7 +114,9 @@ export async function commitStageFile(
     if (!opts.keepStageFile) await unlink(stagePath).catch(() => {});
     return { inPlace: true, renameError: renameError(stagePath, dest, e).message };
   }
-  await fsyncDir(dirname(dest));
+  // A pass that shares directory fsyncs (dir-sync.ts) makes the rename durable later, before anything depends on it.
+  if (opts.dirSync) opts.dirSync.add(dirname(dest));
+  else await fsyncDir(dirname(dest));
   return { inPlace: false };
 }
 

@@ -9,6 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import type { KeyStore } from '../template/confd/store.js';
 import type { Logger } from '../log.js';
 import { commitStageFile, writeStageFile, type FileAttrs } from './atomic-write.js';
+import type { DirSync } from './dir-sync.js';
 import { CommandError, runCommand, ShellCommand, type CommandEnd, type RunOptions } from './commands.js';
 import { errnoText, goQuote } from './errors.js';
 import type { TemplateResource } from './load.js';
@@ -42,6 +43,8 @@ export interface ProcessOptions {
    * renders other resources while this one's check_cmd and write go on (runtime/watch.ts).
    */
   onRendered?: () => void;
+  /** -onetime: a directory is fsynced once per pass, not per file (dir-sync.ts); flushed here before a reload. */
+  dirSync?: DirSync;
 }
 
 /** How the long-running runtime takes over a resource's commands. */
@@ -223,6 +226,7 @@ export async function processResource(
       result = await commitStageFile(stagePath, dest, attrs, {
         allowInPlace: resource.inPlace,
         keepStageFile: opts.keepStageFile,
+        dirSync: opts.dirSync,
       });
     } catch (e) {
       throw new ResourceError((e as Error).message, 'write');
@@ -236,10 +240,15 @@ export async function processResource(
   }
   if (opts.logDiff) await logChange(resource, store, current?.content, rendered, opts);
 
+  // A reload may rely on the new file surviving a crash: its directory entry is made durable first.
   if (opts.commands) {
-    if (!opts.syncOnly && (resource.reloadCmd !== '' || resource.reloadAction !== '')) opts.commands.queueReload(resource);
+    if (!opts.syncOnly && (resource.reloadCmd !== '' || resource.reloadAction !== '')) {
+      await opts.dirSync?.flush();
+      opts.commands.queueReload(resource);
+    }
   } else if (!opts.syncOnly && resource.reloadCmd !== '') {
     try {
+      await opts.dirSync?.flush();
       await run(ShellCommand.literal(resource.reloadCmd), opts);
     } catch (e) {
       throw new ResourceError((e as Error).message, 'reload');

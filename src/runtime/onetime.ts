@@ -9,6 +9,7 @@ import type { Backend } from '../backends/types.js';
 import type { Logger } from '../log.js';
 import { loadResourcesOrFatal, type TemplateResource } from '../resource/load.js';
 import { removeStaleStageFiles } from '../resource/stage-cleanup.js';
+import { DirSync } from '../resource/dir-sync.js';
 import { ReloadScheduler } from './reloads.js';
 import { describeFailures, fetchFailed, fetchSnapshot, prefixesOf, processResources, type PassOptions, type PassResult } from './pass.js';
 
@@ -92,7 +93,13 @@ async function runOnce(opts: OnetimeOptions & { stopping: AbortSignal }): Promis
         for (const b of bad) log.fatal(b.error);
         return 1;
       }
-      result = await processResources(resources, snapshot, scheduler ? { ...opts, commands: scheduler.hooks() } : opts);
+      // One fsync per destination directory for the whole pass, made before any reload and before the run ends.
+      const dirSync = new DirSync();
+      try {
+        result = await processResources(resources, snapshot, { ...opts, dirSync, ...(scheduler ? { commands: scheduler.hooks() } : {}) });
+      } finally {
+        await dirSync.flush();
+      }
       if (scheduler) {
         await scheduler.flush();
         const failed = new Set(scheduler.failures.flatMap((f) => f.resources));

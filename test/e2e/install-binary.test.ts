@@ -85,21 +85,26 @@ test('the seed from the file backend, byte for byte, with the bundle compiled fr
   }
 });
 
-test('the seed from a real etcd: the embedded etcd client loads from the binary', async () => {
+test('the seed from a real etcd: -onetime reads it with the client inside the main bundle (etcd3 is for -watch)', async () => {
   const ws = seedWorkspace();
   try {
     const r = await runBin(['-onetime', '-backend', 'etcdv3', '-node', etcd!.endpoints[0]!, '-confdir', ws.confdir], { TSCONFD_BIN_CACHE_REPORT: '1' });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(readFileSync(join(ws.out, 'myapp.conf'), 'utf8'), expected);
-    assert.match(r.stderr, /^etcd3\.cjs code cache accepted$/m);
+    assert.match(r.stderr, /^tsconfd\.cjs code cache accepted$/m);
+    assert.doesNotMatch(r.stderr, /etcd3\.cjs/);
   } finally {
     ws.cleanup();
   }
 });
 
-test('-watch follows etcd and SIGTERM ends it with exit 0', async () => {
+test('-watch follows etcd (the embedded etcd client loads from the binary) and SIGTERM ends it with exit 0', async () => {
   const ws = seedWorkspace();
-  const child = spawn(bin, ['-watch', '-backend', 'etcdv3', '-node', etcd!.endpoints[0]!, '-confdir', ws.confdir], { cwd: work, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(bin, ['-watch', '-backend', 'etcdv3', '-node', etcd!.endpoints[0]!, '-confdir', ws.confdir], {
+    cwd: work,
+    env: { ...cleanEnv(), TSCONFD_BIN_CACHE_REPORT: '1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (b) => (stderr += b));
   const closed = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
@@ -110,6 +115,7 @@ test('-watch follows etcd and SIGTERM ends it with exit 0', async () => {
     await until('the watch to render n04', () => readFileSync(dest, 'utf8').includes('192.168.100.114:1005'), 20_000, () => stderr);
     child.kill('SIGTERM');
     assert.equal(await closed, 0, stderr);
+    assert.match(stderr, /^etcd3\.cjs code cache accepted$/m);
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await etcd!.etcdctl(['del', '/docker/node/n04']);

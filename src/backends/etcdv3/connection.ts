@@ -3,76 +3,24 @@
 // verification (-client-insecure), and etcd user/password auth. The reads (Range and Txn, with
 // our own codec: range-codec.ts) and the watch (the Watch stream) go through etcd3's connection
 // pool so that we, not etcd3, decide paging, revisions and watch resumption.
-import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import etcd3 from 'etcd3';
 import type { Etcd3, IOptions } from 'etcd3';
 import { maskUserinfo, type Logger } from '../../log.js';
+import {
+  basicAuthCredentials,
+  DEFAULT_DIAL_TIMEOUT_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  explainEtcdError,
+  insecureWarning,
+  parseNodes,
+  readPem,
+  type EtcdConnectionOptions,
+} from './endpoints.js';
 import { decodeRangeResponse, decodeTxnOfRanges, encodeRangeRequest, encodeTxnOfRanges, type RangePage, type RangeSpec } from './range-codec.js';
 
-export interface EtcdConnectionOptions {
-  /** As confd takes them: http://host:port, https://host:port or bare host:port. */
-  nodes: readonly string[];
-  /** PEM file of the CA that signed the servers' certificates. Empty: none. */
-  clientCaKeys?: string;
-  clientCert?: string;
-  clientKey?: string;
-  /** Skip verification of the server's certificate (confd's -client-insecure). */
-  clientInsecure?: boolean;
-  /** confd uses -username/-password only with -basic-auth. */
-  basicAuth?: boolean;
-  username?: string;
-  password?: string;
-  /** How long to wait for a member to answer before trying another (confd: 5 s). */
-  dialTimeoutMs?: number;
-  /** Deadline of one read request (one page). */
-  requestTimeoutMs?: number;
-  logger?: Logger;
-}
-
-const DEFAULT_DIAL_TIMEOUT_MS = 5_000;
-const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 // 100k keys are ~8 MB in one range response; pages stay below this even with large values.
 const MAX_RECEIVE_BYTES = 256 * 1024 * 1024;
-
-export interface ParsedNode {
-  /** host:port as grpc dials it. */
-  address: string;
-  tls: boolean;
-}
-
-/** Parses one -node the way confd accepts it. */
-export function parseNode(node: string, tlsFiles: boolean): ParsedNode {
-  const text = node.trim();
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text);
-  if (scheme) {
-    const protocol = scheme[1]!.toLowerCase();
-    if (protocol !== 'http' && protocol !== 'https') {
-      throw new Error(`invalid -node ${JSON.stringify(maskUserinfo(node))}: scheme must be http or https`);
-    }
-    let url: URL;
-    try {
-      url = new URL(text);
-    } catch {
-      throw new Error(`invalid -node ${JSON.stringify(maskUserinfo(node))}: not a URL`);
-    }
-    const port = url.port || (protocol === 'https' ? '443' : '80');
-    return { address: `${url.hostname}:${port}`, tls: protocol === 'https' || tlsFiles };
-  }
-  // No user:password@ here: it is not a host, and as one it would reach gRPC's errors (and the log) whole.
-  if (!/^[^/\s@]+:\d+$/.test(text)) {
-    throw new Error(`invalid -node ${JSON.stringify(maskUserinfo(node))}: expected http://host:port, https://host:port or host:port`);
-  }
-  return { address: text, tls: tlsFiles };
-}
-
-function readPem(flag: string, file: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (e) {
-    throw new Error(`cannot read ${flag} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}
 
 /** The internals of etcd3 1.1.2 we reach into; kept in one place and checked at run time. */
 interface PoolInternals {
@@ -116,21 +64,13 @@ export class EtcdConnection {
   private readonly storeListeners = new Set<(revision: number) => void>();
 
   constructor(opts: EtcdConnectionOptions) {
-    if (opts.nodes.length === 0) throw new Error('etcdv3: no -node given');
     this.logger = opts.logger;
     this.dialTimeoutMs = opts.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.endpoints = [...opts.nodes];
 
-    const tlsFiles = Boolean(opts.clientCaKeys || opts.clientCert || opts.clientKey);
-    const parsed = opts.nodes.map((n) => parseNode(n, tlsFiles));
+    const parsed = parseNodes(opts);
     const anyTls = parsed.some((p) => p.tls);
-    if (anyTls && parsed.some((p) => !p.tls)) {
-      throw new Error(`etcdv3: -node mixes http and https endpoints (${maskUserinfo(opts.nodes.join(', '))}); use one scheme`);
-    }
-    if (Boolean(opts.clientCert) !== Boolean(opts.clientKey)) {
-      throw new Error('etcdv3: -client-cert and -client-key must be given together');
-    }
 
     const options: IOptions = {
       // etcd3 picks https by the scheme, so hand it the scheme we decided on.
@@ -154,19 +94,13 @@ export class EtcdConnection {
         privateKey: opts.clientKey ? readPem('-client-key', opts.clientKey) : undefined,
       };
     }
-    if (opts.basicAuth && opts.username) {
-      options.auth = { username: opts.username, password: opts.password ?? '' };
-    } else if (!opts.basicAuth && opts.username) {
-      // confd passes the credentials to etcd only with -basic-auth; so do we, but say so.
-      this.logger?.warning('etcdv3: -username is ignored without -basic-auth (as in confd)');
-    }
+    const auth = basicAuthCredentials(opts);
+    if (auth) options.auth = auth;
     this.client = new etcd3.Etcd3(options);
     if (anyTls) this.omitIpServername();
     if (anyTls && opts.clientInsecure) {
       this.skipServerVerification();
-      this.logger?.warning(
-        `etcdv3: -client-insecure: the certificate of ${maskUserinfo(this.endpoints.join(', '))} is not verified; anyone on the network path can pose as etcd`,
-      );
+      this.logger?.warning(insecureWarning(this.endpoints));
     }
   }
 
@@ -351,26 +285,7 @@ export class EtcdConnection {
 
   /** Turns grpc/etcd3 errors into messages that name the endpoints and the likely cause. */
   explain(e: unknown): Error {
-    const error = e instanceof Error ? e : new Error(String(e));
-    // A -node URL may carry user:password; grpc may repeat the address in its text.
-    const text = maskUserinfo(error.message);
-    const where = maskUserinfo(this.endpoints.join(', '));
-    if (/certificate|self[- ]signed|SSL|TLS|handshake|wrong version number/i.test(text)) {
-      return new EtcdError(
-        `etcd TLS handshake failed with ${where}: ${text} (is -client-ca-keys the CA that signed the server certificate, and are -client-cert/-client-key accepted by the cluster?)`,
-        error,
-      );
-    }
-    if (error instanceof etcd3.GRPCDeadlineExceededError || /DEADLINE_EXCEEDED/.test(text)) {
-      return new EtcdError(`etcd at ${where} did not answer within ${this.requestTimeoutMs} ms (deadline exceeded): is the member stopped or stalled?`, error);
-    }
-    if (/UNAVAILABLE|ECONNREFUSED|No connection established|connect/i.test(text)) {
-      return new EtcdError(`etcd cluster unreachable at ${where}: ${text}`, error);
-    }
-    if (/authentication failed|invalid auth token|user name is empty|permission denied/i.test(text)) {
-      return new EtcdError(`etcd refused the credentials (${where}): ${text}`, error);
-    }
-    return new EtcdError(`etcd request to ${where} failed: ${text}`, error);
+    return explainEtcdError(e, this.endpoints, this.requestTimeoutMs, e instanceof etcd3.GRPCDeadlineExceededError);
   }
 
   get isClosed(): boolean {
@@ -406,14 +321,7 @@ function isBrokenCircuit(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as { isBrokenCircuitError?: unknown }).isBrokenCircuitError === true;
 }
 
-export class EtcdError extends Error {
-  override readonly cause: Error;
-  constructor(message: string, cause: Error) {
-    super(message);
-    this.name = 'EtcdError';
-    this.cause = cause;
-  }
-}
+export { EtcdError, parseNode, type EtcdConnectionOptions, type ParsedNode } from './endpoints.js';
 
 /** The grpc-js ClientDuplexStream of etcd's Watch RPC, as much of it as we use. */
 export interface WatchDuplex {

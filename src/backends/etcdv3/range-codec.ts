@@ -311,3 +311,37 @@ export function decodeTxnOfRanges(buf: Buffer): RangePage[] {
   }
   return pages;
 }
+
+// ---- Authenticate (unary.ts: -basic-auth without etcd3) ------------------------------------
+
+/** AuthenticateRequest { name = 1; password = 2 }. */
+export function encodeAuthenticateRequest(name: string, password: string): Buffer {
+  const nameBytes = Buffer.from(name);
+  const passwordBytes = Buffer.from(password);
+  const buf = Buffer.allocUnsafe(2 + varintLength(nameBytes.length) + nameBytes.length + varintLength(passwordBytes.length) + passwordBytes.length);
+  let pos = 0;
+  buf[pos++] = (1 << 3) | 2;
+  pos = writeVarint(buf, pos, nameBytes.length);
+  pos += nameBytes.copy(buf, pos);
+  buf[pos++] = (2 << 3) | 2;
+  pos = writeVarint(buf, pos, passwordBytes.length);
+  passwordBytes.copy(buf, pos);
+  return buf;
+}
+
+/** The token of an AuthenticateResponse { header = 1; token = 2 }. */
+export function decodeAuthenticateResponse(buf: Buffer): string {
+  const r = new Reader(buf, 0, buf.length);
+  let token = '';
+  while (r.pos < buf.length) {
+    const tag = r.varint();
+    if (tag === ((2 << 3) | 2)) {
+      const end = r.delimited();
+      token = buf.toString('utf8', r.pos, end);
+      r.pos = end;
+    } else {
+      r.skip(tag & 7);
+    }
+  }
+  return token;
+}

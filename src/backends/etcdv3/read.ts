@@ -5,8 +5,14 @@
 // whole range on every page when asked to sort, and returns keys in byte order anyway.
 import type { KeyValue, Snapshot } from '../types.js';
 import { compareBytes } from '../keys.js';
-import type { EtcdConnection } from './connection.js';
 import type { RangePage, RangeSpec } from './range-codec.js';
+
+/** What reads need of a client: etcd3's pool (connection.ts) or node:http2 (unary.ts). */
+export interface RangeReader {
+  rangePage(spec: RangeSpec): Promise<RangePage>;
+  /** Several ranges in one Txn: one round trip, at one revision, answers in request order. */
+  rangePages(specs: readonly RangeSpec[]): Promise<RangePage[]>;
+}
 
 // etcd 3.4 counts the whole rest of the range for every page (RangeResponse.count), so small pages
 // make a large read quadratic: for 102k keys etcd spent 310 ms of CPU with 5,000-key pages, 160 ms
@@ -44,7 +50,7 @@ export function distinctPrefixes(prefixes: readonly string[]): string[] {
 const COMPACTED = /required revision has been compacted/;
 
 /** All prefixes at one revision, keys sorted by bytes and de-duplicated. */
-export async function readPrefixes(conn: EtcdConnection, prefixes: readonly string[], pageKeys = PAGE_KEYS): Promise<Snapshot> {
+export async function readPrefixes(conn: RangeReader, prefixes: readonly string[], pageKeys = PAGE_KEYS): Promise<Snapshot> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await readPinned(conn, distinctPrefixes(prefixes), pageKeys);
@@ -66,7 +72,7 @@ function rangeOf(prefix: string, revision: number, pageKeys: number): RangeSpec 
 const TXN_OPS = 128;
 const TXN_CONCURRENCY = 4;
 
-async function readPinned(conn: EtcdConnection, distinct: readonly string[], pageKeys: number): Promise<Snapshot> {
+async function readPinned(conn: RangeReader, distinct: readonly string[], pageKeys: number): Promise<Snapshot> {
   if (distinct.length === 0) {
     // No prefix asked: still report where the store is, so callers can watch from there.
     const page = await conn.rangePage({ key: Buffer.from([0]), rangeEnd: Buffer.alloc(0), countOnly: true });

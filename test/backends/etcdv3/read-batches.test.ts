@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import etcd3 from 'etcd3';
 import { startEtcd, type EtcdServer } from '../../helpers/etcd.js';
 import { createEtcdV3Backend, EtcdConnection } from '../../../src/backends/etcdv3/index.js';
-import { readPrefixes } from '../../../src/backends/etcdv3/read.js';
+import { readPrefixes, type RangeReader } from '../../../src/backends/etcdv3/read.js';
+import { EtcdUnaryClient } from '../../../src/backends/etcdv3/unary.js';
 import { compareBytes, covers } from '../../../src/backends/keys.js';
 
 describe('etcdv3 reads of many prefixes', () => {
@@ -48,14 +49,20 @@ describe('etcdv3 reads of many prefixes', () => {
     await etcd?.stop();
   });
 
-  for (const pageKeys of [undefined, 1000]) {
-    test(`300 per-service prefixes plus interleaving ones: the keys they cover, sorted, at one revision (pages of ${pageKeys ?? 'the default'})`, async () => {
+  // Both clients that read: etcd3's pool (-watch, -interval) and node:http2 (-onetime).
+  const readers: Array<[string, (nodes: string[]) => RangeReader & { close(): unknown }]> = [
+    ['etcd3', (nodes) => new EtcdConnection({ nodes })],
+    ['node:http2', (nodes) => new EtcdUnaryClient({ nodes })],
+  ];
+  const cases = readers.flatMap(([reader, connect]) => [undefined, 1000].map((pageKeys) => ({ reader, connect, pageKeys })));
+  for (const { reader, connect, pageKeys } of cases) {
+    test(`300 per-service prefixes plus interleaving ones: the keys they cover, sorted, at one revision (pages of ${pageKeys ?? 'the default'}, ${reader})`, async () => {
       const prefixes = ['/il/a', '/il/a-b', '/il/\u00e9'];
       for (let s = 0; s < 300; s++) prefixes.push(`/many/svc-${String(s).padStart(4, '0')}`);
       // Order and duplicates in the request do not matter; a covered prefix adds nothing.
       prefixes.reverse();
       prefixes.push('/many/svc-0007', '/many/svc-0007/nodes');
-      const conn = new EtcdConnection({ nodes: etcd.endpoints });
+      const conn = connect(etcd.endpoints);
       try {
         // Writes racing the read: none may show up, since every request is pinned to the first one's revision.
         let racing = true;
@@ -80,7 +87,7 @@ describe('etcdv3 reads of many prefixes', () => {
         );
         assert.ok(!snap.kvs.some((kv) => kv.key.startsWith('/many/svc-0001-canary') || kv.key === '/many/svc-0001x'));
       } finally {
-        conn.close();
+        await conn.close();
       }
     });
   }
