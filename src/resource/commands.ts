@@ -2,6 +2,7 @@
 // command's whole process group (a shell's children too), and the combined output kept for the log.
 import { spawn } from 'node:child_process';
 import type { ShellCommand } from './shell-command.js';
+import { hostTimers, type Timer } from '../time/timers.js';
 
 export { ShellCommand } from './shell-command.js';
 
@@ -49,7 +50,7 @@ export function runCommand(cmd: ShellCommand, opts: RunOptions): Promise<string>
     child.stdout.on('data', (b: Buffer) => chunks.push(b));
     child.stderr.on('data', (b: Buffer) => chunks.push(b));
     let timedOut = false;
-    let killTimer: NodeJS.Timeout | undefined;
+    let killTimer: Timer | undefined;
     const killGroup = (signal: NodeJS.Signals) => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, signal);
@@ -57,11 +58,11 @@ export function runCommand(cmd: ShellCommand, opts: RunOptions): Promise<string>
         /* the group is already gone */
       }
     };
-    const timer = setTimeout(() => {
+    const timer = hostTimers.after(opts.timeoutMs, () => {
       timedOut = true;
       killGroup('SIGTERM');
-      killTimer = setTimeout(() => killGroup('SIGKILL'), opts.killGraceMs ?? 2000);
-    }, opts.timeoutMs);
+      killTimer = hostTimers.after(opts.killGraceMs ?? 2000, () => killGroup('SIGKILL'));
+    });
     let aborted = false;
     const onAbort = () => {
       aborted = true;
@@ -70,7 +71,7 @@ export function runCommand(cmd: ShellCommand, opts: RunOptions): Promise<string>
     if (opts.signal?.aborted) onAbort();
     else opts.signal?.addEventListener('abort', onAbort, { once: true });
     child.on('error', (e) => {
-      clearTimeout(timer);
+      timer.cancel();
       opts.signal?.removeEventListener('abort', onAbort);
       reject(new CommandError(e.message, ''));
     });
@@ -98,12 +99,12 @@ export function runCommand(cmd: ShellCommand, opts: RunOptions): Promise<string>
       }
     };
     child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (killTimer) clearTimeout(killTimer);
+      timer.cancel();
+      killTimer?.cancel();
       exitCode = code;
       exitSignal = signal;
       // Background children of the shell may hold the pipes open; do not wait for them long.
-      setTimeout(finish, 200).unref();
+      hostTimers.after(200, finish).unref();
     });
     child.on('close', () => {
       if (exitCode !== null || exitSignal !== null) finish();

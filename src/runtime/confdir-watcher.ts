@@ -9,6 +9,7 @@
 import { join, resolve, relative, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from '../log.js';
+import { defaultScheduler } from './scheduler.js';
 import { findResourceFiles, readResource, ResourceLoadError, type LoadOptions, type TemplateResource } from '../resource/load.js';
 import { linkGroups } from '../resource/extensions.js';
 
@@ -43,19 +44,18 @@ export function watchConfdir(opts: ConfdirWatcherOptions): ConfdirWatcher {
     ignored: (path) => isConfigMapInternal(relative(root, path)),
   });
   let changed = new Set<string>();
-  let timer: NodeJS.Timeout | undefined;
+  const flush = defaultScheduler.debounce(debounceMs, () => {
+    const paths = [...changed].sort();
+    changed = new Set();
+    if (!closed) opts.onChange(paths);
+  });
   let closed = false;
   watcher.on('all', (event, path) => {
     if (closed) return;
     const rel = relative(root, path);
     opts.log.debug(`confdir: ${event} ${rel}`);
     changed.add(rel);
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      const paths = [...changed].sort();
-      changed = new Set();
-      if (!closed) opts.onChange(paths);
-    }, debounceMs);
+    flush();
   });
   watcher.on('error', (e) => opts.log.error(`watching ${root}: ${(e as Error).message}`));
   const ready = new Promise<void>((done) => watcher.once('ready', () => done()));
@@ -63,7 +63,7 @@ export function watchConfdir(opts: ConfdirWatcherOptions): ConfdirWatcher {
     ready,
     async close() {
       closed = true;
-      clearTimeout(timer);
+      flush.cancel();
       await watcher.close();
     },
   };

@@ -38,6 +38,7 @@ import { WatchRuntime } from './watch.js';
 import { Lifecycle, type LifecycleOptions } from './lifecycle.js';
 import type { SystemdNotifier } from './sd-notify.js';
 import { WriteRetries } from './write-retry.js';
+import { defaultScheduler, type Timer } from './scheduler.js';
 
 export interface DaemonOptions extends Omit<PassOptions, 'commands' | 'onPass'> {
   mode: 'watch' | 'interval';
@@ -107,7 +108,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   // Only -http can serve metrics: without it, prom-client is never loaded (memory, and its collectors' timers).
   const served = opts.http === '' ? undefined : new (await import('./metrics.js')).Metrics({ version: opts.version, backend: opts.backendName });
   const metrics: MetricsSink = served ?? NO_METRICS;
-  const scheduler = new ReloadScheduler({ log, metrics, defaultTimeoutMs: opts.commandTimeoutMs, signal: signals.stopping });
+  const scheduler = new ReloadScheduler({ log, metrics, defaultTimeoutMs: opts.commandTimeoutMs, signal: signals.stopping, timers: defaultScheduler });
   const badSettings = scheduler.prepare(resources);
   if (badSettings.length > 0) {
     for (const b of badSettings) log.fatal(b.error);
@@ -214,7 +215,7 @@ class Daemon {
   private runtime: WatchRuntime | undefined;
   private loop: IntervalLoop | undefined;
   private broken: BrokenResource[] = [];
-  private metricsTimer: NodeJS.Timeout | undefined;
+  private metricsTimer: Timer | undefined;
   // -interval mode's readiness: what the last poll told.
   private reachable = false;
   private syncedAt: number | undefined;
@@ -279,7 +280,7 @@ class Daemon {
     // conf.d watcher, the endpoint, the backend.
     signals.onShutdown(() => this.backend.close());
     signals.onShutdown(async () => {
-      clearInterval(this.metricsTimer);
+      this.metricsTimer?.cancel();
       await this.server?.close();
     });
     signals.onShutdown(() => this.watcher?.close());
@@ -300,8 +301,7 @@ class Daemon {
     }
     this.metrics.resourcesLoaded(this.resources.length);
     if (this.served) {
-      this.metricsTimer = setInterval(() => this.refreshMetrics(), 1000);
-      this.metricsTimer.unref();
+      this.metricsTimer = defaultScheduler.every(1000, () => this.refreshMetrics()).unref();
     }
     this.watcher = watchConfdir({
       confdir: this.opts.confdir,
@@ -314,7 +314,7 @@ class Daemon {
     });
     // A conf.d or template change made before chokidar's first scan ends would go unseen, so the
     // first render waits for that scan (bounded, in case a watched directory never settles).
-    const scanned = Promise.race([this.watcher.ready, new Promise<void>((done) => setTimeout(done, 2000).unref())]);
+    const scanned = Promise.race([this.watcher.ready, defaultScheduler.sleep(2000, { unref: true })]);
     void scanned.then(() => {
       if (signals.shuttingDown) return;
       // No resource at all: nothing to wait for before the -exec child and READY=1.
@@ -331,6 +331,7 @@ class Daemon {
     } else {
       this.loop = new IntervalLoop({
         intervalMs: this.opts.intervalMs,
+        timers: defaultScheduler,
         pass: () => this.intervalPass(),
         onError: (e) => this.log.error(`pass failed: ${e.message}`),
       });
@@ -342,6 +343,7 @@ class Daemon {
       ...this.passOptions,
       wait: this.opts.wait,
       reconcileMs: this.opts.intervalMs,
+      timers: defaultScheduler,
       staleAfterMs: this.opts.staleAfterMs,
       afterRender: async () => this.startReloads(),
       onWriteFailing: (r, failing) => this.metrics.writeFailing(resourceName(r), failing),

@@ -3,16 +3,20 @@
 // trigger() (SIGHUP, a changed conf.d) runs a pass as soon as the current one ends; several triggers during a
 // pass give one more pass.
 
+import { defaultScheduler, type Timer, type TimerSource } from './scheduler.js';
+
 export interface IntervalLoopOptions {
   /** Time between the end of one pass and the start of the next, in ms. */
   intervalMs: number;
   /** One pass; its errors are the pass's business (logged there), a throw here is logged and the loop goes on. */
   pass: () => Promise<void>;
   onError?: (error: Error) => void;
+  /** The daemon's scheduler. */
+  timers?: TimerSource;
 }
 
 export class IntervalLoop {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
@@ -39,7 +43,7 @@ export class IntervalLoop {
   /** No new pass starts; resolves once the running one (if any) has ended. */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     await this.running;
   }
@@ -50,7 +54,7 @@ export class IntervalLoop {
   }
 
   private runNow(): Promise<void> {
-    clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     const run = (async () => {
       do {
@@ -66,7 +70,7 @@ export class IntervalLoop {
     })();
     this.running = run.finally(() => {
       this.running = undefined;
-      if (!this.stopped) this.timer = setTimeout(() => void this.runNow(), this.opts.intervalMs);
+      if (!this.stopped) this.timer = (this.opts.timers ?? defaultScheduler).after(this.opts.intervalMs, () => void this.runNow());
     });
     return this.running;
   }

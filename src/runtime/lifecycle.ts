@@ -19,6 +19,7 @@ import type { Logger } from '../log.js';
 import { evaluateReadiness, type Readiness } from './health.js';
 import type { MetricsSink } from './metrics-sink.js';
 import type { PassResult } from './pass.js';
+import { defaultScheduler, type Timer } from './scheduler.js';
 import { monotonicUsec, type SystemdNotifier } from './sd-notify.js';
 import type { SignalTarget } from './signals.js';
 import { Supervisor, type ExecOptions } from './supervisor.js';
@@ -43,8 +44,8 @@ export class Lifecycle {
   /** SIGHUPs received, and of those, the ones whose reload has rendered. */
   hangups = 0;
   private hangupsAnswered = 0;
-  private watchdogTimer: NodeJS.Timeout | undefined;
-  private statusTimer: NodeJS.Timeout | undefined;
+  private watchdogTimer: Timer | undefined;
+  private statusTimer: Timer | undefined;
   private stopped = false;
   private readonly target: SignalTarget;
   private readonly forward = (signal: NodeJS.Signals) => () => this.supervisor?.forward(signal);
@@ -77,14 +78,12 @@ export class Lifecycle {
     if (this.opts.notifyReadyEarly) void n.send({ READY: '1', STATUS: 'started (-notify-ready-early); rendering' });
     else n.status('starting: waiting for every resource to render once');
     if (n.watchdogIntervalMs !== undefined) {
-      this.watchdogTimer = setInterval(() => {
+      this.watchdogTimer = defaultScheduler.every(n.watchdogIntervalMs, () => {
         if (!this.stopped) void n.send({ WATCHDOG: '1' });
-      }, n.watchdogIntervalMs);
-      this.watchdogTimer.unref();
+      }).unref();
       void n.send({ WATCHDOG: '1' });
     }
-    this.statusTimer = setInterval(() => this.publishStatus(), 1000);
-    this.statusTimer.unref();
+    this.statusTimer = defaultScheduler.every(1000, () => this.publishStatus()).unref();
   }
 
   /** A pass ended; `allRendered`: every loaded resource has now rendered at least once. */
@@ -133,8 +132,8 @@ export class Lifecycle {
   beginShutdown(): void {
     if (this.stopped) return;
     this.stopped = true;
-    clearInterval(this.watchdogTimer);
-    clearInterval(this.statusTimer);
+    this.watchdogTimer?.cancel();
+    this.statusTimer?.cancel();
     void this.opts.notifier?.send({ STOPPING: '1', STATUS: 'stopping' });
     this.childStopped = this.supervisor?.stop() ?? Promise.resolve();
   }

@@ -8,6 +8,7 @@
 import { hasChangeFeed, type ChangeFeedBackend, type KeyChange, type KeyValue, type PrefixWatch, type Snapshot, type WatchableBackend, type WatchEvent } from '../backends/types.js';
 import { compareBytes, covers } from '../backends/keys.js';
 import type { Logger } from '../log.js';
+import { backoffDelay, defaultScheduler } from './scheduler.js';
 
 export interface MirrorChange {
   readonly prefix: string;
@@ -334,13 +335,13 @@ export class KeyMirrors {
     if (caughtUp()) return Promise.resolve(true);
     this.backend.requestProgress();
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = defaultScheduler.after(timeoutMs, () => {
         this.waiters = this.waiters.filter((w) => w !== check);
         resolve(false);
-      }, timeoutMs);
+      });
       const check = () => {
         if (!caughtUp()) return false;
-        clearTimeout(timer);
+        timer.cancel();
         resolve(true);
         return true;
       };
@@ -437,7 +438,6 @@ async function retryRead(
   log: Logger,
   retryMs: { min: number; max: number } = { min: 200, max: 5_000 },
 ): Promise<void> {
-  let delay = retryMs.min;
   let loggedAt = 0;
   let unlogged = 0;
   for (let attempt = 1; !closed(); attempt++) {
@@ -446,6 +446,7 @@ async function retryRead(
       if (attempt > 1) log.info(`${what} succeeded after ${attempt} attempts`);
       return;
     } catch (e) {
+      const delay = backoffDelay(attempt, { minMs: retryMs.min, maxMs: retryMs.max });
       if (attempt === 1 || Date.now() - loggedAt >= RETRY_LOG_EVERY_MS) {
         const more = unlogged > 0 ? `; ${unlogged} earlier ${unlogged === 1 ? 'failure' : 'failures'} not logged` : '';
         log.error(`${what} failed (attempt ${attempt}${more}), retrying in ${formatDelay(delay)}: ${(e as Error).message}`);
@@ -454,8 +455,7 @@ async function retryRead(
       } else {
         unlogged++;
       }
-      await new Promise((resolve) => setTimeout(resolve, delay));
-      delay = Math.min(retryMs.max, delay * 2);
+      await defaultScheduler.sleep(delay);
     }
   }
 }

@@ -11,6 +11,7 @@ import { loadResourcesOrFatal, type TemplateResource } from '../resource/load.js
 import { removeStaleStageFiles } from '../resource/stage-cleanup.js';
 import { DirSync } from '../resource/dir-sync.js';
 import { ReloadScheduler } from './reloads.js';
+import { defaultScheduler } from './scheduler.js';
 import { describeFailures, fetchFailed, fetchSnapshot, prefixesOf, processResources, type PassOptions, type PassResult } from './pass.js';
 
 export interface OnetimeOptions extends Omit<PassOptions, 'log'> {
@@ -113,7 +114,7 @@ async function runOnce(opts: OnetimeOptions & { stopping: AbortSignal }): Promis
   } finally {
     const closing = backend.close().catch((e) => log.debug(`closing the backend: ${(e as Error).message}`));
     // Told to stop: a connection that will not close (an etcd that stopped answering) must not hold the exit.
-    if (opts.stopping.aborted) await Promise.race([closing, new Promise((r) => setTimeout(r, 1000).unref())]);
+    if (opts.stopping.aborted) await Promise.race([closing, defaultScheduler.sleep(1000, { unref: true })]);
     else await closing;
   }
   if (result!.failed.length > 0) {

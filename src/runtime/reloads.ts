@@ -23,6 +23,7 @@ import type { CommandOutcome } from './metrics.js';
 import type { MetricsSink } from './metrics-sink.js';
 import { describeReloadAction, parseReloadAction, ReloadActionError, runReloadAction, type ReloadAction } from './reload-actions.js';
 import { parseDurationMs } from './duration.js';
+import { defaultScheduler, type Timer, type TimerSource } from './scheduler.js';
 
 /** The name a resource goes by in metrics and readiness: its TOML file's base name. */
 export function resourceName(resource: TemplateResource): string {
@@ -67,6 +68,8 @@ export interface ReloadSchedulerOptions {
   signal: AbortSignal;
   /** Clock; tests pass a fake one. */
   now?: () => number;
+  /** The daemon's scheduler (min_reload_interval deferrals). */
+  timers?: TimerSource;
 }
 
 interface Reload {
@@ -76,7 +79,7 @@ interface Reload {
   /** Resources that asked since the last run. */
   readonly pending: Set<TemplateResource>;
   lastRunAt: number;
-  timer: NodeJS.Timeout | undefined;
+  timer: Timer | undefined;
   /** This reload's runs, one after another. */
   chain: Promise<void>;
   /** A run is chained and has not started: later asks join it rather than chain another. */
@@ -160,10 +163,10 @@ export class ReloadScheduler {
       }
       for (const r of e.pending) this.opts.metrics?.reloadDeferred(resourceName(r));
       this.opts.log.info(`${describe(e)}: deferred ${Math.ceil(dueIn)} ms (min_reload_interval ${minMs} ms since the last run)`);
-      e.timer = setTimeout(() => {
+      e.timer = (this.opts.timers ?? defaultScheduler).after(dueIn, () => {
         e.timer = undefined;
         this.enqueue(e);
-      }, dueIn);
+      });
     }
     return this.idle();
   }
@@ -182,7 +185,7 @@ export class ReloadScheduler {
   async close(): Promise<void> {
     for (const e of this.reloads.values()) {
       if (e.timer) {
-        clearTimeout(e.timer);
+        e.timer.cancel();
         e.timer = undefined;
       }
       if (e.pending.size > 0) this.opts.log.warning(`${describe(e)}: not run: shutting down`);

@@ -19,6 +19,7 @@
 // let them).
 import { spawn } from 'node:child_process';
 import type { Logger } from '../log.js';
+import { defaultScheduler } from './scheduler.js';
 
 export interface NotifierOptions {
   log: Logger;
@@ -79,15 +80,15 @@ export class SystemdNotifier {
       const child = spawn(program, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NOTIFY_SOCKET: this.socket } });
       let stderr = '';
       child.stderr!.on('data', (b) => (stderr += b));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      const timer = defaultScheduler.after(5000, () => child.kill('SIGKILL'));
       child.once('error', (e) => {
-        clearTimeout(timer);
+        timer.cancel();
         this.disabled = true;
         this.opts.log.warning(`systemd notify: cannot run ${program} (${e.message}); no more notifications`);
         resolve();
       });
       child.once('close', (code, signal) => {
-        clearTimeout(timer);
+        timer.cancel();
         if (code !== 0) this.opts.log.warning(`systemd notify: ${program} ${args.join(' ')} failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`);
         else this.opts.log.debug(`systemd notify: ${args.join(' ')}`);
         resolve();

@@ -14,6 +14,7 @@
 // Also: the kernel gives PID 1 no default signal actions, which is why SIGTERM must be handled here explicitly.
 
 import { constants as osConstants } from 'node:os';
+import { defaultScheduler, type Timer } from './scheduler.js';
 
 export type ExitFunction = (code: number) => void;
 
@@ -183,9 +184,9 @@ export class SignalCoordinator {
 
   private async runShutdown(): Promise<number> {
     this.controller.abort(new Error('shutting down'));
-    let timer: NodeJS.Timeout | undefined;
+    let timer: Timer | undefined;
     const graceOver = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), this.graceMs);
+      timer = defaultScheduler.after(this.graceMs, () => resolve('timeout'));
     });
     let failed = false;
     const steps = async (): Promise<'done'> => {
@@ -201,7 +202,7 @@ export class SignalCoordinator {
       return 'done';
     };
     const outcome = await Promise.race([steps(), graceOver]);
-    clearTimeout(timer);
+    timer?.cancel();
     let code = failed ? 1 : 0;
     if (outcome === 'timeout') {
       this.log.error(`shutdown did not finish within ${this.graceMs}ms: exiting anyway`);
@@ -223,5 +224,5 @@ export class SignalCoordinator {
 export function exitBySignal(signal: NodeJS.Signals): void {
   process.removeAllListeners(signal);
   process.kill(process.pid, signal);
-  setTimeout(() => process.exit(128 + (osConstants.signals[signal] ?? 0)), 200);
+  defaultScheduler.after(200, () => process.exit(128 + (osConstants.signals[signal] ?? 0)));
 }

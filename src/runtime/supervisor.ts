@@ -16,6 +16,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import type { Logger } from '../log.js';
+import { Backoff, defaultScheduler, type Timer, type TimerSource } from './scheduler.js';
 
 export interface ExecOptions {
   command: string;
@@ -32,6 +33,8 @@ export interface ExecOptions {
   onChange?: () => void;
   /** Tests: the backoff's first and last delays. */
   backoffMs?: { first: number; max: number };
+  /** The daemon's scheduler. */
+  timers?: TimerSource;
 }
 
 export interface ExecStatus {
@@ -64,14 +67,16 @@ export class Supervisor {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
   private stopping = false;
-  private restartTimer: NodeJS.Timeout | undefined;
-  private reloadTimer: NodeJS.Timeout | undefined;
-  private backoffMs: number;
+  private restartTimer: Timer | undefined;
+  private reloadTimer: Timer | undefined;
+  private readonly restarts: Backoff;
+  private readonly timers: TimerSource;
   private startedAt = 0;
   private readonly state: ExecStatus = { started: false, running: false, pid: undefined, restarts: 0, lastExitCode: null, reloads: 0 };
 
   constructor(private readonly opts: ExecOptions) {
-    this.backoffMs = opts.backoffMs?.first ?? 1000;
+    this.restarts = new Backoff({ minMs: opts.backoffMs?.first ?? 1000, maxMs: opts.backoffMs?.max ?? 30_000 });
+    this.timers = opts.timers ?? defaultScheduler;
   }
 
   status(): ExecStatus {
@@ -130,17 +135,16 @@ export class Supervisor {
       this.opts.onExit(exitCode);
       return;
     }
-    const max = this.opts.backoffMs?.max ?? 30_000;
-    if (Date.now() - this.startedAt >= max) this.backoffMs = this.opts.backoffMs?.first ?? 1000;
-    const delay = this.backoffMs;
-    this.backoffMs = Math.min(this.backoffMs * 2, max);
+    // A child that ran for the longest delay or more starts the backoff over.
+    if (Date.now() - this.startedAt >= this.restarts.policy.maxMs) this.restarts.reset();
+    const delay = this.restarts.next();
     this.opts.log.warning(`exec: the child ${how}; restarting it in ${delay} ms`);
-    this.restartTimer = setTimeout(() => {
+    this.restartTimer = this.timers.after(delay, () => {
       this.restartTimer = undefined;
       if (this.stopping) return;
       this.state.restarts++;
       this.spawnChild();
-    }, delay);
+    });
   }
 
   /** Sends the reload signal after the splay; asks during the splay join it. `why` is logged. */
@@ -162,7 +166,7 @@ export class Supervisor {
       }
     };
     if (delay === 0) return send();
-    this.reloadTimer = setTimeout(send, delay);
+    this.reloadTimer = this.timers.after(delay, send);
   }
 
   /** A signal tsconfd received (SIGUSR1, SIGUSR2) for the child. */
@@ -180,8 +184,8 @@ export class Supervisor {
   /** Shutdown: the kill signal, then SIGKILL to the group after the kill timeout. Resolves once the child is gone. */
   async stop(): Promise<void> {
     this.stopping = true;
-    clearTimeout(this.restartTimer);
-    clearTimeout(this.reloadTimer);
+    this.restartTimer?.cancel();
+    this.reloadTimer?.cancel();
     const child = this.child;
     if (!child || child.pid === undefined) return;
     const pid = child.pid;
@@ -191,10 +195,10 @@ export class Supervisor {
     } catch {
       // Already gone.
     }
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), this.opts.killTimeoutMs)));
+    let timer: Timer | undefined;
+    const timedOut = new Promise<boolean>((resolve) => (timer = this.timers.after(this.opts.killTimeoutMs, () => resolve(true))));
     const late = await Promise.race([this.exited.then(() => false), timedOut]);
-    clearTimeout(timer);
+    timer?.cancel();
     if (late) {
       this.opts.log.warning(`exec: the child did not exit within ${this.opts.killTimeoutMs} ms: SIGKILL to its process group`);
       killGroup(pid, 'SIGKILL');

@@ -17,6 +17,7 @@ import { LiveStores } from '../template/confd/store.js';
 import { groupKeys } from '../resource/group.js';
 import { parseWait, type WaitWindow } from './duration.js';
 import { NeverBlankGuard } from './guard.js';
+import { defaultScheduler, type Timer, type TimerSource } from './scheduler.js';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
@@ -50,6 +51,8 @@ export interface WatchRuntimeOptions extends PassOptions {
   wait: WaitWindow;
   /** Full re-read and re-process every this many ms; 0: never. */
   reconcileMs: number;
+  /** The daemon's scheduler: quiescence, reconciliation, staleness checks, write retries. */
+  timers?: TimerSource;
   /** Mark the agent stale (log, health) when the mirrors are older than this; 0: never. */
   staleAfterMs: number;
   onStatus?: (status: WatchStatus) => void;
@@ -77,9 +80,10 @@ export class WatchRuntime {
   private readonly dirty = new Map<TemplateResource, Dirty>();
   /** Never blank a config: a render from fewer keys than min_keys does not happen. */
   private readonly guard: NeverBlankGuard;
-  private timer: NodeJS.Timeout | undefined;
-  private reconcileTimer: NodeJS.Timeout | undefined;
-  private staleTimer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
+  private reconcileTimer: Timer | undefined;
+  private staleTimer: Timer | undefined;
+  private readonly timers: TimerSource;
   private running: Promise<void> | undefined;
   /**
    * Single resources whose check_cmd and write go on after their render (ProcessOptions.onRendered):
@@ -106,6 +110,7 @@ export class WatchRuntime {
     if (!isWatchable(backend) && !hasChangeFeed(backend)) throw new Error(`the ${backend.name} backend cannot watch; use -interval instead of -watch`);
     this.log = opts.log;
     this.backend = backend;
+    this.timers = opts.timers ?? defaultScheduler;
     this.guard = new NeverBlankGuard(opts.log);
     for (const r of resources) this.waits.set(r, r.wait ? parseWaitFor(r) : opts.wait);
     this.mirrors = new KeyMirrors(
@@ -117,6 +122,7 @@ export class WatchRuntime {
     this.stores = new LiveStores((keys) => this.mirrors.snapshot(keys).kvs);
     this.retries = new WriteRetries({
       log: opts.log,
+      timers: this.timers,
       ...opts.writeRetry,
       onFailing: opts.onWriteFailing,
       retry: (r) => {
@@ -141,17 +147,17 @@ export class WatchRuntime {
     // rather than keeping the heap it grew to: ~4 MB less RSS for an agent that then sits idle.
     releaseMemory(true);
     if (this.opts.reconcileMs > 0) {
-      this.reconcileTimer = setInterval(() => void this.reconcile(), this.opts.reconcileMs);
+      this.reconcileTimer = this.timers.every(this.opts.reconcileMs, () => void this.reconcile());
     }
     if (this.opts.staleAfterMs > 0) {
       // Ask for a confirmation once the last one is a third of -stale-after old, so a healthy watch
       // never looks stale; an idle agent asks no more often than that (each ask wakes etcd too).
       const every = Math.max(100, Math.min(1000, this.opts.staleAfterMs / 3));
       const askAfter = this.opts.staleAfterMs / 3;
-      this.staleTimer = setInterval(() => {
+      this.staleTimer = this.timers.every(every, () => {
         if (this.mirrors.ageMs() >= askAfter) this.backend.requestProgress(askAfter);
         this.checkStale();
-      }, every);
+      });
     }
     this.schedule();
   }
@@ -186,9 +192,9 @@ export class WatchRuntime {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
-    clearInterval(this.reconcileTimer);
-    clearInterval(this.staleTimer);
+    this.timer?.cancel();
+    this.reconcileTimer?.cancel();
+    this.staleTimer?.cancel();
     // A runtime that replaces this one (a reload) renders every resource at once and reports its own failures.
     this.retries.close();
     await this.running;
@@ -220,13 +226,13 @@ export class WatchRuntime {
   }
 
   private schedule(): void {
-    clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     if (this.stopped || this.running || this.dirty.size === 0) return;
     let next = Infinity;
     for (const [r, d] of this.dirty) if (!this.committing.has(r)) next = Math.min(next, this.due(r, d));
     if (next === Infinity) return; // each one waits for its commit to end (which schedules again)
-    this.timer = setTimeout(() => this.flush(), Math.max(0, next - Date.now()));
+    this.timer = this.timers.after(Math.max(0, next - Date.now()), () => this.flush());
   }
 
   private flush(): void {

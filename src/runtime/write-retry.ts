@@ -6,6 +6,7 @@
 import type { Logger } from '../log.js';
 import type { TemplateResource } from '../resource/load.js';
 import type { ResourceOutcome } from './pass.js';
+import { backoffDelay, defaultScheduler, type Timer, type TimerSource } from './scheduler.js';
 
 /** 1 s, then 2, 4, ... at most 60 s apart: each attempt logs one line, so at most one a minute in a long outage. */
 export const WRITE_RETRY_MIN_MS = 1_000;
@@ -20,6 +21,8 @@ export interface WriteRetryOptions {
   /** Tests: the first and the largest delay. */
   minMs?: number;
   maxMs?: number;
+  /** The daemon's scheduler. */
+  timers?: TimerSource;
 }
 
 interface Failing {
@@ -28,7 +31,7 @@ interface Failing {
   since: number;
   error: string;
   dueAt: number;
-  timer: NodeJS.Timeout;
+  timer: Timer;
 }
 
 export class WriteRetries {
@@ -39,7 +42,7 @@ export class WriteRetries {
 
   /** A render of `r` starts: its pending retry is superseded. */
   rendering(r: TemplateResource): void {
-    clearTimeout(this.failing.get(r)?.timer);
+    this.failing.get(r)?.timer.cancel();
   }
 
   /** The outcomes of one render of `r` (a fan-out or a group has several): schedules a retry, or ends them. */
@@ -48,7 +51,7 @@ export class WriteRetries {
     const failedWrite = outcomes.find((o) => o.status === 'failed' && o.stage === 'write');
     if (!failedWrite) {
       if (!previous) return;
-      clearTimeout(previous.timer);
+      previous.timer.cancel();
       this.failing.delete(r);
       this.opts.onFailing?.(r, false);
       if (!outcomes.some((o) => o.status === 'failed')) {
@@ -60,12 +63,12 @@ export class WriteRetries {
     const minMs = this.opts.minMs ?? WRITE_RETRY_MIN_MS;
     const maxMs = this.opts.maxMs ?? WRITE_RETRY_MAX_MS;
     const failures = (previous?.failures ?? 0) + 1;
-    const delayMs = Math.min(minMs * 2 ** Math.min(failures - 1, 30), maxMs);
+    const delayMs = backoffDelay(failures, { minMs, maxMs });
     const now = Date.now();
-    clearTimeout(previous?.timer);
-    const timer = setTimeout(() => {
+    previous?.timer.cancel();
+    const timer = (this.opts.timers ?? defaultScheduler).after(delayMs, () => {
       if (!this.closed) this.opts.retry(r);
-    }, delayMs);
+    });
     this.failing.set(r, { failures, since: previous?.since ?? now, error: failedWrite.error ?? 'write failed', dueAt: now + delayMs, timer });
     if (!previous) this.opts.onFailing?.(r, true);
     this.opts.log.warning(`${r.dest}: write failed (${failures} in a row); retrying in ${seconds(delayMs)}`);
@@ -75,7 +78,7 @@ export class WriteRetries {
   forget(r: TemplateResource): void {
     const f = this.failing.get(r);
     if (!f) return;
-    clearTimeout(f.timer);
+    f.timer.cancel();
     this.failing.delete(r);
     this.opts.onFailing?.(r, false);
   }
