@@ -33,6 +33,7 @@ import {
   type RangeSpec,
 } from './range-codec.js';
 import { readPrefixes, type RangeReader } from './read.js';
+import { hostTimers } from '../../time/timers.js';
 
 /** A backend that only reads (what -onetime needs): no etcd3, no watch. */
 export async function createEtcdV3ReadBackend(opts: EtcdConnectionOptions): Promise<Backend> {
@@ -211,17 +212,17 @@ export class EtcdUnaryClient implements RangeReader {
     const session = http2.connect(member.authority, this.sessionOptions);
     const connected = new Promise<ClientHttp2Session>((resolve, reject) => {
       const fail = (error: Error) => {
-        clearTimeout(timer);
+        timer.cancel();
         session.destroy();
         reject(new GrpcError(UNAVAILABLE, `No connection established. Last error: ${String(error)}`));
       };
-      const timer = setTimeout(() => {
+      const timer = hostTimers.after(timeoutMs, () => {
         const what = member.tls ? 'TLS handshake with' : 'connection to';
         fail(new Error(`${what} ${member.address} not established within ${timeoutMs} ms`));
-      }, timeoutMs);
+      });
       session.once('error', fail);
       session.once('connect', () => {
-        clearTimeout(timer);
+        timer.cancel();
         session.off('error', fail);
         session.setLocalWindowSize(SESSION_WINDOW_BYTES);
         resolve(session);
@@ -281,7 +282,7 @@ function unaryCall(session: ClientHttp2Session, path: string, message: Buffer, t
     const finish = (error: GrpcError | undefined) => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
+      timer.cancel();
       if (error) {
         if (!stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
         reject(error);
@@ -294,7 +295,7 @@ function unaryCall(session: ClientHttp2Session, path: string, message: Buffer, t
       if (body.length !== 5 + length) return reject(new GrpcError(INTERNAL, `received ${body.length - 5} bytes for a message of ${length}`));
       resolve(body.subarray(5));
     };
-    const timer = setTimeout(() => finish(new GrpcError(DEADLINE_EXCEEDED, 'Deadline exceeded')), timeoutMs);
+    const timer = hostTimers.after(timeoutMs, () => finish(new GrpcError(DEADLINE_EXCEEDED, 'Deadline exceeded')));
     const takeStatus = (h: IncomingHttpHeaders) => {
       const code = h['grpc-status'];
       if (code === undefined) return;

@@ -24,6 +24,8 @@ import { covers } from '../keys.js';
 import { decodeBytes } from '../../bytes.js';
 import { EtcdError, type EtcdConnection, type WatchDuplex } from './connection.js';
 import { prefixRangeEnd } from './read.js';
+import { backoffDelay } from '../../time/backoff.js';
+import { hostTimers, type Timer, type TimerSource } from '../../time/timers.js';
 
 export interface WatchHubOptions {
   /** First reconnect delay; doubles up to maxBackoffMs, with jitter. */
@@ -33,6 +35,8 @@ export interface WatchHubOptions {
   progressIntervalMs?: number;
   /** How long a progress request may go unanswered before the endpoint counts as one that never answers. */
   progressProbeMs?: number;
+  /** The runtime's scheduler (the host's timers by default). */
+  timers?: TimerSource;
 }
 
 interface Watcher {
@@ -67,11 +71,12 @@ export class WatchHub {
   private connecting = false;
   private closed = false;
   private failures = 0;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private progressTimer: NodeJS.Timeout | undefined;
-  private createTimer: NodeJS.Timeout | undefined;
-  private probeTimer: NodeJS.Timeout | undefined;
-  private quietTimer: NodeJS.Timeout | undefined;
+  private reconnectTimer: Timer | undefined;
+  private progressTimer: Timer | undefined;
+  private createTimer: Timer | undefined;
+  private probeTimer: Timer | undefined;
+  private quietTimer: Timer | undefined;
+  private readonly timers: TimerSource;
   private progressAnswers: ProgressAnswers = 'unknown';
   /** Newest header revision any answer on this stream carried. */
   private streamRevision = 0;
@@ -96,6 +101,7 @@ export class WatchHub {
     this.maxBackoffMs = opts.maxBackoffMs ?? 5_000;
     this.progressIntervalMs = opts.progressIntervalMs ?? 30_000;
     this.progressProbeMs = opts.progressProbeMs ?? 3_000;
+    this.timers = opts.timers ?? hostTimers;
     this.log = conn.logger;
     this.unsubscribe = conn.onStoreReplaced((revision) => this.storeReplaced(revision));
   }
@@ -125,11 +131,11 @@ export class WatchHub {
     this.byId.delete(id);
     return new Promise<void>((resolve) => {
       const done = () => {
-        clearTimeout(timer);
+        timer.cancel();
         this.cancelling.delete(id);
         resolve();
       };
-      const timer = setTimeout(done, 1_000);
+      const timer = this.timers.after(1_000, done);
       this.cancelling.set(id, done);
       stream.write({ cancel_request: { watch_id: id } });
     });
@@ -155,7 +161,7 @@ export class WatchHub {
     await Promise.all([...this.watchers].map((w) => this.cancel(w)));
     this.closed = true;
     this.unsubscribe();
-    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer?.cancel();
     this.dropStream();
   }
 
@@ -163,7 +169,7 @@ export class WatchHub {
     this.stream!.write({ progress_request: {} });
     if (this.progressAnswers === 'unknown' && !this.probeTimer) {
       const generation = this.streamGeneration;
-      this.probeTimer = setTimeout(() => {
+      this.probeTimer = this.timers.after(this.progressProbeMs, () => {
         this.probeTimer = undefined;
         if (generation !== this.streamGeneration || this.progressAnswers !== 'unknown') return;
         this.progressAnswers = 'never';
@@ -173,7 +179,7 @@ export class WatchHub {
         );
         // Whoever waited for that answer waits for a quiet stream instead.
         this.confirmWhenQuiet();
-      }, this.progressProbeMs);
+      });
     }
   }
 
@@ -185,14 +191,14 @@ export class WatchHub {
       if (generation !== this.streamGeneration) return;
       const quietFor = Date.now() - this.lastAnswerAt;
       if (quietFor < QUIET_MS) {
-        this.quietTimer = setTimeout(check, QUIET_MS - quietFor);
+        this.quietTimer = this.timers.after(QUIET_MS - quietFor, check);
         return;
       }
       this.quietTimer = undefined;
       const revision = this.streamRevision;
       for (const w of this.byId.values()) if (w.nextRevision <= revision + 1) w.handlers.onCaughtUp?.(revision);
     };
-    this.quietTimer = setTimeout(check, QUIET_MS);
+    this.quietTimer = this.timers.after(QUIET_MS, check);
   }
 
   /** A cheap linearizable read (one key, count only): the endpoint and the quorum behind it answer. */
@@ -232,13 +238,13 @@ export class WatchHub {
       },
     });
     // A member that accepts the stream but never answers (partitioned, overloaded) counts as down.
-    clearTimeout(this.createTimer);
+    this.createTimer?.cancel();
     const generation = this.streamGeneration;
-    this.createTimer = setTimeout(() => {
+    this.createTimer = this.timers.after(this.conn.dialTimeoutMs, () => {
       if (generation === this.streamGeneration && this.creating) {
         this.onBroken(new Error(`no answer to watch requests within ${this.conn.dialTimeoutMs} ms`));
       }
-    }, this.conn.dialTimeoutMs);
+    });
   }
 
   private connect(): void {
@@ -268,10 +274,10 @@ export class WatchHub {
         });
         this.queue = [...this.watchers];
         this.sendNextCreate();
-        clearInterval(this.progressTimer);
-        this.progressTimer = setInterval(() => {
+        this.progressTimer?.cancel();
+        this.progressTimer = this.timers.every(this.progressIntervalMs, () => {
           if (generation === this.streamGeneration && this.progressAnswers !== 'never') this.sendProgressRequest();
-        }, this.progressIntervalMs);
+        });
       })
       .catch((error: Error) => {
         this.connecting = false;
@@ -281,10 +287,10 @@ export class WatchHub {
 
   private dropStream(): void {
     this.streamGeneration++;
-    clearInterval(this.progressTimer);
-    clearTimeout(this.createTimer);
-    clearTimeout(this.probeTimer);
-    clearTimeout(this.quietTimer);
+    this.progressTimer?.cancel();
+    this.createTimer?.cancel();
+    this.probeTimer?.cancel();
+    this.quietTimer?.cancel();
     this.probeTimer = undefined;
     this.quietTimer = undefined;
     const stream = this.stream;
@@ -319,10 +325,9 @@ export class WatchHub {
     if (wasUp || this.failures === 1) this.log?.warning(`etcd watch broken, reconnecting: ${explained.message}`);
     else this.log?.debug(`etcd watch reconnect attempt ${this.failures} failed: ${explained.message}`);
     for (const w of this.watchers) w.handlers.onConnection(explained);
-    const base = Math.min(this.maxBackoffMs, this.minBackoffMs * 2 ** Math.min(this.failures - 1, 16));
-    const delay = base / 2 + Math.random() * (base / 2);
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+    const delay = backoffDelay(this.failures, { minMs: this.minBackoffMs, maxMs: this.maxBackoffMs, jitter: true });
+    this.reconnectTimer?.cancel();
+    this.reconnectTimer = this.timers.after(delay, () => this.connect());
   }
 
   private allActive(): boolean {
@@ -332,7 +337,7 @@ export class WatchHub {
   /** Once every watcher is created on the stream, the watch counts as (re-)established. */
   private allCreated(): void {
     if (!this.allActive()) return;
-    clearTimeout(this.createTimer);
+    this.createTimer?.cancel();
     if (this.failures > 0) this.log?.info('etcd watch re-established');
     this.failures = 0;
     for (const w of this.watchers) w.handlers.onConnection(undefined);
@@ -428,7 +433,7 @@ export class WatchHub {
       // catching up, so events at or below it may still arrive (measured here on 3.4.23).
       if (this.progressAnswers !== 'answered') {
         this.progressAnswers = 'answered';
-        clearTimeout(this.probeTimer);
+        this.probeTimer?.cancel();
         this.probeTimer = undefined;
       }
       for (const w of this.byId.values()) w.handlers.onProgress(headerRevision);

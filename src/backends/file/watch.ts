@@ -11,6 +11,7 @@ import type { FSWatcher } from 'chokidar';
 import type { Logger } from '../../log.js';
 import { compareBytes, covers, selectCovered } from '../keys.js';
 import type { PrefixWatch, PrefixWatchHandlers, Snapshot, WatchableBackend, WatchEvent } from '../types.js';
+import { hostTimers, type Timer, type TimerSource } from '../../time/timers.js';
 
 /** Revisions kept for watches that start after the read they follow (a few milliseconds behind). */
 const HISTORY = 64;
@@ -27,6 +28,8 @@ export interface FileWatchOptions {
   /** Reads every file into one flat key map (file/index.ts); throws on a missing or broken file. */
   read: () => Promise<Map<string, string>>;
   log?: Logger;
+  /** The runtime's scheduler (the host's timers by default). */
+  timers?: TimerSource;
 }
 
 export function watchableFiles(opts: FileWatchOptions): WatchableBackend {
@@ -86,7 +89,8 @@ export function watchableFiles(opts: FileWatchOptions): WatchableBackend {
     }
   };
 
-  let timer: NodeJS.Timeout | undefined;
+  let timer: Timer | undefined;
+  const timers = opts.timers ?? hostTimers;
   const startWatching = async (): Promise<FSWatcher[]> => {
     const { watch } = await import('chokidar');
     const started: FSWatcher[] = [];
@@ -99,8 +103,8 @@ export function watchableFiles(opts: FileWatchOptions): WatchableBackend {
       // A file's directory is watched alone (depth 0), not its subtree; chokidar's depth is per watcher.
       const w = isDir ? watch(path, { ignoreInitial: true, atomic: false }) : watch(dirname(path), { ignoreInitial: true, atomic: false, depth: 0 });
       w.on('all', () => {
-        clearTimeout(timer);
-        if (!closed) timer = setTimeout(() => void refresh(), DEBOUNCE_MS);
+        timer?.cancel();
+        if (!closed) timer = timers.after(DEBOUNCE_MS, () => void refresh());
       });
       w.on('error', (e) => opts.log?.error(`file backend: watching ${path}: ${(e as Error).message}`));
       started.push(w);
@@ -148,7 +152,7 @@ export function watchableFiles(opts: FileWatchOptions): WatchableBackend {
     },
     async close(): Promise<void> {
       closed = true;
-      clearTimeout(timer);
+      timer?.cancel();
       watchers.clear();
       const started = await fsWatcher?.catch(() => undefined);
       await Promise.all((started ?? []).map((w) => w.close()));

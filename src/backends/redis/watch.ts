@@ -18,6 +18,8 @@ import type { ChangeFeedHandlers, KeyChange, KeyValue, PrefixWatch } from '../ty
 import type { Connected } from './connection.js';
 import { describeError } from './connection.js';
 import { compareBytes, stripWildcard } from '../keys.js';
+import { Backoff, type BackoffPolicy } from '../../time/backoff.js';
+import { hostTimers, type Timer, type TimerSource } from '../../time/timers.js';
 import { escapeGlob, readKey, readStrings, type KeyMapping, type ReadMode } from './read.js';
 
 export interface RedisFeedOptions {
@@ -28,10 +30,11 @@ export interface RedisFeedOptions {
   mapping: KeyMapping;
   intervalSeconds: number;
   log?: Logger;
+  /** The runtime's scheduler (the host's timers by default). */
+  timers?: TimerSource;
 }
 
-const RETRY_MIN_MS = 200;
-const RETRY_MAX_MS = 5_000;
+const RETRY: BackoffPolicy = { minMs: 200, maxMs: 5_000 };
 
 /** Whether notify-keyspace-events sends what a watch needs: keyspace events (K) for generic, string and hash commands. */
 export function keyspaceEventsMissing(flags: string): string | undefined {
@@ -49,8 +52,8 @@ class Feed {
   private readonly keysPending = new Set<string>();
   private running = false;
   private failing = false;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private retryMs = RETRY_MIN_MS;
+  private retryTimer: Timer | undefined;
+  private readonly retries = new Backoff(RETRY);
   closed = false;
 
   constructor(
@@ -114,18 +117,17 @@ class Feed {
       if (!this.failing) this.opts.log?.error(`redis: watching ${this.prefix}: ${describeError(e as Error)}; retrying`);
       this.failing = true;
       if (!this.closed) this.handlers.onConnection(e as Error);
-      this.retryTimer = setTimeout(() => {
+      this.retryTimer = (this.opts.timers ?? hostTimers).after(this.retries.next(), () => {
         this.retryTimer = undefined;
         void this.run();
-      }, this.retryMs);
-      this.retryMs = Math.min(RETRY_MAX_MS, this.retryMs * 2);
+      });
     } finally {
       this.running = false;
     }
   }
 
   private recovered(): void {
-    this.retryMs = RETRY_MIN_MS;
+    this.retries.reset();
     if (!this.failing) return;
     this.failing = false;
     this.opts.log?.info(`redis: watching ${this.prefix} again`);
@@ -138,7 +140,7 @@ class Feed {
 
   close(): void {
     this.closed = true;
-    clearTimeout(this.retryTimer);
+    this.retryTimer?.cancel();
   }
 }
 
@@ -147,8 +149,8 @@ export class RedisFeeds {
   private readonly feeds = new Set<Feed>();
   private subscriber: Connected | undefined;
   private starting: Promise<Connected | undefined> | undefined;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private reconnectMs = RETRY_MIN_MS;
+  private reconnectTimer: Timer | undefined;
+  private readonly reconnects = new Backoff(RETRY);
   /** What CONFIG GET notify-keyspace-events said: true (on), false (off), undefined (not known: refused). */
   private eventsOn: boolean | undefined;
   private warnedEvents = false;
@@ -228,7 +230,7 @@ export class RedisFeeds {
     });
     await this.checkEvents();
     this.subscriber = sub;
-    this.reconnectMs = RETRY_MIN_MS;
+    this.reconnects.reset();
     return sub;
   }
 
@@ -244,9 +246,8 @@ export class RedisFeeds {
     if (this.closed) return;
     this.opts.log?.error(`${describeError(error)}; reconnecting`);
     for (const f of this.feeds) f.handlers.onConnection(error);
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => void this.reconnect(), this.reconnectMs);
-    this.reconnectMs = Math.min(RETRY_MAX_MS, this.reconnectMs * 2);
+    this.reconnectTimer?.cancel();
+    this.reconnectTimer = (this.opts.timers ?? hostTimers).after(this.reconnects.next(), () => void this.reconnect());
   }
 
   private async reconnect(): Promise<void> {
@@ -300,7 +301,7 @@ export class RedisFeeds {
 
   async close(): Promise<void> {
     this.closed = true;
-    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer?.cancel();
     for (const f of this.feeds) f.close();
     this.feeds.clear();
     const sub = this.subscriber ?? (await this.starting);

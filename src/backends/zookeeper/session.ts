@@ -4,6 +4,7 @@
 // Listeners hear of each: a reconnect or a new session means "read everything again".
 import type { Client, Exception, Stat, Watcher } from 'node-zookeeper-client';
 import type { Logger } from '../../log.js';
+import { hostTimers, type Timer, type TimerSource } from '../../time/timers.js';
 
 type ZkModule = typeof import('node-zookeeper-client');
 
@@ -29,12 +30,14 @@ export class ZkSession {
   private readonly listeners = new Set<(event: SessionEvent) => void>();
   private closed = false;
   private everConnected = false;
-  private giveUpTimer: NodeJS.Timeout | undefined;
+  private giveUpTimer: Timer | undefined;
 
   constructor(
     private readonly zk: ZkModule,
     private readonly servers: string,
     private readonly log?: Logger,
+    /** The runtime's scheduler; the feeds on this session use it too. */
+    readonly timers: TimerSource = hostTimers,
   ) {
     this.client = this.open();
   }
@@ -45,7 +48,7 @@ export class ZkSession {
       if (this.client !== client || this.closed) return;
       const name = state.getName();
       if (name === 'SYNC_CONNECTED' || name === 'CONNECTED_READ_ONLY') {
-        clearTimeout(this.giveUpTimer);
+        this.giveUpTimer?.cancel();
         this.giveUpTimer = undefined;
         const first = !this.everConnected;
         this.connected = true;
@@ -59,12 +62,12 @@ export class ZkSession {
         this.connected = false;
         this.log?.error(`zookeeper: disconnected from ${this.servers}; reconnecting`);
         this.tell('disconnected');
-        clearTimeout(this.giveUpTimer);
-        this.giveUpTimer = setTimeout(() => {
+        this.giveUpTimer?.cancel();
+        this.giveUpTimer = this.timers.after(GIVE_UP_SESSION_MS, () => {
           if (this.client !== client || this.closed || this.connected) return;
           this.log?.error(`zookeeper: no session for ${GIVE_UP_SESSION_MS / 1000} s (a rebuilt server refuses the old one); starting a new session`);
           this.renew(client);
-        }, GIVE_UP_SESSION_MS);
+        });
       } else if (name === 'EXPIRED') {
         this.connected = false;
         this.log?.error('zookeeper: the session expired (its watches are gone); starting a new session');
@@ -79,7 +82,7 @@ export class ZkSession {
 
   /** A new client, a new session: no watches survive, so listeners read everything again. */
   private renew(old: Client): void {
-    clearTimeout(this.giveUpTimer);
+    this.giveUpTimer?.cancel();
     this.giveUpTimer = undefined;
     old.close();
     this.client = this.open();
@@ -104,12 +107,12 @@ export class ZkSession {
     if (this.connected) return Promise.resolve();
     if (this.closed) return Promise.reject(new Error('zookeeper: the backend is closed'));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.timers.after(CONNECT_TIMEOUT_MS, () => {
         this.waiters = this.waiters.filter((w) => w !== done);
         reject(new Error(`zookeeper: cannot connect to ${this.servers} within ${CONNECT_TIMEOUT_MS / 1000} s`));
-      }, CONNECT_TIMEOUT_MS);
+      });
       const done = () => {
-        clearTimeout(timer);
+        timer.cancel();
         resolve();
       };
       this.waiters.push(done);
@@ -143,7 +146,7 @@ export class ZkSession {
 
   close(): void {
     this.closed = true;
-    clearTimeout(this.giveUpTimer);
+    this.giveUpTimer?.cancel();
     this.connected = false;
     this.listeners.clear();
     this.client.close();

@@ -12,6 +12,8 @@
 import type { Event, Watcher } from 'node-zookeeper-client';
 import type { Logger } from '../../log.js';
 import { compareBytes, stripWildcard } from '../keys.js';
+import { Backoff } from '../../time/backoff.js';
+import type { Timer } from '../../time/timers.js';
 import type { ChangeFeedHandlers, KeyChange, KeyValue, PrefixWatch } from '../types.js';
 import { childPath } from './read.js';
 import { ZkError, type SessionEvent, type ZkSession } from './session.js';
@@ -21,8 +23,6 @@ const NODE_DELETED = 2;
 const NODE_DATA_CHANGED = 3;
 const NODE_CHILDREN_CHANGED = 4;
 
-const RETRY_MIN_MS = 200;
-const RETRY_MAX_MS = 5_000;
 /**
  * A znode whose last child went becomes a leaf whose data (usually empty) is a value, by confd's
  * walk. A recursive delete passes through that state for a moment (children first, then the
@@ -41,12 +41,12 @@ export class ZkFeed {
   private readonly dataPending = new Set<string>();
   private running = false;
   private failing = false;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private retryMs = RETRY_MIN_MS;
+  private retryTimer: Timer | undefined;
+  private readonly retries = new Backoff({ minMs: 200, maxMs: 5_000 });
   /** The key did not exist at the last full read (said once). */
   private missing = false;
   private readonly unlisten: () => void;
-  private readonly settleTimers = new Set<NodeJS.Timeout>();
+  private readonly settleTimers = new Set<Timer>();
   closed = false;
 
   constructor(
@@ -137,18 +137,17 @@ export class ZkFeed {
       if (!this.failing) this.log?.error(`zookeeper: watching ${this.key}: ${(e as Error).message}; retrying`);
       this.failing = true;
       if (!this.closed) this.handlers.onConnection(e as Error);
-      this.retryTimer = setTimeout(() => {
+      this.retryTimer = this.zk.timers.after(this.retries.next(), () => {
         this.retryTimer = undefined;
         void this.run();
-      }, this.retryMs);
-      this.retryMs = Math.min(RETRY_MAX_MS, this.retryMs * 2);
+      });
     } finally {
       this.running = false;
     }
   }
 
   private recovered(): void {
-    this.retryMs = RETRY_MIN_MS;
+    this.retries.reset();
     if (!this.failing) return;
     this.failing = false;
     this.log?.info(`zookeeper: watching ${this.key} again`);
@@ -223,11 +222,11 @@ export class ZkFeed {
     for (const c of old) if (!now.has(c)) this.drop(childPath(path, c), changes);
     if (old.length > 0 && children.length === 0) {
       // Its data becomes a value once it has stayed childless a moment (a recursive delete removes it meanwhile).
-      const timer = setTimeout(() => {
+      const timer = this.zk.timers.after(EMPTIED_SETTLE_MS, () => {
         this.settleTimers.delete(timer);
         this.dataPending.add(path);
         void this.run();
-      }, EMPTIED_SETTLE_MS);
+      });
       this.settleTimers.add(timer);
       return;
     }
@@ -252,8 +251,8 @@ export class ZkFeed {
 
   cancel(): void {
     this.closed = true;
-    clearTimeout(this.retryTimer);
-    for (const t of this.settleTimers) clearTimeout(t);
+    this.retryTimer?.cancel();
+    for (const t of this.settleTimers) t.cancel();
     this.unlisten();
   }
 }
