@@ -3,6 +3,7 @@
 import type { ResolvedConfig } from './cli/config.js';
 import { Logger, maskUserinfo } from './log.js';
 import { backendNodes, createBackend, stripsKeyWildcards, unsupportedBackend } from './backends/index.js';
+import type { TimerSource } from './time/timers.js';
 
 declare const __TSCONFD_VERSION__: string | undefined;
 const VERSION = typeof __TSCONFD_VERSION__ === 'string' ? __TSCONFD_VERSION__ : '0.0.0-dev';
@@ -68,11 +69,11 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     writeDiff: (text: string) => process.stdout.write(text),
     logDiff: o.logDiff,
     maxOutputBytes: o.maxOutputBytes,
-    openBackend: async () => {
+    openBackend: async (timers: TimerSource) => {
       // A node URL may carry user:password@ (etcd ignores it, but an operator may write it).
       const sources = o.backend === 'file' ? o.files : backendNodes(o).map(maskUserinfo);
       if (sources.length > 0) log.info(`Backend source(s) set to ${sources.join(', ')}`);
-      return createBackend(o, log);
+      return createBackend(o, log, timers);
     },
   };
   if (o.onetime && o.exec !== '') {

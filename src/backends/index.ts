@@ -3,6 +3,7 @@
 // are bundles of their own.
 import type { Backend } from './types.js';
 import type { Logger } from '../log.js';
+import type { TimerSource } from '../time/timers.js';
 
 export type { Backend, KeyValue, Snapshot } from './types.js';
 
@@ -64,7 +65,8 @@ export function backendNodes(opts: Pick<BackendOptions, 'backend' | 'nodes'>): s
   return fallback === undefined ? [] : [fallback];
 }
 
-export async function createBackend(opts: BackendOptions, log?: Logger): Promise<Backend> {
+/** `timers`: the runtime's scheduler, which the backend's reconnects and retries go through (the host's timers without it). */
+export async function createBackend(opts: BackendOptions, log?: Logger, timers?: TimerSource): Promise<Backend> {
   switch (opts.backend) {
     case 'etcd':
     case 'etcdv3': {
@@ -78,13 +80,14 @@ export async function createBackend(opts: BackendOptions, log?: Logger): Promise
         username: opts.username,
         password: opts.password,
         logger: log,
+        timers,
       };
       if (opts.onetime) return (await import('./etcdv3/unary.js')).createEtcdV3ReadBackend(connection);
       return (await import('./etcdv3/index.js')).createEtcdV3Backend(connection);
     }
     case 'file': {
       const { createFileBackend } = await import('./file/index.js');
-      return createFileBackend({ files: opts.files, filter: opts.filter, log });
+      return createFileBackend({ files: opts.files, filter: opts.filter, log, timers });
     }
     case 'env': {
       const { createEnvBackend } = await import('./env/index.js');
@@ -100,11 +103,12 @@ export async function createBackend(opts: BackendOptions, log?: Logger): Promise
         separator: opts.separator,
         intervalSeconds: opts.interval,
         log,
+        timers,
       });
     }
     case 'zookeeper': {
       const { createZookeeperBackend } = await import('./zookeeper/index.js');
-      return createZookeeperBackend({ nodes: backendNodes(opts), log });
+      return createZookeeperBackend({ nodes: backendNodes(opts), log, timers });
     }
   }
   throw new Error(unsupportedBackend(opts.backend) ?? `Invalid backend: ${opts.backend}`);

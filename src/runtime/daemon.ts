@@ -9,17 +9,8 @@
 // shutdown did not finish within the grace.
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
-import {
-  hasChangeFeed,
-  isWatchable,
-  type Backend,
-  type ChangeFeedBackend,
-  type ChangeFeedHandlers,
-  type PrefixWatch,
-  type PrefixWatchHandlers,
-  type Snapshot,
-  type WatchableBackend,
-} from '../backends/types.js';
+import type { Backend } from '../backends/types.js';
+import { instrumented } from './backend-metrics.js';
 import type { Logger } from '../log.js';
 import { loadResourcesOrFatal, ResourceLoadError, type LoadOptions, type TemplateResource } from '../resource/load.js';
 import { watchConfdir, loadLiveResources, type BrokenResource, type ConfdirWatcher } from './confdir-watcher.js';
@@ -38,7 +29,7 @@ import { WatchRuntime } from './watch.js';
 import { Lifecycle, type LifecycleOptions } from './lifecycle.js';
 import type { SystemdNotifier } from './sd-notify.js';
 import { WriteRetries } from './write-retry.js';
-import { defaultScheduler, type Timer } from './scheduler.js';
+import { defaultScheduler, type Timer, type TimerSource } from './scheduler.js';
 
 export interface DaemonOptions extends Omit<PassOptions, 'commands' | 'onPass'> {
   mode: 'watch' | 'interval';
@@ -57,7 +48,8 @@ export interface DaemonOptions extends Omit<PassOptions, 'commands' | 'onPass'> 
   strictReadiness?: boolean;
   version: string;
   backendName: string;
-  openBackend: () => Promise<Backend>;
+  /** Opens the backend; `timers`: the runtime's scheduler, for the backend's reconnects and retries. */
+  openBackend: (timers: TimerSource) => Promise<Backend>;
   /** Bound of the whole shutdown (SignalCoordinator's default when unset). */
   graceMs?: number;
   /** Quiet time before a burst of conf.d/templates events reloads the resources. */
@@ -116,7 +108,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   }
   let backend: Backend;
   try {
-    backend = instrumented(await opts.openBackend(), metrics);
+    backend = instrumented(await opts.openBackend(defaultScheduler), metrics);
   } catch (e) {
     log.fatal((e as Error).message);
     return 1;
@@ -156,56 +148,6 @@ function initialResources(opts: LoadOptions): TemplateResource[] {
   }
   if (live.resources.length === 0) log.warning('Found no templates');
   return live.resources;
-}
-
-/**
- * The backend with its traffic counted: every read as op "range" (the watch mirrors' reads and re-reads too), every
- * watch connection loss as an error of op "watch".
- */
-function instrumented(backend: Backend, metrics: MetricsSink): Backend {
-  const getValues = async (prefixes: readonly string[]): Promise<Snapshot> => {
-    const started = performance.now();
-    try {
-      const snapshot = await backend.getValues(prefixes);
-      metrics.backendRequest('range', performance.now() - started, true);
-      return snapshot;
-    } catch (e) {
-      metrics.backendRequest('range', performance.now() - started, false);
-      throw e;
-    }
-  };
-  const watchPrefix = (prefix: string, fromRevision: number, handlers: PrefixWatchHandlers): PrefixWatch => {
-    metrics.backendRequest('watch', 0, true);
-    return (backend as WatchableBackend).watchPrefix(prefix, fromRevision, {
-      onEvents: (events, revision) => handlers.onEvents(events, revision),
-      onProgress: (revision) => handlers.onProgress(revision),
-      onCaughtUp: (revision) => handlers.onCaughtUp?.(revision),
-      onCompacted: (revision) => handlers.onCompacted(revision),
-      onConnection: (error) => {
-        if (error) metrics.backendRequest('watch', 0, false);
-        handlers.onConnection(error);
-      },
-    });
-  };
-  const watchChanges = (prefix: string, handlers: ChangeFeedHandlers): PrefixWatch => {
-    metrics.backendRequest('watch', 0, true);
-    return (backend as ChangeFeedBackend).watchChanges(prefix, {
-      ...handlers,
-      onConnection: (error) => {
-        if (error) metrics.backendRequest('watch', 0, false);
-        handlers.onConnection(error);
-      },
-    });
-  };
-  return new Proxy(backend, {
-    get(target, prop) {
-      if (prop === 'getValues') return getValues;
-      if (prop === 'watchPrefix' && isWatchable(target)) return watchPrefix;
-      if (prop === 'watchChanges' && hasChangeFeed(target)) return watchChanges;
-      const value = Reflect.get(target, prop, target) as unknown;
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
 }
 
 class Daemon {

@@ -11,7 +11,7 @@ import { loadResourcesOrFatal, type TemplateResource } from '../resource/load.js
 import { removeStaleStageFiles } from '../resource/stage-cleanup.js';
 import { DirSync } from '../resource/dir-sync.js';
 import { ReloadScheduler } from './reloads.js';
-import { defaultScheduler } from './scheduler.js';
+import { defaultScheduler, type TimerSource } from './scheduler.js';
 import { describeFailures, fetchFailed, fetchSnapshot, prefixesOf, processResources, type PassOptions, type PassResult } from './pass.js';
 
 export interface OnetimeOptions extends Omit<PassOptions, 'log'> {
@@ -21,7 +21,7 @@ export interface OnetimeOptions extends Omit<PassOptions, 'log'> {
   /** Keys lose every "/*" (redis, zookeeper: resource/load.ts). */
   stripKeyWildcards?: boolean;
   /** Creates the backend once the resources have loaded (so a bad resource costs no connection). */
-  openBackend: () => Promise<Backend>;
+  openBackend: (timers: TimerSource) => Promise<Backend>;
 }
 
 /**
@@ -59,7 +59,7 @@ async function runOnce(opts: OnetimeOptions & { stopping: AbortSignal }): Promis
   if (resources.length === 0) return 0;
   let backend: Backend;
   try {
-    backend = await untilStopped(opts.openBackend(), opts.stopping);
+    backend = await untilStopped(opts.openBackend(defaultScheduler), opts.stopping);
   } catch (e) {
     if (opts.stopping.aborted) return 1;
     log.fatal((e as Error).message);

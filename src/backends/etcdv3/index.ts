@@ -4,9 +4,12 @@ import type { PrefixWatch, PrefixWatchHandlers, Snapshot, WatchableBackend } fro
 import { EtcdConnection, type EtcdConnectionOptions } from './connection.js';
 import { readPrefixes } from './read.js';
 import { WatchHub, type WatchHubOptions } from './watch.js';
+import type { TimerSource } from '../../time/timers.js';
 
 export interface EtcdV3BackendOptions extends EtcdConnectionOptions {
   watch?: WatchHubOptions;
+  /** The runtime's scheduler: the watch's reconnects and protocol timers. */
+  timers?: TimerSource;
 }
 
 export interface EtcdV3Backend extends WatchableBackend {
@@ -23,7 +26,7 @@ export async function createEtcdV3Backend(opts: EtcdV3BackendOptions): Promise<E
       return readPrefixes(connection, prefixes);
     },
     watchPrefix(prefix: string, fromRevision: number, handlers: PrefixWatchHandlers): PrefixWatch {
-      hub ??= new WatchHub(connection, opts.watch);
+      hub ??= new WatchHub(connection, { timers: opts.timers, ...opts.watch });
       return hub.watch(prefix, fromRevision, handlers);
     },
     requestProgress(freshWithinMs?: number): void {

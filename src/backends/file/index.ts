@@ -8,6 +8,7 @@ import { parse as parseYaml, type ParseOptions, type DocumentOptions, type Schem
 import type { WatchableBackend } from '../types.js';
 import type { Logger } from '../../log.js';
 import { watchableFiles } from './watch.js';
+import type { TimerSource } from '../../time/timers.js';
 
 export interface FileBackendOptions {
   files: readonly string[];
@@ -15,6 +16,8 @@ export interface FileBackendOptions {
   filter?: string;
   /** -watch: read errors and changes are reported here. */
   log?: Logger;
+  /** The runtime's scheduler: the watch's debounce. */
+  timers?: TimerSource;
 }
 
 export function createFileBackend(opts: FileBackendOptions): WatchableBackend {
@@ -36,7 +39,7 @@ export function createFileBackend(opts: FileBackendOptions): WatchableBackend {
     }
     return all;
   };
-  return watchableFiles({ files: opts.files, read, log: opts.log });
+  return watchableFiles({ files: opts.files, read, log: opts.log, timers: opts.timers });
 }
 
 /**

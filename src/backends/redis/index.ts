@@ -9,6 +9,7 @@ import { compareBytes } from '../keys.js';
 import { connectFirst, describeError, parseRedisNode, type Connected, type RedisConnectOptions } from './connection.js';
 import { KeyMapping, readKey } from './read.js';
 import { RedisFeeds } from './watch.js';
+import type { TimerSource } from '../../time/timers.js';
 
 export interface RedisBackendOptions {
   /** At least one (backends/index.ts gives confd's default). */
@@ -22,6 +23,8 @@ export interface RedisBackendOptions {
   /** -interval in seconds: -watch's full re-read, the fallback when keyspace notifications are off. */
   intervalSeconds: number;
   log?: Logger;
+  /** The runtime's scheduler: reconnects and retries. */
+  timers?: TimerSource;
 }
 
 export async function createRedisBackend(opts: RedisBackendOptions): Promise<ChangeFeedBackend> {
@@ -74,6 +77,7 @@ export async function createRedisBackend(opts: RedisBackendOptions): Promise<Cha
     mapping,
     intervalSeconds: opts.intervalSeconds,
     log: opts.log,
+    timers: opts.timers,
   });
   return {
     name: 'redis',

@@ -9,11 +9,14 @@ import type { ChangeFeedBackend, Snapshot } from '../types.js';
 import { readKey } from './read.js';
 import { ZkError, ZkSession } from './session.js';
 import { ZkFeeds } from './watch.js';
+import type { TimerSource } from '../../time/timers.js';
 
 export interface ZookeeperBackendOptions {
   /** host:port, several allowed (one session); at least one (backends/index.ts gives confd's default). */
   nodes: readonly string[];
   log?: Logger;
+  /** The runtime's scheduler: reconnects, retries, session give-up. */
+  timers?: TimerSource;
 }
 
 export function createZookeeperBackend(opts: ZookeeperBackendOptions): ChangeFeedBackend {
@@ -28,7 +31,7 @@ export function createZookeeperBackend(opts: ZookeeperBackendOptions): ChangeFee
       throw new Error(`zookeeper: invalid -node ${JSON.stringify(maskUserinfo(n))}: expected host:port`);
     }
   }
-  const session = new ZkSession(zk, nodes.join(','), opts.log);
+  const session = new ZkSession(zk, nodes.join(','), opts.log, opts.timers);
   const feeds = new ZkFeeds(session, opts.log);
   return {
     name: 'zookeeper',
