@@ -17,18 +17,16 @@ import { watchConfdir, loadLiveResources, type BrokenResource, type ConfdirWatch
 import { evaluateReadiness, startHealthServer, type HealthServer, type Readiness } from './health.js';
 import { IntervalLoop } from './interval.js';
 import { removeStaleStageFiles } from '../resource/stage-cleanup.js';
-import { NeverBlankGuard } from './guard.js';
-import { SnapshotStores } from '../template/confd/store.js';
 import type { FailureReason, Metrics } from './metrics.js';
 import { NO_METRICS, type MetricsSink } from './metrics-sink.js';
-import { fetchSnapshot, processResources, type PassOptions, type PassResult, type ResourceOutcome } from './pass.js';
+import type { PassOptions, PassResult, ResourceOutcome } from './pass.js';
 import { ReloadScheduler, resourceName } from './reloads.js';
 import { SignalCoordinator, type SignalTarget } from './signals.js';
 import type { WaitWindow } from './duration.js';
 import { WatchRuntime } from './watch.js';
 import { Lifecycle, type LifecycleOptions } from './lifecycle.js';
 import type { SystemdNotifier } from './sd-notify.js';
-import { WriteRetries } from './write-retry.js';
+import { IntervalPass } from './interval-pass.js';
 import { defaultScheduler, type Timer, type TimerSource } from './scheduler.js';
 
 export interface DaemonOptions extends Omit<PassOptions, 'commands' | 'onPass'> {
@@ -75,16 +73,6 @@ const FAILURE_REASON: Record<NonNullable<ResourceOutcome['stage']>, FailureReaso
   fetch: 'fetch',
   min_keys: 'min_keys',
 };
-
-/** `work`'s result, or undefined as soon as `signal` aborts (the work is abandoned; its outcome is ignored). */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
-  if (signal.aborted) return Promise.resolve(undefined);
-  return new Promise<T | undefined>((resolve, reject) => {
-    const onAbort = () => resolve(undefined);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
 
 /** Runs until SIGTERM/SIGINT; resolves with the exit code. */
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
@@ -158,14 +146,10 @@ class Daemon {
   private loop: IntervalLoop | undefined;
   private broken: BrokenResource[] = [];
   private metricsTimer: Timer | undefined;
-  // -interval mode's readiness: what the last poll told.
-  private reachable = false;
-  private syncedAt: number | undefined;
   private readonly rendered = new Set<string>();
-  private readonly guard: NeverBlankGuard;
   private readonly lifecycle: Lifecycle | undefined;
-  /** -interval: failed writes, retried by an early pass (-watch retries in its runtime). */
-  private readonly retries: WriteRetries;
+  /** -interval's pass and its readiness (-watch has its own in the runtime). */
+  private readonly interval: IntervalPass;
 
   constructor(
     private readonly opts: DaemonOptions,
@@ -179,7 +163,6 @@ class Daemon {
     exitWithChild: (code: number) => void,
   ) {
     this.log = opts.log;
-    this.guard = new NeverBlankGuard(opts.log);
     if (opts.exec || opts.notifier) {
       this.lifecycle = new Lifecycle({
         log: opts.log,
@@ -192,10 +175,16 @@ class Daemon {
         readiness: () => this.readiness(),
       });
     }
-    this.retries = new WriteRetries({
+    this.interval = new IntervalPass({
+      backend,
       log: opts.log,
-      retry: () => void this.loop?.trigger(),
-      onFailing: (r, failing) => this.metrics.writeFailing(resourceName(r), failing),
+      metrics,
+      stopping: signals.stopping,
+      passOptions: () => this.passOptions,
+      afterRender: () => this.startReloads(),
+      retrySoon: () => void this.loop?.trigger(),
+      staleAfterMs: opts.staleAfterMs,
+      timers: defaultScheduler,
     });
   }
 
@@ -228,7 +217,7 @@ class Daemon {
     signals.onShutdown(() => this.watcher?.close());
     signals.onShutdown(() => this.scheduler.close());
     signals.onShutdown(async () => {
-      this.retries.close();
+      this.interval.retries.close();
       await this.runtime?.stop();
       await this.loop?.stop();
     });
@@ -274,7 +263,7 @@ class Daemon {
       this.loop = new IntervalLoop({
         intervalMs: this.opts.intervalMs,
         timers: defaultScheduler,
-        pass: () => this.intervalPass(),
+        pass: () => this.interval.run(this.resources),
         onError: (e) => this.log.error(`pass failed: ${e.message}`),
       });
     }
@@ -295,33 +284,6 @@ class Daemon {
   /** Resolves once the runtime's first render ended (or it failed to start, which is logged). */
   private startRuntime(runtime: WatchRuntime): Promise<void> {
     return runtime.start().catch((e) => this.log.error(`watch: ${(e as Error).message}`));
-  }
-
-  private async intervalPass(): Promise<void> {
-    const resources = this.resources;
-    if (resources.length === 0 || this.signals.shuttingDown) return;
-    let snapshot;
-    try {
-      snapshot = await untilAborted(fetchSnapshot(this.backend, resources), this.signals.stopping);
-      // Shutting down during the read (a stalled etcd answers only at its deadline): nothing was written, stop now.
-      if (snapshot === undefined) return;
-      this.reachable = true;
-      this.syncedAt = Date.now();
-      this.metrics.mirrorSynced(this.syncedAt);
-    } catch (e) {
-      this.reachable = false;
-      this.log.error((e as Error).message);
-      for (const r of resources) this.metrics.failure(resourceName(r), 'fetch');
-      return;
-    }
-    if (this.signals.shuttingDown) return;
-    const stores = new SnapshotStores(snapshot.kvs);
-    const allowed = this.guard.filter(resources, (r) => stores.storeFor(r.prefix, r.keys).size);
-    for (const r of resources) if (!allowed.includes(r)) this.metrics.failure(resourceName(r), 'min_keys');
-    for (const r of allowed) this.retries.rendering(r);
-    const result = await processResources(allowed, snapshot, this.passOptions, stores);
-    for (const r of allowed) this.retries.settled(r, result.outcomes.filter((o) => o.resource === r));
-    this.startReloads();
   }
 
   /**
@@ -364,15 +326,7 @@ class Daemon {
     if (this.runtime) {
       state = this.runtime.readiness();
     } else {
-      state = {
-        backendReachable: this.reachable,
-        mirrorInSync: this.reachable,
-        mirrorAgeMs: this.syncedAt === undefined ? null : Date.now() - this.syncedAt,
-        staleAfterMs: this.opts.staleAfterMs,
-        resourcesNeverRendered: this.resources.filter((r) => !this.rendered.has(r.file)).map((r) => r.file),
-        destinationsGuarded: [...this.guard.guarded],
-        writesFailing: this.retries.describe(),
-      };
+      state = this.interval.readiness(this.resources, this.rendered);
     }
     // A resource file that does not load is reported here until it is fixed (its last good version still runs).
     const broken = this.broken.map((b) => `${relative(this.opts.confdir, b.file)} (does not load: ${b.error})`);
@@ -430,7 +384,7 @@ class Daemon {
       void this.startRuntime(runtime).then(() => this.lifecycle?.reloaded(hangups));
     }
     const nextFiles = new Set(next.map((r) => r.file));
-    for (const r of this.resources) if (!next.includes(r)) this.retries.forget(r);
+    for (const r of this.resources) if (!next.includes(r)) this.interval.retries.forget(r);
     for (const r of this.resources) {
       if (!nextFiles.has(r.file)) {
         this.metrics.removeResource(resourceName(r));
