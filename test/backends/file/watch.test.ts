@@ -8,6 +8,7 @@ import { createFileBackend } from '../../../src/backends/file/index.js';
 import { createEnvBackend } from '../../../src/backends/env/index.js';
 import type { PrefixWatchHandlers, WatchEvent } from '../../../src/backends/types.js';
 import { until } from '../../helpers/wait.js';
+import { hostTimers } from '../../../src/time/timers.js';
 
 function recorder() {
   const events: WatchEvent[] = [];
@@ -125,4 +126,32 @@ test('env backend: watches never send events (the environment cannot change) and
   assert.deepEqual(app.events, []);
   await w.cancel();
   await backend.close();
+});
+
+test('file backend: its debounce runs on the TimerSource the runtime hands it, not on its own clock', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsconfd-filewatch-'));
+  const file = join(dir, 'keys.yaml');
+  writeFileSync(file, 'app:\n  a: one\n');
+  const asked: number[] = [];
+  const timers = {
+    after: (ms: number, fn: () => void) => {
+      asked.push(ms);
+      return hostTimers.after(ms, fn);
+    },
+    every: hostTimers.every,
+    sleep: hostTimers.sleep,
+  };
+  const backend = createFileBackend({ files: [file], timers });
+  try {
+    const snap = await backend.getValues(['/app']);
+    const app = recorder();
+    backend.watchPrefix('/app', snap.revision + 1, app.handlers);
+    await new Promise((r) => setTimeout(r, 300)); // chokidar's initial scan
+    writeFileSync(file, 'app:\n  a: two\n');
+    await until('the change', () => app.events.length >= 1, 5_000, () => JSON.stringify(app));
+    assert.ok(asked.length >= 1 && asked.every((ms) => ms === 20), `asked the scheduler for ${JSON.stringify(asked)}`);
+  } finally {
+    await backend.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
