@@ -22,6 +22,9 @@ export async function createEtcdV3Backend(opts: EtcdV3BackendOptions): Promise<E
     getValues(prefixes: readonly string[]): Promise<Snapshot> {
       return readPrefixes(connection, prefixes);
     },
+    getValuesAt(prefixes: readonly string[], revision: number): Promise<Snapshot> {
+      return readPrefixes(connection, prefixes, undefined, revision);
+    },
     watchPrefix(prefix: string, fromRevision: number, handlers: PrefixWatchHandlers): PrefixWatch {
       hub ??= new WatchHub(connection, opts.watch);
       return hub.watch(prefix, fromRevision, handlers);

@@ -423,20 +423,23 @@ export class WatchHub {
     }
 
     if (id === -1) {
-      // A progress_request answer proves the stream alive. It does not move resume revisions:
-      // etcd before 3.4.24/3.5.8 answers with the head revision even while a watcher is still
-      // catching up, so events at or below it may still arrive (measured here on 3.4.23).
+      // A progress_request answer proves the stream alive. It is only a hint (it moves no resume
+      // revision, and a render spanning several prefixes does not trust it): etcd before
+      // 3.4.24/3.5.8 sends it on another channel than the events and with the head revision, even
+      // while a watcher is still catching up, so events at or below it may still arrive (etcd
+      // #15220; seen here on 3.4.23 as a torn render of a two-prefix transaction).
       if (this.progressAnswers !== 'answered') {
         this.progressAnswers = 'answered';
         clearTimeout(this.probeTimer);
         this.probeTimer = undefined;
       }
-      for (const w of this.byId.values()) w.handlers.onProgress(headerRevision);
+      for (const w of this.byId.values()) w.handlers.onProgress(headerRevision, true);
       return;
     }
     if (!watcher) return; // events still in flight for a watcher we cancelled
     if (response.events.length === 0) {
-      // progress_notify: everything up to the header has been sent to this watcher.
+      // progress_notify: everything up to the header has been sent to this watcher (etcd sends it
+      // through the watcher's own channel, in order with its events, and only once it is synced).
       if (headerRevision + 1 > watcher.nextRevision) watcher.nextRevision = headerRevision + 1;
       watcher.handlers.onProgress(headerRevision);
       return;
