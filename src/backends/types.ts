@@ -82,6 +82,12 @@ export interface WatchableBackend extends Backend {
    * spanning several prefixes confirms a lagging prefix with it instead of trusting a hint.
    */
   getValuesAt?(prefixes: readonly string[], revision: number): Promise<Snapshot>;
+  /**
+   * Whether, right now, an answer to requestProgress would settle every watch (no hint): then a
+   * lagging prefix is confirmed by asking for progress first, by a read only if that takes long.
+   * Absent: answers settle, unless the backend has getValuesAt.
+   */
+  progressSettles?(): boolean;
 }
 
 export function isWatchable(backend: Backend): backend is WatchableBackend {

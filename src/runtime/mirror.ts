@@ -1,6 +1,7 @@
 // In-memory mirrors of the backend for -watch: one per distinct key prefix the resources use.
 // Each is a range read at revision R, then a watch from R+1; every event is applied here and
-// resources render from these maps, never by re-reading the backend. A compaction past the
+// resources render from these maps, never by re-reading the backend (except one read of a prefix
+// to confirm it at a revision, for a resource spanning several prefixes: see consistent()). A compaction past the
 // watch's revision, or a periodic reconciliation, re-reads the prefix and continues from there.
 // A backend without revisions (redis, ZooKeeper: hasChangeFeed) feeds the mirror its own re-reads
 // instead: whole-prefix snapshots when its feed starts or reconnects, and keys re-read after a
@@ -331,6 +332,9 @@ export class PrefixMirror {
   }
 }
 
+/** How long the consistency barrier waits for a progress answer that settles, before it reads instead. */
+const PROGRESS_FIRST_MS = 100;
+
 /** The mirrors for a set of resource keys, and views of them per resource. */
 export class KeyMirrors {
   readonly mirrors: PrefixMirror[];
@@ -370,10 +374,16 @@ export class KeyMirrors {
       const target = involved.reduce((max, m) => Math.max(max, m.settled), 0);
       return { target, behind: involved.filter((m) => m.settled < target) };
     };
-    if (lagging().behind.length === 0) return true;
+    const settled = () => lagging().behind.length === 0;
+    if (settled()) return true;
     const deadline = Date.now() + timeoutMs;
     const backend = this.backend;
-    if (hasChangeFeed(backend) || !backend.getValuesAt) return this.settledBy(() => lagging().behind.length === 0, deadline);
+    if (hasChangeFeed(backend) || !backend.getValuesAt) return this.settledBy(settled, deadline);
+    // A server whose progress answers settle (etcd 3.4.24+/3.5.8+ directly): ask it first. A read
+    // still follows if no answer comes soon: such etcd holds the answer back while any watcher of
+    // the stream is unsynced, and some versions for long (a new watcher that matched no event,
+    // etcd #17507; a watcher started at a future revision, etcd #20229).
+    if (backend.progressSettles?.() && (await this.settledBy(settled, Math.min(deadline, Date.now() + PROGRESS_FIRST_MS)))) return true;
     for (;;) {
       const { target, behind } = lagging();
       if (behind.length === 0) return true;
@@ -396,7 +406,7 @@ export class KeyMirrors {
       if (answer instanceof Error) {
         // The watch may still deliver what is missing; wait for it instead (or the deadline).
         this.log.debug(`confirming ${behind.map((m) => m.prefix).join(', ')} at revision ${target} failed: ${answer.message}`);
-        return this.settledBy(() => lagging().behind.length === 0, deadline);
+        return this.settledBy(settled, deadline);
       }
       this.reads++;
       for (const m of behind) m.confirmAt({ kvs: coveredBy(answer.kvs, m.prefix), revision: target });

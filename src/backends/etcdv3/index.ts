@@ -29,6 +29,9 @@ export async function createEtcdV3Backend(opts: EtcdV3BackendOptions): Promise<E
       hub ??= new WatchHub(connection, opts.watch);
       return hub.watch(prefix, fromRevision, handlers);
     },
+    progressSettles(): boolean {
+      return hub?.progressSettles() ?? false;
+    },
     requestProgress(freshWithinMs?: number): void {
       hub?.requestProgress(freshWithinMs);
     },
