@@ -11,6 +11,8 @@ export interface EtcdV3BackendOptions extends EtcdConnectionOptions {
 
 export interface EtcdV3Backend extends WatchableBackend {
   readonly connection: EtcdConnection;
+  getValuesAt(prefixes: readonly string[], revision: number): Promise<Snapshot>;
+  progressSettles(): boolean;
 }
 
 export async function createEtcdV3Backend(opts: EtcdV3BackendOptions): Promise<EtcdV3Backend> {
