@@ -144,3 +144,28 @@ test('without reads at a revision, the barrier waits for a progress answer that 
   assert.equal(await mirrors.consistent(['/a', '/b'], 20), false);
   await mirrors.close();
 });
+
+test('where progress answers settle (etcd 3.4.24+), the barrier asks first and reads only if no answer comes soon', async () => {
+  const s = scripted();
+  s.backend.progressSettles = () => true;
+  const mirrors = new KeyMirrors(s.backend, ['/a', '/b'], quietLogger(), () => undefined);
+  await mirrors.start();
+  s.handlers.get('/a')!.onEvents([put('/a/x', '2', 11)], 11);
+  let done: boolean | undefined;
+  void mirrors.consistent(['/a', '/b'], 5_000).then((ok) => (done = ok));
+  await tick();
+  assert.equal(s.progressRequests(), 1);
+  for (const h of s.handlers.values()) h.onProgress(11);
+  await tick();
+  assert.equal(done, true);
+  assert.equal(s.reads.length, 0);
+  // No answer (etcd holding it back): a read after a short wait.
+  s.handlers.get('/a')!.onEvents([put('/a/x', '3', 12)], 12);
+  const next = mirrors.consistent(['/a', '/b'], 5_000);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(s.reads.length, 1);
+  assert.equal(s.reads[0]!.revision, 12);
+  s.reads[0]!.answer([{ key: '/b/x', value: '1' }]);
+  assert.equal(await next, true);
+  await mirrors.close();
+});
