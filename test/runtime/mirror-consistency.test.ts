@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { KeyMirrors, type MirrorChange } from '../../src/runtime/mirror.js';
 import type { KeyValue, PrefixWatchHandlers, Snapshot, WatchableBackend } from '../../src/backends/types.js';
 import { quietLogger } from '../helpers/log.js';
+import { until } from '../helpers/wait.js';
 
 interface ReadAt {
   prefixes: readonly string[];
@@ -162,8 +163,7 @@ test('where progress answers settle (etcd 3.4.24+), the barrier asks first and r
   // No answer (etcd holding it back): a read after a short wait.
   s.handlers.get('/a')!.onEvents([put('/a/x', '3', 12)], 12);
   const next = mirrors.consistent(['/a', '/b'], 5_000);
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  assert.equal(s.reads.length, 1);
+  await until('the read after no progress answer', () => s.reads.length === 1, 5_000);
   assert.equal(s.reads[0]!.revision, 12);
   s.reads[0]!.answer([{ key: '/b/x', value: '1' }]);
   assert.equal(await next, true);
