@@ -18,7 +18,7 @@
 //   - as a second layer, any remaining occurrence of a current secret value (3 characters or
 //     more) is replaced on both sides.
 import { readFile } from 'node:fs/promises';
-import { covers } from '../backends/keys.js';
+import { covers } from '../keys/index.js';
 import { match } from '../template/confd/gopath.js';
 import { KeyStore, KVPair } from '../template/confd/store.js';
 import { unifiedDiff } from './diff.js';

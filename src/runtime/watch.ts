@@ -9,7 +9,7 @@ import { hasChangeFeed, isWatchable, type Backend, type ChangeFeedBackend, type 
 import type { Logger } from '../log.js';
 import type { Readiness } from './health.js';
 import { ResourceLoadError, type TemplateResource } from '../resource/load.js';
-import { covers } from '../backends/keys.js';
+import { covers } from '../keys/index.js';
 import { KeyMirrors, type MirrorChange, type MirrorStatus } from './mirror.js';
 import { mayShareDest, processResources, type PassOptions } from './pass.js';
 import { WriteRetries } from './write-retry.js';
