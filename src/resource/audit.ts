@@ -23,7 +23,7 @@ import { match } from '../template/confd/gopath.js';
 import { KeyStore, KVPair } from '../template/confd/store.js';
 import { unifiedDiff } from './diff.js';
 import { goQuote } from './errors.js';
-import type { TemplateResource } from './load.js';
+import type { TemplateResource } from './model.js';
 import { compileTemplate, readTemplate } from './render.js';
 import { readIncluded, templatesDirOf } from './include.js';
 import type { Logger } from '../log.js';

@@ -5,7 +5,7 @@
 import { goFunc, parse } from '../template/go/index.js';
 import { confdFuncMap } from '../template/confd/funcs.js';
 import { KeyStore } from '../template/confd/store.js';
-import type { Engine } from './load.js';
+import type { Engine } from './model.js';
 import { minimalCover } from '../keys/index.js';
 import { readIncluded, resolveIncludeName } from './include.js';
 
