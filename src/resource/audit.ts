@@ -19,7 +19,7 @@
 //     more) is replaced on both sides.
 import { readFile } from 'node:fs/promises';
 import { covers } from '../keys/index.js';
-import { match } from '../template/confd/gopath.js';
+import { match } from '../keys/gopath.js';
 import { KeyStore, KVPair } from '../template/confd/store.js';
 import { unifiedDiff } from './diff.js';
 import { goQuote } from './errors.js';

@@ -10,7 +10,7 @@
 // load.ts hands each resource and its [template] table here once confd's own fields are read.
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { join as goJoin } from '../template/confd/gopath.js';
+import { join as goJoin } from '../keys/gopath.js';
 import { discoverKeys, literalDir } from './discover-keys.js';
 import { templatesDirOf } from './include.js';
 import type { GroupInfo, ResourceExtensions, TemplateResource } from './model.js';

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join as joinFs } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
-import { join as goJoin } from '../template/confd/gopath.js';
+import { join as goJoin } from '../keys/gopath.js';
 import { compareBytes, stripWildcard } from '../keys/index.js';
 import { errnoText } from './errors.js';
 import { parseMode } from './mode.js';

@@ -10,11 +10,13 @@ import {
   gallopBound,
   lowerBound,
   lowerBoundKey,
+  mapsOneToOne,
   minimalCover,
   partitionPoint,
   prefixEnd,
   selectCovered,
   sortByBytes,
+  storeKeyFor,
   stripWildcard,
 } from '../../src/keys/index.js';
 
@@ -147,4 +149,22 @@ test('stripWildcard removes every "/*", as confd\'s redis and zookeeper clients 
   assert.equal(stripWildcard('/a/*/b/*'), '/a/b');
   assert.equal(stripWildcard('/*'), '');
   assert.equal(stripWildcard('/a*'), '/a*');
+});
+
+test('storeKeyFor and mapsOneToOne: the store key confd forms, and when no two keys can share one', () => {
+  assert.equal(storeKeyFor('/app/db/host', '/app'), '/db/host');
+  assert.equal(storeKeyFor('/app/db/host', '/'), '/app/db/host');
+  assert.equal(storeKeyFor('/app//db/./host', '/app'), '/db/host');
+  assert.equal(storeKeyFor('/other/x', '/app'), '/other/x');
+  assert.ok(mapsOneToOne('/app/db', '/app'));
+  assert.ok(mapsOneToOne('/app/db', '/'));
+  assert.ok(!mapsOneToOne('/app//db', '/app')); // cleans to the same store key as /app/db
+  assert.ok(!mapsOneToOne('/app', '/app/')); // the empty rest
+  assert.ok(!mapsOneToOne('/appx', '/app'));
+  assert.ok(!mapsOneToOne('/app/é', '/app')); // non-ASCII keys are never followed in place
+  for (const k of keys(300, 23)) {
+    for (const prefix of ['/', '/a', '/a/']) {
+      if (mapsOneToOne(k, prefix)) assert.equal(storeKeyFor(k, prefix), prefix === '/' ? k : k.slice(prefix.endsWith('/') ? prefix.length - 1 : prefix.length), `${k} ${prefix}`);
+    }
+  }
 });

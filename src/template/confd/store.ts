@@ -13,21 +13,20 @@
 // byte string is the key itself, so the common case costs nothing extra.
 
 import { GO_TYPE, withGoType } from '../go/value.js';
-import { coversAny, gallopBound, lowerBound, lowerBoundKey, partitionPoint, prefixEnd, sortByBytes } from '../../keys/index.js';
+import { coversAny, gallopBound, lowerBound, lowerBoundKey, mapsOneToOne, partitionPoint, prefixEnd, sortByBytes, storeKeyFor } from '../../keys/index.js';
 import {
   clean,
   dir as pathDir,
   base as pathBase,
   isAscii,
   isCleanAbs,
-  join,
   literalPrefix,
   compilePattern,
   matchCompiled,
   type CompiledPattern,
   toByteString,
   fromByteString,
-} from './gopath.js';
+} from '../../keys/gopath.js';
 
 /** memkv.KVPair: a struct {Key, Value}; prints as {/key value}. */
 export class KVPair {
@@ -43,20 +42,6 @@ export class KeyNotExistError extends Error {
     super(`key does not exist: ${key}`);
     this.name = 'KeyError';
   }
-}
-
-/** confd's store key for an etcd key: path.Join("/", strings.TrimPrefix(etcdKey, prefix)). */
-export function storeKeyFor(etcdKey: string, prefix: string): string {
-  // With the prefix "/" (no prefix) a clean key maps to itself: skip building a copy.
-  if ((prefix === '/' || prefix === '') && isCleanAbs(etcdKey)) return etcdKey;
-  const trimmed = prefix !== '' && etcdKey.startsWith(prefix) ? etcdKey.slice(prefix.length) : etcdKey;
-  if (trimmed.length > 0 && isCleanAbs(trimmed)) return trimmed;
-  // The usual prefix "/" leaves "svc/x": rooting it is all Join does when the rest is clean.
-  if (trimmed.length > 0 && trimmed.charCodeAt(0) !== 47) {
-    const rooted = '/' + trimmed;
-    if (isCleanAbs(rooted)) return rooted;
-  }
-  return join('/', trimmed);
 }
 
 /** A key/value pair as a backend delivers it. */
@@ -563,7 +548,7 @@ export class LiveStores implements StoreSource {
     const kvs = this.snapshot(uniq);
     const store = new SnapshotStores(kvs).storeFor(prefix, uniq);
     // Only a store whose every key maps one to one onto a store key can follow changes in place.
-    if (kvs.every((kv) => !coversAny(uniq, kv.key) || isCanonical(kv.key, prefix))) this.stores.set(id, { prefix, etcdKeys: uniq, store });
+    if (kvs.every((kv) => !coversAny(uniq, kv.key) || mapsOneToOne(kv.key, prefix))) this.stores.set(id, { prefix, etcdKeys: uniq, store });
     return store;
   }
 
@@ -575,7 +560,7 @@ export class LiveStores implements StoreSource {
       for (let i = 0; i < keys.length && ok; i++) {
         const k = keys[i]!;
         if (!coversAny(s.etcdKeys, k)) continue;
-        if (!isCanonical(k, s.prefix)) ok = false;
+        if (!mapsOneToOne(k, s.prefix)) ok = false;
         else changes.push([storeKeyFor(k, s.prefix), values[i]]);
       }
       if (!ok || (changes.length > 0 && !s.store.update(changes))) this.stores.delete(id);
@@ -585,13 +570,4 @@ export class LiveStores implements StoreSource {
   clear(): void {
     this.stores.clear();
   }
-}
-
-/** storeKeyFor(k, prefix) is k without the prefix, rooted, and clean: distinct keys never merge. */
-function isCanonical(etcdKey: string, prefix: string): boolean {
-  if (!isAscii(etcdKey) || !isCleanAbs(etcdKey)) return false;
-  if (prefix === '/' || prefix === '') return true;
-  if (!etcdKey.startsWith(prefix)) return false;
-  const rest = etcdKey.slice(prefix.length);
-  return prefix.endsWith('/') ? rest !== '' : rest.charCodeAt(0) === 47;
 }
