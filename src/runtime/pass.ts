@@ -11,7 +11,7 @@ import { processFanout } from '../resource/fanout.js';
 import { processGroup } from '../resource/group.js';
 import type { GroupInfo } from '../resource/model.js';
 import { Logger, type LogFields, type LogLevel } from '../log.js';
-import { minimalCover } from '../keys/index.js';
+import { covers, minimalCover } from '../keys/index.js';
 
 export interface PassOptions extends ProcessOptions {
   /** Told every result (the long-running runtime's metrics and readiness, runtime/daemon.ts). */
@@ -152,7 +152,7 @@ async function processOne(resource: TemplateResource, stores: StoreSource, passO
 function unreadableKey(resource: TemplateResource, snapshot: Snapshot): string | undefined {
   if (!snapshot.unreadable) return undefined;
   for (const [prefix, error] of snapshot.unreadable) {
-    if (resource.keys.some((k) => k === prefix || k.startsWith(prefix.endsWith('/') ? prefix : prefix + '/'))) return error;
+    if (resource.keys.some((k) => covers(prefix, k))) return error;
   }
   return undefined;
 }
