@@ -80,6 +80,7 @@ function median(xs: number[]): number {
 export function run(sides: Side[]): void {
   console.log(`keys A/B: ${entries.length} keys, ${ROUNDS} rounds alternating A and B (medians; loaded machine: compare within this run only)`);
   for (const [label, setUp] of Object.entries(cases)) {
+    if (process.env.CASE && !label.includes(process.env.CASE)) continue;
     const times = sides.map(() => [] as number[]);
     for (let r = 0; r < ROUNDS + 2; r++) {
       for (let i = 0; i < sides.length; i++) {

@@ -78,9 +78,16 @@ export function partitionPoint(lo: number, hi: number, before: (i: number) => bo
   return lo;
 }
 
-/** Lower bound of `key` among byte-ordered key/value pairs. */
+/** Lower bound of `key` among byte-ordered key/value pairs (a loop of its own: through partitionPoint's closure it cost SnapshotStores.storeFor ~10%). */
 export function lowerBoundKey(entries: ReadonlyArray<{ readonly key: string }>, key: string): number {
-  return partitionPoint(0, entries.length, (i) => compareBytes(entries[i]!.key, key) < 0);
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareBytes(entries[mid]!.key, key) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** The smallest string greater than every string that starts with p (p non-empty), in JS string order. */
