@@ -3,7 +3,7 @@
 // between passes (the last poll's outcome). The daemon times the passes (interval.ts) and wires this in.
 import type { Backend } from '../backends/types.js';
 import type { Logger } from '../log.js';
-import type { TemplateResource } from '../resource/load.js';
+import type { TemplateResource } from '../resource/model.js';
 import { SnapshotStores } from '../template/confd/store.js';
 import { NeverBlankGuard } from './guard.js';
 import type { Readiness } from './health.js';
