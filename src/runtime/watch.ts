@@ -5,7 +5,8 @@
 // render from fewer keys than `min_keys` (default 1 when the resource had keys at start-up) never
 // replaces a destination unless `allow_empty = true`. With -interval, every interval re-reads
 // all prefixes and re-processes every resource (reconciliation).
-import { hasChangeFeed, isWatchable, type Backend, type ChangeFeedBackend, type WatchableBackend } from '../backends/types.js';
+import { hasChangeFeed, isStatic, isWatchable, type Backend, type ChangeFeedBackend, type WatchableBackend } from '../backends/types.js';
+import { staticFeed } from './static-feed.js';
 import type { Logger } from '../log.js';
 import type { Readiness } from './health.js';
 import { ResourceLoadError, type TemplateResource } from '../resource/load.js';
@@ -103,13 +104,12 @@ export class WatchRuntime {
     backend: Backend,
     private readonly opts: WatchRuntimeOptions,
   ) {
-    if (!isWatchable(backend) && !hasChangeFeed(backend)) throw new Error(`the ${backend.name} backend cannot watch; use -interval instead of -watch`);
     this.log = opts.log;
-    this.backend = backend;
+    this.backend = followed(backend);
     this.guard = new NeverBlankGuard(opts.log);
     for (const r of resources) this.waits.set(r, r.wait ? parseWaitFor(r) : opts.wait);
     this.mirrors = new KeyMirrors(
-      backend,
+      this.backend,
       resources.flatMap((r) => r.keys),
       opts.log,
       (change) => this.onChange(change),
@@ -387,4 +387,11 @@ function parseWaitFor(r: TemplateResource): WaitWindow {
   } catch (e) {
     throw new ResourceLoadError(`${r.file}: template.wait: ${(e as Error).message}`);
   }
+}
+
+/** The backend as the mirrors follow it, by the kind of change feed it has (a static one is read once). */
+function followed(backend: Backend): WatchableBackend | ChangeFeedBackend {
+  if (isWatchable(backend) || hasChangeFeed(backend)) return backend;
+  if (isStatic(backend)) return staticFeed(backend);
+  throw new Error(`the ${backend.name} backend cannot watch; use -interval instead of -watch`);
 }
