@@ -3,6 +3,7 @@
 // changes, and a factory that loads the backend's code (and its client) only when it is chosen.
 import type { Logger } from '../log.js';
 import type { Backend } from './types.js';
+import type { BackendOptionSpec } from './options.js';
 
 /** The settings a backend is created from (the backend part of the command line, CONFD_* and confd.toml). */
 export interface BackendOptions {
@@ -45,6 +46,8 @@ export interface BackendContext {
 export interface BackendDefinition<K extends ChangeFeedKind = ChangeFeedKind> {
   /** -backend values that choose it, the canonical one first (etcdv3 is also "etcd", as in confd). */
   readonly names: readonly string[];
+  /** The settings it reads (flags, CONFD_* variables, confd.toml keys); cli/options.ts lists them all. */
+  readonly options: readonly BackendOptionSpec[];
   /** confd's node when no -node is given. */
   readonly defaultNode?: string;
   /** confd's client removes every "/*" from a key before reading it (confd's redis and zookeeper clients). */

@@ -3,6 +3,7 @@ import { defineBackend } from '../definition.js';
 
 export const envBackend = defineBackend({
   names: ['env'],
+  options: [],
   changeFeed: 'none',
   async create() {
     return (await import('./index.js')).createEnvBackend(process.env);
