@@ -13,6 +13,11 @@ import type { ChangeFeedBackend, ChangeFeedHandlers, KeyChange, PrefixWatch, Sna
 
 /** An editor's truncate-then-write, or a ConfigMap swap's several events, give one re-read. */
 const DEBOUNCE_MS = 20;
+/**
+ * While the files cannot be read, they are read again after 200 ms, then 400, ... at most 5 s apart
+ * (as the runtime retries a read): a file event may never come (a -file in a directory that does not exist yet).
+ */
+const RETRY_MS = { min: 200, max: 5_000 };
 
 interface Feed {
   readonly prefix: string;
@@ -65,9 +70,14 @@ export function watchableFiles(opts: FileWatchOptions): ChangeFeedBackend {
     f.handlers.onSnapshot(selectCovered(all, [f.prefix]));
   };
 
-  /** On a file system event: re-read, and tell the feeds whether the files can be read. */
-  const refresh = () =>
-    serial(async () => {
+  /**
+   * On a file system event or a new feed: re-read, and tell the feeds whether the files can be read.
+   * Calls made before the queued read starts share it (the mirrors subscribe all their prefixes at once: one read).
+   */
+  let queued: Promise<void> | undefined;
+  const refresh = (): Promise<void> =>
+    (queued ??= serial(async () => {
+      queued = undefined;
       try {
         const all = await readAndSend();
         if (failing) {
@@ -78,13 +88,19 @@ export function watchableFiles(opts: FileWatchOptions): ChangeFeedBackend {
         } else {
           for (const f of feeds) if (!f.live) start(f, all);
         }
+        retryMs = RETRY_MS.min;
       } catch (e) {
-        // The last good keys stay in the mirrors; the next event reads again.
+        // The last good keys stay in the mirrors; the next event, or the retry, reads again.
         if (!failing) opts.log?.error(`file backend: ${(e as Error).message}`);
         failing = true;
         for (const f of feeds) f.handlers.onConnection(e as Error);
+        clearTimeout(retryTimer);
+        if (!closed && feeds.size > 0) retryTimer = setTimeout(() => void refresh(), retryMs);
+        retryMs = Math.min(RETRY_MS.max, retryMs * 2);
       }
-    });
+    }));
+  let retryTimer: NodeJS.Timeout | undefined;
+  let retryMs = RETRY_MS.min;
 
   let timer: NodeJS.Timeout | undefined;
   const startWatching = async (): Promise<FSWatcher[]> => {
@@ -141,6 +157,7 @@ export function watchableFiles(opts: FileWatchOptions): ChangeFeedBackend {
     async close(): Promise<void> {
       closed = true;
       clearTimeout(timer);
+      clearTimeout(retryTimer);
       feeds.clear();
       const started = await fsWatcher?.catch(() => undefined);
       await Promise.all((started ?? []).map((w) => w.close()));

@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFileBackend } from '../../../src/backends/file/index.js';
+import { watchableFiles } from '../../../src/backends/file/watch.js';
 import { createEnvBackend } from '../../../src/backends/env/index.js';
 import type { ChangeFeedHandlers, KeyChange, KeyValue } from '../../../src/backends/types.js';
 import { staticFeed } from '../../../src/runtime/static-feed.js';
@@ -132,4 +133,35 @@ test('env backend: static (no change feed): -watch reads it once through the cor
   assert.deepEqual(app.keys, []);
   await w.cancel();
   await feed.close();
+});
+
+test('file backend: feeds subscribed together share one read; files that cannot be read are read again without a file event', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsconfd-filewatch-'));
+  let reads = 0;
+  let readable = false;
+  const backend = watchableFiles({
+    files: [join(dir, 'missing', 'keys.yaml')],
+    read: async () => {
+      reads++;
+      if (!readable) throw new Error('not there yet');
+      return new Map([['/p0/k', 'v']]);
+    },
+  });
+  try {
+    const feeds = Array.from({ length: 50 }, (_, i) => {
+      const r = recorder();
+      backend.watchChanges(`/p${i}`, r.handlers);
+      return r;
+    });
+    await until('the failure reported', () => feeds.every((f) => f.connection.length > 0), 5_000);
+    // One read for the fifty subscriptions, and one once the file system watch is live (a change between the two would be missed).
+    assert.ok(reads <= 2, `fifty feeds subscribed at once made ${reads} reads`);
+    readable = true;
+    await until('the retry', () => feeds.every((f) => f.snapshots.length === 1), 5_000, () => `reads: ${reads}`);
+    assert.deepEqual(feeds[0]!.snapshots[0], [{ key: '/p0/k', value: 'v' }]);
+    assert.deepEqual(feeds[1]!.snapshots[0], []);
+  } finally {
+    await backend.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
