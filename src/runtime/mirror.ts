@@ -2,7 +2,7 @@
 // Each is a range read at revision R, then a watch from R+1; every event is applied here and
 // resources render from these maps, never by re-reading the backend. A compaction past the
 // watch's revision, or a periodic reconciliation, re-reads the prefix and continues from there.
-// A backend without revisions (redis, ZooKeeper: hasChangeFeed) feeds the mirror its own re-reads
+// A backend without revisions (file, redis, ZooKeeper: a "prefix-changed" feed) feeds the mirror its own re-reads
 // instead: whole-prefix snapshots when its feed starts or reconnects, and keys re-read after a
 // notification; such a mirror stays at revision 0.
 import { hasChangeFeed, type ChangeFeedBackend, type KeyChange, type KeyValue, type PrefixWatch, type Snapshot, type WatchableBackend, type WatchEvent } from '../backends/types.js';
