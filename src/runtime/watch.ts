@@ -9,8 +9,9 @@ import { hasChangeFeed, isStatic, isWatchable, type Backend, type ChangeFeedBack
 import { staticFeed } from './static-feed.js';
 import type { Logger } from '../log.js';
 import type { Readiness } from './health.js';
-import { ResourceLoadError, type TemplateResource } from '../resource/load.js';
-import { covers } from '../backends/keys.js';
+import { ResourceLoadError } from '../resource/load.js';
+import type { TemplateResource } from '../resource/model.js';
+import { covers } from '../keys/index.js';
 import { KeyMirrors, type MirrorChange, type MirrorStatus } from './mirror.js';
 import { mayShareDest, processResources, type PassOptions } from './pass.js';
 import { WriteRetries } from './write-retry.js';

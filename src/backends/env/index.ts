@@ -3,7 +3,7 @@
 // A process's environment never changes: it is a static backend (no change feed), which -watch
 // reads once and then waits on, as confd's env WatchPrefix does (it blocks until stopped).
 import type { Snapshot, StaticBackend } from '../types.js';
-import { selectCovered } from '../keys.js';
+import { selectCovered } from '../../keys/index.js';
 
 export function keyToEnvName(key: string): string {
   return key.replace(/^\//, '').replace(/\//g, '_').toUpperCase();

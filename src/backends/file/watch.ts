@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { FSWatcher } from 'chokidar';
 import type { Logger } from '../../log.js';
-import { compareBytes, covers, selectCovered } from '../keys.js';
+import { compareByKey, covers, selectCovered } from '../../keys/index.js';
 import type { ChangeFeedBackend, ChangeFeedHandlers, KeyChange, PrefixWatch, Snapshot } from '../types.js';
 
 /** An editor's truncate-then-write, or a ConfigMap swap's several events, give one re-read. */
@@ -174,5 +174,5 @@ function diff(before: Map<string, string>, after: Map<string, string>): KeyChang
   for (const key of before.keys()) {
     if (!after.has(key)) changes.push({ key, value: undefined });
   }
-  return changes.sort((a, b) => compareBytes(a.key, b.key));
+  return changes.sort(compareByKey);
 }
