@@ -329,6 +329,8 @@ export class KeyMirrors {
     keys: readonly string[],
     private readonly log: Logger,
     onChange: (change: MirrorChange) => void,
+    /** Called whenever a mirror's revision or state moved (after its change, if any, was emitted). */
+    private readonly onAdvanced: () => void = () => undefined,
   ) {
     this.mirrors = minimalCover(keys).map((p) => new PrefixMirror(p, backend, log, onChange, () => this.advanced()));
     this.byPrefix = new Map(this.mirrors.map((m) => [m.prefix, m]));
@@ -336,6 +338,7 @@ export class KeyMirrors {
 
   private advanced(): void {
     if (this.waiters.length > 0) this.waiters = this.waiters.filter((done) => !done());
+    this.onAdvanced();
   }
 
   /**

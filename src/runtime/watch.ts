@@ -77,6 +77,8 @@ export class WatchRuntime {
   private rendering = false;
   private readonly waits = new Map<TemplateResource, WaitWindow>();
   private readonly dirty = new Map<TemplateResource, Dirty>();
+  /** Resources a render skipped because a mirror behind them was re-reading (after a compaction). */
+  private readonly awaitingSync = new Set<TemplateResource>();
   /** Never blank a config: a render from fewer keys than min_keys does not happen. */
   private readonly guard: NeverBlankGuard;
   private timer: NodeJS.Timeout | undefined;
@@ -114,6 +116,7 @@ export class WatchRuntime {
       resources.flatMap((r) => r.keys),
       opts.log,
       (change) => this.onChange(change),
+      () => this.mirrorsAdvanced(),
     );
     this.stores = new LiveStores((keys) => this.mirrors.snapshot(keys).kvs);
     this.retries = new WriteRetries({
@@ -215,6 +218,20 @@ export class WatchRuntime {
     this.schedule();
   }
 
+  /** A mirror moved: resources skipped while one of theirs was re-reading render now if all are back in sync. */
+  private mirrorsAdvanced(): void {
+    if (this.awaitingSync.size === 0 || this.stopped) return;
+    let any = false;
+    for (const r of this.awaitingSync) {
+      if (!this.mirrors.inSync(r.keys)) continue;
+      this.awaitingSync.delete(r);
+      // Its change already waited its wait time: due at once, as a write retry.
+      if (!this.dirty.has(r)) this.dirty.set(r, { firstAt: Date.now(), lastAt: Date.now() - 1e9 });
+      any = true;
+    }
+    if (any) this.schedule();
+  }
+
   private due(r: TemplateResource, d: Dirty): number {
     const w = this.waits.get(r)!;
     return Math.min(d.lastAt + w.minMs, d.firstAt + w.maxMs);
@@ -245,8 +262,14 @@ export class WatchRuntime {
     const run = (async () => {
       for (const r of batch) {
         if (this.stopped) return;
-        // A mirror re-reading (after a compaction) has no trustworthy data; its read re-dirties r.
-        if (!this.mirrors.inSync(r.keys)) continue;
+        // A mirror re-reading (after a compaction) has no trustworthy data: r waits for it. Its read
+        // re-dirties r only where it changed a key, so r is remembered and rendered once every
+        // mirror behind it is back in sync (a change to another prefix of r would be lost otherwise).
+        if (!this.mirrors.inSync(r.keys)) {
+          this.awaitingSync.add(r);
+          this.log.debug(`${r.dest}: a prefix it reads is being re-read; rendering once it is back in sync`);
+          continue;
+        }
         // Writes to one dest stay in render order; and a bound on writes in flight.
         for (const [other, commit] of this.committing) if (mayShareDest(other.dest, r.dest)) await commit;
         if (this.committing.size >= MAX_COMMITS) await Promise.race(this.committing.values());
