@@ -30,6 +30,7 @@ test('a change found by one re-read after a compaction reaches the file when the
   let revision = 10;
   const backend: WatchableBackend = {
     name: 'scripted',
+    changeFeed: 'revisioned',
     async getValues(prefixes) {
       if (!holding) return snap(prefixes, revision);
       return new Promise((resolve) => held.push({ prefix: prefixes.join(','), answer: () => resolve(snap(prefixes, revision)) }));
