@@ -115,7 +115,10 @@ test('-watch follows etcd (the embedded etcd client loads from the binary) and S
     await until('the watch to render n04', () => readFileSync(dest, 'utf8').includes('192.168.100.114:1005'), 20_000, () => stderr);
     child.kill('SIGTERM');
     assert.equal(await closed, 0, stderr);
-    assert.match(stderr, /^etcd3\.cjs code cache accepted$/m);
+    // The embedded etcd bundle ran (the loader reports it); its cache is checked when the build made one
+    // (the build warns and goes on without it when its training run is slowed past its bound on a busy machine).
+    const cacheBuilt = existsSync(join(ROOT, 'dist', 'etcd3.cjs.cache'));
+    assert.match(stderr, cacheBuilt ? /^etcd3\.cjs code cache accepted$/m : /^etcd3\.cjs code cache absent$/m);
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await etcd!.etcdctl(['del', '/docker/node/n04']);
