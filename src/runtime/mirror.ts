@@ -57,6 +57,22 @@ export function coveringPrefixes(prefixes: readonly string[]): string[] {
   return unique.filter((p) => !unique.some((q) => q !== p && covers(q, p)));
 }
 
+/**
+ * coveringPrefixes of each resource's keys, asked twice per render (barrier, snapshot): quadratic
+ * in the prefixes, 0.27 ms a call for a resource of 100 prefixes. The key lists are few and fixed.
+ */
+const coveringCache = new Map<string, readonly string[]>();
+function coveringPrefixesOf(keys: readonly string[]): readonly string[] {
+  const id = keys.join('\u0000');
+  let hit = coveringCache.get(id);
+  if (!hit) {
+    if (coveringCache.size >= 10_000) coveringCache.clear();
+    hit = coveringPrefixes(keys);
+    coveringCache.set(id, hit);
+  }
+  return hit;
+}
+
 export class PrefixMirror {
   /**
    * The prefix's keys in byte order. Entries are never mutated (a change replaces the object), so
@@ -273,6 +289,16 @@ export class PrefixMirror {
     this.advanced();
   }
 
+  /** How many entries `key` covers. */
+  count(key: string): number {
+    if (key === this.prefix) return this.entries.length;
+    let n = 0;
+    for (let i = lowerBound(this.entries, key); i < this.entries.length && this.entries[i]!.key.startsWith(key); i++) {
+      if (covers(key, this.entries[i]!.key)) n++;
+    }
+    return n;
+  }
+
   /** The entries `key` covers, in byte order (a copy: the mirror keeps changing). */
   select(key: string): KeyValue[] {
     return key === this.prefix ? this.entries.slice() : coveredBy(this.entries, key);
@@ -326,7 +352,7 @@ export class KeyMirrors {
    * asks etcd to confirm the lagging ones; false after `timeoutMs` without that confirmation.
    */
   consistent(keys: readonly string[], timeoutMs: number): Promise<boolean> {
-    const involved = coveringPrefixes(keys)
+    const involved = coveringPrefixesOf(keys)
       .map((k) => this.mirrorFor(k))
       .filter((m): m is PrefixMirror => m !== undefined);
     const target = involved.reduce((max, m) => Math.max(max, m.revision), 0);
@@ -395,7 +421,7 @@ export class KeyMirrors {
   snapshot(keys: readonly string[]): Snapshot {
     const parts: KeyValue[][] = [];
     let revision = 0;
-    for (const key of coveringPrefixes(keys)) {
+    for (const key of coveringPrefixesOf(keys)) {
       const mirror = this.mirrorFor(key);
       if (!mirror) continue;
       parts.push(mirror.select(key));
@@ -405,6 +431,19 @@ export class KeyMirrors {
     // Distinct prefixes select disjoint keys; only their order needs merging.
     const kvs = parts.flat().sort((a, b) => compareBytes(a.key, b.key));
     return { kvs, revision };
+  }
+
+  /** What snapshot() would hold, without copying it: how many entries, and the revision. */
+  count(keys: readonly string[]): { size: number; revision: number } {
+    let size = 0;
+    let revision = 0;
+    for (const key of coveringPrefixesOf(keys)) {
+      const mirror = this.mirrorFor(key);
+      if (!mirror) continue;
+      size += mirror.count(key);
+      if (mirror.revision > revision) revision = mirror.revision;
+    }
+    return { size, revision };
   }
 
   status(now = Date.now()): MirrorStatus[] {

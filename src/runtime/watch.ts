@@ -78,6 +78,10 @@ export class WatchRuntime {
   /** Never blank a config: a render from fewer keys than min_keys does not happen. */
   private readonly guard: NeverBlankGuard;
   private timer: NodeJS.Timeout | undefined;
+  /** A render due now runs from here, not from a 0 ms timer (Node makes that 1 ms: a third of an update's latency). */
+  private immediate: NodeJS.Immediate | undefined;
+  /** The resources whose keys a change of each mirror's prefix may touch (onChange), built on first use. */
+  private readonly byMirror = new Map<string, readonly TemplateResource[]>();
   private reconcileTimer: NodeJS.Timeout | undefined;
   private staleTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -187,6 +191,7 @@ export class WatchRuntime {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearImmediate(this.immediate);
     clearInterval(this.reconcileTimer);
     clearInterval(this.staleTimer);
     // A runtime that replaces this one (a reload) renders every resource at once and reports its own failures.
@@ -203,7 +208,7 @@ export class WatchRuntime {
     else this.stores.apply(change.keys, change.values);
     if (!this.started) return;
     const now = Date.now();
-    for (const r of this.resources) {
+    for (const r of this.resourcesUnder(change.prefix)) {
       if (!r.keys.some((k) => change.keys.some((key) => covers(k, key)))) continue;
       const d = this.dirty.get(r);
       if (d) d.lastAt = now;
@@ -214,6 +219,16 @@ export class WatchRuntime {
     this.schedule();
   }
 
+  /** The resources with a key inside `prefix` or covering it: the only ones a change of that mirror can touch. */
+  private resourcesUnder(prefix: string): readonly TemplateResource[] {
+    let rs = this.byMirror.get(prefix);
+    if (!rs) {
+      rs = this.resources.filter((r) => r.keys.some((k) => covers(prefix, k) || covers(k, prefix)));
+      this.byMirror.set(prefix, rs);
+    }
+    return rs;
+  }
+
   private due(r: TemplateResource, d: Dirty): number {
     const w = this.waits.get(r)!;
     return Math.min(d.lastAt + w.minMs, d.firstAt + w.maxMs);
@@ -221,12 +236,17 @@ export class WatchRuntime {
 
   private schedule(): void {
     clearTimeout(this.timer);
+    clearImmediate(this.immediate);
     this.timer = undefined;
+    this.immediate = undefined;
     if (this.stopped || this.running || this.dirty.size === 0) return;
     let next = Infinity;
     for (const [r, d] of this.dirty) if (!this.committing.has(r)) next = Math.min(next, this.due(r, d));
     if (next === Infinity) return; // each one waits for its commit to end (which schedules again)
-    this.timer = setTimeout(() => this.flush(), Math.max(0, next - Date.now()));
+    const delay = next - Date.now();
+    // Due now: after the I/O callbacks of this turn (more events that came in the same read still join the batch).
+    if (delay <= 0) this.immediate = setImmediate(() => this.flush());
+    else this.timer = setTimeout(() => this.flush(), delay);
   }
 
   private flush(): void {
@@ -254,8 +274,9 @@ export class WatchRuntime {
         if (this.committing.size >= MAX_COMMITS) await Promise.race(this.committing.values());
         if (this.stopped) return;
         // groupKeys: a commit group renders whole, from every member's keys (tsconfd extension).
-        const snapshot = this.mirrors.snapshot(groupKeys(r));
-        if (!this.guard.allows(r, snapshot.kvs.length)) continue;
+        // Its keys are rendered from the stores; a count and the revision are all it needs of the mirrors.
+        const { size, revision } = this.mirrors.count(groupKeys(r));
+        if (!this.guard.allows(r, size)) continue;
         // This render supersedes a pending retry of r (its outcome schedules the next one if it fails too).
         this.retries.rendering(r);
         this.renders++;
@@ -277,7 +298,7 @@ export class WatchRuntime {
         // -log-diff's and -noop's diffs reads it later); fan-outs and groups render several files
         // from one revision and hold it.
         const single = r.ext?.range === undefined && r.ext?.group === undefined && !this.opts.logDiff && !this.opts.noop;
-        const done = processResources([r], snapshot, single ? { ...this.opts, onRendered: release } : this.opts, this.stores)
+        const done = processResources([r], { revision }, single ? { ...this.opts, onRendered: release } : this.opts, this.stores)
           .then((result) => {
             if (result.failed.length === 0) this.rendered.add(r);
             this.retries.settled(r, result.outcomes);
