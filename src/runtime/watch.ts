@@ -78,8 +78,14 @@ export class WatchRuntime {
   /** Never blank a config: a render from fewer keys than min_keys does not happen. */
   private readonly guard: NeverBlankGuard;
   private timer: NodeJS.Timeout | undefined;
-  /** A render due now runs from here, not from a 0 ms timer (Node makes that 1 ms: a third of an update's latency). */
+  /**
+   * A change that finds the runtime idle renders from here, not from a 0 ms timer (Node makes that
+   * 1 ms: a third of an update's latency at T=10). Changes that came during a render or a write (a
+   * burst) still wait for that timer, which lets more of the burst join one render.
+   */
   private immediate: NodeJS.Immediate | undefined;
+  /** `timer` is the 0 ms one of a burst. */
+  private timerBatches = false;
   /** The resources whose keys a change of each mirror's prefix may touch (onChange), built on first use. */
   private readonly byMirror = new Map<string, readonly TemplateResource[]>();
   private reconcileTimer: NodeJS.Timeout | undefined;
@@ -216,7 +222,7 @@ export class WatchRuntime {
     }
     const at = change.revision > 0 ? ` at revision ${change.revision}` : '';
     this.log.debug(`${change.prefix}: ${change.keys.length} key(s) changed${at} (${change.cause})`);
-    this.schedule();
+    this.schedule(true);
   }
 
   /** The resources with a key inside `prefix` or covering it: the only ones a change of that mirror can touch. */
@@ -234,7 +240,9 @@ export class WatchRuntime {
     return Math.min(d.lastAt + w.minMs, d.firstAt + w.maxMs);
   }
 
-  private schedule(): void {
+  /** `change`: called for a change (not for the end of a render or a write, a retry or a reconciliation). */
+  private schedule(change = false): void {
+    const batching = this.timer !== undefined && this.timerBatches;
     clearTimeout(this.timer);
     clearImmediate(this.immediate);
     this.timer = undefined;
@@ -244,12 +252,18 @@ export class WatchRuntime {
     for (const [r, d] of this.dirty) if (!this.committing.has(r)) next = Math.min(next, this.due(r, d));
     if (next === Infinity) return; // each one waits for its commit to end (which schedules again)
     const delay = next - Date.now();
-    // Due now: after the I/O callbacks of this turn (more events that came in the same read still join the batch).
-    if (delay <= 0) this.immediate = setImmediate(() => this.flush());
-    else this.timer = setTimeout(() => this.flush(), delay);
+    // Due now and idle: after this turn's I/O callbacks (events that came in the same read still join it).
+    if (delay <= 0 && change && !batching) {
+      this.immediate = setImmediate(() => this.flush());
+      return;
+    }
+    this.timerBatches = delay <= 0;
+    this.timer = setTimeout(() => this.flush(), Math.max(0, delay));
   }
 
   private flush(): void {
+    this.timer = undefined;
+    this.immediate = undefined;
     const now = Date.now();
     const batch: TemplateResource[] = [];
     for (const [r, d] of this.dirty) {
