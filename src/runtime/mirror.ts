@@ -360,13 +360,26 @@ export class KeyMirrors {
     if (caughtUp()) return Promise.resolve(true);
     this.backend.requestProgress();
     return new Promise((resolve) => {
+      // etcd sends a revision's events before its store reaches that revision (watchableStoreTxnWrite.End:
+      // notify, then TxnWrite.End), so a progress request that quick may be answered with the one
+      // before, and no other answer would come: ask again while waiting (5 ms, 10, ... every 100 ms).
+      let askAgain: ReturnType<typeof setTimeout>;
+      const ask = (ms: number) => {
+        askAgain = setTimeout(() => {
+          this.backend.requestProgress();
+          ask(Math.min(ms * 2, 100));
+        }, ms);
+      };
+      ask(5);
       const timer = setTimeout(() => {
+        clearTimeout(askAgain);
         this.waiters = this.waiters.filter((w) => w !== check);
         resolve(false);
       }, timeoutMs);
       const check = () => {
         if (!caughtUp()) return false;
         clearTimeout(timer);
+        clearTimeout(askAgain);
         resolve(true);
         return true;
       };
