@@ -40,14 +40,16 @@ export interface PrefixWatchHandlers {
   /** Changes in revision order; everything up to `revision` has now been delivered. */
   onEvents(events: readonly WatchEvent[], revision: number): void;
   /**
-   * The watch is alive and the store is at `revision`. A hint, not a promise: with etcd before
-   * 3.4.24 events at or below it may still arrive for a watch that is catching up.
+   * The watch is alive and the store is at `revision`. Without `hint`, everything up to `revision`
+   * has been delivered to this watch. With `hint`, events at or below it may still arrive: etcd
+   * before 3.4.24/3.5.8 answers a progress request with the head revision even while a watch is
+   * catching up or its events are still queued on the stream (etcd #15220).
    */
-  onProgress(revision: number): void;
+  onProgress(revision: number, hint?: boolean): void;
   /**
    * Nothing more is expected up to `revision`, judged without the server's confirmation (etcd's
-   * grpc-proxy answers no progress request: a quiet stream stands in). Moves the revision a
-   * render waits for; proves nothing about freshness.
+   * grpc-proxy answers no progress request: a quiet stream stands in). A hint like
+   * onProgress(revision, true): proves neither freshness nor that every event up to it arrived.
    */
   onCaughtUp?(revision: number): void;
   /**
@@ -74,6 +76,18 @@ export interface WatchableBackend extends Backend {
    * read does one when its last proof is older than that (answered through onConnection).
    */
   requestProgress(freshWithinMs?: number): void;
+  /**
+   * The prefixes as they were at `revision` (a past or the current revision, not a future one),
+   * in one consistent read. A backend whose progress answers can be mere hints has it: a resource
+   * spanning several prefixes confirms a lagging prefix with it instead of trusting a hint.
+   */
+  getValuesAt?(prefixes: readonly string[], revision: number): Promise<Snapshot>;
+  /**
+   * Whether, right now, an answer to requestProgress would settle every watch (no hint): then a
+   * lagging prefix is confirmed by asking for progress first, by a read only if that takes long.
+   * Absent: answers settle, unless the backend has getValuesAt.
+   */
+  progressSettles?(): boolean;
 }
 
 export function isWatchable(backend: Backend): backend is WatchableBackend {

@@ -173,11 +173,22 @@ function instrumented(backend: Backend, metrics: MetricsSink): Backend {
       throw e;
     }
   };
+  const getValuesAt = async (prefixes: readonly string[], revision: number): Promise<Snapshot> => {
+    const started = performance.now();
+    try {
+      const snapshot = await (backend as WatchableBackend).getValuesAt!(prefixes, revision);
+      metrics.backendRequest('range', performance.now() - started, true);
+      return snapshot;
+    } catch (e) {
+      metrics.backendRequest('range', performance.now() - started, false);
+      throw e;
+    }
+  };
   const watchPrefix = (prefix: string, fromRevision: number, handlers: PrefixWatchHandlers): PrefixWatch => {
     metrics.backendRequest('watch', 0, true);
     return (backend as WatchableBackend).watchPrefix(prefix, fromRevision, {
       onEvents: (events, revision) => handlers.onEvents(events, revision),
-      onProgress: (revision) => handlers.onProgress(revision),
+      onProgress: (revision, hint) => handlers.onProgress(revision, hint),
       onCaughtUp: (revision) => handlers.onCaughtUp?.(revision),
       onCompacted: (revision) => handlers.onCompacted(revision),
       onConnection: (error) => {
@@ -200,6 +211,7 @@ function instrumented(backend: Backend, metrics: MetricsSink): Backend {
     get(target, prop) {
       if (prop === 'getValues') return getValues;
       if (prop === 'watchPrefix' && isWatchable(target)) return watchPrefix;
+      if (prop === 'getValuesAt' && isWatchable(target) && target.getValuesAt) return getValuesAt;
       if (prop === 'watchChanges' && hasChangeFeed(target)) return watchChanges;
       const value = Reflect.get(target, prop, target) as unknown;
       return typeof value === 'function' ? value.bind(target) : value;

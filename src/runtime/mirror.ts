@@ -1,6 +1,7 @@
 // In-memory mirrors of the backend for -watch: one per distinct key prefix the resources use.
 // Each is a range read at revision R, then a watch from R+1; every event is applied here and
-// resources render from these maps, never by re-reading the backend. A compaction past the
+// resources render from these maps, never by re-reading the backend (except one read of a prefix
+// to confirm it at a revision, for a resource spanning several prefixes: see consistent()). A compaction past the
 // watch's revision, or a periodic reconciliation, re-reads the prefix and continues from there.
 // A backend without revisions (redis, ZooKeeper: hasChangeFeed) feeds the mirror its own re-reads
 // instead: whole-prefix snapshots when its feed starts or reconnects, and keys re-read after a
@@ -83,8 +84,13 @@ export class PrefixMirror {
   private watch: PrefixWatch | undefined;
   private resyncing: Promise<void> | undefined;
   private closed = false;
-  /** Newest revision seen: events, reads and progress answers (for freshness and the consistency barrier). */
+  /** Newest revision seen: events, reads and progress answers, hints too (status and freshness). */
   revision = 0;
+  /**
+   * Every event up to this revision is in the map: events, reads and progress answers that are no
+   * mere hints. The consistency barrier trusts only this.
+   */
+  settled = 0;
   /** Revision of the last full read: events up to it are already in the maps. */
   private readRevision = 0;
   inSync = false;
@@ -138,7 +144,7 @@ export class PrefixMirror {
     }
     this.watch = this.backend.watchPrefix(this.prefix, snap.revision + 1, {
           onEvents: (events, revision) => this.apply(events, revision),
-          onProgress: (revision) => this.progress(revision),
+          onProgress: (revision, hint) => this.progress(revision, hint),
           onCaughtUp: (revision) => this.caughtUp(revision),
           onCompacted: () => {
             this.inSync = false;
@@ -200,11 +206,12 @@ export class PrefixMirror {
     if (error === undefined) this.lastFreshAt = Date.now();
   }
 
-  private replace(snap: Snapshot): void {
+  /** The keys whose value differs between the map and `kvs` (a whole prefix), with their values in `kvs`. */
+  private differences(kvs: readonly KeyValue[]): { changed: string[]; values: Array<string | undefined> } {
     const changed: string[] = [];
     const values: Array<string | undefined> = [];
     const old = new Map(this.entries.map((kv) => [kv.key, kv.value]));
-    for (const kv of snap.kvs) {
+    for (const kv of kvs) {
       if (old.get(kv.key) !== kv.value || !old.has(kv.key)) {
         changed.push(kv.key);
         values.push(kv.value);
@@ -215,8 +222,14 @@ export class PrefixMirror {
       changed.push(key);
       values.push(undefined);
     }
+    return { changed, values };
+  }
+
+  private replace(snap: Snapshot): void {
+    const { changed, values } = this.differences(snap.kvs);
     this.entries = snap.kvs.slice();
     this.revision = snap.revision;
+    this.settled = snap.revision;
     this.readRevision = snap.revision;
     this.inSync = true;
     this.connected = true;
@@ -269,20 +282,22 @@ export class PrefixMirror {
 
   private changed(changed: string[], values: Array<string | undefined>, revision: number): void {
     if (revision > this.revision) this.revision = revision;
+    if (revision > this.settled) this.settled = revision;
     this.lastFreshAt = Date.now();
     this.connected = true;
     if (changed.length > 0) this.emit({ prefix: this.prefix, keys: changed, values, revision: this.revision, cause: 'event' });
     this.advanced();
   }
 
-  private progress(revision: number): void {
+  private progress(revision: number, hint = false): void {
     if (revision > this.revision) this.revision = revision;
+    if (!hint && revision > this.settled) this.settled = revision;
     this.lastFreshAt = Date.now();
     this.connected = true;
     this.advanced();
   }
 
-  /** Moves the revision renders wait for, without counting as a confirmation from etcd. */
+  /** A hint (a quiet stream): moves the newest revision seen, neither `settled` nor freshness. */
   private caughtUp(revision: number): void {
     if (revision <= this.revision) return;
     this.revision = revision;
@@ -297,6 +312,25 @@ export class PrefixMirror {
       if (covers(key, this.entries[i]!.key)) n++;
     }
     return n;
+  }
+
+  /**
+   * Takes a read of the prefix at `snap.revision` as its state there, for the consistency barrier:
+   * the watch goes on, events at or below that revision that arrive late are ignored, later ones
+   * apply on top. Ignored when the watch's events got there first.
+   */
+  confirmAt(snap: Snapshot): void {
+    if (this.closed || snap.revision <= this.settled) return;
+    const { changed, values } = this.differences(snap.kvs);
+    this.entries = snap.kvs.slice();
+    this.readRevision = snap.revision;
+    this.settled = snap.revision;
+    if (snap.revision > this.revision) this.revision = snap.revision;
+    if (changed.length > 0) {
+      this.log.debug(`${this.prefix}: the read at revision ${snap.revision} holds ${changed.length} change(s) its watch had not delivered yet`);
+      this.emit({ prefix: this.prefix, keys: changed, values, revision: snap.revision, cause: 'read' });
+    }
+    this.advanced();
   }
 
   /** The entries `key` covers, in byte order (a copy: the mirror keeps changing). */
@@ -324,6 +358,9 @@ export class PrefixMirror {
   }
 }
 
+/** How long the consistency barrier waits for a progress answer that settles, before it reads instead. */
+const PROGRESS_FIRST_MS = 100;
+
 /** The mirrors for a set of resource keys, and views of them per resource. */
 export class KeyMirrors {
   readonly mirrors: PrefixMirror[];
@@ -346,18 +383,68 @@ export class KeyMirrors {
   }
 
   /**
-   * Resolves true once every mirror behind `keys` has caught up to the newest revision any of
-   * them has seen, so a resource spanning several prefixes renders one revision of all of them
-   * (a transaction touching two prefixes arrives as two watch responses). A progress request
-   * asks etcd to confirm the lagging ones; false after `timeoutMs` without that confirmation.
+   * Resolves true once every mirror behind `keys` holds one revision: the newest any of them has
+   * settled at (every event up to it applied), so a resource spanning several prefixes renders one
+   * revision of all of them (a transaction touching two prefixes arrives as two watch responses,
+   * and a render may start between them). A lagging mirror is confirmed by one read of its prefix
+   * at that revision where the backend can (etcd: its progress answers are mere hints before
+   * 3.4.24/3.5.8 and through grpc-proxy never come), otherwise by a progress request. The target
+   * moves when events arrive meanwhile; false after `timeoutMs` without a confirmation.
+   * A resource reading one prefix (or prefixes that are all settled alike) never waits nor reads.
    */
-  consistent(keys: readonly string[], timeoutMs: number): Promise<boolean> {
+  async consistent(keys: readonly string[], timeoutMs: number): Promise<boolean> {
     const involved = coveringPrefixesOf(keys)
       .map((k) => this.mirrorFor(k))
       .filter((m): m is PrefixMirror => m !== undefined);
-    const target = involved.reduce((max, m) => Math.max(max, m.revision), 0);
-    const caughtUp = () => involved.every((m) => m.revision >= target);
-    if (caughtUp()) return Promise.resolve(true);
+    const lagging = (): { target: number; behind: PrefixMirror[] } => {
+      const target = involved.reduce((max, m) => Math.max(max, m.settled), 0);
+      return { target, behind: involved.filter((m) => m.settled < target) };
+    };
+    const settled = () => lagging().behind.length === 0;
+    if (settled()) return true;
+    const deadline = Date.now() + timeoutMs;
+    const backend = this.backend;
+    if (hasChangeFeed(backend) || !backend.getValuesAt) return this.settledBy(settled, deadline);
+    // A server whose progress answers settle (etcd 3.4.24+/3.5.8+ directly): ask it first. A read
+    // still follows if no answer comes soon: such etcd holds the answer back while any watcher of
+    // the stream is unsynced, and some versions for long (a new watcher that matched no event,
+    // etcd #17507; a watcher started at a future revision, etcd #20229).
+    if (backend.progressSettles?.() && (await this.settledBy(settled, Math.min(deadline, Date.now() + PROGRESS_FIRST_MS)))) return true;
+    for (;;) {
+      const { target, behind } = lagging();
+      if (behind.length === 0) return true;
+      const left = deadline - Date.now();
+      if (left <= 0 || this.closed) return false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const read = backend.getValuesAt(
+        behind.map((m) => m.prefix),
+        target,
+      );
+      const answer = await Promise.race([
+        read.then(
+          (snap) => snap,
+          (e: Error) => e,
+        ),
+        new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), left))),
+      ]);
+      clearTimeout(timer);
+      if (answer === undefined) return false;
+      if (answer instanceof Error) {
+        // The watch may still deliver what is missing; wait for it instead (or the deadline).
+        this.log.debug(`confirming ${behind.map((m) => m.prefix).join(', ')} at revision ${target} failed: ${answer.message}`);
+        return this.settledBy(settled, deadline);
+      }
+      this.reads++;
+      for (const m of behind) m.confirmAt({ kvs: coveredBy(answer.kvs, m.prefix), revision: target });
+    }
+  }
+
+  /** Reads made by the consistency barrier (confirmations of a lagging prefix), for tests and figures. */
+  reads = 0;
+
+  /** Resolves true once `done()` holds (checked whenever a mirror's revision moves), false at `deadline`. */
+  private settledBy(done: () => boolean, deadline: number): Promise<boolean> {
+    if (done()) return Promise.resolve(true);
     this.backend.requestProgress();
     return new Promise((resolve) => {
       // etcd sends a revision's events before its store reaches that revision (watchableStoreTxnWrite.End:
@@ -371,13 +458,16 @@ export class KeyMirrors {
         }, ms);
       };
       ask(5);
-      const timer = setTimeout(() => {
-        clearTimeout(askAgain);
-        this.waiters = this.waiters.filter((w) => w !== check);
-        resolve(false);
-      }, timeoutMs);
+      const timer = setTimeout(
+        () => {
+          clearTimeout(askAgain);
+          this.waiters = this.waiters.filter((w) => w !== check);
+          resolve(false);
+        },
+        Math.max(0, deadline - Date.now()),
+      );
       const check = () => {
-        if (!caughtUp()) return false;
+        if (!done()) return false;
         clearTimeout(timer);
         clearTimeout(askAgain);
         resolve(true);

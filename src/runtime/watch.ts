@@ -280,12 +280,14 @@ export class WatchRuntime {
         if (this.stopped) return;
         // A mirror re-reading (after a compaction) has no trustworthy data; its read re-dirties r.
         if (!this.mirrors.inSync(r.keys)) continue;
-        if (!(await this.mirrors.consistent(groupKeys(r), CONSISTENCY_TIMEOUT_MS))) {
-          this.log.warning(`${r.dest}: the backend did not confirm one revision for all its prefixes within ${CONSISTENCY_TIMEOUT_MS} ms; rendering what the mirrors hold`);
-        }
         // Writes to one dest stay in render order; and a bound on writes in flight.
         for (const [other, commit] of this.committing) if (mayShareDest(other.dest, r.dest)) await commit;
         if (this.committing.size >= MAX_COMMITS) await Promise.race(this.committing.values());
+        if (this.stopped) return;
+        // Last before the snapshot: from here to the template's run nothing awaits, so no event slips in.
+        if (!(await this.mirrors.consistent(groupKeys(r), CONSISTENCY_TIMEOUT_MS))) {
+          this.log.warning(`${r.dest}: the backend did not confirm one revision for all its prefixes within ${CONSISTENCY_TIMEOUT_MS} ms; rendering what the mirrors hold`);
+        }
         if (this.stopped) return;
         // groupKeys: a commit group renders whole, from every member's keys (tsconfd extension).
         // Its keys are rendered from the stores; a count and the revision are all it needs of the mirrors.

@@ -1,24 +1,35 @@
 // A resource reading two prefixes renders one revision of both: a transaction that changes a key
-// under each must never show up half-applied in the file.
+// under each must never show up half-applied in the file (against a member, and through grpc-proxy).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import etcd3 from 'etcd3';
-import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
+import { startCluster, startEtcd, startGrpcProxy, type EtcdServer, type GrpcProxy } from '../helpers/etcd.js';
 import { Workspace } from './onetime-harness.js';
 import { WatchAgent } from './watch-harness.js';
 
 let etcd: EtcdServer;
+let cluster: EtcdServer;
+let proxy: GrpcProxy;
 before(async () => {
   etcd = await startEtcd();
+  cluster = await startCluster();
+  proxy = await startGrpcProxy(cluster);
 });
 after(async () => {
+  await proxy?.stop();
+  await cluster?.stop();
   await etcd?.stop();
 });
 
-test('two prefixes changed in one transaction never render half-applied', async () => {
-  const client = new etcd3.Etcd3({ hosts: etcd.endpoints });
+test('two prefixes changed in one transaction never render half-applied', () => neverTorn(etcd.endpoints, etcd.endpoints[0]!));
+
+// Through etcd's grpc-proxy no progress request is answered: the render must not trust a quiet stream either.
+test('through etcd grpc-proxy too', () => neverTorn(cluster.endpoints, proxy.url));
+
+async function neverTorn(members: readonly string[], node: string): Promise<void> {
+  const client = new etcd3.Etcd3({ hosts: [...members] });
   const pair = (i: number) =>
     client.kv.txn({
       success: [
@@ -37,7 +48,7 @@ reload_cmd = "cat @OUT@/app.conf >> @OUT@/../history"
 `,
     'templates/pair.tmpl': 'a={{getv "/a/x"}} b={{getv "/b/x"}}\n',
   });
-  const a = new WatchAgent(ws, ['-backend', 'etcdv3', '-node', etcd.endpoints[0]!]);
+  const a = new WatchAgent(ws, ['-backend', 'etcdv3', '-node', node]);
   try {
     await a.until('first render', () => a.content() === 'a=0 b=0\n');
     const historyFile = join(ws.root, 'history');
@@ -62,4 +73,4 @@ reload_cmd = "cat @OUT@/app.conf >> @OUT@/../history"
     ws.cleanup();
     client.close();
   }
-});
+}

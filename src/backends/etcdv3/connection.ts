@@ -263,16 +263,28 @@ export class EtcdConnection {
    * require-leader metadata so a member cut off from the quorum ends the stream instead of
    * keeping it silently open.
    */
-  async openWatchStream(): Promise<{ stream: WatchDuplex; markFailed: (error: Error) => void }> {
+  async openWatchStream(): Promise<{ stream: WatchDuplex; markFailed: (error: Error) => void; serverVersion: () => Promise<string> }> {
     const pool = this.pool;
     let chosen: unknown;
+    let auth: MetadataLike | undefined;
     const stream = (await pool.withConnection('Watch', ({ resource, client, metadata }) => {
       chosen = resource;
+      auth = metadata;
       const md = metadata.clone();
       md.set('hasleader', 'true');
       return client.watch!(md, {});
     })) as WatchDuplex;
-    return { stream, markFailed: (error) => pool.markFailed(chosen, error) };
+    // The version of the server this stream talks to: Maintenance Status on the same host (and channel).
+    const serverVersion = () =>
+      new Promise<string>((resolve, reject) => {
+        const host = chosen as { getServiceClient?: (name: string) => Record<string, (...args: unknown[]) => unknown> };
+        if (typeof host.getServiceClient !== 'function' || !auth) return reject(new Error('etcd3 internals changed: no per-host client'));
+        const client = host.getServiceClient('Maintenance');
+        client.status!.call(client, {}, auth, { deadline: Date.now() + this.requestTimeoutMs }, (error: Error | null, answer?: { version?: string }) =>
+          error ? reject(error) : resolve(String(answer?.version ?? '')),
+        );
+      });
+    return { stream, markFailed: (error) => pool.markFailed(chosen, error), serverVersion };
   }
 
   /**

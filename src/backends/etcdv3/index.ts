@@ -11,6 +11,8 @@ export interface EtcdV3BackendOptions extends EtcdConnectionOptions {
 
 export interface EtcdV3Backend extends WatchableBackend {
   readonly connection: EtcdConnection;
+  getValuesAt(prefixes: readonly string[], revision: number): Promise<Snapshot>;
+  progressSettles(): boolean;
 }
 
 export async function createEtcdV3Backend(opts: EtcdV3BackendOptions): Promise<EtcdV3Backend> {
@@ -22,9 +24,15 @@ export async function createEtcdV3Backend(opts: EtcdV3BackendOptions): Promise<E
     getValues(prefixes: readonly string[]): Promise<Snapshot> {
       return readPrefixes(connection, prefixes);
     },
+    getValuesAt(prefixes: readonly string[], revision: number): Promise<Snapshot> {
+      return readPrefixes(connection, prefixes, undefined, revision);
+    },
     watchPrefix(prefix: string, fromRevision: number, handlers: PrefixWatchHandlers): PrefixWatch {
       hub ??= new WatchHub(connection, opts.watch);
       return hub.watch(prefix, fromRevision, handlers);
+    },
+    progressSettles(): boolean {
+      return hub?.progressSettles() ?? false;
     },
     requestProgress(freshWithinMs?: number): void {
       hub?.requestProgress(freshWithinMs);

@@ -49,14 +49,18 @@ export function distinctPrefixes(prefixes: readonly string[]): string[] {
 
 const COMPACTED = /required revision has been compacted/;
 
-/** All prefixes at one revision, keys sorted by bytes and de-duplicated. */
-export async function readPrefixes(conn: RangeReader, prefixes: readonly string[], pageKeys = PAGE_KEYS): Promise<Snapshot> {
+/**
+ * All prefixes at one revision, keys sorted by bytes and de-duplicated: the current one, or `atRevision`
+ * (a revision already reached; the answer then says `atRevision`, not the head).
+ */
+export async function readPrefixes(conn: RangeReader, prefixes: readonly string[], pageKeys = PAGE_KEYS, atRevision = 0): Promise<Snapshot> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await readPinned(conn, distinctPrefixes(prefixes), pageKeys);
+      return await readPinned(conn, distinctPrefixes(prefixes), pageKeys, atRevision);
     } catch (e) {
       // A compaction between our pages invalidates the pinned revision: start over at the head.
-      if (attempt >= 3 || !COMPACTED.test((e as Error).message)) throw e;
+      // A read at a given revision cannot start over: that revision is gone.
+      if (attempt >= 3 || atRevision > 0 || !COMPACTED.test((e as Error).message)) throw e;
     }
   }
 }
@@ -72,8 +76,8 @@ function rangeOf(prefix: string, revision: number, pageKeys: number): RangeSpec 
 const TXN_OPS = 128;
 const TXN_CONCURRENCY = 4;
 
-async function readPinned(conn: RangeReader, distinct: readonly string[], pageKeys: number): Promise<Snapshot> {
-  if (distinct.length === 0) {
+async function readPinned(conn: RangeReader, distinct: readonly string[], pageKeys: number, atRevision: number): Promise<Snapshot> {
+  if (distinct.length === 0 && atRevision === 0) {
     // No prefix asked: still report where the store is, so callers can watch from there.
     const page = await conn.rangePage({ key: Buffer.from([0]), rangeEnd: Buffer.alloc(0), countOnly: true });
     return { kvs: [], revision: page.revision };
@@ -93,12 +97,14 @@ async function readPinned(conn: RangeReader, distinct: readonly string[], pageKe
     }
     chunks[i] = onlyCovered(prefix, kvs);
   };
+  if (distinct.length === 0) return { kvs: [], revision: atRevision };
   const firstBatch = Math.min(TXN_OPS, distinct.length);
   const firstPages =
     firstBatch === 1
-      ? [await conn.rangePage(rangeOf(distinct[0]!, 0, pageKeys))]
-      : await conn.rangePages(distinct.slice(0, firstBatch).map((p) => rangeOf(p, 0, pageKeys)));
-  revision = firstPages[0]!.revision;
+      ? [await conn.rangePage(rangeOf(distinct[0]!, atRevision, pageKeys))]
+      : await conn.rangePages(distinct.slice(0, firstBatch).map((p) => rangeOf(p, atRevision, pageKeys)));
+  // The header says the head, also for a read at an older revision.
+  revision = atRevision > 0 ? atRevision : firstPages[0]!.revision;
   const pending: Array<Promise<void>> = firstPages.map((page, i) => finish(i, page));
   let next = firstBatch;
   const worker = async (): Promise<void> => {

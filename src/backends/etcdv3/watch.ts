@@ -12,7 +12,10 @@
 //    to the create in flight;
 //  - progress requests are optional: a member answers them, the proxy never does. Whether this
 //    stream's endpoint answers is learnt from the first one; where it does not, freshness comes from
-//    a cheap read at a long interval, and "every watcher has caught up" from a quiet stream;
+//    a cheap read at a long interval (a quiet stream is reported as a mere hint, onCaughtUp);
+//  - an answer to a progress request (watch id -1) settles the watchers only where the server's
+//    version (Maintenance Status, same host) sends it in order with the events (3.4.24+/3.5.8+);
+//    otherwise it is a hint, and a render spanning several prefixes confirms by a read (mirror.ts);
 //  - require-leader metadata (hasleader) makes a member cut off from the quorum end the stream
 //    instead of keeping it silently open; after a break the stream reconnects with bounded,
 //    jittered backoff to whichever member answers;
@@ -52,6 +55,21 @@ type ProgressAnswers = 'unknown' | 'answered' | 'never';
 /** A stream with no answer for this long after a barrier asked counts as caught up (no progress requests). */
 const QUIET_MS = 15;
 
+/**
+ * Whether an etcd of this version answers a progress request (watch id -1) in order with the
+ * watchers' events and only once every watcher of the stream is synced: 3.4.24+, 3.5.8+, 3.6+
+ * (etcd #15220, fixed by #15237 and its backports). Before, the answer can overtake events.
+ */
+export function progressAnswersInOrder(version: string): boolean {
+  const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(version.trim());
+  if (!m) return false;
+  const [major, minor, patch] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (major !== 3) return major > 3;
+  if (minor === 4) return patch >= 24;
+  if (minor === 5) return patch >= 8;
+  return minor > 5;
+}
+
 export class WatchHub {
   private readonly watchers = new Set<Watcher>();
   /** Watchers created on the current stream, by the id the server gave them. */
@@ -73,6 +91,8 @@ export class WatchHub {
   private probeTimer: NodeJS.Timeout | undefined;
   private quietTimer: NodeJS.Timeout | undefined;
   private progressAnswers: ProgressAnswers = 'unknown';
+  /** The current stream's server sends progress answers in order with events (its version says so). */
+  private answersInOrder = false;
   /** Newest header revision any answer on this stream carried. */
   private streamRevision = 0;
   private lastAnswerAt = 0;
@@ -147,6 +167,14 @@ export class WatchHub {
     else this.sendProgressRequest();
     // Until this endpoint has answered a progress request, a read proves it alive (the answer may never come).
     if (this.progressAnswers !== 'answered' && freshWithinMs !== undefined && Date.now() - this.lastAliveReadAt >= freshWithinMs) this.readAlive();
+  }
+
+  /**
+   * Whether a progress answer on the current stream proves every watcher has everything up to its
+   * revision: the endpoint answers progress requests and runs an etcd that sends them in order.
+   */
+  progressSettles(): boolean {
+    return this.stream !== undefined && this.answersInOrder && this.progressAnswers === 'answered';
   }
 
   /** Cancels every watcher and ends the stream; needed before the client's close() (etcd3 #60). */
@@ -247,7 +275,7 @@ export class WatchHub {
     const generation = ++this.streamGeneration;
     this.conn
       .openWatchStream()
-      .then(({ stream, markFailed }) => {
+      .then(({ stream, markFailed, serverVersion }) => {
         this.connecting = false;
         if (this.closed || generation !== this.streamGeneration) {
           stream.cancel();
@@ -255,6 +283,17 @@ export class WatchHub {
         }
         this.stream = stream;
         this.progressAnswers = 'unknown';
+        this.answersInOrder = false;
+        serverVersion().then(
+          (version) => {
+            if (generation !== this.streamGeneration) return;
+            this.answersInOrder = progressAnswersInOrder(version);
+            this.log?.debug(
+              `etcd watch: the server is etcd ${version || '(no version)'}; its progress answers ${this.answersInOrder ? 'are' : 'are not'} trusted to follow every event`,
+            );
+          },
+          (e: Error) => this.log?.debug(`etcd watch: the server's version is unknown (${e.message}); its progress answers are not trusted to follow every event`),
+        );
         this.streamRevision = 0;
         this.storeChecked = false;
         stream.on('data', (response) => this.onResponse(response as IWatchResponse, generation));
@@ -423,20 +462,24 @@ export class WatchHub {
     }
 
     if (id === -1) {
-      // A progress_request answer proves the stream alive. It does not move resume revisions:
-      // etcd before 3.4.24/3.5.8 answers with the head revision even while a watcher is still
-      // catching up, so events at or below it may still arrive (measured here on 3.4.23).
+      // A progress_request answer proves the stream alive. It moves no resume revision, and it is
+      // only a hint (a render spanning several prefixes does not trust it) unless the server's
+      // version says otherwise: etcd before 3.4.24/3.5.8 sends it on another channel than the
+      // events and with the head revision, even while a watcher is still catching up, so events at
+      // or below it may still arrive (etcd #15220; seen here on 3.4.23 as a torn render).
       if (this.progressAnswers !== 'answered') {
         this.progressAnswers = 'answered';
         clearTimeout(this.probeTimer);
         this.probeTimer = undefined;
       }
-      for (const w of this.byId.values()) w.handlers.onProgress(headerRevision);
+      const hint = !this.answersInOrder;
+      for (const w of this.byId.values()) w.handlers.onProgress(headerRevision, hint);
       return;
     }
     if (!watcher) return; // events still in flight for a watcher we cancelled
     if (response.events.length === 0) {
-      // progress_notify: everything up to the header has been sent to this watcher.
+      // progress_notify: everything up to the header has been sent to this watcher (etcd sends it
+      // through the watcher's own channel, in order with its events, and only once it is synced).
       if (headerRevision + 1 > watcher.nextRevision) watcher.nextRevision = headerRevision + 1;
       watcher.handlers.onProgress(headerRevision);
       return;

@@ -2,8 +2,9 @@
 // resumption after the server dies (no event lost or repeated), compaction, clean close.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEtcd, type EtcdServer } from '../../helpers/etcd.js';
+import { etcdVersion, startEtcd, type EtcdServer } from '../../helpers/etcd.js';
 import { createEtcdV3Backend, type EtcdV3Backend } from '../../../src/backends/etcdv3/index.js';
+import { progressAnswersInOrder } from '../../../src/backends/etcdv3/watch.js';
 import type { PrefixWatchHandlers, WatchEvent } from '../../../src/backends/types.js';
 
 class Collector implements PrefixWatchHandlers {
@@ -16,8 +17,10 @@ class Collector implements PrefixWatchHandlers {
     this.events.push(...events);
     this.wake();
   }
-  onProgress(revision: number): void {
+  hints: boolean[] = [];
+  onProgress(revision: number, hint?: boolean): void {
     this.progress.push(revision);
+    this.hints.push(hint === true);
     this.wake();
   }
   onCompacted(revision: number): void {
@@ -139,4 +142,23 @@ describe('etcdv3 watch', () => {
     await other.close();
     assert.ok(Date.now() - started < 2_000, `close took ${Date.now() - started} ms`);
   });
+
+  test("a progress request's answer is a hint unless the server's version sends it in order with the events", async () => {
+    const version = /(\d+\.\d+\.\d+)/.exec(etcdVersion())![1]!;
+    const inOrder = progressAnswersInOrder(version);
+    const c = new Collector();
+    const w = backend.watchPrefix('/w6', (await headRevision(etcd)) + 1, c);
+    await c.until('the watch is up', () => c.connection.includes(undefined));
+    // The hub's own first request (sent once every watcher is created) or ours: an answer with watch id -1.
+    backend.requestProgress();
+    await c.until('a progress answer', () => c.progress.length > 0);
+    assert.equal(c.hints.at(-1), !inOrder, `etcd ${version}`);
+    await c.until('the version known', () => backend.progressSettles() === inOrder, 3_000);
+    await w.cancel();
+  });
+});
+
+test('progress answers come in order with events from etcd 3.4.24, 3.5.8 and 3.6 on', () => {
+  for (const v of ['3.4.23', '3.4.0', '3.5.7', '3.3.27', '2.3.8', '', 'garbage']) assert.equal(progressAnswersInOrder(v), false, v);
+  for (const v of ['3.4.24', '3.4.37', '3.5.8', '3.5.21', '3.6.0', 'v3.6.4', '4.0.0']) assert.equal(progressAnswersInOrder(v), true, v);
 });
