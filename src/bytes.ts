@@ -14,7 +14,8 @@
 // check, and the escape handling runs only for strings that hold escaped bytes. A lone surrogate
 // that is not an escaped byte reads and writes as U+FFFD on both paths, as Node writes it.
 //
-// This module is a leaf: backends, the template engine, resources and the runtime import it.
+// This module is a leaf: backends, the template engine, resources and the runtime import it. Byte
+// order (compareBytes) lives with the other key logic in src/keys/.
 import { isUtf8 } from 'node:buffer';
 
 declare global {
@@ -169,28 +170,4 @@ export function canonicalBytes(s: string): string {
 /** s with each escaped byte (and any other lone surrogate) replaced by U+FFFD, as Go's decoders do. */
 export function replaceRawBytes(s: string): string {
   return hasRawBytes(s) ? s.toWellFormed() : s;
-}
-
-/**
- * Go's string comparison: byte order of the UTF-8 encodings (etcd's key order). Negative, zero or
- * positive. UTF-16 order agrees with it except where surrogates meet U+E000..U+FFFF, and where an
- * escaped byte is compared (then the rest is compared as bytes).
- */
-export function compareBytes(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    let x = a.charCodeAt(i);
-    let y = b.charCodeAt(i);
-    if (x === y) continue;
-    if ((x >= 0xdc80 && x <= 0xdcff && isEscapedByte(a, i)) || (y >= 0xdc80 && y <= 0xdcff && isEscapedByte(b, i))) {
-      return Buffer.compare(encodeString(a.slice(i)), encodeString(b.slice(i)));
-    }
-    if (x >= 0xd800 && y >= 0xd800) {
-      // Surrogates stand for code points above U+FFFF, so they sort after U+E000..U+FFFF.
-      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
-      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
-    }
-    return x - y;
-  }
-  return a.length - b.length;
 }

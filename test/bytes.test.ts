@@ -2,7 +2,8 @@
 // come back out unchanged; len and byte order see them as single bytes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { byteLength, compareBytes, decodeBytes, encodeString, hasRawBytes } from '../src/bytes.js';
+import { byteLength, decodeBytes, encodeString, hasRawBytes } from '../src/bytes.js';
+import { compareBytes } from '../src/keys/index.js';
 
 /** Deterministic pseudo-random bytes biased to UTF-8 lead/continuation bytes and ASCII. */
 function* samples(count: number): Generator<Buffer> {

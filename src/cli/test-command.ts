@@ -15,7 +15,8 @@ import { Logger } from '../log.js';
 import { SnapshotStores } from '../template/confd/store.js';
 import { unifiedDiff } from '../resource/diff.js';
 import { fanoutFiles } from '../resource/fanout.js';
-import { loadResourcesOrFatal, type TemplateResource } from '../resource/load.js';
+import { loadResourcesOrFatal } from '../resource/load.js';
+import type { TemplateResource } from '../resource/model.js';
 import { compileTemplate, readTemplate } from '../resource/render.js';
 import { fetchSnapshot } from '../runtime/pass.js';
 

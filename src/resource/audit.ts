@@ -18,12 +18,12 @@
 //   - as a second layer, any remaining occurrence of a current secret value (3 characters or
 //     more) is replaced on both sides.
 import { readFile } from 'node:fs/promises';
-import { covers } from '../backends/keys.js';
-import { match } from '../template/confd/gopath.js';
+import { covers } from '../keys/index.js';
+import { match } from '../keys/gopath.js';
 import { KeyStore, KVPair } from '../template/confd/store.js';
 import { unifiedDiff } from './diff.js';
 import { goQuote } from './errors.js';
-import type { TemplateResource } from './load.js';
+import type { TemplateResource } from './model.js';
 import { compileTemplate, readTemplate } from './render.js';
 import { readIncluded, templatesDirOf } from './include.js';
 import type { Logger } from '../log.js';

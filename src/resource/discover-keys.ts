@@ -5,8 +5,8 @@
 import { goFunc, parse } from '../template/go/index.js';
 import { confdFuncMap } from '../template/confd/funcs.js';
 import { KeyStore } from '../template/confd/store.js';
-import type { Engine } from './load.js';
-import { compareBytes, covers } from '../backends/keys.js';
+import type { Engine } from './model.js';
+import { minimalCover } from '../keys/index.js';
 import { readIncluded, resolveIncludeName } from './include.js';
 
 /** confd functions whose first argument is a key or a key pattern. */
@@ -84,12 +84,10 @@ export function discoverKeys(name: string, text: string, engine: Engine, opts: D
   if (refused.length > 0) {
     throw new Error(`${refused.join('; ')}; the keys cannot be discovered, list them in keys = [...]`);
   }
-  return minimalCover(found);
+  return discoveredCover(found);
 }
 
-/** Distinct keys, without those already below another ("/a" covers "/a/b"), in byte order. */
-export function minimalCover(keys: readonly string[]): string[] {
-  // Checked against every key, not only the previous one: "/a-b" sorts between "/a" and "/a/b".
-  const distinct = [...new Set(keys.map((k) => (k.length > 1 && k.endsWith('/') ? k.slice(0, -1) : k)))].sort(compareBytes);
-  return distinct.filter((k) => !distinct.some((other) => other !== k && covers(other, k)));
+/** Distinct keys, without those already below another ("/a" covers "/a/b"), in byte order; "/a/" counts as "/a". */
+export function discoveredCover(keys: readonly string[]): string[] {
+  return minimalCover(keys.map((k) => (k.length > 1 && k.endsWith('/') ? k.slice(0, -1) : k)));
 }

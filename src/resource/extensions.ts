@@ -10,31 +10,10 @@
 // load.ts hands each resource and its [template] table here once confd's own fields are read.
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { join as goJoin } from '../template/confd/gopath.js';
+import { join as goJoin } from '../keys/gopath.js';
 import { discoverKeys, literalDir } from './discover-keys.js';
 import { templatesDirOf } from './include.js';
-import type { TemplateResource } from './load.js';
-
-export interface GroupInfo {
-  readonly name: string;
-  /** The group's check_cmd (one per group; every member that sets it must agree). */
-  checkCmd: string;
-  /** Every member, in load order (filled by linkGroups). */
-  readonly members: TemplateResource[];
-}
-
-export interface ResourceExtensions {
-  /** Fan-out key pattern (as the template sees keys: prefix stripped), e.g. "/sites/*". */
-  readonly range: string | undefined;
-  readonly discoverKeys: boolean;
-  readonly group: GroupInfo | undefined;
-  /** Key patterns (path.Match, prefix stripped) whose values -log-diff and -noop redact. */
-  readonly secretKeys: readonly string[];
-  /** Fan-out: the KVPair rendered as dot for one generated file. */
-  readonly dot?: unknown;
-  /** left_delimiter / right_delimiter ("" for Go's default of that side); undefined: {{ }}. */
-  readonly delims?: readonly [string, string];
-}
+import type { GroupInfo, ResourceExtensions, TemplateResource } from './model.js';
 
 /** The action delimiters of a resource's Go template (and of a fan-out's dest), as parse() takes them. */
 export function templateDelims(resource: TemplateResource): [string, string] | undefined {

@@ -13,7 +13,7 @@ import { commitStageFile, writeStageFile } from './atomic-write.js';
 import { logRemoval, redactSecrets } from './audit.js';
 import { runCommand, CommandError, ShellCommand } from './commands.js';
 import { goQuote } from './errors.js';
-import type { TemplateResource } from './load.js';
+import { requiredKeys, type TemplateResource } from './model.js';
 import { templateDelims } from './extensions.js';
 import { processResource, ResourceError, type ProcessOptions, type ResourceStatus } from './process.js';
 
@@ -129,7 +129,8 @@ export async function processFanout(resource: TemplateResource, store: KeyStore,
   // prefix) would remove every file this resource wrote; its manifest shows the range had keys,
   // so, as -watch's default min_keys of 1, that takes allow_empty = true (or min_keys = 0).
   const owned = Object.keys(old.files);
-  if (files.length === 0 && owned.length > 0 && !resource.allowEmpty && resource.minKeys !== 0) {
+  // (`!== 0`: a negative min_keys, which every other guard reads as no minimum, has kept this one.)
+  if (files.length === 0 && owned.length > 0 && requiredKeys(resource, 1) !== 0) {
     throw new ResourceError(
       `${resource.file}: range ${ext.range} matches no key; keeping the ${owned.length} file(s) it wrote in ${dirname(resource.dest)} ` +
         `(set allow_empty = true or min_keys = 0 to let it remove them all)`,

@@ -18,8 +18,8 @@ import { commitStageFile, writeStageFile, type FileAttrs } from './atomic-write.
 import { logChange, noopDiff, redactSecrets } from './audit.js';
 import { CommandError, runCommand, ShellCommand } from './commands.js';
 import { goQuote } from './errors.js';
-import type { GroupInfo } from './extensions.js';
-import type { TemplateResource } from './load.js';
+import type { GroupInfo } from './model.js';
+import type { TemplateResource } from './model.js';
 import { checkKeyCount, renderCheckCmd, ResourceError, type ProcessOptions, type ResourceStatus } from './process.js';
 import { compileTemplate, readTemplate } from './render.js';
 import { decodeBytes, encodeString } from '../bytes.js';

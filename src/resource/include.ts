@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { decodeBytes } from '../bytes.js';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { goFunc, parse, type FuncMap, type Template } from '../template/go/index.js';
-import type { TemplateResource } from './load.js';
+import type { TemplateResource } from './model.js';
 
 const RESOLVING = ['lookupIP', 'lookupIPV4', 'lookupIPV6'];
 

@@ -6,62 +6,15 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join as joinFs } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
-import { join as goJoin } from '../template/confd/gopath.js';
-import { compareBytes, stripWildcard } from '../backends/keys.js';
+import { join as goJoin } from '../keys/gopath.js';
+import { compareBytes, stripWildcard } from '../keys/index.js';
 import { errnoText } from './errors.js';
 import { parseMode } from './mode.js';
 import { lookupGid, lookupUid } from './owner.js';
 import type { Logger } from '../log.js';
-import { EXTENSION_KEYS, extendResource, linkGroups, type ResourceExtensions } from './extensions.js';
+import { EXTENSION_KEYS, extendResource, linkGroups } from './extensions.js';
+import type { Engine, TemplateResource } from './model.js';
 import { closest } from '../suggest.js';
-
-export type Engine = 'go' | 'handlebars';
-
-export interface TemplateResource {
-  /** The TOML file this resource was read from. */
-  readonly file: string;
-  /** Absolute path of the template (<confdir>/templates/<src>). */
-  readonly src: string;
-  /** <confdir>/templates: where `include` names are resolved (unset in hand-built resources: dirname(src)). */
-  readonly templatesDir?: string;
-  /** base(src): the template's name in error messages. */
-  readonly name: string;
-  readonly dest: string;
-  /** Effective prefix: -prefix if given, else the TOML prefix, always starting with "/". */
-  readonly prefix: string;
-  /** The keys to fetch: path.Join(prefix, key) for each listed key. */
-  readonly keys: readonly string[];
-  /** Permission bits from `mode`; undefined means 0644 for a new file and the current mode for an existing one. */
-  readonly mode: number | undefined;
-  /** confd reports a bad `mode` when it processes the resource, not when it loads it. */
-  readonly modeError: string | undefined;
-  readonly uid: number;
-  readonly gid: number;
-  readonly checkCmd: string;
-  readonly reloadCmd: string;
-  readonly engine: Engine;
-  /** Whether a destination that cannot be renamed over (a bind mount) may be rewritten in place. */
-  readonly inPlace: boolean;
-  /** -watch quiescence window for this resource ("min:max", e.g. "50ms:1s"); "" means -wait's. */
-  readonly wait: string;
-  /** -watch: fewest keys a render may come from before it replaces the destination; undefined: the default rule. */
-  readonly minKeys: number | undefined;
-  /** -watch: an empty key set may replace the destination. */
-  readonly allowEmpty: boolean;
-  /**
-   * -watch/-interval: the largest fraction (0 to 1) of the keys of the last render that may disappear at once
-   * before a render is held (a sharply shrunken key set); undefined: no such limit.
-   */
-  readonly maxShrink?: number;
-  /** tsconfd key `reload`: a built-in reload action ("signal:HUP:/run/nginx.pid", runtime/reload-actions.ts); "" for none. */
-  readonly reloadAction: string;
-  /** tsconfd key `min_reload_interval` (Go duration): a later reload waits (deferred, never dropped); "" for none. */
-  readonly minReloadInterval: string;
-  /** tsconfd key `command_timeout` (Go duration) for this resource's check and reload; "" means -command-timeout. */
-  readonly commandTimeout: string;
-  /** tsconfd's own keys (fan-out, discover_keys, commit groups, secret_keys); see extensions.ts. */
-  readonly ext?: ResourceExtensions;
-}
 
 export interface LoadOptions {
   confdir: string;

@@ -12,7 +12,7 @@ import { commitStageFile, writeStageFile, type FileAttrs } from './atomic-write.
 import type { DirSync } from './dir-sync.js';
 import { CommandError, runCommand, ShellCommand, type CommandEnd, type RunOptions } from './commands.js';
 import { errnoText, goQuote } from './errors.js';
-import type { TemplateResource } from './load.js';
+import { requiredKeys, type TemplateResource } from './model.js';
 import { modeString } from './mode.js';
 import { compileTemplate, readTemplate } from './render.js';
 import { logChange, noopDiff, redactSecrets } from './audit.js';
@@ -77,7 +77,7 @@ export class ResourceError extends Error {
  * whatever came renders, as in confd. Throws ResourceError (stage min_keys) saying so.
  */
 export function checkKeyCount(resource: TemplateResource, store: KeyStore): void {
-  const minKeys = resource.allowEmpty ? 0 : (resource.minKeys ?? 0);
+  const minKeys = requiredKeys(resource, 0);
   if (store.size >= minKeys) return;
   throw new ResourceError(
     `${resource.dest}: not rendered: its keys (${resource.keys.join(', ')}) give ${store.size} key(s), fewer than min_keys ${minKeys}; ` +

@@ -7,7 +7,7 @@ import { byteLength, decodeBytes } from '../bytes.js';
 import { OutputLimitError, parse } from '../template/go/index.js';
 import { confdFuncMap } from '../template/confd/funcs.js';
 import type { KeyStore } from '../template/confd/store.js';
-import type { TemplateResource } from './load.js';
+import type { TemplateResource } from './model.js';
 import { templateDelims } from './extensions.js';
 import { IncludeFunction, readIncluded, requireLiteralIncludes, templatesDirOf } from './include.js';
 

@@ -7,7 +7,7 @@ import { lstatSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../log.js';
 import { manifestPath } from './fanout.js';
-import type { TemplateResource } from './load.js';
+import type { TemplateResource } from './model.js';
 
 /** Removes our own stale stage files from the resources' destination directories; returns their paths. */
 export function removeStaleStageFiles(resources: readonly TemplateResource[], startedAtMs: number, log: Logger): string[] {

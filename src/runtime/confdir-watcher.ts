@@ -9,7 +9,8 @@
 import { join, resolve, relative, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from '../log.js';
-import { findResourceFiles, readResource, ResourceLoadError, type LoadOptions, type TemplateResource } from '../resource/load.js';
+import { findResourceFiles, readResource, ResourceLoadError, type LoadOptions } from '../resource/load.js';
+import type { TemplateResource } from '../resource/model.js';
 import { linkGroups } from '../resource/extensions.js';
 
 /** ConfigMap bookkeeping entries (`..data`, `..2026_11_25_...`) and anything under them. */

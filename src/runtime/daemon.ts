@@ -21,7 +21,8 @@ import {
   type WatchableBackend,
 } from '../backends/types.js';
 import type { Logger } from '../log.js';
-import { loadResourcesOrFatal, ResourceLoadError, type LoadOptions, type TemplateResource } from '../resource/load.js';
+import { loadResourcesOrFatal, ResourceLoadError, type LoadOptions } from '../resource/load.js';
+import type { TemplateResource } from '../resource/model.js';
 import { watchConfdir, loadLiveResources, type BrokenResource, type ConfdirWatcher } from './confdir-watcher.js';
 import { evaluateReadiness, startHealthServer, type HealthServer, type Readiness } from './health.js';
 import { IntervalLoop } from './interval.js';

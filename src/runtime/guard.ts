@@ -8,7 +8,7 @@
 // the last render it allowed (10 keys, then 1). It is opt-in: a scale-down from 10 backends to 1 is often
 // meant, and a guard on by default would keep a stale config after it.
 import type { Logger } from '../log.js';
-import type { TemplateResource } from '../resource/load.js';
+import { requiredKeys, type TemplateResource } from '../resource/model.js';
 
 export class NeverBlankGuard {
   /** Keys each resource had when first seen: the start-up count its default min_keys comes from. */
@@ -42,7 +42,7 @@ export class NeverBlankGuard {
   /** Whether `r` may render from `count` keys; warns once when it may not, and once when it may again. */
   allows(r: TemplateResource, count: number): boolean {
     if (!this.startupCounts.has(r)) this.startupCounts.set(r, count);
-    const minKeys = r.allowEmpty ? 0 : (r.minKeys ?? (this.startupCounts.get(r)! > 0 ? 1 : 0));
+    const minKeys = requiredKeys(r, this.startupCounts.get(r)! > 0 ? 1 : 0);
     const baseline = this.lastCounts.get(r) ?? this.startupCounts.get(r)!;
     const shrunk = r.maxShrink !== undefined && count < baseline * (1 - r.maxShrink) && !(count === 0 && r.allowEmpty);
     if (count >= minKeys && !shrunk) {

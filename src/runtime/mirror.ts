@@ -7,7 +7,7 @@
 // instead: whole-prefix snapshots when its feed starts or reconnects, and keys re-read after a
 // notification; such a mirror stays at revision 0.
 import { hasChangeFeed, type ChangeFeedBackend, type KeyChange, type KeyValue, type PrefixWatch, type Snapshot, type WatchableBackend, type WatchEvent } from '../backends/types.js';
-import { compareBytes, covers } from '../backends/keys.js';
+import { compareByKey, covers, lowerBoundKey, minimalCover } from '../keys/index.js';
 import type { Logger } from '../log.js';
 
 export interface MirrorChange {
@@ -31,47 +31,13 @@ export interface MirrorStatus {
   readonly ageMs: number;
 }
 
-/** Lower bound of `key` in byte-ordered `entries`. */
-function lowerBound(entries: readonly KeyValue[], key: string): number {
-  let lo = 0;
-  let hi = entries.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareBytes(entries[mid]!.key, key) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /** The entries of byte-ordered `kvs` that `prefix` covers. */
 function coveredBy(kvs: readonly KeyValue[], prefix: string): KeyValue[] {
   const out: KeyValue[] = [];
-  for (let i = lowerBound(kvs, prefix); i < kvs.length && kvs[i]!.key.startsWith(prefix); i++) {
+  for (let i = lowerBoundKey(kvs, prefix); i < kvs.length && kvs[i]!.key.startsWith(prefix); i++) {
     if (covers(prefix, kvs[i]!.key)) out.push(kvs[i]!);
   }
   return out;
-}
-
-/** Prefixes not covered by another one in the list. */
-export function coveringPrefixes(prefixes: readonly string[]): string[] {
-  const unique = [...new Set(prefixes)].sort(compareBytes);
-  return unique.filter((p) => !unique.some((q) => q !== p && covers(q, p)));
-}
-
-/**
- * coveringPrefixes of each resource's keys, asked twice per render (barrier, snapshot): quadratic
- * in the prefixes, 0.27 ms a call for a resource of 100 prefixes. The key lists are few and fixed.
- */
-const coveringCache = new Map<string, readonly string[]>();
-function coveringPrefixesOf(keys: readonly string[]): readonly string[] {
-  const id = keys.join('\u0000');
-  let hit = coveringCache.get(id);
-  if (!hit) {
-    if (coveringCache.size >= 10_000) coveringCache.clear();
-    hit = coveringPrefixes(keys);
-    coveringCache.set(id, hit);
-  }
-  return hit;
 }
 
 export class PrefixMirror {
@@ -267,7 +233,7 @@ export class PrefixMirror {
 
   /** Puts (a value) or deletes (undefined) one key; false when that changes nothing. */
   private set(key: string, value: string | undefined): boolean {
-    const i = lowerBound(this.entries, key);
+    const i = lowerBoundKey(this.entries, key);
     const found = this.entries[i]?.key === key;
     if (value !== undefined) {
       if (!found) this.entries.splice(i, 0, { key, value });
@@ -308,7 +274,7 @@ export class PrefixMirror {
   count(key: string): number {
     if (key === this.prefix) return this.entries.length;
     let n = 0;
-    for (let i = lowerBound(this.entries, key); i < this.entries.length && this.entries[i]!.key.startsWith(key); i++) {
+    for (let i = lowerBoundKey(this.entries, key); i < this.entries.length && this.entries[i]!.key.startsWith(key); i++) {
       if (covers(key, this.entries[i]!.key)) n++;
     }
     return n;
@@ -374,7 +340,7 @@ export class KeyMirrors {
     private readonly log: Logger,
     onChange: (change: MirrorChange) => void,
   ) {
-    this.mirrors = coveringPrefixes(keys).map((p) => new PrefixMirror(p, backend, log, onChange, () => this.advanced()));
+    this.mirrors = minimalCover(keys).map((p) => new PrefixMirror(p, backend, log, onChange, () => this.advanced()));
     this.byPrefix = new Map(this.mirrors.map((m) => [m.prefix, m]));
   }
 
@@ -393,7 +359,7 @@ export class KeyMirrors {
    * A resource reading one prefix (or prefixes that are all settled alike) never waits nor reads.
    */
   async consistent(keys: readonly string[], timeoutMs: number): Promise<boolean> {
-    const involved = coveringPrefixesOf(keys)
+    const involved = minimalCover(keys)
       .map((k) => this.mirrorFor(k))
       .filter((m): m is PrefixMirror => m !== undefined);
     const lagging = (): { target: number; behind: PrefixMirror[] } => {
@@ -524,7 +490,7 @@ export class KeyMirrors {
   snapshot(keys: readonly string[]): Snapshot {
     const parts: KeyValue[][] = [];
     let revision = 0;
-    for (const key of coveringPrefixesOf(keys)) {
+    for (const key of minimalCover(keys)) {
       const mirror = this.mirrorFor(key);
       if (!mirror) continue;
       parts.push(mirror.select(key));
@@ -532,7 +498,7 @@ export class KeyMirrors {
     }
     if (parts.length === 1) return { kvs: parts[0]!, revision };
     // Distinct prefixes select disjoint keys; only their order needs merging.
-    const kvs = parts.flat().sort((a, b) => compareBytes(a.key, b.key));
+    const kvs = parts.flat().sort(compareByKey);
     return { kvs, revision };
   }
 
@@ -540,7 +506,7 @@ export class KeyMirrors {
   count(keys: readonly string[]): { size: number; revision: number } {
     let size = 0;
     let revision = 0;
-    for (const key of coveringPrefixesOf(keys)) {
+    for (const key of minimalCover(keys)) {
       const mirror = this.mirrorFor(key);
       if (!mirror) continue;
       size += mirror.count(key);

@@ -7,7 +7,8 @@
 // when it dies of it: a shell sees 143/130 and a script stops at Ctrl-C, systemd sees a stop.
 import type { Backend } from '../backends/types.js';
 import type { Logger } from '../log.js';
-import { loadResourcesOrFatal, type TemplateResource } from '../resource/load.js';
+import { loadResourcesOrFatal } from '../resource/load.js';
+import type { TemplateResource } from '../resource/model.js';
 import { removeStaleStageFiles } from '../resource/stage-cleanup.js';
 import { DirSync } from '../resource/dir-sync.js';
 import { ReloadScheduler } from './reloads.js';

@@ -5,12 +5,13 @@
 import { basename } from 'node:path';
 import type { Backend, Snapshot } from '../backends/types.js';
 import { SnapshotStores, type StoreSource } from '../template/confd/store.js';
-import type { TemplateResource } from '../resource/load.js';
+import type { TemplateResource } from '../resource/model.js';
 import { checkKeyCount, processResource, ResourceError, type ProcessOptions, type ResourceStatus } from '../resource/process.js';
 import { processFanout } from '../resource/fanout.js';
 import { processGroup } from '../resource/group.js';
-import type { GroupInfo } from '../resource/extensions.js';
+import type { GroupInfo } from '../resource/model.js';
 import { Logger, type LogFields, type LogLevel } from '../log.js';
+import { covers, minimalCover } from '../keys/index.js';
 
 export interface PassOptions extends ProcessOptions {
   /** Told every result (the long-running runtime's metrics and readiness, runtime/daemon.ts). */
@@ -37,19 +38,7 @@ export interface PassResult {
  * already covers ("/app/x" is read with "/app").
  */
 export function prefixesOf(resources: readonly TemplateResource[]): string[] {
-  const set = new Set<string>();
-  for (const r of resources) for (const k of r.keys) set.add(k);
-  const out: string[] = [];
-  for (const k of set) {
-    let covered = false;
-    for (let i = k.lastIndexOf('/'); i >= 0 && !covered; i = k.lastIndexOf('/', i - 1)) {
-      const ancestor = i === 0 ? '/' : k.slice(0, i);
-      if (ancestor !== k && set.has(ancestor)) covered = true;
-      if (i === 0) break;
-    }
-    if (!covered) out.push(k);
-  }
-  return out.sort();
+  return minimalCover(resources.flatMap((r) => r.keys));
 }
 
 /** Reads all the resources' keys in one request (one revision). */
@@ -175,7 +164,7 @@ async function processOne(resource: TemplateResource, stores: StoreSource, passO
 function unreadableKey(resource: TemplateResource, snapshot: PassSnapshot): string | undefined {
   if (!snapshot.unreadable) return undefined;
   for (const [prefix, error] of snapshot.unreadable) {
-    if (resource.keys.some((k) => k === prefix || k.startsWith(prefix.endsWith('/') ? prefix : prefix + '/'))) return error;
+    if (resource.keys.some((k) => covers(prefix, k))) return error;
   }
   return undefined;
 }

@@ -8,8 +8,9 @@
 import { hasChangeFeed, isWatchable, type Backend, type ChangeFeedBackend, type WatchableBackend } from '../backends/types.js';
 import type { Logger } from '../log.js';
 import type { Readiness } from './health.js';
-import { ResourceLoadError, type TemplateResource } from '../resource/load.js';
-import { covers } from '../backends/keys.js';
+import { ResourceLoadError } from '../resource/load.js';
+import type { TemplateResource } from '../resource/model.js';
+import { covers } from '../keys/index.js';
 import { KeyMirrors, type MirrorChange, type MirrorStatus } from './mirror.js';
 import { mayShareDest, processResources, type PassOptions } from './pass.js';
 import { WriteRetries } from './write-retry.js';

@@ -4,7 +4,7 @@
 // pending retry at most; any render of it supersedes the retry (its outcome schedules the next one if it fails
 // too). Other failures (template, check_cmd) fail again on the same keys and are not retried.
 import type { Logger } from '../log.js';
-import type { TemplateResource } from '../resource/load.js';
+import type { TemplateResource } from '../resource/model.js';
 import type { ResourceOutcome } from './pass.js';
 
 /** 1 s, then 2, 4, ... at most 60 s apart: each attempt logs one line, so at most one a minute in a long outage. */

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { capturingLogger, quietLogger } from '../helpers/log.js';
 import { isSecretKey, logChange, logRemoval, redactedDiff, secretValues } from '../../src/resource/audit.js';
-import { loadResources, type TemplateResource } from '../../src/resource/load.js';
+import { loadResources } from '../../src/resource/load.js';
+import type { TemplateResource } from '../../src/resource/model.js';
 import { processResource } from '../../src/resource/process.js';
 import { KeyStore } from '../../src/template/confd/store.js';
 

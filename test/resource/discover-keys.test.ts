@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { discoverKeys, literalDir, minimalCover } from '../../src/resource/discover-keys.js';
+import { discoverKeys, discoveredCover, literalDir } from '../../src/resource/discover-keys.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -16,11 +16,11 @@ test('literalDir: the directory before the first meta character', () => {
   assert.equal(literalDir('/a/\\*'), '/a');
 });
 
-test('minimalCover: dedupes, drops keys under another, keeps /apple beside /app', () => {
-  assert.deepEqual(minimalCover(['/app/x', '/app', '/apple', '/app/', '/b/c', '/b/c']), ['/app', '/apple', '/b/c']);
-  assert.deepEqual(minimalCover(['/', '/a']), ['/']);
+test('discoveredCover: dedupes, drops keys under another, keeps /apple beside /app', () => {
+  assert.deepEqual(discoveredCover(['/app/x', '/app', '/apple', '/app/', '/b/c', '/b/c']), ['/app', '/apple', '/b/c']);
+  assert.deepEqual(discoveredCover(['/', '/a']), ['/']);
   // "/app-x" sorts between "/app" and "/app/x"; /app still covers /app/x.
-  assert.deepEqual(minimalCover(['/app', '/app-x', '/app/x']), ['/app', '/app-x']);
+  assert.deepEqual(discoveredCover(['/app', '/app-x', '/app/x']), ['/app', '/app-x']);
 });
 
 test('the seed template: /node and /service', () => {

@@ -5,7 +5,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '../../src/log.js';
-import { loadResources, ResourceLoadError, type TemplateResource } from '../../src/resource/load.js';
+import { loadResources, ResourceLoadError } from '../../src/resource/load.js';
+import type { TemplateResource } from '../../src/resource/model.js';
 import { manifestPath, processFanout } from '../../src/resource/fanout.js';
 import { ResourceError, type ProcessOptions } from '../../src/resource/process.js';
 import { KeyStore } from '../../src/template/confd/store.js';

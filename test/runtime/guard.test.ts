@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NeverBlankGuard } from '../../src/runtime/guard.js';
-import type { TemplateResource } from '../../src/resource/load.js';
+import type { TemplateResource } from '../../src/resource/model.js';
 import { capturingLogger } from '../helpers/log.js';
 
 function resource(dest: string, extra: Partial<TemplateResource> = {}): TemplateResource {

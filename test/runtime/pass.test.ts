@@ -36,7 +36,11 @@ test('prefixesOf drops prefixes that another one covers', () => {
   const r = (keys: string[]) => ({ keys }) as unknown as Parameters<typeof prefixesOf>[0][number];
   assert.deepEqual(prefixesOf([r(['/app/x', '/apple']), r(['/app', '/app-x', '/b/c/d'])]), ['/app', '/app-x', '/apple', '/b/c/d']);
   assert.deepEqual(prefixesOf([r(['/app/x/y', '/']), r(['/z'])]), ['/']);
-  assert.deepEqual(prefixesOf([r(['/app/', '/app/x'])]), ['/app/', '/app/x']);
+  // "/app/" covers "/app/x" (etcd reads it whole); clean resource keys never end in "/" anyway.
+  assert.deepEqual(prefixesOf([r(['/app/', '/app/x'])]), ['/app/']);
+  // Byte order, as etcd and the other readers sort: U+E000 (EE 80 80) before U+10000 (F0 90 80 80),
+  // which UTF-16 order puts first.
+  assert.deepEqual(prefixesOf([r(['/\u{10000}', '/\ue000'])]), ['/\ue000', '/\u{10000}']);
 });
 
 test('distinct prefixes are fetched in one call and shared; a failing resource does not stop the others', async () => {

@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '../../src/log.js';
-import type { TemplateResource } from '../../src/resource/load.js';
+import type { TemplateResource } from '../../src/resource/model.js';
 import { commandSettings, ReloadScheduler } from '../../src/runtime/reloads.js';
 import { Metrics } from '../../src/runtime/metrics.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';

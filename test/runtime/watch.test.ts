@@ -1,13 +1,14 @@
 // Pure logic of the watch runtime: the mirrors' bookkeeping.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { coveringPrefixes, KeyMirrors, type MirrorChange } from '../../src/runtime/mirror.js';
+import { KeyMirrors, type MirrorChange } from '../../src/runtime/mirror.js';
+import { minimalCover } from '../../src/keys/index.js';
 import type { PrefixWatchHandlers, Snapshot, WatchableBackend } from '../../src/backends/types.js';
 import { quietLogger } from '../helpers/log.js';
 
 test('one mirror per prefix not covered by another', () => {
-  assert.deepEqual(coveringPrefixes(['/svc/b', '/svc', '/svc/a', '/svcx', '/other/x', '/other/x']), ['/other/x', '/svc', '/svcx']);
-  assert.deepEqual(coveringPrefixes(['/', '/a']), ['/']);
+  assert.deepEqual(minimalCover(['/svc/b', '/svc', '/svc/a', '/svcx', '/other/x', '/other/x']), ['/other/x', '/svc', '/svcx']);
+  assert.deepEqual(minimalCover(['/', '/a']), ['/']);
 });
 
 // A scripted in-memory source: the mirror's bookkeeping is pure logic (etcd behaviour itself is

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WriteRetries } from '../../src/runtime/write-retry.js';
-import type { TemplateResource } from '../../src/resource/load.js';
+import type { TemplateResource } from '../../src/resource/model.js';
 import type { ResourceOutcome } from '../../src/runtime/pass.js';
 import { capturingLogger } from '../helpers/log.js';
 

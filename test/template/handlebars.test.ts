@@ -4,8 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { compileHandlebars, HandlebarsTemplateError } from '../../src/template/handlebars.js';
-import { KeyStore, SnapshotStores, compareBytes } from '../../src/template/confd/store.js';
-import { join } from '../../src/template/confd/gopath.js';
+import { KeyStore, SnapshotStores } from '../../src/template/confd/store.js';
+import { compareBytes } from '../../src/keys/index.js';
+import { join } from '../../src/keys/gopath.js';
 
 const seedCase = '/work/shared/conformance/cases/01-seed-nginx';
 

@@ -3,7 +3,7 @@
 // A process's environment never changes, so with -watch it renders once and then waits, as
 // confd's env WatchPrefix does (it blocks until stopped): its watches send no events.
 import type { PrefixWatchHandlers, Snapshot, WatchableBackend } from '../types.js';
-import { selectCovered } from '../keys.js';
+import { selectCovered } from '../../keys/index.js';
 
 export function keyToEnvName(key: string): string {
   return key.replace(/^\//, '').replace(/\//g, '_').toUpperCase();

@@ -4,7 +4,7 @@
 // key (next page starts at lastKey + "\0") and never with a sort option: etcd 3.4 re-sorts the
 // whole range on every page when asked to sort, and returns keys in byte order anyway.
 import type { KeyValue, Snapshot } from '../types.js';
-import { compareBytes } from '../keys.js';
+import { compareByKey, compareBytes, covers, minimalCover } from '../../keys/index.js';
 import type { RangePage, RangeSpec } from './range-codec.js';
 
 /** What reads need of a client: etcd3's pool (connection.ts) or node:http2 (unary.ts). */
@@ -32,21 +32,6 @@ export function prefixRangeEnd(prefix: Buffer): Buffer {
   return Buffer.from([0]);
 }
 
-/** Drops prefixes another listed prefix already covers; the rest are read once each, in byte order. */
-export function distinctPrefixes(prefixes: readonly string[]): string[] {
-  const set = new Set(prefixes);
-  const out: string[] = [];
-  for (const p of set) {
-    // covers(q, p) for q !== p means q is p cut just before or just after one of its "/".
-    let covered = false;
-    for (let i = p.indexOf('/'); i >= 0 && !covered; i = p.indexOf('/', i + 1)) {
-      covered = set.has(p.slice(0, i)) || (i + 1 < p.length && set.has(p.slice(0, i + 1)));
-    }
-    if (!covered) out.push(p);
-  }
-  return out.sort(compareBytes);
-}
-
 const COMPACTED = /required revision has been compacted/;
 
 /**
@@ -56,7 +41,7 @@ const COMPACTED = /required revision has been compacted/;
 export async function readPrefixes(conn: RangeReader, prefixes: readonly string[], pageKeys = PAGE_KEYS, atRevision = 0): Promise<Snapshot> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await readPinned(conn, distinctPrefixes(prefixes), pageKeys, atRevision);
+      return await readPinned(conn, minimalCover(prefixes), pageKeys, atRevision);
     } catch (e) {
       // A compaction between our pages invalidates the pinned revision: start over at the head.
       // A read at a given revision cannot start over: that revision is gone.
@@ -126,11 +111,10 @@ const ZERO = Buffer.from([0]);
 /** The keys `prefix` covers among those that start with its text ("/app" drops "/apple"). */
 function onlyCovered(prefix: string, kvs: KeyValue[]): KeyValue[] {
   if (prefix.endsWith('/')) return kvs;
-  const n = prefix.length;
   let i = 0;
-  while (i < kvs.length && (kvs[i]!.key.length === n || kvs[i]!.key.charCodeAt(n) === 0x2f)) i++;
+  while (i < kvs.length && covers(prefix, kvs[i]!.key)) i++;
   if (i === kvs.length) return kvs;
-  return kvs.filter((kv) => kv.key.length === n || kv.key.charCodeAt(n) === 0x2f);
+  return kvs.filter((kv) => covers(prefix, kv.key));
 }
 
 /**
@@ -143,7 +127,7 @@ function mergeChunks(chunks: KeyValue[][]): KeyValue[] {
   const all: KeyValue[] = [];
   for (const chunk of chunks) for (const kv of chunk) all.push(kv);
   for (let i = 1; i < all.length; i++) {
-    if (compareBytes(all[i - 1]!.key, all[i]!.key) > 0) return all.sort((a, b) => compareBytes(a.key, b.key));
+    if (compareBytes(all[i - 1]!.key, all[i]!.key) > 0) return all.sort(compareByKey);
   }
   return all;
 }

@@ -23,7 +23,7 @@
 import type { IWatchResponse } from 'etcd3';
 import type { Logger } from '../../log.js';
 import type { PrefixWatch, PrefixWatchHandlers, WatchEvent } from '../types.js';
-import { covers } from '../keys.js';
+import { covers } from '../../keys/index.js';
 import { decodeBytes } from '../../bytes.js';
 import { EtcdError, type EtcdConnection, type WatchDuplex } from './connection.js';
 import { prefixRangeEnd } from './read.js';

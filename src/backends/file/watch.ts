@@ -9,7 +9,7 @@ import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { FSWatcher } from 'chokidar';
 import type { Logger } from '../../log.js';
-import { compareBytes, covers, selectCovered } from '../keys.js';
+import { compareByKey, covers, selectCovered } from '../../keys/index.js';
 import type { PrefixWatch, PrefixWatchHandlers, Snapshot, WatchableBackend, WatchEvent } from '../types.js';
 
 /** Revisions kept for watches that start after the read they follow (a few milliseconds behind). */
@@ -165,5 +165,5 @@ function diff(before: Map<string, string>, after: Map<string, string>, revision:
   for (const key of before.keys()) {
     if (!after.has(key)) events.push({ type: 'delete', key, value: '', revision });
   }
-  return events.sort((a, b) => compareBytes(a.key, b.key));
+  return events.sort(compareByKey);
 }

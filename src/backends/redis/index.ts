@@ -5,7 +5,7 @@
 import ioredis from 'ioredis';
 import type { Logger } from '../../log.js';
 import type { ChangeFeedBackend, KeyValue, Snapshot } from '../types.js';
-import { compareBytes } from '../keys.js';
+import { compareByKey } from '../../keys/index.js';
 import { connectFirst, describeError, parseRedisNode, type Connected, type RedisConnectOptions } from './connection.js';
 import { KeyMapping, readKey } from './read.js';
 import { RedisFeeds } from './watch.js';
@@ -66,7 +66,7 @@ export async function createRedisBackend(opts: RedisBackendOptions): Promise<Cha
         );
       }
     }
-    return [...all].map(([key, value]) => ({ key, value })).sort((a, b) => compareBytes(a.key, b.key));
+    return [...all].map(([key, value]) => ({ key, value })).sort(compareByKey);
   };
   const feeds = new RedisFeeds({
     connect: () => connectFirst(connectOptions, 'subscriber'),

@@ -5,7 +5,7 @@
 //   read; only a hash named exactly by a key is.
 // With -separator S (not "/"), key /a/b is stored as a<S>b and keys read back are mapped to /a/b.
 import type { KeyValue } from '../types.js';
-import { stripWildcard } from '../keys.js';
+import { stripWildcard } from '../../keys/index.js';
 
 /** The redis commands the read needs (ioredis' signatures). */
 export interface RedisCommands {

@@ -17,7 +17,7 @@ import type { Logger } from '../../log.js';
 import type { ChangeFeedHandlers, KeyChange, KeyValue, PrefixWatch } from '../types.js';
 import type { Connected } from './connection.js';
 import { describeError } from './connection.js';
-import { compareBytes, stripWildcard } from '../keys.js';
+import { compareByKey, stripWildcard } from '../../keys/index.js';
 import { escapeGlob, readKey, readStrings, type KeyMapping, type ReadMode } from './read.js';
 
 export interface RedisFeedOptions {
@@ -311,5 +311,5 @@ export class RedisFeeds {
 
 function sortedUnique(kvs: KeyValue[]): KeyValue[] {
   const byKey = new Map(kvs.map((kv) => [kv.key, kv.value]));
-  return [...byKey].map(([key, value]) => ({ key, value })).sort((a, b) => compareBytes(a.key, b.key));
+  return [...byKey].map(([key, value]) => ({ key, value })).sort(compareByKey);
 }

@@ -4,7 +4,7 @@
 // chosen (a separate bundle, dist/zookeeper.cjs).
 import zk from 'node-zookeeper-client';
 import { maskUserinfo, type Logger } from '../../log.js';
-import { compareBytes, stripWildcard } from '../keys.js';
+import { compareByKey, stripWildcard } from '../../keys/index.js';
 import type { ChangeFeedBackend, Snapshot } from '../types.js';
 import { readKey } from './read.js';
 import { ZkError, ZkSession } from './session.js';
@@ -45,7 +45,7 @@ export function createZookeeperBackend(opts: ZookeeperBackendOptions): ChangeFee
           unreadable.set(prefix, e.message);
         }
       }
-      const kvs = [...all].map(([key, value]) => ({ key, value })).sort((a, b) => compareBytes(a.key, b.key));
+      const kvs = [...all].map(([key, value]) => ({ key, value })).sort(compareByKey);
       return unreadable.size > 0 ? { kvs, revision: 0, unreadable } : { kvs, revision: 0 };
     },
     watchChanges: (prefix, handlers) => feeds.watch(prefix, handlers),

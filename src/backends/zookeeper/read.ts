@@ -4,7 +4,7 @@
 // and its own data ignored. Errors below the key's direct children are ignored, as confd ignores
 // what its nested walk returns. Znodes of one level are read in parallel.
 import type { KeyValue } from '../types.js';
-import { stripWildcard } from '../keys.js';
+import { stripWildcard } from '../../keys/index.js';
 import type { ZkSession } from './session.js';
 
 export function childPath(parent: string, child: string): string {

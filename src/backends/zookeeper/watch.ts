@@ -11,7 +11,7 @@
 // and watches everything again.
 import type { Event, Watcher } from 'node-zookeeper-client';
 import type { Logger } from '../../log.js';
-import { compareBytes, stripWildcard } from '../keys.js';
+import { compareByKey, stripWildcard } from '../../keys/index.js';
 import type { ChangeFeedHandlers, KeyChange, KeyValue, PrefixWatch } from '../types.js';
 import { childPath } from './read.js';
 import { ZkError, type SessionEvent, type ZkSession } from './session.js';
@@ -113,7 +113,7 @@ export class ZkFeed {
           }
           if (this.missing) this.log?.info(`zookeeper: ${this.key} exists again`);
           this.missing = false;
-          this.handlers.onSnapshot(kvs.sort((a, b) => compareBytes(a.key, b.key)));
+          this.handlers.onSnapshot(kvs.sort(compareByKey));
           continue;
         }
         const changes: KeyChange[] = [];

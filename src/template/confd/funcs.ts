@@ -17,7 +17,7 @@
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { type FuncMap, type GoFunction, GO_TYPE, goFunc, goInt, goTypeOf, withGoType } from '../go/value.js';
-import { base as pathBase, dir as pathDir } from './gopath.js';
+import { base as pathBase, dir as pathDir } from '../../keys/gopath.js';
 import { quote as goQuote } from '../go/strconv.js';
 import { goReplace, goSplit, goToLower, goToUpper } from './strings.js';
 import { KeyStore, KVPair } from './store.js';

@@ -13,21 +13,20 @@
 // byte string is the key itself, so the common case costs nothing extra.
 
 import { GO_TYPE, withGoType } from '../go/value.js';
-import { compareBytes } from '../../bytes.js';
+import { coversAny, gallopBound, lowerBound, lowerBoundKey, mapsOneToOne, partitionPoint, prefixEnd, sortByBytes, storeKeyFor } from '../../keys/index.js';
 import {
   clean,
   dir as pathDir,
   base as pathBase,
   isAscii,
   isCleanAbs,
-  join,
   literalPrefix,
   compilePattern,
   matchCompiled,
   type CompiledPattern,
   toByteString,
   fromByteString,
-} from './gopath.js';
+} from '../../keys/gopath.js';
 
 /** memkv.KVPair: a struct {Key, Value}; prints as {/key value}. */
 export class KVPair {
@@ -45,27 +44,11 @@ export class KeyNotExistError extends Error {
   }
 }
 
-/** confd's store key for an etcd key: path.Join("/", strings.TrimPrefix(etcdKey, prefix)). */
-export function storeKeyFor(etcdKey: string, prefix: string): string {
-  // With the prefix "/" (no prefix) a clean key maps to itself: skip building a copy.
-  if ((prefix === '/' || prefix === '') && isCleanAbs(etcdKey)) return etcdKey;
-  const trimmed = prefix !== '' && etcdKey.startsWith(prefix) ? etcdKey.slice(prefix.length) : etcdKey;
-  if (trimmed.length > 0 && isCleanAbs(trimmed)) return trimmed;
-  // The usual prefix "/" leaves "svc/x": rooting it is all Join does when the rest is clean.
-  if (trimmed.length > 0 && trimmed.charCodeAt(0) !== 47) {
-    const rooted = '/' + trimmed;
-    if (isCleanAbs(rooted)) return rooted;
-  }
-  return join('/', trimmed);
-}
-
 /** A key/value pair as a backend delivers it. */
 export interface RawKeyValue {
   readonly key: string;
   readonly value: string;
 }
-
-export { compareBytes };
 
 /** Whether cp is the literal prefix followed by one final '*' (prefix as literalPrefix gives it). */
 function isPrefixStar(cp: CompiledPattern, prefix: string): boolean {
@@ -73,40 +56,7 @@ function isPrefixStar(cp: CompiledPattern, prefix: string): boolean {
   return c.length === 2 && c[0]!.literal && !c[0]!.star && c[0]!.chunk === prefix && c[1]!.star && c[1]!.chunk === '';
 }
 
-function lowerBound(arr: readonly string[], lo: number, hi: number, needle: string): number {
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (arr[mid]! < needle) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/**
- * lowerBound when the answer is likely close to lo (a service's few keys): probes lo+1, lo+3,
- * lo+7, ... first, so k matches cost about 2·log2(k) comparisons instead of log2(n).
- */
-function gallopBound(arr: readonly string[], lo: number, hi: number, needle: string): number {
-  let step = 1;
-  while (lo + step < hi && arr[lo + step]! < needle) {
-    lo += step;
-    step *= 2;
-  }
-  return lowerBound(arr, lo, Math.min(lo + step, hi), needle);
-}
-
-/** The smallest byte string greater than every string starting with p (p non-empty). */
-function prefixEnd(p: string): string {
-  return p.slice(0, -1) + String.fromCharCode(p.charCodeAt(p.length - 1) + 1);
-}
-
 const SURROGATE = /[\ud800-\udfff]/;
-
-function sortStringsBytes(a: string[]): string[] {
-  // Without surrogates, UTF-16 order is code point order, which is UTF-8 byte order.
-  for (const s of a) if (SURROGATE.test(s)) return a.sort(compareBytes);
-  return a.sort();
-}
 
 const MEMO_LIMIT = 20_000;
 
@@ -213,14 +163,14 @@ export class KeyStore {
   private indexOf(key: string): number {
     const b = this.ascii ? (isAscii(key) ? key : null) : toByteString(key);
     if (b === null) return -1;
-    const i = lowerBound(this.bkeys, 0, this.bkeys.length, b);
+    const i = lowerBound(this.bkeys, b);
     return i < this.bkeys.length && this.bkeys[i] === b ? i : -1;
   }
 
   private range(bytePrefix: string): [number, number] {
     if (bytePrefix === '') return [0, this.bkeys.length];
-    const lo = lowerBound(this.bkeys, 0, this.bkeys.length, bytePrefix);
-    const hi = gallopBound(this.bkeys, lo, this.bkeys.length, prefixEnd(bytePrefix));
+    const lo = lowerBound(this.bkeys, bytePrefix);
+    const hi = gallopBound(this.bkeys, prefixEnd(bytePrefix), lo, this.bkeys.length);
     return [lo, hi];
   }
 
@@ -295,7 +245,7 @@ export class KeyStore {
       const [cp, prefix, idx] = this.matchIndexes(pattern);
       const values = new Array<string>(idx.length);
       for (let j = 0; j < idx.length; j++) values[j] = this.values[idx[j]!]!;
-      out = sortStringsBytes(values);
+      out = sortByBytes(values);
       // An empty store answers even a bad pattern: not kept, a key added later makes it fail.
       if (cp !== null) this.remember(memoKey, { kind: 'v', dependsOn: prefix, pattern: cp, result: out });
     }
@@ -330,7 +280,7 @@ export class KeyStore {
           if (k !== bpath) seen.add(firstTerm(stripKey(k, bpath)));
           i++;
         } else {
-          i = lowerBound(bk, i, hi, prefixEnd(k.slice(0, slash + 1)));
+          i = lowerBound(bk, prefixEnd(k.slice(0, slash + 1)), i, hi);
         }
       }
     } else if (c.charCodeAt(0) === 47) {
@@ -350,7 +300,7 @@ export class KeyStore {
           i++;
         } else {
           seen.add(k.slice(dirPrefix.length, slash));
-          i = lowerBound(bk, i, hi, prefixEnd(k.slice(0, slash + 1)));
+          i = lowerBound(bk, prefixEnd(k.slice(0, slash + 1)), i, hi);
         }
       }
     }
@@ -387,7 +337,7 @@ export class KeyStore {
           continue;
         }
         if (k.startsWith(bpath)) seen.add(k.slice(dirPrefix.length, slash));
-        i = k.startsWith(bpath) ? lowerBound(bk, i, hi, prefixEnd(k.slice(0, slash + 1))) : i + 1;
+        i = k.startsWith(bpath) ? lowerBound(bk, prefixEnd(k.slice(0, slash + 1)), i, hi) : i + 1;
       }
     }
     return this.sortedOut(seen);
@@ -412,13 +362,7 @@ export class KeyStore {
       if (!matchCompiled(m.pattern, k)) continue;
       if (m.kind === 'g') {
         const r = m.result;
-        let lo = 0;
-        let hi = r.length;
-        while (lo < hi) {
-          const mid = (lo + hi) >>> 1;
-          if (r[mid]!.Key < k) lo = mid + 1;
-          else hi = mid;
-        }
+        const lo = partitionPoint(0, r.length, (i) => r[i]!.Key < k);
         const found = lo < r.length && r[lo]!.Key === k;
         if (v === undefined) {
           if (found) r.splice(lo, 1);
@@ -432,8 +376,8 @@ export class KeyStore {
         continue;
       }
       const r = m.result;
-      if (existed) r.splice(lowerBound(r, 0, r.length, oldValue!), 1);
-      if (v !== undefined) r.splice(lowerBound(r, 0, r.length, v), 0, v);
+      if (existed) r.splice(lowerBound(r, oldValue!), 1);
+      if (v !== undefined) r.splice(lowerBound(r, v), 0, v);
     }
   }
 
@@ -448,7 +392,7 @@ export class KeyStore {
     if (this.bkeys !== this.keys) return false;
     const ks = this.bkeys;
     for (const [k, v] of changes) {
-      const i = lowerBound(ks, 0, ks.length, k);
+      const i = lowerBound(ks, k);
       const found = i < ks.length && ks[i] === k;
       const oldValue = found ? this.values[i] : undefined;
       if (v === undefined) {
@@ -487,7 +431,7 @@ export class KeyStore {
       const target = pathToTerms(pathDir(k));
       if (samePrefixTerms(prefix, target)) m.add(firstTerm(stripKey(k, filePath)));
     }
-    return sortStringsBytes([...m]);
+    return sortByBytes([...m]);
   }
 
   private listDirLinear(filePath: string): string[] {
@@ -498,7 +442,7 @@ export class KeyStore {
       const items = pathToTerms(pathDir(k));
       if (samePrefixTerms(prefix, items) && items.length - prefix.length >= 1) m.add(items[prefix.length]!);
     }
-    return sortStringsBytes([...m]);
+    return sortByBytes([...m]);
   }
 }
 
@@ -553,8 +497,8 @@ export class SnapshotStores implements StoreSource {
       if (exact >= 0) ranges.push([exact, exact + 1]);
       // confd's etcdv3 filter: k === K or k starts with K + "/" (K itself when it ends in "/").
       const fixed = k.endsWith('/') ? k : k + '/';
-      const lo = this.lowerBound(fixed);
-      const hi = this.lowerBound(fixed.slice(0, -1) + '0');
+      const lo = lowerBoundKey(this.kvs, fixed);
+      const hi = lowerBoundKey(this.kvs, fixed.slice(0, -1) + '0');
       if (lo < hi) ranges.push([lo, hi]);
     }
     ranges.sort((a, b) => a[0] - b[0]);
@@ -574,19 +518,8 @@ export class SnapshotStores implements StoreSource {
     return store;
   }
 
-  private lowerBound(needle: string): number {
-    let lo = 0;
-    let hi = this.kvs.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareBytes(this.kvs[mid]!.key, needle) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
   private find(key: string): number {
-    const i = this.lowerBound(key);
+    const i = lowerBoundKey(this.kvs, key);
     return i < this.kvs.length && this.kvs[i]!.key === key ? i : -1;
   }
 }
@@ -594,15 +527,6 @@ export class SnapshotStores implements StoreSource {
 /** Where a pass takes each resource's store from. */
 export interface StoreSource {
   storeFor(prefix: string, etcdKeys: readonly string[]): KeyStore;
-}
-
-/** Whether the store for etcdKeys holds etcd key k (confd's etcdv3 filter, as in storeFor). */
-function inScope(etcdKeys: readonly string[], k: string): boolean {
-  for (const K of etcdKeys) {
-    if (k === K) return true;
-    if (k.startsWith(K) && (K.endsWith('/') || k.charCodeAt(K.length) === 47)) return true;
-  }
-  return false;
 }
 
 /**
@@ -624,7 +548,7 @@ export class LiveStores implements StoreSource {
     const kvs = this.snapshot(uniq);
     const store = new SnapshotStores(kvs).storeFor(prefix, uniq);
     // Only a store whose every key maps one to one onto a store key can follow changes in place.
-    if (kvs.every((kv) => !inScope(uniq, kv.key) || isCanonical(kv.key, prefix))) this.stores.set(id, { prefix, etcdKeys: uniq, store });
+    if (kvs.every((kv) => !coversAny(uniq, kv.key) || mapsOneToOne(kv.key, prefix))) this.stores.set(id, { prefix, etcdKeys: uniq, store });
     return store;
   }
 
@@ -635,8 +559,8 @@ export class LiveStores implements StoreSource {
       let ok = true;
       for (let i = 0; i < keys.length && ok; i++) {
         const k = keys[i]!;
-        if (!inScope(s.etcdKeys, k)) continue;
-        if (!isCanonical(k, s.prefix)) ok = false;
+        if (!coversAny(s.etcdKeys, k)) continue;
+        if (!mapsOneToOne(k, s.prefix)) ok = false;
         else changes.push([storeKeyFor(k, s.prefix), values[i]]);
       }
       if (!ok || (changes.length > 0 && !s.store.update(changes))) this.stores.delete(id);
@@ -646,13 +570,4 @@ export class LiveStores implements StoreSource {
   clear(): void {
     this.stores.clear();
   }
-}
-
-/** storeKeyFor(k, prefix) is k without the prefix, rooted, and clean: distinct keys never merge. */
-function isCanonical(etcdKey: string, prefix: string): boolean {
-  if (!isAscii(etcdKey) || !isCleanAbs(etcdKey)) return false;
-  if (prefix === '/' || prefix === '') return true;
-  if (!etcdKey.startsWith(prefix)) return false;
-  const rest = etcdKey.slice(prefix.length);
-  return prefix.endsWith('/') ? rest !== '' : rest.charCodeAt(0) === 47;
 }

@@ -7,7 +7,8 @@ import { sprint, sprintf, sprintln } from './fmt.js';
 import { htmlEscaper, jsEscaper, urlQueryEscaper } from './escape.js';
 import { ANY, GO_TYPE, GoFloat, GoUint8, goFunc, goTypeOf, isGoFunction, isNilCollection } from './value.js';
 import type { GoFunction } from './value.js';
-import { byteLength, compareBytes, decodeBytes, encodeString } from '../../bytes.js';
+import { byteLength, decodeBytes, encodeString } from '../../bytes.js';
+import { compareBytes } from '../../keys/index.js';
 
 /** The parameter type of builtins that take any value unconverted (Go's reflect.Value). */
 export const REFLECT = 'reflect.Value';

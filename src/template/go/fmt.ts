@@ -14,7 +14,8 @@
 // and padding see its bytes as Go does.
 
 import { GoFloat, GoUint8, goTypeOf, isGoFunction, isNilCollection } from './value.js';
-import { canonicalBytes, compareBytes, decodeBytes, encodeString, hasRawBytes } from '../../bytes.js';
+import { canonicalBytes, decodeBytes, encodeString, hasRawBytes } from '../../bytes.js';
+import { compareBytes } from '../../keys/index.js';
 import {
   canBackquote,
   decodeRune,

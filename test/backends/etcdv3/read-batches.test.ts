@@ -8,7 +8,7 @@ import { startEtcd, type EtcdServer } from '../../helpers/etcd.js';
 import { createEtcdV3Backend, EtcdConnection } from '../../../src/backends/etcdv3/index.js';
 import { readPrefixes, type RangeReader } from '../../../src/backends/etcdv3/read.js';
 import { EtcdUnaryClient } from '../../../src/backends/etcdv3/unary.js';
-import { compareBytes, covers } from '../../../src/backends/keys.js';
+import { compareBytes, covers } from '../../../src/keys/index.js';
 
 describe('etcdv3 reads of many prefixes', () => {
   let etcd: EtcdServer;

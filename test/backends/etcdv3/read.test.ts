@@ -5,7 +5,8 @@ import etcd3 from 'etcd3';
 import { startEtcd, freePort, type EtcdServer } from '../../helpers/etcd.js';
 import { parseNode } from '../../../src/backends/etcdv3/index.js';
 import { READ_CLIENTS } from './read-clients.js';
-import { prefixRangeEnd, distinctPrefixes } from '../../../src/backends/etcdv3/read.js';
+import { prefixRangeEnd } from '../../../src/backends/etcdv3/read.js';
+import { minimalCover } from '../../../src/keys/index.js';
 
 for (const [client, createReadBackend] of READ_CLIENTS) {
   describe(`etcdv3 backend, single member (${client})`, () => {
@@ -181,7 +182,7 @@ describe('etcdv3 node and prefix parsing', () => {
     assert.deepEqual(prefixRangeEnd(Buffer.from('/app')), Buffer.from('/apq'));
     assert.deepEqual(prefixRangeEnd(Buffer.from([0x61, 0xff])), Buffer.from('b'));
     assert.deepEqual(prefixRangeEnd(Buffer.from([0xff])), Buffer.from([0]));
-    assert.deepEqual(distinctPrefixes(['/app/x', '/app', '/apple', '/app']), ['/app', '/apple']);
-    assert.deepEqual(distinctPrefixes(['/', '/a']), ['/']);
+    assert.deepEqual(minimalCover(['/app/x', '/app', '/apple', '/app']), ['/app', '/apple']);
+    assert.deepEqual(minimalCover(['/', '/a']), ['/']);
   });
 });

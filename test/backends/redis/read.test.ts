@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { escapeGlob, KeyMapping } from '../../../src/backends/redis/read.js';
-import { stripWildcard } from '../../../src/backends/keys.js';
+import { stripWildcard } from '../../../src/keys/index.js';
 import { parseRedisNode } from '../../../src/backends/redis/connection.js';
 import { keyspaceEventsMissing } from '../../../src/backends/redis/watch.js';
 

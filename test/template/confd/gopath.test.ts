@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join as pjoin } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { base, clean, compilePattern, dir, join, literalPrefix, match, matchCompiled, toByteString, fromByteString } from '../../../src/template/confd/gopath.js';
+import { base, clean, compilePattern, dir, join, literalPrefix, match, matchCompiled, toByteString, fromByteString } from '../../../src/keys/gopath.js';
 import { quote as goQuote } from '../../../src/template/go/strconv.js';
 import { goReplace, goSplit, goToLower, goToUpper } from '../../../src/template/confd/strings.js';
 

@@ -2,7 +2,8 @@
 // same keys, including answers memoized before a change.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KeyStore, LiveStores, SnapshotStores, compareBytes, type RawKeyValue } from '../../../src/template/confd/store.js';
+import { KeyStore, LiveStores, SnapshotStores, type RawKeyValue } from '../../../src/template/confd/store.js';
+import { compareBytes } from '../../../src/keys/index.js';
 
 /** A small deterministic PRNG, so a failure reproduces. */
 function rng(seed: number): () => number {

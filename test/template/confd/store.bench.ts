@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import { KeyStore, KVPair } from '../../../src/template/confd/store.js';
 import { confdFuncMap } from '../../../src/template/confd/funcs.js';
-import { matchBytes } from '../../../src/template/confd/gopath.js';
+import { matchBytes } from '../../../src/keys/gopath.js';
 import { goFunc } from '../../../src/template/go/value.js';
 import { parse } from '../../../src/template/go/index.js';
 

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KeyStore, SnapshotStores, storeKeyFor, compareBytes, KVPair } from '../../../src/template/confd/store.js';
+import { KeyStore, SnapshotStores, KVPair } from '../../../src/template/confd/store.js';
+import { compareBytes, storeKeyFor } from '../../../src/keys/index.js';
 import { GO_TYPE, goTypeOf } from '../../../src/template/go/value.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -4,7 +4,7 @@
 // bytes one at a time, so it runs on "byte strings": the UTF-8 bytes of a string, one byte per
 // char (latin1). For ASCII text the byte string is the string itself.
 
-import { decodeBytes, encodeString } from '../../bytes.js';
+import { decodeBytes, encodeString } from '../bytes.js';
 
 export class BadPatternError extends Error {
   constructor() {

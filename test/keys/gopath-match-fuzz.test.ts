@@ -3,7 +3,7 @@
 // names built from the characters that matter: '/', '*', '?', classes, and literal runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compilePattern, matchBytes, matchCompiled } from '../../../src/template/confd/gopath.js';
+import { compilePattern, matchBytes, matchCompiled } from '../../src/keys/gopath.js';
 
 test('matchCompiled agrees with matchBytes on 100k generated pattern/name pairs', () => {
   const names = ['a', 'b', '/', 'ab', 'a/', '/b', 'x'];
