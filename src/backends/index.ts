@@ -1,33 +1,31 @@
-// Picks a backend by name. Each backend is imported only when chosen: etcd's client (grpc,
-// protobuf) costs ~180 ms to load, the YAML parser ~250 KB, ioredis and node-zookeeper-client
-// are bundles of their own.
+// Picks a backend by name from the registry (registry.ts). Each backend is imported only when
+// chosen: etcd's client (grpc, protobuf) costs ~180 ms to load, the YAML parser ~250 KB, ioredis
+// and node-zookeeper-client are bundles of their own.
 import type { Backend } from './types.js';
+import type { BackendOptions } from './definition.js';
+import type { BackendOptionSpec } from './options.js';
 import type { Logger } from '../log.js';
+import { BACKENDS, findBackend } from './registry.js';
 
 export type { Backend, KeyValue, Snapshot } from './types.js';
 
-export interface BackendOptions {
-  backend: string;
-  nodes: readonly string[];
-  clientCert: string;
-  clientKey: string;
-  clientCaKeys: string;
-  clientInsecure: boolean;
-  basicAuth: boolean;
-  username: string;
-  password: string;
-  files: readonly string[];
-  filter: string;
-  /** redis: confd's -separator ('' or '/': keys as they are). */
-  separator: string;
-  /** -interval (seconds): redis -watch says it falls back to this re-read when notifications are off. */
-  interval: number;
-  /** -onetime: the backend only reads (etcd: a small client over node:http2 instead of etcd3's). */
-  onetime?: boolean;
-}
+export type { BackendOptions } from './definition.js';
 
-/** The backends tsconfd implements: the one list that -h, -backend's check and its errors read. */
-export const BACKEND_NAMES = ['etcdv3', 'etcd', 'file', 'env', 'redis', 'zookeeper'] as const;
+/** The backends tsconfd implements (every name of each, from the registry): the one list that -h, -backend's check and its errors read. */
+export const BACKEND_NAMES: readonly string[] = BACKENDS.flatMap((b) => b.names);
+
+/** Every backend's options, each once (one read by several backends is declared once), in registry order. */
+export function backendOptionSpecs(): BackendOptionSpec[] {
+  const byFlag = new Map<string, BackendOptionSpec>();
+  for (const b of BACKENDS) {
+    for (const o of b.options) {
+      const seen = byFlag.get(o.flag);
+      if (seen !== undefined && seen !== o) throw new Error(`backend ${b.names[0]}: option -${o.flag} is declared twice; declare it once in backends/options.ts`);
+      byFlag.set(o.flag, o);
+    }
+  }
+  return [...byFlag.values()];
+}
 
 /** confd's backends (its backends/client.go); those not in BACKEND_NAMES are "not supported by tsconfd". */
 export const CONFD_BACKEND_NAMES = ['consul', 'dynamodb', 'etcd', 'etcdv3', 'env', 'file', 'redis', 'ssm', 'vault', 'zookeeper'] as const;
@@ -44,68 +42,26 @@ export function unsupportedBackend(name: string): string | undefined {
 
 /** Whether the backend removes every "/*" from a key before reading it (confd's redis and zookeeper clients do). */
 export function stripsKeyWildcards(backend: string): boolean {
-  return backend === 'redis' || backend === 'zookeeper';
+  return findBackend(backend)?.stripsKeyWildcards ?? false;
 }
 
-export const DEFAULT_ETCD_NODE = 'http://127.0.0.1:2379';
-
-/** confd's node for each backend when no -node is given. */
-const DEFAULT_NODES: Readonly<Record<string, string>> = {
-  etcd: DEFAULT_ETCD_NODE,
-  etcdv3: DEFAULT_ETCD_NODE,
-  redis: '127.0.0.1:6379',
-  zookeeper: '127.0.0.1:2181',
-};
+export { DEFAULT_ETCD_NODE } from './etcdv3/backend.js';
 
 /** The nodes a backend will talk to, with confd's default when none are given. */
 export function backendNodes(opts: Pick<BackendOptions, 'backend' | 'nodes'>): string[] {
   if (opts.nodes.length > 0) return [...opts.nodes];
-  const fallback = DEFAULT_NODES[opts.backend];
+  const fallback = findBackend(opts.backend)?.defaultNode;
   return fallback === undefined ? [] : [fallback];
 }
 
 export async function createBackend(opts: BackendOptions, log?: Logger): Promise<Backend> {
-  switch (opts.backend) {
-    case 'etcd':
-    case 'etcdv3': {
-      const connection = {
-        nodes: backendNodes(opts),
-        clientCert: opts.clientCert,
-        clientKey: opts.clientKey,
-        clientCaKeys: opts.clientCaKeys,
-        clientInsecure: opts.clientInsecure,
-        basicAuth: opts.basicAuth,
-        username: opts.username,
-        password: opts.password,
-        logger: log,
-      };
-      if (opts.onetime) return (await import('./etcdv3/unary.js')).createEtcdV3ReadBackend(connection);
-      return (await import('./etcdv3/index.js')).createEtcdV3Backend(connection);
-    }
-    case 'file': {
-      const { createFileBackend } = await import('./file/index.js');
-      return createFileBackend({ files: opts.files, filter: opts.filter, log });
-    }
-    case 'env': {
-      const { createEnvBackend } = await import('./env/index.js');
-      return createEnvBackend(process.env);
-    }
-    case 'redis': {
-      const { createRedisBackend } = await import('./redis/index.js');
-      return createRedisBackend({
-        nodes: backendNodes(opts),
-        password: opts.password,
-        clientKey: opts.clientKey,
-        username: opts.username,
-        separator: opts.separator,
-        intervalSeconds: opts.interval,
-        log,
-      });
-    }
-    case 'zookeeper': {
-      const { createZookeeperBackend } = await import('./zookeeper/index.js');
-      return createZookeeperBackend({ nodes: backendNodes(opts), log });
-    }
+  const definition = findBackend(opts.backend);
+  if (!definition) throw new Error(unsupportedBackend(opts.backend) ?? `Invalid backend: ${opts.backend}`);
+  const backend = await definition.create(opts, { nodes: backendNodes(opts), log });
+  // A read-only backend (-onetime) has no feed; any other follows the kind its folder declares.
+  if (backend.changeFeed !== undefined && backend.changeFeed !== definition.changeFeed) {
+    await backend.close();
+    throw new Error(`backend ${definition.names[0]}: declares a ${definition.changeFeed} change feed but created a ${backend.changeFeed} one`);
   }
-  throw new Error(unsupportedBackend(opts.backend) ?? `Invalid backend: ${opts.backend}`);
+  return backend;
 }

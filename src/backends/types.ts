@@ -21,6 +21,11 @@ export interface Snapshot {
 
 export interface Backend {
   readonly name: string;
+  /**
+   * How it follows changes under -watch (backends/definition.ts: ChangeFeedKind); absent on a backend
+   * that only reads (etcd's -onetime client), which -watch refuses.
+   */
+  readonly changeFeed?: 'revisioned' | 'prefix-changed' | 'none';
   /** Every key equal to one of the prefixes or below it ("prefix/..."), at one revision. */
   getValues(prefixes: readonly string[]): Promise<Snapshot>;
   close(): Promise<void>;
@@ -66,8 +71,9 @@ export interface PrefixWatch {
   cancel(): Promise<void>;
 }
 
-/** A backend that can stream changes (etcd v3). */
+/** A backend that streams revisioned events (etcd v3). */
 export interface WatchableBackend extends Backend {
+  readonly changeFeed: 'revisioned';
   /** Watches every key `prefix` covers, from `fromRevision` (inclusive), resuming by itself after reconnects. */
   watchPrefix(prefix: string, fromRevision: number, handlers: PrefixWatchHandlers): PrefixWatch;
   /**
@@ -91,7 +97,7 @@ export interface WatchableBackend extends Backend {
 }
 
 export function isWatchable(backend: Backend): backend is WatchableBackend {
-  return typeof (backend as Partial<WatchableBackend>).watchPrefix === 'function';
+  return backend.changeFeed === 'revisioned';
 }
 
 /** One key re-read after its server said it changed. */
@@ -127,8 +133,9 @@ export interface ChangeFeedHandlers {
   onConnection(error: Error | undefined): void;
 }
 
-/** A backend that watches by change notifications instead of revisioned events (redis, ZooKeeper). */
+/** A backend that watches by "prefix changed" notifications instead of revisioned events (file, redis, ZooKeeper). */
 export interface ChangeFeedBackend extends Backend {
+  readonly changeFeed: 'prefix-changed';
   /** Follows every key `prefix` covers, re-subscribing by itself after reconnects. */
   watchChanges(prefix: string, handlers: ChangeFeedHandlers): PrefixWatch;
   /** Asks every feed to confirm it is live (answered through onAlive). */
@@ -136,5 +143,17 @@ export interface ChangeFeedBackend extends Backend {
 }
 
 export function hasChangeFeed(backend: Backend): backend is ChangeFeedBackend {
-  return typeof (backend as Partial<ChangeFeedBackend>).watchChanges === 'function';
+  return backend.changeFeed === 'prefix-changed';
+}
+
+/**
+ * A backend whose data cannot change while the process runs (the environment): -watch reads it
+ * once, renders, and waits, as confd's env WatchPrefix blocks until stopped.
+ */
+export interface StaticBackend extends Backend {
+  readonly changeFeed: 'none';
+}
+
+export function isStatic(backend: Backend): backend is StaticBackend {
+  return backend.changeFeed === 'none';
 }

@@ -2,7 +2,7 @@
 // environment and the config file are three readers over this one table, so a setting added
 // here is accepted everywhere with the same type checks.
 import { parseLogFormat, parseLogLevel, type LogFormat, type LogLevel } from '../log.js';
-import { BACKEND_NAMES } from '../backends/index.js';
+import { BACKEND_NAMES, backendOptionSpecs } from '../backends/index.js';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../resource/render.js';
 
 export interface Options {
@@ -112,10 +112,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('watch', 'watch', 'boolean', 'enable watch support'),
   spec('interval', 'interval', 'integer', 'backend polling interval (seconds)'),
   spec('backend', 'backend', 'string', `backend to use: ${BACKEND_NAMES.join(', ')}`),
-  spec('nodes', 'node', 'list', 'list of backend nodes (repeatable; redis: host:port[/DB] or a unix socket path)', {
-    fileKeys: ['nodes', 'node'],
-    envVars: ['CONFD_NODE', 'CONFD_NODES'],
-  }),
+  // -node, -client-cert, -file, -separator...: what each backend declares in its folder (backends/<name>/backend.ts).
+  ...backendOptionSpecs().map((o) => spec(o.key, o.flag, o.type, o.describe, { fileKeys: o.fileKeys && [...o.fileKeys], envVars: o.envVars && [...o.envVars] })),
   spec('confdir', 'confdir', 'string', 'confd conf directory'),
   spec('configFile', 'config-file', 'string', 'the confd config file', { fileKeys: [] }),
   spec('prefix', 'prefix', 'string', 'key path prefix'),
@@ -124,22 +122,6 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('keepStageFile', 'keep-stage-file', 'boolean', 'keep staged files'),
   spec('logLevel', 'log-level', 'logLevel', 'level which confd should log messages (debug, info, warning, error, fatal)'),
   spec('logFormat', 'log-format', 'logFormat', 'log line format (text, json)'),
-  spec('clientCert', 'client-cert', 'string', 'the client cert'),
-  spec('clientKey', 'client-key', 'string', 'the client key'),
-  spec('clientCaKeys', 'client-ca-keys', 'string', 'client ca keys', {
-    fileKeys: ['client_cakeys', 'client_ca_keys', 'client-ca-keys'],
-    envVars: ['CONFD_CLIENT_CAKEYS', 'CONFD_CLIENT_CA_KEYS'],
-  }),
-  spec('clientInsecure', 'client-insecure', 'boolean', 'allow connections to TLS servers without verifying their certificate'),
-  spec('basicAuth', 'basic-auth', 'boolean', 'use basic auth to authenticate (etcd backends)'),
-  spec('username', 'username', 'string', 'the username to authenticate as'),
-  spec('password', 'password', 'string', 'the password to authenticate with (etcd with -basic-auth; redis, where confd used -client-key)'),
-  spec('files', 'file', 'list', 'the YAML/JSON file or directory to read (repeatable, only used with -backend=file)', {
-    fileKeys: ['file'],
-    envVars: ['CONFD_FILE'],
-  }),
-  spec('filter', 'filter', 'string', 'files filter (only used with -backend=file)'),
-  spec('separator', 'separator', 'string', "the separator to replace '/' with when looking up keys in the backend (redis)"),
   spec('scheme', 'scheme', 'string', 'the backend URI scheme for nodes retrieved from DNS SRV records (http or https)', { supported: false }),
   spec('srvDomain', 'srv-domain', 'string', 'the name of the resource record', { supported: false }),
   spec('srvRecord', 'srv-record', 'string', 'the SRV record to search for backends nodes', { supported: false }),

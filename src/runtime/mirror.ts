@@ -3,7 +3,7 @@
 // resources render from these maps, never by re-reading the backend (except one read of a prefix
 // to confirm it at a revision, for a resource spanning several prefixes: see consistent()). A compaction past the
 // watch's revision, or a periodic reconciliation, re-reads the prefix and continues from there.
-// A backend without revisions (redis, ZooKeeper: hasChangeFeed) feeds the mirror its own re-reads
+// A backend without revisions (file, redis, ZooKeeper: a "prefix-changed" feed) feeds the mirror its own re-reads
 // instead: whole-prefix snapshots when its feed starts or reconnects, and keys re-read after a
 // notification; such a mirror stays at revision 0.
 import { hasChangeFeed, type ChangeFeedBackend, type KeyChange, type KeyValue, type PrefixWatch, type Snapshot, type WatchableBackend, type WatchEvent } from '../backends/types.js';
@@ -339,6 +339,8 @@ export class KeyMirrors {
     keys: readonly string[],
     private readonly log: Logger,
     onChange: (change: MirrorChange) => void,
+    /** Called whenever a mirror's revision or state moved (after its change, if any, was emitted). */
+    private readonly onAdvanced: () => void = () => undefined,
   ) {
     this.mirrors = minimalCover(keys).map((p) => new PrefixMirror(p, backend, log, onChange, () => this.advanced()));
     this.byPrefix = new Map(this.mirrors.map((m) => [m.prefix, m]));
@@ -346,6 +348,7 @@ export class KeyMirrors {
 
   private advanced(): void {
     if (this.waiters.length > 0) this.waiters = this.waiters.filter((done) => !done());
+    this.onAdvanced();
   }
 
   /**

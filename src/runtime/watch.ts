@@ -5,7 +5,8 @@
 // render from fewer keys than `min_keys` (default 1 when the resource had keys at start-up) never
 // replaces a destination unless `allow_empty = true`. With -interval, every interval re-reads
 // all prefixes and re-processes every resource (reconciliation).
-import { hasChangeFeed, isWatchable, type Backend, type ChangeFeedBackend, type WatchableBackend } from '../backends/types.js';
+import { hasChangeFeed, isStatic, isWatchable, type Backend, type ChangeFeedBackend, type WatchableBackend } from '../backends/types.js';
+import { staticFeed } from './static-feed.js';
 import type { Logger } from '../log.js';
 import type { Readiness } from './health.js';
 import { ResourceLoadError } from '../resource/load.js';
@@ -76,6 +77,8 @@ export class WatchRuntime {
   private rendering = false;
   private readonly waits = new Map<TemplateResource, WaitWindow>();
   private readonly dirty = new Map<TemplateResource, Dirty>();
+  /** Resources a render skipped because a mirror behind them was re-reading (after a compaction). */
+  private readonly awaitingSync = new Set<TemplateResource>();
   /** Never blank a config: a render from fewer keys than min_keys does not happen. */
   private readonly guard: NeverBlankGuard;
   private timer: NodeJS.Timeout | undefined;
@@ -114,16 +117,16 @@ export class WatchRuntime {
     backend: Backend,
     private readonly opts: WatchRuntimeOptions,
   ) {
-    if (!isWatchable(backend) && !hasChangeFeed(backend)) throw new Error(`the ${backend.name} backend cannot watch; use -interval instead of -watch`);
     this.log = opts.log;
-    this.backend = backend;
+    this.backend = followed(backend);
     this.guard = new NeverBlankGuard(opts.log);
     for (const r of resources) this.waits.set(r, r.wait ? parseWaitFor(r) : opts.wait);
     this.mirrors = new KeyMirrors(
-      backend,
+      this.backend,
       resources.flatMap((r) => r.keys),
       opts.log,
       (change) => this.onChange(change),
+      () => this.mirrorsAdvanced(),
     );
     this.stores = new LiveStores((keys) => this.mirrors.snapshot(keys).kvs);
     this.retries = new WriteRetries({
@@ -236,6 +239,20 @@ export class WatchRuntime {
     return rs;
   }
 
+  /** A mirror moved: resources skipped while one of theirs was re-reading render now if all are back in sync. */
+  private mirrorsAdvanced(): void {
+    if (this.awaitingSync.size === 0 || this.stopped) return;
+    let any = false;
+    for (const r of this.awaitingSync) {
+      if (!this.mirrors.inSync(r.keys)) continue;
+      this.awaitingSync.delete(r);
+      // Its change already waited its wait time: due at once, as a write retry.
+      if (!this.dirty.has(r)) this.dirty.set(r, { firstAt: Date.now(), lastAt: Date.now() - 1e9 });
+      any = true;
+    }
+    if (any) this.schedule();
+  }
+
   private due(r: TemplateResource, d: Dirty): number {
     const w = this.waits.get(r)!;
     return Math.min(d.lastAt + w.minMs, d.firstAt + w.maxMs);
@@ -279,8 +296,14 @@ export class WatchRuntime {
     const run = (async () => {
       for (const r of batch) {
         if (this.stopped) return;
-        // A mirror re-reading (after a compaction) has no trustworthy data; its read re-dirties r.
-        if (!this.mirrors.inSync(r.keys)) continue;
+        // A mirror re-reading (after a compaction) has no trustworthy data: r waits for it. Its read
+        // re-dirties r only where it changed a key, so r is remembered and rendered once every
+        // mirror behind it is back in sync (a change to another prefix of r would be lost otherwise).
+        if (!this.mirrors.inSync(r.keys)) {
+          this.awaitingSync.add(r);
+          this.log.debug(`${r.dest}: a prefix it reads is being re-read; rendering once it is back in sync`);
+          continue;
+        }
         // Writes to one dest stay in render order; and a bound on writes in flight.
         for (const [other, commit] of this.committing) if (mayShareDest(other.dest, r.dest)) await commit;
         if (this.committing.size >= MAX_COMMITS) await Promise.race(this.committing.values());
@@ -425,4 +448,11 @@ function parseWaitFor(r: TemplateResource): WaitWindow {
   } catch (e) {
     throw new ResourceLoadError(`${r.file}: template.wait: ${(e as Error).message}`);
   }
+}
+
+/** The backend as the mirrors follow it, by the kind of change feed it has (a static one is read once). */
+function followed(backend: Backend): WatchableBackend | ChangeFeedBackend {
+  if (isWatchable(backend) || hasChangeFeed(backend)) return backend;
+  if (isStatic(backend)) return staticFeed(backend);
+  throw new Error(`the ${backend.name} backend cannot watch; use -interval instead of -watch`);
 }

@@ -60,7 +60,8 @@ function filesMatch(one: Workspace, ten: Workspace, values: Map<string, string>)
 function mismatch(one: Workspace, ten: Workspace, values: Map<string, string>): string {
   const want = expected(values, [...Array(SERVICES).keys()]).split('\n');
   const got = (read(join(one.out, 'all.conf')) ?? '').split('\n');
-  return `T=1 file lines wrong or missing: ${JSON.stringify(want.filter((l) => !got.includes(l)).slice(0, 10))}`;
+  const stale = [...Array(10).keys()].filter((j) => read(join(ten.out, `r${j}.conf`)) !== expected(values, [2 * j, 2 * j + 1])).map((j) => `r${j}.conf`);
+  return `T=1 file lines wrong or missing: ${JSON.stringify(want.filter((l) => !got.includes(l)).slice(0, 10))}; T=10 files wrong or missing: ${JSON.stringify(stale)}`;
 }
 
 for (const via of ['grpc-proxy', 'member'] as const) {

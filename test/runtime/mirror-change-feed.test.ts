@@ -14,6 +14,7 @@ function scripted(): { backend: ChangeFeedBackend; feeds: Map<string, ChangeFeed
   let progress = 0;
   const backend: ChangeFeedBackend = {
     name: 'scripted-feed',
+    changeFeed: 'prefix-changed',
     async getValues(): Promise<Snapshot> {
       throw new Error('-watch reads through the feed: its first snapshot is the start-up read');
     },

@@ -22,6 +22,7 @@ function scripted(withReadAt = true) {
   let progressRequests = 0;
   const backend: WatchableBackend = {
     name: 'scripted',
+    changeFeed: 'revisioned',
     async getValues(): Promise<Snapshot> {
       return { kvs: [{ key: '/a/x', value: '1' }, { key: '/b/x', value: '1' }], revision: 10 };
     },

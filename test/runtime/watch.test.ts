@@ -18,6 +18,7 @@ test('mirrors apply events in order, keep byte order, and give each resource its
   const handlers: PrefixWatchHandlers[] = [];
   const source: WatchableBackend = {
     name: 'scripted',
+    changeFeed: 'revisioned',
     async getValues(prefixes): Promise<Snapshot> {
       assert.deepEqual(prefixes, ['/svc']);
       return { kvs: [{ key: '/svc/a', value: '1' }, { key: '/svc/c', value: '3' }], revision: 10 };

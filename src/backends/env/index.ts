@@ -1,8 +1,8 @@
 // The env backend, mapped as confd maps it: key /foo/bar is looked up as FOO_BAR and every
 // variable whose name starts with that text is returned under /lower/case/with/slashes.
-// A process's environment never changes, so with -watch it renders once and then waits, as
-// confd's env WatchPrefix does (it blocks until stopped): its watches send no events.
-import type { PrefixWatchHandlers, Snapshot, WatchableBackend } from '../types.js';
+// A process's environment never changes: it is a static backend (no change feed), which -watch
+// reads once and then waits on, as confd's env WatchPrefix does (it blocks until stopped).
+import type { Snapshot, StaticBackend } from '../types.js';
 import { selectCovered } from '../../keys/index.js';
 
 export function keyToEnvName(key: string): string {
@@ -13,10 +13,10 @@ export function envNameToKey(name: string): string {
   return ('/' + name).toLowerCase().replace(/_/g, '/');
 }
 
-export function createEnvBackend(env: NodeJS.ProcessEnv = process.env): WatchableBackend {
-  const watches = new Set<PrefixWatchHandlers>();
+export function createEnvBackend(env: NodeJS.ProcessEnv = process.env): StaticBackend {
   return {
     name: 'env',
+    changeFeed: 'none',
     async getValues(prefixes: readonly string[]): Promise<Snapshot> {
       const all = new Map<string, string>();
       for (const prefix of prefixes) {
@@ -27,22 +27,6 @@ export function createEnvBackend(env: NodeJS.ProcessEnv = process.env): Watchabl
       }
       return { kvs: selectCovered(all, prefixes), revision: 0 };
     },
-    watchPrefix(_prefix: string, _fromRevision: number, handlers: PrefixWatchHandlers) {
-      watches.add(handlers);
-      return {
-        async cancel() {
-          watches.delete(handlers);
-        },
-      };
-    },
-    requestProgress(): void {
-      // Always current: answer every watch, so -stale-after never fires for an environment.
-      setImmediate(() => {
-        for (const h of watches) h.onProgress(0);
-      });
-    },
-    async close(): Promise<void> {
-      watches.clear();
-    },
+    async close(): Promise<void> {},
   };
 }

@@ -20,6 +20,7 @@ export async function createEtcdV3Backend(opts: EtcdV3BackendOptions): Promise<E
   let hub: WatchHub | undefined;
   return {
     name: 'etcdv3',
+    changeFeed: 'revisioned',
     connection,
     getValues(prefixes: readonly string[]): Promise<Snapshot> {
       return readPrefixes(connection, prefixes);

@@ -5,7 +5,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml, type ParseOptions, type DocumentOptions, type SchemaOptions } from 'yaml';
-import type { WatchableBackend } from '../types.js';
+import type { ChangeFeedBackend } from '../types.js';
 import type { Logger } from '../../log.js';
 import { watchableFiles } from './watch.js';
 
@@ -17,7 +17,7 @@ export interface FileBackendOptions {
   log?: Logger;
 }
 
-export function createFileBackend(opts: FileBackendOptions): WatchableBackend {
+export function createFileBackend(opts: FileBackendOptions): ChangeFeedBackend {
   if (opts.files.length === 0) throw new Error('the file backend needs at least one -file');
   const filter = globToRegExp(opts.filter ?? '*');
   const read = async (): Promise<Map<string, string>> => {

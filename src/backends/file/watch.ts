@@ -1,25 +1,29 @@
-// `-watch` with the file backend. confd watches its files with fsnotify and re-reads them on any
-// event; here chokidar watches each -file's directory (a file's own inode goes away when an editor
-// saves by rename, and a Kubernetes ConfigMap swaps a `..data` symlink beside it) or each -file
-// directory, and every event re-reads all the files. Each read that differs from the last one is a
-// new revision (1, 2, ...) whose puts and deletes go to the prefix watches, so the runtime's
-// mirrors (runtime/mirror.ts) work as they do with etcd. Revisions are counted only once a watch
-// exists: -onetime and -interval read at revision 0, as before.
+// `-watch` with the file backend, a "prefix changed" change feed (backends/definition.ts). confd
+// watches its files with fsnotify and re-reads them on any event; here chokidar watches each -file's
+// directory (a file's own inode goes away when an editor saves by rename, and a Kubernetes ConfigMap
+// swaps a `..data` symlink beside it) or each -file directory, and every event re-reads all the
+// files. The keys that differ from the last read go to the feeds of the prefixes covering them. No
+// revisions: files have none, and none are made up.
 import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { FSWatcher } from 'chokidar';
 import type { Logger } from '../../log.js';
 import { compareByKey, covers, selectCovered } from '../../keys/index.js';
-import type { PrefixWatch, PrefixWatchHandlers, Snapshot, WatchableBackend, WatchEvent } from '../types.js';
+import type { ChangeFeedBackend, ChangeFeedHandlers, KeyChange, PrefixWatch, Snapshot } from '../types.js';
 
-/** Revisions kept for watches that start after the read they follow (a few milliseconds behind). */
-const HISTORY = 64;
 /** An editor's truncate-then-write, or a ConfigMap swap's several events, give one re-read. */
 const DEBOUNCE_MS = 20;
+/**
+ * While the files cannot be read, they are read again after 200 ms, then 400, ... at most 5 s apart
+ * (as the runtime retries a read): a file event may never come (a -file in a directory that does not exist yet).
+ */
+const RETRY_MS = { min: 200, max: 5_000 };
 
-interface Watcher {
+interface Feed {
   readonly prefix: string;
-  readonly handlers: PrefixWatchHandlers;
+  readonly handlers: ChangeFeedHandlers;
+  /** Its first snapshot went out: later reads send it the keys that changed. */
+  live: boolean;
 }
 
 export interface FileWatchOptions {
@@ -29,11 +33,9 @@ export interface FileWatchOptions {
   log?: Logger;
 }
 
-export function watchableFiles(opts: FileWatchOptions): WatchableBackend {
+export function watchableFiles(opts: FileWatchOptions): ChangeFeedBackend {
   let current: Map<string, string> | undefined;
-  let revision = 0;
-  const history: Array<{ revision: number; events: WatchEvent[] }> = [];
-  const watchers = new Set<Watcher>();
+  const feeds = new Set<Feed>();
   let fsWatcher: Promise<FSWatcher[]> | undefined;
   let failing = false;
   let closed = false;
@@ -45,46 +47,60 @@ export function watchableFiles(opts: FileWatchOptions): WatchableBackend {
     return next;
   };
 
-  /** Reads the files; once watching, a difference from the last read becomes a revision sent to the watches. */
-  const readAndDiff = (): Promise<Map<string, string>> =>
-    serial(async () => {
-      const next = await opts.read();
-      if (fsWatcher && current) {
-        const events = diff(current, next, revision + 1);
-        if (events.length > 0) {
-          revision++;
-          history.push({ revision, events });
-          if (history.length > HISTORY) history.shift();
-          opts.log?.debug(`file backend: ${events.length} keys changed (revision ${revision})`);
-          for (const w of watchers) deliver(w, events);
+  /** Reads the files and sends each live feed the keys under its prefix that differ from the last read. */
+  const readAndSend = async (): Promise<Map<string, string>> => {
+    const next = await opts.read();
+    if (current) {
+      const changes = diff(current, next);
+      if (changes.length > 0) {
+        opts.log?.debug(`file backend: ${changes.length} keys changed`);
+        for (const f of feeds) {
+          if (!f.live) continue;
+          const mine = changes.filter((c) => covers(f.prefix, c.key));
+          if (mine.length > 0) f.handlers.onKeys(mine);
         }
       }
-      current = next;
-      return next;
-    });
-
-  const deliver = (w: Watcher, events: readonly WatchEvent[]) => {
-    const mine = events.filter((e) => covers(w.prefix, e.key));
-    if (mine.length > 0) w.handlers.onEvents(mine, revision);
-    else w.handlers.onProgress(revision);
-  };
-
-  /** On a file system event: re-read, and tell the watches whether the files can be read. */
-  const refresh = async () => {
-    try {
-      await readAndDiff();
-      if (failing) {
-        failing = false;
-        opts.log?.info('file backend: the files can be read again');
-        for (const w of watchers) w.handlers.onConnection(undefined);
-      }
-    } catch (e) {
-      // The last good keys stay in the mirrors; the next event reads again.
-      if (!failing) opts.log?.error(`file backend: ${(e as Error).message}`);
-      failing = true;
-      for (const w of watchers) w.handlers.onConnection(e as Error);
     }
+    current = next;
+    return next;
   };
+
+  const start = (f: Feed, all: Map<string, string>) => {
+    f.live = true;
+    f.handlers.onSnapshot(selectCovered(all, [f.prefix]));
+  };
+
+  /**
+   * On a file system event or a new feed: re-read, and tell the feeds whether the files can be read.
+   * Calls made before the queued read starts share it (the mirrors subscribe all their prefixes at once: one read).
+   */
+  let queued: Promise<void> | undefined;
+  const refresh = (): Promise<void> =>
+    (queued ??= serial(async () => {
+      queued = undefined;
+      try {
+        const all = await readAndSend();
+        if (failing) {
+          failing = false;
+          opts.log?.info('file backend: the files can be read again');
+          for (const f of feeds) f.handlers.onConnection(undefined);
+          for (const f of feeds) start(f, all);
+        } else {
+          for (const f of feeds) if (!f.live) start(f, all);
+        }
+        retryMs = RETRY_MS.min;
+      } catch (e) {
+        // The last good keys stay in the mirrors; the next event, or the retry, reads again.
+        if (!failing) opts.log?.error(`file backend: ${(e as Error).message}`);
+        failing = true;
+        for (const f of feeds) f.handlers.onConnection(e as Error);
+        clearTimeout(retryTimer);
+        if (!closed && feeds.size > 0) retryTimer = setTimeout(() => void refresh(), retryMs);
+        retryMs = Math.min(RETRY_MS.max, retryMs * 2);
+      }
+    }));
+  let retryTimer: NodeJS.Timeout | undefined;
+  let retryMs = RETRY_MS.min;
 
   let timer: NodeJS.Timeout | undefined;
   const startWatching = async (): Promise<FSWatcher[]> => {
@@ -113,57 +129,50 @@ export function watchableFiles(opts: FileWatchOptions): WatchableBackend {
 
   return {
     name: 'file',
+    changeFeed: 'prefix-changed',
     async getValues(prefixes: readonly string[]): Promise<Snapshot> {
-      const all = await readAndDiff();
-      return { kvs: selectCovered(all, prefixes), revision };
+      const all = await serial(readAndSend);
+      return { kvs: selectCovered(all, prefixes), revision: 0 };
     },
-    watchPrefix(prefix: string, fromRevision: number, handlers: PrefixWatchHandlers): PrefixWatch {
-      const w: Watcher = { prefix, handlers };
+    watchChanges(prefix: string, handlers: ChangeFeedHandlers): PrefixWatch {
+      const feed: Feed = { prefix, handlers, live: false };
+      feeds.add(feed);
       if (!fsWatcher && !closed) {
         fsWatcher = startWatching();
         fsWatcher.catch((e) => opts.log?.error(`file backend: cannot watch the files: ${(e as Error).message}`));
       }
-      // Like etcd, a watch answers asynchronously: first what it missed since fromRevision.
-      queueMicrotask(() => {
-        if (closed) return;
-        const oldest = history[0]?.revision ?? revision + 1;
-        if (fromRevision <= revision && fromRevision < oldest) {
-          handlers.onCompacted(oldest - 1);
-          return;
-        }
-        watchers.add(w);
-        const missed = history.filter((h) => h.revision >= fromRevision).flatMap((h) => h.events.filter((e) => covers(prefix, e.key)));
-        if (missed.length > 0) handlers.onEvents(missed, revision);
-      });
+      // The feed's first answer is the prefix read afresh (the mirror's start-up read).
+      void refresh();
       return {
         async cancel() {
-          watchers.delete(w);
+          feeds.delete(feed);
         },
       };
     },
     requestProgress(): void {
       setImmediate(() => {
-        for (const w of watchers) w.handlers.onProgress(revision);
+        for (const f of feeds) if (f.live && !failing) f.handlers.onAlive();
       });
     },
     async close(): Promise<void> {
       closed = true;
       clearTimeout(timer);
-      watchers.clear();
+      clearTimeout(retryTimer);
+      feeds.clear();
       const started = await fsWatcher?.catch(() => undefined);
       await Promise.all((started ?? []).map((w) => w.close()));
     },
   };
 }
 
-/** The puts and deletes that turn `before` into `after`, in key order. */
-function diff(before: Map<string, string>, after: Map<string, string>, revision: number): WatchEvent[] {
-  const events: WatchEvent[] = [];
+/** The keys that differ between `before` and `after` (undefined: gone), in key order. */
+function diff(before: Map<string, string>, after: Map<string, string>): KeyChange[] {
+  const changes: KeyChange[] = [];
   for (const [key, value] of after) {
-    if (before.get(key) !== value) events.push({ type: 'put', key, value, revision });
+    if (before.get(key) !== value) changes.push({ key, value });
   }
   for (const key of before.keys()) {
-    if (!after.has(key)) events.push({ type: 'delete', key, value: '', revision });
+    if (!after.has(key)) changes.push({ key, value: undefined });
   }
-  return events.sort(compareByKey);
+  return changes.sort(compareByKey);
 }

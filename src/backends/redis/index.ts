@@ -77,6 +77,7 @@ export async function createRedisBackend(opts: RedisBackendOptions): Promise<Cha
   });
   return {
     name: 'redis',
+    changeFeed: 'prefix-changed',
     async getValues(prefixes: readonly string[]): Promise<Snapshot> {
       try {
         return { kvs: await read(prefixes), revision: 0 };

@@ -32,6 +32,7 @@ export function createZookeeperBackend(opts: ZookeeperBackendOptions): ChangeFee
   const feeds = new ZkFeeds(session, opts.log);
   return {
     name: 'zookeeper',
+    changeFeed: 'prefix-changed',
     async getValues(prefixes: readonly string[]): Promise<Snapshot> {
       await session.ready();
       const all = new Map<string, string>();

@@ -1,0 +1,66 @@
+// What a backend declares about itself in its own folder (<name>/backend.ts), and what the
+// registry (registry.ts) reads: its names, the settings it uses, its default node, how it follows
+// changes, and a factory that loads the backend's code (and its client) only when it is chosen.
+import type { Logger } from '../log.js';
+import type { Backend } from './types.js';
+import type { BackendOptionSpec } from './options.js';
+
+/** The settings a backend is created from (the backend part of the command line, CONFD_* and confd.toml). */
+export interface BackendOptions {
+  backend: string;
+  nodes: readonly string[];
+  clientCert: string;
+  clientKey: string;
+  clientCaKeys: string;
+  clientInsecure: boolean;
+  basicAuth: boolean;
+  username: string;
+  password: string;
+  files: readonly string[];
+  filter: string;
+  /** redis: confd's -separator ('' or '/': keys as they are). */
+  separator: string;
+  /** -interval (seconds): redis -watch says it falls back to this re-read when notifications are off. */
+  interval: number;
+  /** -onetime: the backend only reads (etcd: a small client over node:http2 instead of etcd3's). */
+  onetime?: boolean;
+}
+
+/**
+ * How a backend follows changes under -watch; the runtime handles each kind (runtime/mirror.ts):
+ * - "revisioned": a stream of events, each with the store revision that made it (etcd); applied to
+ *   the mirror, which reads again only when the history is compacted away.
+ * - "prefix-changed": the server says "something under P changed" (file system events, redis
+ *   keyspace notifications, ZooKeeper watches); the backend re-reads what changed and hands over
+ *   the keys. No revisions: such a mirror stays at revision 0.
+ * - "none": the data cannot change while the process runs (the environment): read once.
+ */
+export type ChangeFeedKind = 'revisioned' | 'prefix-changed' | 'none';
+
+export interface BackendContext {
+  /** -node, or the backend's default node when none is given. */
+  nodes: string[];
+  log?: Logger;
+}
+
+export interface BackendDefinition<K extends ChangeFeedKind = ChangeFeedKind> {
+  /** -backend values that choose it, the canonical one first (etcdv3 is also "etcd", as in confd). */
+  readonly names: readonly string[];
+  /** The settings it reads (flags, CONFD_* variables, confd.toml keys); cli/options.ts lists them all. */
+  readonly options: readonly BackendOptionSpec[];
+  /** confd's node when no -node is given. */
+  readonly defaultNode?: string;
+  /** confd's client removes every "/*" from a key before reading it (confd's redis and zookeeper clients). */
+  readonly stripsKeyWildcards?: boolean;
+  readonly changeFeed: K;
+  /**
+   * Loads the backend's module (and so its client) and creates it: a backend whose changeFeed is
+   * the declared kind, or (opts.onetime) one that only reads.
+   */
+  create(opts: BackendOptions, context: BackendContext): Promise<Backend>;
+}
+
+/** Types a backend's declaration. */
+export function defineBackend<K extends ChangeFeedKind>(definition: BackendDefinition<K>): BackendDefinition<K> {
+  return definition;
+}
