@@ -11,6 +11,7 @@ test('count agrees with snapshot, across prefixes, nesting and lookalike names, 
   const kvs: KeyValue[] = ['/a', '/a/x', '/a/x/deep', '/a/xy', '/a/y', '/ab/z', '/b/1', '/b/2', '/b/\u00e9'].map((key) => ({ key, value: 'v' }));
   const source: WatchableBackend = {
     name: 'scripted',
+    changeFeed: 'revisioned',
     async getValues(prefixes): Promise<Snapshot> {
       return { kvs: kvs.filter((kv) => prefixes.some((p) => kv.key === p || kv.key.startsWith(p + '/'))), revision: 5 };
     },

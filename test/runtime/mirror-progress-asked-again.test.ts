@@ -13,6 +13,7 @@ test('a progress answer below the target is followed by another request, not by 
   const asked: number[] = [];
   const source: WatchableBackend = {
     name: 'scripted',
+    changeFeed: 'revisioned',
     async getValues(prefixes): Promise<Snapshot> {
       return { kvs: prefixes.map((p) => ({ key: `${p}/k`, value: '0' })), revision: head };
     },
