@@ -271,6 +271,16 @@ export class PrefixMirror {
     this.advanced();
   }
 
+  /** How many entries `key` covers. */
+  count(key: string): number {
+    if (key === this.prefix) return this.entries.length;
+    let n = 0;
+    for (let i = lowerBoundKey(this.entries, key); i < this.entries.length && this.entries[i]!.key.startsWith(key); i++) {
+      if (covers(key, this.entries[i]!.key)) n++;
+    }
+    return n;
+  }
+
   /**
    * Takes a read of the prefix at `snap.revision` as its state there, for the consistency barrier:
    * the watch goes on, events at or below that revision that arrive late are ignored, later ones
@@ -407,13 +417,26 @@ export class KeyMirrors {
     if (done()) return Promise.resolve(true);
     this.backend.requestProgress();
     return new Promise((resolve) => {
+      // etcd sends a revision's events before its store reaches that revision (watchableStoreTxnWrite.End:
+      // notify, then TxnWrite.End), so a progress request that quick may be answered with the one
+      // before, and no other answer would come: ask again while waiting (5 ms, 10, ... every 100 ms).
+      let askAgain: Timer | undefined;
+      const ask = (ms: number) => {
+        askAgain = defaultScheduler.after(ms, () => {
+          this.backend.requestProgress();
+          ask(Math.min(ms * 2, 100));
+        });
+      };
+      ask(5);
       const timer = defaultScheduler.after(Math.max(0, deadline - Date.now()), () => {
+        askAgain?.cancel();
         this.waiters = this.waiters.filter((w) => w !== check);
         resolve(false);
       });
       const check = () => {
         if (!done()) return false;
         timer.cancel();
+        askAgain?.cancel();
         resolve(true);
         return true;
       };
@@ -478,6 +501,19 @@ export class KeyMirrors {
     // Distinct prefixes select disjoint keys; only their order needs merging.
     const kvs = parts.flat().sort(compareByKey);
     return { kvs, revision };
+  }
+
+  /** What snapshot() would hold, without copying it: how many entries, and the revision. */
+  count(keys: readonly string[]): { size: number; revision: number } {
+    let size = 0;
+    let revision = 0;
+    for (const key of minimalCover(keys)) {
+      const mirror = this.mirrorFor(key);
+      if (!mirror) continue;
+      size += mirror.count(key);
+      if (mirror.revision > revision) revision = mirror.revision;
+    }
+    return { size, revision };
   }
 
   status(now = Date.now()): MirrorStatus[] {

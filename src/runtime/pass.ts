@@ -62,10 +62,10 @@ export async function fetchSnapshot(backend: Backend, resources: readonly Templa
  */
 export async function processResources(
   resources: readonly TemplateResource[],
-  snapshot: Snapshot,
+  snapshot: PassSnapshot,
   opts: PassOptions,
   /** Watch mode passes stores it keeps up to date across renders (runtime/watch.ts). */
-  stores: StoreSource = new SnapshotStores(snapshot.kvs),
+  stores: StoreSource = snapshotStores(snapshot),
 ): Promise<PassResult> {
   const outcomes: ResourceOutcome[] = [];
   const groupsDone = new Set<GroupInfo>();
@@ -108,6 +108,18 @@ export async function processResources(
 const CONCURRENT = 8;
 
 /**
+ * What a pass renders from. Watch mode renders from stores it keeps (runtime/watch.ts) and passes
+ * only the revision: copying and merging the keys of a resource's prefixes cost more than its render
+ * (0.4 ms of a 3.5 ms update at 12k keys, 10 resources of 100 prefixes each).
+ */
+export type PassSnapshot = Omit<Snapshot, 'kvs'> & { readonly kvs?: Snapshot['kvs'] };
+
+function snapshotStores(snapshot: PassSnapshot): StoreSource {
+  if (!snapshot.kvs) throw new Error('processResources: a snapshot without its keys needs the stores to render from');
+  return new SnapshotStores(snapshot.kvs);
+}
+
+/**
  * Whether two dests may be one file. One file has many spellings (`/out/./a.conf`, a symlinked
  * directory), not many base names (a hard link aside): dests with the same base name are kept in
  * resource order, so the last resource wins as in confd, at no file system cost.
@@ -128,7 +140,7 @@ function revisionField(revision: number, fields: LogFields): LogFields {
   return revision > 0 ? { ...fields, revision } : fields;
 }
 
-async function processOne(resource: TemplateResource, stores: StoreSource, passOpts: PassOptions, snapshot: Snapshot): Promise<ResourceOutcome> {
+async function processOne(resource: TemplateResource, stores: StoreSource, passOpts: PassOptions, snapshot: PassSnapshot): Promise<ResourceOutcome> {
   const opts = { ...passOpts, log: passOpts.log.with(revisionField(snapshot.revision, { resource: resource.file, dest: resource.dest })) };
   const unreadable = unreadableKey(resource, snapshot);
   if (unreadable !== undefined) {
@@ -149,7 +161,7 @@ async function processOne(resource: TemplateResource, stores: StoreSource, passO
 }
 
 /** Why one of the resource's keys could not be read (it, or a prefix covering it, is unreadable). */
-function unreadableKey(resource: TemplateResource, snapshot: Snapshot): string | undefined {
+function unreadableKey(resource: TemplateResource, snapshot: PassSnapshot): string | undefined {
   if (!snapshot.unreadable) return undefined;
   for (const [prefix, error] of snapshot.unreadable) {
     if (resource.keys.some((k) => covers(prefix, k))) return error;

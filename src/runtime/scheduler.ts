@@ -22,6 +22,10 @@ export class Scheduler implements TimerSource {
     return this.source.every(ms, fn);
   }
 
+  soon(fn: () => void): Timer {
+    return this.source.soon(fn);
+  }
+
   sleep(ms: number, opts?: { unref?: boolean }): Promise<void> {
     return this.source.sleep(ms, opts);
   }

@@ -85,6 +85,16 @@ export class WatchRuntime {
   /** Never blank a config: a render from fewer keys than min_keys does not happen. */
   private readonly guard: NeverBlankGuard;
   private timer: Timer | undefined;
+  /**
+   * A change that finds the runtime idle renders from here, not from a 0 ms timer (Node makes that
+   * 1 ms: a third of an update's latency at T=10). Changes that came during a render or a write (a
+   * burst) still wait for that timer, which lets more of the burst join one render.
+   */
+  private immediate: Timer | undefined;
+  /** `timer` is the 0 ms one of a burst. */
+  private timerBatches = false;
+  /** The resources whose keys a change of each mirror's prefix may touch (onChange), built on first use. */
+  private readonly byMirror = new Map<string, readonly TemplateResource[]>();
   private reconcileTimer: Timer | undefined;
   private staleTimer: Timer | undefined;
   private readonly timers: TimerSource;
@@ -197,6 +207,7 @@ export class WatchRuntime {
   async stop(): Promise<void> {
     this.stopped = true;
     this.timer?.cancel();
+    this.immediate?.cancel();
     this.reconcileTimer?.cancel();
     this.staleTimer?.cancel();
     // A runtime that replaces this one (a reload) renders every resource at once and reports its own failures.
@@ -213,7 +224,7 @@ export class WatchRuntime {
     else this.stores.apply(change.keys, change.values);
     if (!this.started) return;
     const now = Date.now();
-    for (const r of this.resources) {
+    for (const r of this.resourcesUnder(change.prefix)) {
       if (!r.keys.some((k) => change.keys.some((key) => covers(k, key)))) continue;
       const d = this.dirty.get(r);
       if (d) d.lastAt = now;
@@ -221,7 +232,17 @@ export class WatchRuntime {
     }
     const at = change.revision > 0 ? ` at revision ${change.revision}` : '';
     this.log.debug(`${change.prefix}: ${change.keys.length} key(s) changed${at} (${change.cause})`);
-    this.schedule();
+    this.schedule(true);
+  }
+
+  /** The resources with a key inside `prefix` or covering it: the only ones a change of that mirror can touch. */
+  private resourcesUnder(prefix: string): readonly TemplateResource[] {
+    let rs = this.byMirror.get(prefix);
+    if (!rs) {
+      rs = this.resources.filter((r) => r.keys.some((k) => covers(prefix, k) || covers(k, prefix)));
+      this.byMirror.set(prefix, rs);
+    }
+    return rs;
   }
 
   /** A mirror moved: resources skipped while one of theirs was re-reading render now if all are back in sync. */
@@ -243,17 +264,30 @@ export class WatchRuntime {
     return Math.min(d.lastAt + w.minMs, d.firstAt + w.maxMs);
   }
 
-  private schedule(): void {
+  /** `change`: called for a change (not for the end of a render or a write, a retry or a reconciliation). */
+  private schedule(change = false): void {
+    const batching = this.timer !== undefined && this.timerBatches;
     this.timer?.cancel();
+    this.immediate?.cancel();
     this.timer = undefined;
+    this.immediate = undefined;
     if (this.stopped || this.running || this.dirty.size === 0) return;
     let next = Infinity;
     for (const [r, d] of this.dirty) if (!this.committing.has(r)) next = Math.min(next, this.due(r, d));
     if (next === Infinity) return; // each one waits for its commit to end (which schedules again)
-    this.timer = this.timers.after(Math.max(0, next - Date.now()), () => this.flush());
+    const delay = next - Date.now();
+    // Due now and idle: after this turn's I/O callbacks (events that came in the same read still join it).
+    if (delay <= 0 && change && !batching) {
+      this.immediate = this.timers.soon(() => this.flush());
+      return;
+    }
+    this.timerBatches = delay <= 0;
+    this.timer = this.timers.after(Math.max(0, delay), () => this.flush());
   }
 
   private flush(): void {
+    this.timer = undefined;
+    this.immediate = undefined;
     const now = Date.now();
     const batch: TemplateResource[] = [];
     for (const [r, d] of this.dirty) {
@@ -286,8 +320,9 @@ export class WatchRuntime {
         }
         if (this.stopped) return;
         // groupKeys: a commit group renders whole, from every member's keys (tsconfd extension).
-        const snapshot = this.mirrors.snapshot(groupKeys(r));
-        if (!this.guard.allows(r, snapshot.kvs.length)) continue;
+        // Its keys are rendered from the stores; a count and the revision are all it needs of the mirrors.
+        const { size, revision } = this.mirrors.count(groupKeys(r));
+        if (!this.guard.allows(r, size)) continue;
         // This render supersedes a pending retry of r (its outcome schedules the next one if it fails too).
         this.retries.rendering(r);
         this.renders++;
@@ -309,7 +344,7 @@ export class WatchRuntime {
         // -log-diff's and -noop's diffs reads it later); fan-outs and groups render several files
         // from one revision and hold it.
         const single = r.ext?.range === undefined && r.ext?.group === undefined && !this.opts.logDiff && !this.opts.noop;
-        const done = processResources([r], snapshot, single ? { ...this.opts, onRendered: release } : this.opts, this.stores)
+        const done = processResources([r], { revision }, single ? { ...this.opts, onRendered: release } : this.opts, this.stores)
           .then((result) => {
             if (result.failed.length === 0) this.rendered.add(r);
             this.retries.settled(r, result.outcomes);

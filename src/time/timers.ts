@@ -21,14 +21,16 @@ export interface TimerSource {
   after(ms: number, fn: () => void): Timer;
   /** Calls `fn` every `ms` until cancelled. */
   every(ms: number, fn: () => void): Timer;
+  /** Calls `fn` once, after this turn's I/O callbacks (setImmediate: sooner than a 0 ms timeout, which Node makes 1 ms). */
+  soon(fn: () => void): Timer;
   /** Resolves after `ms`; `unref` lets the process exit meanwhile. */
   sleep(ms: number, opts?: { unref?: boolean }): Promise<void>;
 }
 
-class HostTimer implements Timer {
+class HostTimer<H extends { unref?: () => unknown }> implements Timer {
   constructor(
-    private readonly handle: NodeJS.Timeout,
-    private readonly clear: (h: NodeJS.Timeout) => void,
+    private readonly handle: H,
+    private readonly clear: (h: H) => void,
   ) {}
   cancel(): void {
     this.clear(this.handle);
@@ -43,6 +45,7 @@ class HostTimer implements Timer {
 export const hostTimers: TimerSource = {
   after: (ms, fn) => new HostTimer(globalThis.setTimeout(fn, ms), (h) => globalThis.clearTimeout(h)),
   every: (ms, fn) => new HostTimer(globalThis.setInterval(fn, ms), (h) => globalThis.clearInterval(h)),
+  soon: (fn) => new HostTimer(globalThis.setImmediate(fn), (h) => globalThis.clearImmediate(h)),
   sleep: (ms, opts) =>
     new Promise<void>((resolve) => {
       const t = hostTimers.after(ms, resolve);

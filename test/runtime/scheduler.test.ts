@@ -64,11 +64,13 @@ test('a scheduler over another TimerSource uses it alone (how a test injects tim
   const fake = {
     after: (ms: number) => (asked.push(ms), { cancel() {}, unref() { return this; } }),
     every: (ms: number) => (asked.push(-ms), { cancel() {}, unref() { return this; } }),
+    soon: () => (asked.push(0), { cancel() {}, unref() { return this; } }),
     sleep: async () => {},
   };
   const s = new Scheduler(fake);
   s.after(5, () => {});
   s.every(7, () => {});
+  s.soon(() => {});
   s.debounce(9, () => {})();
-  assert.deepEqual(asked, [5, -7, 9]);
+  assert.deepEqual(asked, [5, -7, 0, 9]);
 });

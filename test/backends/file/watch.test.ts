@@ -178,6 +178,7 @@ test('file backend: its debounce runs on the TimerSource the runtime hands it, n
       return hostTimers.after(ms, fn);
     },
     every: hostTimers.every,
+    soon: hostTimers.soon,
     sleep: hostTimers.sleep,
   };
   const backend = createFileBackend({ files: [file], timers });
