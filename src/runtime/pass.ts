@@ -65,7 +65,7 @@ export async function processResources(
   snapshot: PassSnapshot,
   opts: PassOptions,
   /** Watch mode passes stores it keeps up to date across renders (runtime/watch.ts). */
-  stores: StoreSource = snapshotStores(snapshot),
+  stores: StoreSource = snapshotStores(snapshot, resources),
 ): Promise<PassResult> {
   const outcomes: ResourceOutcome[] = [];
   const groupsDone = new Set<GroupInfo>();
@@ -114,9 +114,11 @@ const CONCURRENT = 8;
  */
 export type PassSnapshot = Omit<Snapshot, 'kvs'> & { readonly kvs?: Snapshot['kvs'] };
 
-function snapshotStores(snapshot: PassSnapshot): StoreSource {
+function snapshotStores(snapshot: PassSnapshot, resources: readonly TemplateResource[]): StoreSource {
   if (!snapshot.kvs) throw new Error('processResources: a snapshot without its keys needs the stores to render from');
-  return new SnapshotStores(snapshot.kvs);
+  // The pass asks one store per resource (a group's members are resources of the list): each is
+  // dropped after its last use, so it dies young.
+  return new SnapshotStores(snapshot.kvs, { uses: resources });
 }
 
 /**
