@@ -69,7 +69,8 @@ export async function processResources(
 ): Promise<PassResult> {
   const outcomes: ResourceOutcome[] = [];
   const groupsDone = new Set<GroupInfo>();
-  const inFlight: Array<{ dest: string; log: HeldLog; done: Promise<ResourceOutcome> }> = [];
+  // base: basename(dest), once per resource (mayShareDest compares base names).
+  const inFlight: Array<{ base: string; log: HeldLog; done: Promise<ResourceOutcome> }> = [];
   const finishOldest = async () => {
     const oldest = inFlight.shift()!;
     const outcome = await oldest.done;
@@ -80,10 +81,11 @@ export async function processResources(
     // -onetime told to stop: the resources not reached yet are left as they are (onetime.ts reports it).
     if (opts.stopping?.aborted) break;
     if (isPlain(resource, opts)) {
-      if (inFlight.some((f) => mayShareDest(f.dest, resource.dest))) while (inFlight.length > 0) await finishOldest();
+      const base = basename(resource.dest);
+      if (inFlight.some((f) => f.base === base)) while (inFlight.length > 0) await finishOldest();
       if (inFlight.length >= CONCURRENT) await finishOldest();
       const log = new HeldLog(opts.log);
-      inFlight.push({ dest: resource.dest, log, done: processOne(resource, stores, { ...opts, log }, snapshot) });
+      inFlight.push({ base, log, done: processOne(resource, stores, { ...opts, log }, snapshot) });
       continue;
     }
     while (inFlight.length > 0) await finishOldest();
