@@ -4,11 +4,11 @@
 // directory. A destination that is a bind-mounted single file cannot be renamed over (EBUSY,
 // or EXDEV); confd writes those in place, and so do we unless the resource forbids it.
 import { open, unlink, readFile } from 'node:fs/promises';
-import { closeSync, constants, fchmodSync, fchownSync, fsync, fsyncSync, openSync, renameSync, statfsSync, writeSync } from 'node:fs';
-import { promisify } from 'node:util';
+import { closeSync, constants, fchmodSync, fchownSync, openSync, renameSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { pathError } from './errors.js';
+import { fsyncIn } from './fsync.js';
 import type { DirSync } from './dir-sync.js';
 
 export interface FileAttrs {
@@ -21,32 +21,6 @@ export interface FileAttrs {
 /** Go's os.CreateTemp(dir, "." + base(dest)): `.<destbase><random digits>` in the destination's directory. */
 export function stagePathFor(dest: string): string {
   return join(dirname(dest), `.${basename(dest)}${randomInt(0, 2 ** 32 - 1)}`);
-}
-
-const fsyncFd = promisify(fsync);
-
-/** Filesystems that keep files in memory (statfs f_type): TMPFS_MAGIC, RAMFS_MAGIC. */
-const IN_MEMORY_FS = new Set([0x01021994, 0x858458f6]);
-const inMemoryDirs = new Map<string, boolean>();
-
-/**
- * fsync of a file in `dir`. On tmpfs and ramfs the kernel's fsync returns at once (there is no disk):
- * it is called inline there, where a thread-pool round trip costs ~30 us of CPU and the wake-ups
- * (-onetime, 100 files on /dev/shm: ~10 ms CPU, ~18 ms wall; bench/onetime-profile.md). Anywhere
- * else it stays off the event loop, since it can take milliseconds.
- */
-async function fsyncIn(dir: string, fd: number): Promise<void> {
-  let inMemory = inMemoryDirs.get(dir);
-  if (inMemory === undefined) {
-    try {
-      inMemory = IN_MEMORY_FS.has(statfsSync(dir).type);
-    } catch {
-      inMemory = false;
-    }
-    inMemoryDirs.set(dir, inMemory);
-  }
-  if (inMemory) fsyncSync(fd);
-  else await fsyncFd(fd);
 }
 
 /**
