@@ -98,6 +98,8 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       log.fatal(`-interval must be above 0 (got ${o.interval})`);
       return 1;
     }
+    // -wait is the quiescence window of -watch's change feed; an -interval pass reads everything at once.
+    if (!o.watch && o.wait !== '') log.warning('-wait is ignored with -interval (it is for -watch)');
     const { runDaemon } = await import('./runtime/daemon.js');
     // systemd Type=notify: NOTIFY_SOCKET is read and removed from the environment the children get.
     const { SystemdNotifier } = await import('./runtime/sd-notify.js');
@@ -121,13 +123,13 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   }
   // Not an error: a confd.toml or CONFD_HTTP shared by a sidecar (-watch) and its init container (-onetime) sets it for both.
   if (o.http !== '') log.warning(`-http ${o.http} is ignored with -onetime: nothing is served (the endpoint is for -watch and -interval)`);
-  const watchOnly: Array<[string, boolean]> = [
-    ['-wait', o.wait !== ''],
-    ['-stale-after', o.staleAfter !== ''],
-    ['-strict-readiness', o.strictReadiness],
-    ['-notify-ready-early', o.notifyReadyEarly],
+  const daemonOnly: Array<[string, boolean, string]> = [
+    ['-wait', o.wait !== '', '-watch'],
+    ['-stale-after', o.staleAfter !== '', '-watch and -interval'],
+    ['-strict-readiness', o.strictReadiness, '-watch and -interval'],
+    ['-notify-ready-early', o.notifyReadyEarly, '-watch and -interval'],
   ];
-  for (const [flag, set] of watchOnly) if (set) log.warning(`${flag} is ignored with -onetime (it is for -watch and -interval)`);
+  for (const [flag, set, modes] of daemonOnly) if (set) log.warning(`${flag} is ignored with -onetime (it is for ${modes})`);
   // The template engine and resource code load after the cheap paths (-version, -h, bad flags).
   const { runOnetime } = await import('./runtime/onetime.js');
   return runOnetime(run);
