@@ -110,13 +110,15 @@ async function findFiles(root: string, filter: RegExp): Promise<string[]> {
   const st = await stat(root);
   if (!st.isDirectory()) return [root];
   const found: string[] = [];
+  // As confd's filepath.Walk: a directory is entered only if it is one itself, never through a
+  // symlink (a loop made the read fail with ELOOP, a link to a parent re-read the tree or more);
+  // a symlink is a file to read when it names one, as confd's os.Stat check has it.
   const walk = async (dir: string): Promise<void> => {
-    const entries = (await readdir(dir, { withFileTypes: true })).map((e) => e.name).sort();
-    for (const name of entries) {
-      const full = join(dir, name);
-      const s = await stat(full);
-      if (s.isDirectory()) await walk(full);
-      else if (filter.test(name)) found.push(full);
+    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      const full = join(dir, e.name);
+      if (e.isDirectory()) await walk(full);
+      else if (filter.test(e.name) && !(e.isSymbolicLink() && (await stat(full)).isDirectory())) found.push(full);
     }
   };
   await walk(root);

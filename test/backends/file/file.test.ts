@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFileBackend, flatten, formatNumber, globToRegExp } from '../../../src/backends/file/index.js';
@@ -67,6 +67,35 @@ test('a directory is searched recursively with -filter on base names', async () 
     ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a directory is walked as confd walks it: a symlinked file is read, a symlinked directory (a loop, a way out) is not entered', async () => {
+  const root = tmp();
+  try {
+    const dir = join(root, 'keys');
+    mkdirSync(join(dir, 'sub'), { recursive: true });
+    mkdirSync(join(root, 'elsewhere'));
+    writeFileSync(join(dir, 'one.yml'), 'a: "1"\n');
+    writeFileSync(join(dir, 'sub', 'two.yml'), 'b: "2"\n');
+    writeFileSync(join(root, 'outside.yml'), 'linked: "3"\n');
+    writeFileSync(join(root, 'elsewhere', 'other.yml'), 'other: "4"\n');
+    symlinkSync('../outside.yml', join(dir, 'file-link.yml'));
+    symlinkSync('.', join(dir, 'loop'));
+    symlinkSync('..', join(dir, 'up'));
+    symlinkSync('../elsewhere', join(dir, 'dir-link'));
+    symlinkSync('../gone', join(dir, 'dangling.txt'));
+    // confd (util.RecursiveFilesLookup: filepath.Walk, which never follows a symlinked directory)
+    // reads one.yml, sub/two.yml and the file the link names; a loop made it fail with ELOOP here.
+    // A dangling link -filter does not select is not looked at (confd's Walk only lstats it).
+    const backend = createFileBackend({ files: [dir], filter: '*.yml' });
+    assert.deepEqual((await backend.getValues(['/'])).kvs, [
+      { key: '/a', value: '1' },
+      { key: '/b', value: '2' },
+      { key: '/linked', value: '3' },
+    ]);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
 });
 
