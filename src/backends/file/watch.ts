@@ -126,7 +126,12 @@ export function watchableFiles(opts: FileWatchOptions): ChangeFeedBackend {
         () => false,
       );
       // A file's directory is watched alone (depth 0), not its subtree; chokidar's depth is per watcher.
-      const w = isDir ? watch(path, { ignoreInitial: true, atomic: false }) : watch(dirname(path), { ignoreInitial: true, atomic: false, depth: 0 });
+      // A -file directory's subtree is watched as it is read (index.ts findFiles): never through a
+      // symlinked directory, which chokidar followed into loops (ELOOP, or out of memory with a link
+      // to the parent beside one) and out of the tree. A ConfigMap swap renames a link in the tree: seen.
+      const w = isDir
+        ? watch(path, { ignoreInitial: true, atomic: false, followSymlinks: false })
+        : watch(dirname(path), { ignoreInitial: true, atomic: false, depth: 0 });
       w.on('all', () => {
         timer?.cancel();
         trailingTimer?.cancel();

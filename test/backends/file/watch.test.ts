@@ -12,6 +12,7 @@ import type { ChangeFeedHandlers, KeyChange, KeyValue } from '../../../src/backe
 import { staticFeed } from '../../../src/runtime/static-feed.js';
 import { until } from '../../helpers/wait.js';
 import { hostTimers } from '../../../src/time/timers.js';
+import { capturingLogger } from '../../helpers/log.js';
 
 function recorder() {
   const snapshots: KeyValue[][] = [];
@@ -114,6 +115,37 @@ test('file backend: a Kubernetes ConfigMap ..data symlink swap is seen', async (
     renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
     await until('the swap', () => app.keys.length >= 1, 5_000, () => JSON.stringify(app));
     assert.deepEqual(app.keys, [{ key: '/app/a', value: 'two' }]);
+  } finally {
+    await backend.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('file backend: a -file directory is watched without entering symlinked directories (a loop, a link to its parent); a ConfigMap swap inside it is seen', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsconfd-filewatch-'));
+  const keysDir = join(dir, 'keys');
+  mkdirSync(join(keysDir, '..v1'), { recursive: true });
+  writeFileSync(join(keysDir, '..v1', 'keys.yaml'), 'app:\n  a: one\n');
+  symlinkSync('..v1', join(keysDir, '..data'));
+  symlinkSync('..data/keys.yaml', join(keysDir, 'keys.yaml'));
+  symlinkSync('.', join(keysDir, 'loop'));
+  symlinkSync('..', join(keysDir, 'up'));
+  const { log, lines } = capturingLogger();
+  const backend = createFileBackend({ files: [keysDir], log });
+  try {
+    const app = recorder();
+    backend.watchChanges('/app', app.handlers);
+    await until('the first snapshot', () => app.snapshots.length === 1, 5_000);
+    assert.deepEqual(app.snapshots[0], [{ key: '/app/a', value: 'one' }]);
+    await new Promise((r) => setTimeout(r, 300));
+    mkdirSync(join(keysDir, '..v2'));
+    writeFileSync(join(keysDir, '..v2', 'keys.yaml'), 'app:\n  a: two\n');
+    symlinkSync('..v2', join(keysDir, '..data_tmp'));
+    renameSync(join(keysDir, '..data_tmp'), join(keysDir, '..data'));
+    rmSync(join(keysDir, '..v1'), { recursive: true });
+    await until('the swap', () => app.keys.at(-1)?.value === 'two', 5_000, () => JSON.stringify(app));
+    // chokidar followed the loop until ELOOP (logged as an error) and watched the parent's whole tree.
+    assert.deepEqual(lines.filter((l) => /ERROR/.test(l)), []);
   } finally {
     await backend.close();
     rmSync(dir, { recursive: true, force: true });
