@@ -24,6 +24,12 @@ const DEBOUNCE_MS = 20;
 const CHOKIDAR_CHANGE_THROTTLE_MS = 50;
 const TRAILING_READ_MS = CHOKIDAR_CHANGE_THROTTLE_MS + 20;
 /**
+ * Events that never pause for the debounce (a log beside the file written every few ms, many files
+ * of a -file directory) still give a read this long after the first of them: the debounce alone
+ * put every read off until they stopped.
+ */
+const BURST_READ_MS = 100;
+/**
  * While the files cannot be read, they are read again after 200 ms, then 400, ... at most 5 s apart
  * (as the runtime retries a read): a file event may never come (a -file in a directory that does not exist yet).
  */
@@ -115,7 +121,15 @@ export function watchableFiles(opts: FileWatchOptions): ChangeFeedBackend {
   const retries = new Backoff(RETRY_MS);
 
   let timer: Timer | undefined;
+  let burstTimer: Timer | undefined;
   let trailingTimer: Timer | undefined;
+  /** The debounce or the burst's bound, whichever ends first: one read, and the next event starts a new burst. */
+  const readBurst = () => {
+    timer?.cancel();
+    burstTimer?.cancel();
+    burstTimer = undefined;
+    void refresh();
+  };
   const startWatching = async (): Promise<FSWatcher[]> => {
     const { watch } = await import('chokidar');
     const started: FSWatcher[] = [];
@@ -136,7 +150,8 @@ export function watchableFiles(opts: FileWatchOptions): ChangeFeedBackend {
         timer?.cancel();
         trailingTimer?.cancel();
         if (closed) return;
-        timer = timers.after(DEBOUNCE_MS, () => void refresh());
+        timer = timers.after(DEBOUNCE_MS, readBurst);
+        burstTimer ??= timers.after(BURST_READ_MS, readBurst);
         trailingTimer = timers.after(TRAILING_READ_MS, () => void refresh());
       });
       w.on('error', (e) => opts.log?.error(`file backend: watching ${path}: ${(e as Error).message}`));
@@ -178,6 +193,7 @@ export function watchableFiles(opts: FileWatchOptions): ChangeFeedBackend {
     async close(): Promise<void> {
       closed = true;
       timer?.cancel();
+      burstTimer?.cancel();
       trailingTimer?.cancel();
       retryTimer?.cancel();
       feeds.clear();

@@ -152,6 +152,55 @@ test('file backend: a -file directory is watched without entering symlinked dire
   }
 });
 
+test('file backend: a save is read while other files of its directory keep changing (a busy log beside it), not only once they pause', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsconfd-filewatch-'));
+  const file = join(dir, 'keys.yaml');
+  writeFileSync(file, 'app:\n  a: "0"\n');
+  // A clock that moves only when the test says: every event comes 10 ms (test time) after the one before,
+  // so the 20 ms debounce never ends while the events go on, as with a log written every few ms.
+  let now = 0;
+  let debounces = 0;
+  const pending: Array<{ due: number; fn: () => void; cancelled: boolean }> = [];
+  const advance = (ms: number) => {
+    now += ms;
+    for (const t of pending.filter((p) => !p.cancelled && p.due <= now).sort((a, b) => a.due - b.due)) {
+      t.cancelled = true;
+      t.fn();
+    }
+  };
+  const timers = {
+    after: (ms: number, fn: () => void) => {
+      if (ms === 20) debounces++;
+      const t = { due: now + ms, fn, cancelled: false };
+      pending.push(t);
+      const timer = { cancel: () => void (t.cancelled = true), unref: () => timer };
+      return timer;
+    },
+    every: hostTimers.every,
+    soon: hostTimers.soon,
+    sleep: hostTimers.sleep,
+  };
+  const backend = createFileBackend({ files: [file], timers });
+  try {
+    const app = recorder();
+    backend.watchChanges('/app', app.handlers);
+    await until('the first snapshot', () => app.snapshots.length === 1, 5_000);
+    await new Promise((r) => setTimeout(r, 300)); // chokidar's initial scan
+    writeFileSync(`${file}.tmp`, 'app:\n  a: "1"\n');
+    renameSync(`${file}.tmp`, file);
+    for (let i = 0; i < 30; i++) {
+      const seen = debounces;
+      writeFileSync(join(dir, `app${i}.log`), 'line\n');
+      await until(`the event of app${i}.log`, () => debounces > seen, 5_000);
+      advance(10);
+    }
+    await until('the save read during the 300 ms of events', () => app.keys.at(-1)?.value === '1', 2_000, () => JSON.stringify(app.keys));
+  } finally {
+    await backend.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('env backend: static (no change feed): -watch reads it once through the core, and liveness is always answered', async () => {
   const backend = createEnvBackend({ APP_X: '1' });
   assert.equal(backend.changeFeed, 'none');
@@ -221,7 +270,7 @@ test('file backend: its debounce runs on the TimerSource the runtime hands it, n
     await new Promise((r) => setTimeout(r, 300)); // chokidar's initial scan
     writeFileSync(file, 'app:\n  a: two\n');
     await until('the change', () => app.keys.length >= 1, 5_000, () => JSON.stringify(app));
-    assert.ok(asked.length >= 1 && asked.every((ms) => ms === 20 || ms === 70), `asked the scheduler for ${JSON.stringify(asked)}`);
+    assert.ok(asked.length >= 1 && asked.every((ms) => ms === 20 || ms === 70 || ms === 100), `asked the scheduler for ${JSON.stringify(asked)}`);
   } finally {
     await backend.close();
     rmSync(dir, { recursive: true, force: true });
