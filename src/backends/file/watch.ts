@@ -55,6 +55,12 @@ export function watchableFiles(opts: FileWatchOptions): ChangeFeedBackend {
   let current: Map<string, string> | undefined;
   const feeds = new Set<Feed>();
   let fsWatcher: Promise<FSWatcher[]> | undefined;
+  /**
+   * A -file was missing when the watch started: chokidar sees nothing under a directory that does not
+   * exist, and a -file directory not there yet was watched as a file would be (its parent, depth 0).
+   * Once a read finds every file, the watch starts again on what is there now (as after any failed read).
+   */
+  let watchedMissing = false;
   let failing = false;
   let closed = false;
   // Reads one at a time, so each is compared with the one before it.
@@ -98,6 +104,9 @@ export function watchableFiles(opts: FileWatchOptions): ChangeFeedBackend {
       queued = undefined;
       try {
         const all = await readAndSend();
+        // After a failed read, too: the files may be new ones in a directory removed and made again,
+        // which the old watch (on the removed directory) never reports.
+        if ((watchedMissing || failing) && !closed) rewatch();
         if (failing) {
           failing = false;
           opts.log?.info('file backend: the files can be read again');
@@ -133,11 +142,15 @@ export function watchableFiles(opts: FileWatchOptions): ChangeFeedBackend {
   const startWatching = async (): Promise<FSWatcher[]> => {
     const { watch } = await import('chokidar');
     const started: FSWatcher[] = [];
+    let missing = false;
     for (const f of opts.files) {
       const path = resolve(f);
       const isDir = await stat(path).then(
         (s) => s.isDirectory(),
-        () => false,
+        () => {
+          missing = true;
+          return false;
+        },
       );
       // A file's directory is watched alone (depth 0), not its subtree; chokidar's depth is per watcher.
       // A -file directory's subtree is watched as it is read (index.ts findFiles): never through a
@@ -158,9 +171,21 @@ export function watchableFiles(opts: FileWatchOptions): ChangeFeedBackend {
       started.push(w);
     }
     await Promise.all(started.map((w) => new Promise<void>((done) => w.once('ready', () => done()))));
+    watchedMissing = missing;
     // A change between the first read and the watch being live would otherwise go unseen.
     void refresh();
     return started;
+  };
+
+  const watchFiles = (): void => {
+    fsWatcher = startWatching();
+    fsWatcher.catch((e) => opts.log?.error(`file backend: cannot watch the files: ${(e as Error).message}`));
+  };
+  const rewatch = (): void => {
+    watchedMissing = false;
+    const before = fsWatcher;
+    watchFiles();
+    void before?.then((ws) => Promise.all(ws.map((w) => w.close()))).catch(() => undefined);
   };
 
   return {
@@ -173,10 +198,7 @@ export function watchableFiles(opts: FileWatchOptions): ChangeFeedBackend {
     watchChanges(prefix: string, handlers: ChangeFeedHandlers): PrefixWatch {
       const feed: Feed = { prefix, handlers, live: false };
       feeds.add(feed);
-      if (!fsWatcher && !closed) {
-        fsWatcher = startWatching();
-        fsWatcher.catch((e) => opts.log?.error(`file backend: cannot watch the files: ${(e as Error).message}`));
-      }
+      if (!fsWatcher && !closed) watchFiles();
       // The feed's first answer is the prefix read afresh (the mirror's start-up read).
       void refresh();
       return {

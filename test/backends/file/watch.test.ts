@@ -201,6 +201,61 @@ test('file backend: a save is read while other files of its directory keep chang
   }
 });
 
+test('file backend: a -file, or a -file directory, that appears after the start, or again after it was removed, is watched from then on (edits in place included)', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'tsconfd-filewatch-'));
+  const later = join(root, 'later');
+  const laterDir = join(root, 'later-dir');
+  // The read retries (200 ms and up) wait until the test fires them, so no stray retry can be what sees an edit:
+  // after the one that finds the files, only the file system watch reads.
+  const held: Array<() => void> = [];
+  const timers = {
+    after: (ms: number, fn: () => void) => {
+      if (ms < 200) return hostTimers.after(ms, fn);
+      let cancelled = false;
+      held.push(() => cancelled || fn());
+      const timer = { cancel: () => void (cancelled = true), unref: () => timer };
+      return timer;
+    },
+    every: hostTimers.every,
+    soon: hostTimers.soon,
+    sleep: hostTimers.sleep,
+  };
+  const backends = [createFileBackend({ files: [join(later, 'keys.yaml')], timers }), createFileBackend({ files: [laterDir], timers })];
+  try {
+    const [file, dir] = [recorder(), recorder()];
+    backends[0]!.watchChanges('/app', file.handlers);
+    backends[1]!.watchChanges('/app', dir.handlers);
+    await until('the files reported missing', () => file.connection.length > 0 && dir.connection.length > 0, 5_000);
+    await new Promise((r) => setTimeout(r, 300)); // the watches' start
+    const latest = (r: ReturnType<typeof recorder>) => r.keys.at(-1)?.value ?? r.snapshots.at(-1)?.find((kv) => kv.key === '/app/a')?.value;
+    for (const [round, first] of [[1, 'one'], [2, 'four']] as const) {
+      if (round === 2) {
+        // Removed (a deploy's rm -rf and mkdir): the reads fail, then find the new files.
+        const failures = [file.connection.length, dir.connection.length];
+        rmSync(later, { recursive: true });
+        rmSync(laterDir, { recursive: true });
+        await until('the removal reported', () => file.connection.length > failures[0]! && dir.connection.length > failures[1]!, 5_000);
+      }
+      mkdirSync(later);
+      writeFileSync(join(later, 'keys.yaml'), `app:\n  a: ${first}\n`);
+      mkdirSync(join(laterDir, 'sub'), { recursive: true });
+      writeFileSync(join(laterDir, 'sub', 'keys.yaml'), `app:\n  a: ${first}\n`);
+      for (const retry of held.splice(0)) retry();
+      await until(`both read (round ${round})`, () => latest(file) === first && latest(dir) === first, 5_000, () => JSON.stringify([file, dir]));
+      await new Promise((r) => setTimeout(r, 300)); // a new watch's initial scan
+      // In place (no rename): only a watch on the file's own directory sees it.
+      for (const v of [`${first}+1`, `${first}+2`]) {
+        writeFileSync(join(later, 'keys.yaml'), `app:\n  a: ${v}\n`);
+        writeFileSync(join(laterDir, 'sub', 'keys.yaml'), `app:\n  a: ${v}\n`);
+        await until(`both edits to ${v} seen`, () => latest(file) === v && latest(dir) === v, 5_000, () => JSON.stringify([file.keys, dir.keys]));
+      }
+    }
+  } finally {
+    await Promise.all(backends.map((b) => b.close()));
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test('env backend: static (no change feed): -watch reads it once through the core, and liveness is always answered', async () => {
   const backend = createEnvBackend({ APP_X: '1' });
   assert.equal(backend.changeFeed, 'none');
