@@ -1,0 +1,166 @@
+// The views a render reads: each resource's confd store (template/confd/store.ts), built from
+// backend keys here, outside the template layer. A store is immutable: a render holds the one it
+// was given from start to end, whatever arrives meanwhile.
+//
+// - SnapshotStores: the stores of one read (-onetime, -interval, `test`), sharing that read's keys.
+// - MirrorViews: -watch. The mirrors' changes are kept per resource as the delta to the view last
+//   published; a render that takes a view gets the last one when nothing changed, else a new one
+//   derived from it with the delta (one copy of the resource's keys per render, never per change,
+//   and the memoized answers of its template carried over). So changes arriving while a render
+//   holds a view build the next view, and nothing the render reads moves.
+import type { KeyValue } from '../backends/types.js';
+import { coversAny, lowerBoundKey, mapsOneToOne, storeKeyFor } from '../keys/index.js';
+import { KeyStore } from '../template/confd/store.js';
+
+/** Where a pass takes each resource's store from. */
+export interface StoreSource {
+  storeFor(prefix: string, etcdKeys: readonly string[]): KeyStore;
+}
+
+/** One store per (prefix, keys): resources asking the same questions share it. */
+function viewId(prefix: string, uniqKeys: readonly string[]): string {
+  return prefix + '\u0000' + uniqKeys.join('\u0000');
+}
+
+function uniqueSorted(keys: readonly string[]): string[] {
+  return [...new Set(keys)].sort();
+}
+
+/**
+ * Builds the stores of several resources from one snapshot of the backend (kvs sorted by byte
+ * order, as Backend.getValues returns them). Resources asking for the same prefix and the same
+ * keys get the same store object; the snapshot itself is never copied.
+ */
+export class SnapshotStores implements StoreSource {
+  private readonly memo = new Map<string, KeyStore>();
+
+  constructor(private readonly kvs: readonly KeyValue[]) {}
+
+  /**
+   * The store confd builds for a resource: every snapshot key equal to one of etcdKeys or below
+   * it (k === K or k starts with K + "/"; etcdKeys are path.Join(prefix, key) as confd forms
+   * them), seen through storeKeyFor(k, prefix). Two snapshot keys that clean to the same store
+   * key: the later in byte order wins (confd's choice depends on Go map order).
+   */
+  storeFor(prefix: string, etcdKeys: readonly string[]): KeyStore {
+    const uniq = uniqueSorted(etcdKeys);
+    const memoKey = viewId(prefix, uniq);
+    const hit = this.memo.get(memoKey);
+    if (hit) return hit;
+    const ranges: Array<[number, number]> = [];
+    for (const k of uniq) {
+      const exact = this.find(k);
+      if (exact >= 0) ranges.push([exact, exact + 1]);
+      // confd's etcdv3 filter: k === K or k starts with K + "/" (K itself when it ends in "/").
+      const fixed = k.endsWith('/') ? k : k + '/';
+      const lo = lowerBoundKey(this.kvs, fixed);
+      const hi = lowerBoundKey(this.kvs, fixed.slice(0, -1) + '0');
+      if (lo < hi) ranges.push([lo, hi]);
+    }
+    ranges.sort((a, b) => a[0] - b[0]);
+    const keys: string[] = [];
+    const values: string[] = [];
+    let next = 0;
+    for (const [lo, hi] of ranges) {
+      for (let i = Math.max(lo, next); i < hi; i++) {
+        const kv = this.kvs[i]!;
+        keys.push(storeKeyFor(kv.key, prefix));
+        values.push(kv.value);
+      }
+      next = Math.max(next, hi);
+    }
+    const store = KeyStore.fromArrays(keys, values, true);
+    this.memo.set(memoKey, store);
+    return store;
+  }
+
+  private find(key: string): number {
+    const i = lowerBoundKey(this.kvs, key);
+    return i < this.kvs.length && this.kvs[i]!.key === key ? i : -1;
+  }
+}
+
+interface Followed {
+  readonly prefix: string;
+  readonly etcdKeys: readonly string[];
+  /** The view last handed out: never changed. */
+  published: KeyStore;
+  /** Changes since `published`, as store keys, in arrival order (value undefined: deleted). */
+  delta: Array<[string, string | undefined]>;
+}
+
+/**
+ * A delta longer than this (and than the view) is dropped with its view: the next render builds
+ * one from the mirrors instead. Bounds the memory of a resource that does not render for a while
+ * (guarded, or waiting for a prefix to be re-read).
+ */
+const MAX_DELTA = 4_096;
+
+/**
+ * -watch: the mirrors' published views, one per resource scope. `apply` records a change of the
+ * mirrors (the mirrors call it before anyone hears of the change); `storeFor` publishes the view
+ * of the mirrors as they are now.
+ */
+export class MirrorViews implements StoreSource {
+  private readonly followed = new Map<string, Followed>();
+
+  /** `read` gives the mirrors' current keys under etcdKeys (sorted by byte order), for a view built from scratch. */
+  constructor(private readonly read: (etcdKeys: readonly string[]) => readonly KeyValue[]) {}
+
+  /** The view of (prefix, etcdKeys) as the mirrors hold it now: the same object while nothing under it changed. */
+  storeFor(prefix: string, etcdKeys: readonly string[]): KeyStore {
+    const uniq = uniqueSorted(etcdKeys);
+    const id = viewId(prefix, uniq);
+    const f = this.followed.get(id);
+    if (f) {
+      if (f.delta.length === 0) return f.published;
+      const next = f.published.withChanges(f.delta);
+      if (next) {
+        f.published = next;
+        f.delta = [];
+        return next;
+      }
+      this.followed.delete(id);
+    }
+    const kvs = this.read(uniq);
+    const store = new SnapshotStores(kvs).storeFor(prefix, uniq);
+    // Only a view whose every key maps one to one onto a store key can be followed by deltas.
+    if (kvs.every((kv) => !coversAny(uniq, kv.key) || mapsOneToOne(kv.key, prefix))) this.followed.set(id, { prefix, etcdKeys: uniq, published: store, delta: [] });
+    return store;
+  }
+
+  /** Records a change of the mirrors for the views it touches; views that cannot follow it are dropped (rebuilt when next taken). */
+  apply(change: { readonly keys: readonly string[]; readonly values: readonly (string | undefined)[] }): void {
+    const { keys, values } = change;
+    for (const [id, f] of this.followed) {
+      let ok = true;
+      for (let i = 0; i < keys.length && ok; i++) {
+        const k = keys[i]!;
+        if (!coversAny(f.etcdKeys, k)) continue;
+        if (!mapsOneToOne(k, f.prefix)) ok = false;
+        else f.delta.push([storeKeyFor(k, f.prefix), values[i]]);
+      }
+      if (!ok || (f.delta.length > MAX_DELTA && f.delta.length > f.published.size)) this.followed.delete(id);
+    }
+  }
+
+  clear(): void {
+    this.followed.clear();
+  }
+}
+
+/** The views one render took, for processResources: the render reads these and nothing else. */
+export class HeldViews implements StoreSource {
+  private readonly held = new Map<string, KeyStore>();
+
+  /** Takes the view of each (prefix, keys) from `source` now. */
+  constructor(source: StoreSource, scopes: ReadonlyArray<{ readonly prefix: string; readonly keys: readonly string[] }>) {
+    for (const s of scopes) this.held.set(viewId(s.prefix, uniqueSorted(s.keys)), source.storeFor(s.prefix, s.keys));
+  }
+
+  storeFor(prefix: string, etcdKeys: readonly string[]): KeyStore {
+    const store = this.held.get(viewId(prefix, uniqueSorted(etcdKeys)));
+    if (!store) throw new Error(`no view was taken for ${prefix} ${etcdKeys.join(', ')} before the render`);
+    return store;
+  }
+}

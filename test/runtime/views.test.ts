@@ -1,0 +1,159 @@
+// The views renders read (src/runtime/views.ts): what a resource's store holds of a read (confd's
+// selection), and -watch's views, which follow the mirrors' changes without ever changing one a
+// render holds.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { KeyValue } from '../../src/backends/types.js';
+import { KeyStore } from '../../src/template/confd/store.js';
+import { HeldViews, MirrorViews, SnapshotStores } from '../../src/runtime/views.js';
+import { compareBytes } from '../../src/keys/index.js';
+
+// Case 09-keys-prefix-matching: each listed key K covers K and K/..., never K-prefixed siblings.
+test('quirks 14, 15, 17: SnapshotStores selects what confd fetches for a resource', () => {
+  const kvs = Object.entries({
+    '/app': 'self',
+    '/app/x': '1',
+    '/app/sub/z': '2',
+    '/apple/y': '3',
+    '/application': '4',
+    '/ap': '5',
+    foo: 'bar',
+  })
+    .map(([key, value]) => ({ key, value }))
+    .sort((a, b) => compareBytes(a.key, b.key));
+  const stores = new SnapshotStores(kvs);
+  const keysOf = (s: KeyStore) => [...s.entries()].map(([k]) => k);
+  assert.deepEqual(keysOf(stores.storeFor('/', ['/app'])), ['/app', '/app/sub/z', '/app/x']);
+  assert.deepEqual(keysOf(stores.storeFor('/', ['/ap'])), ['/ap']);
+  assert.deepEqual(keysOf(stores.storeFor('/', ['/app/sub', '/app', '/application', '/app/x'])), [
+    '/app',
+    '/app/sub/z',
+    '/app/x',
+    '/application',
+  ]);
+  assert.deepEqual(keysOf(stores.storeFor('/app', ['/app'])), ['/', '/sub/z', '/x'], 'prefix stripped, own key is "/"');
+  assert.deepEqual(keysOf(stores.storeFor('/', [])), []);
+  assert.deepEqual(keysOf(stores.storeFor('/', ['/'])), ['/ap', '/app', '/app/sub/z', '/app/x', '/apple/y', '/application']);
+  assert.equal(stores.storeFor('/', ['/app']), stores.storeFor('/', ['/app', '/app']), 'same keys, same store object');
+});
+
+test('MirrorViews follows changes within each resource scope and prefix, as SnapshotStores would build', () => {
+  const kvs = new Map<string, string>([
+    ['/app/db/host', 'h1'],
+    ['/app/db/port', '1'],
+    ['/app/dbx', 'no'],
+    ['/app/web/a', 'w'],
+    ['/other/k', 'o'],
+  ]);
+  const sorted = (): KeyValue[] => [...kvs].map(([key, value]) => ({ key, value })).sort((a, b) => compareBytes(a.key, b.key));
+  let reads = 0;
+  const views = new MirrorViews(() => {
+    reads++;
+    return sorted();
+  });
+  const scopes: Array<[string, string[]]> = [
+    ['/app', ['/app/db']],
+    ['/', ['/app']],
+    ['/app/', ['/app/web', '/app/db']],
+  ];
+  const check = (label: string) => {
+    for (const [prefix, keys] of scopes) {
+      const got = views.storeFor(prefix, keys);
+      const want = new SnapshotStores(sorted()).storeFor(prefix, keys);
+      assert.deepEqual([...got.entries()], [...want.entries()], `${label}: ${prefix} ${keys.join(',')}`);
+      assert.deepEqual([...got.list('/')], [...want.list('/')]);
+    }
+  };
+  check('start');
+  const readsAtStart = reads;
+  const first = views.storeFor('/app', ['/app/db']);
+  const firstEntries = [...first.entries()];
+  const steps: Array<[string, string | undefined]> = [
+    ['/app/db/user', 'u'],
+    ['/app/dbx', 'yes'],
+    ['/app/db/host', undefined],
+    ['/other/k', 'o2'],
+    ['/app/web/b', 'w2'],
+  ];
+  for (const [k, v] of steps) {
+    if (v === undefined) kvs.delete(k);
+    else kvs.set(k, v);
+    views.apply({ keys: [k], values: [v] });
+    check(`after ${k}`);
+  }
+  assert.equal(reads, readsAtStart, 'followed by the changes, not read again');
+  // A view handed out never changes; the next one is another object.
+  assert.deepEqual([...first.entries()], firstEntries);
+  assert.notEqual(views.storeFor('/app', ['/app/db']), first);
+  // Nothing changed under it since: the same view again (its template's memoized answers go on).
+  assert.equal(views.storeFor('/app', ['/app/db']), views.storeFor('/app', ['/app/db']));
+  // A key that does not map one to one (not clean) drops the view; the next one is built from the mirrors.
+  const before = views.storeFor('/app', ['/app/db']);
+  kvs.set('/app/db//x', 'weird');
+  views.apply({ keys: ['/app/db//x'], values: ['weird'] });
+  assert.notEqual(views.storeFor('/app', ['/app/db']), before);
+  assert.ok(reads > readsAtStart);
+  check('after an unclean key');
+});
+
+test('a render holds the views it took: changes arriving meanwhile build the next ones', () => {
+  const kvs = new Map<string, string>();
+  for (let i = 0; i < 100; i++) kvs.set(`/svc/a/n${String(i).padStart(3, '0')}`, 'r1');
+  kvs.set('/svc/b/port', '1');
+  const views = new MirrorViews(() => [...kvs].map(([key, value]) => ({ key, value })).sort((a, b) => compareBytes(a.key, b.key)));
+  const scopes = [
+    { prefix: '/svc/a', keys: ['/svc/a'] },
+    { prefix: '/', keys: ['/svc/b'] },
+  ];
+  views.storeFor('/svc/a', ['/svc/a']);
+  const held = new HeldViews(views, scopes);
+  const a = held.storeFor('/svc/a', ['/svc/a']);
+  // A render reads its template's answers once (memoized), then 1,000 changes arrive, one at a time.
+  assert.deepEqual(new Set(a.getAllValues('/n*')), new Set(['r1']));
+  for (let rev = 2; rev <= 1001; rev++) {
+    const key = `/svc/a/n${String(rev % 100).padStart(3, '0')}`;
+    kvs.set(key, `r${rev}`);
+    views.apply({ keys: [key], values: [`r${rev}`] });
+    if (rev === 500) views.apply({ keys: ['/svc/b/port'], values: ['2'] });
+  }
+  // The held views answer as at the revision taken, memoized answers or not.
+  assert.equal(held.storeFor('/svc/a', ['/svc/a']), a);
+  assert.deepEqual(new Set(a.getAllValues('/n*')), new Set(['r1']));
+  assert.deepEqual(new Set(a.getAll('/*').map((kv) => kv.Value)), new Set(['r1']));
+  assert.equal(held.storeFor('/', ['/svc/b']).getValue('/svc/b/port'), '1');
+  // The next render's view holds every change.
+  const next = views.storeFor('/svc/a', ['/svc/a']);
+  assert.equal(next.size, 100);
+  assert.deepEqual(new Set(next.getAllValues('/n*')).size, 100);
+  assert.equal(next.getValue('/n001'), 'r1001');
+  assert.equal(views.storeFor('/', ['/svc/b']).getValue('/svc/b/port'), '2');
+  assert.throws(() => held.storeFor('/other', ['/other']), /no view was taken/);
+});
+
+test('a view is built once per render, not per change, and a long delta is dropped for a fresh build', () => {
+  const kvs = new Map<string, string>([['/k/a', '0']]);
+  let reads = 0;
+  const views = new MirrorViews(() => {
+    reads++;
+    return [...kvs].map(([key, value]) => ({ key, value })).sort((a, b) => compareBytes(a.key, b.key));
+  });
+  const first = views.storeFor('/k', ['/k']);
+  for (let i = 0; i < 10; i++) {
+    kvs.set('/k/a', String(i));
+    views.apply({ keys: ['/k/a'], values: [String(i)] });
+  }
+  const second = views.storeFor('/k', ['/k']);
+  assert.equal(second.getValue('/a'), '9');
+  assert.equal(first.getValue('/a'), '0');
+  assert.equal(reads, 1);
+  // A resource that does not render for a long while: its delta is not kept without bound.
+  for (let i = 0; i < 5000; i++) {
+    const key = `/k/n${i}`;
+    kvs.set(key, 'x');
+    views.apply({ keys: [key], values: ['x'] });
+  }
+  const third = views.storeFor('/k', ['/k']);
+  assert.equal(reads, 2);
+  assert.equal(third.size, 5001);
+  assert.ok(third instanceof KeyStore);
+});
