@@ -26,7 +26,18 @@ import { minimalCover as bCover } from ${JSON.stringify(join(here, 'src/keys/ind
 import { run } from ${JSON.stringify(join(here, 'bench/keys-ab-cases.ts'))};
 // A: a tree whose template/confd/store.ts still built stores (SnapshotStores, LiveStores); B: runtime/views.ts.
 const aLive = (read) => Object.assign(new aStore.LiveStores(read), { follow(keys, values) { this.apply(keys, values); } });
-const bLive = (read) => Object.assign(new bViews.MirrorViews(read), { follow(keys, values) { this.apply({ keys, values }); } });
+const bLive = (read) => {
+  const views = new bViews.MirrorViews(read);
+  return {
+    follow: (keys, values) => views.apply({ keys, values }),
+    storeFor: (prefix, keys) => {
+      const held = views.hold([{ prefix, keys }]);
+      const store = held.storeFor(prefix, keys);
+      held.release();
+      return store;
+    },
+  };
+};
 run([
   { name: 'A', store: aStore, snapshotStores: (kvs) => new aStore.SnapshotStores(kvs), followingStores: aLive, cover: aCover },
   { name: 'B', store: bStore, snapshotStores: (kvs) => new bViews.SnapshotStores(kvs), followingStores: bLive, cover: bCover },

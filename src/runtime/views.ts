@@ -5,9 +5,11 @@
 // - SnapshotStores: the stores of one read (-onetime, -interval, `test`), sharing that read's keys.
 // - MirrorViews: -watch. The mirrors' changes are kept per resource as the delta to the view last
 //   published; a render that takes a view gets the last one when nothing changed, else a new one
-//   derived from it with the delta (one copy of the resource's keys per render, never per change,
-//   and the memoized answers of its template carried over). So changes arriving while a render
-//   holds a view build the next view, and nothing the render reads moves.
+//   derived from it with the delta (the memoized answers of its template carried over). So changes
+//   arriving while a render holds a view build the next view, and nothing the render reads moves.
+//   The new view copies the resource's keys only while a render still holds the last one (a
+//   resource renders again only once its last render ended, so in practice never); otherwise it
+//   takes the arrays of the one nobody holds. Never a copy per change.
 import type { KeyValue } from '../backends/types.js';
 import { coversAny, lowerBoundKey, mapsOneToOne, storeKeyFor } from '../keys/index.js';
 import { KeyStore } from '../template/confd/store.js';
@@ -85,6 +87,8 @@ interface Followed {
   readonly etcdKeys: readonly string[];
   /** The view last handed out: never changed. */
   published: KeyStore;
+  /** Renders holding `published` now (HeldViews not yet released). */
+  holds: number;
   /** Changes since `published`, as store keys, in arrival order (value undefined: deleted). */
   delta: Array<[string, string | undefined]>;
 }
@@ -98,35 +102,59 @@ const MAX_DELTA = 4_096;
 
 /**
  * -watch: the mirrors' published views, one per resource scope. `apply` records a change of the
- * mirrors (the mirrors call it before anyone hears of the change); `storeFor` publishes the view
+ * mirrors (the mirrors call it before anyone hears of the change); `hold` hands a render the views
  * of the mirrors as they are now.
  */
-export class MirrorViews implements StoreSource {
+export class MirrorViews {
   private readonly followed = new Map<string, Followed>();
 
   /** `read` gives the mirrors' current keys under etcdKeys (sorted by byte order), for a view built from scratch. */
   constructor(private readonly read: (etcdKeys: readonly string[]) => readonly KeyValue[]) {}
 
-  /** The view of (prefix, etcdKeys) as the mirrors hold it now: the same object while nothing under it changed. */
-  storeFor(prefix: string, etcdKeys: readonly string[]): KeyStore {
+  /**
+   * Takes the views of these scopes as the mirrors hold them now, for one render, which keeps them
+   * until `release()`: meanwhile none of them is handed over to a later view (that one copies). A
+   * scope where nothing changed since gets the same view again (its template's memoized answers go on).
+   */
+  hold(scopes: ReadonlyArray<{ readonly prefix: string; readonly keys: readonly string[] }>): HeldViews {
+    const taken: Array<[string, Followed, KeyStore]> = [];
+    for (const s of scopes) {
+      const f = this.publish(s.prefix, s.keys);
+      if (f.holds >= 0) f.holds++;
+      taken.push([viewId(f.prefix, f.etcdKeys), f, f.published]);
+    }
+    return new HeldViews(
+      taken.map(([id, , store]) => [id, store]),
+      () => {
+        for (const [, f, store] of taken) if (f.published === store && f.holds > 0) f.holds--;
+      },
+    );
+  }
+
+  /** Brings the view of (prefix, etcdKeys) up to date, building it if it is not followed. */
+  private publish(prefix: string, etcdKeys: readonly string[]): Followed {
     const uniq = uniqueSorted(etcdKeys);
     const id = viewId(prefix, uniq);
     const f = this.followed.get(id);
     if (f) {
-      if (f.delta.length === 0) return f.published;
-      const next = f.published.withChanges(f.delta);
+      if (f.delta.length === 0) return f;
+      const next = f.published.withChanges(f.delta, f.holds === 0);
       if (next) {
         f.published = next;
         f.delta = [];
-        return next;
+        f.holds = 0;
+        return f;
       }
       this.followed.delete(id);
     }
     const kvs = this.read(uniq);
     const store = new SnapshotStores(kvs).storeFor(prefix, uniq);
-    // Only a view whose every key maps one to one onto a store key can be followed by deltas.
-    if (kvs.every((kv) => !coversAny(uniq, kv.key) || mapsOneToOne(kv.key, prefix))) this.followed.set(id, { prefix, etcdKeys: uniq, published: store, delta: [] });
-    return store;
+    const built: Followed = { prefix, etcdKeys: uniq, published: store, holds: 0, delta: [] };
+    // Only a view whose every key maps one to one onto a store key can be followed by deltas; another
+    // one is built afresh each time (holds -1: never handed over).
+    if (kvs.every((kv) => !coversAny(uniq, kv.key) || mapsOneToOne(kv.key, prefix))) this.followed.set(id, built);
+    else built.holds = -1;
+    return built;
   }
 
   /** Records a change of the mirrors for the views it touches; views that cannot follow it are dropped (rebuilt when next taken). */
@@ -149,18 +177,29 @@ export class MirrorViews implements StoreSource {
   }
 }
 
-/** The views one render took, for processResources: the render reads these and nothing else. */
+/** The views one render took (MirrorViews.hold), for processResources: the render reads these and nothing else. */
 export class HeldViews implements StoreSource {
-  private readonly held = new Map<string, KeyStore>();
+  private readonly held: Map<string, KeyStore>;
+  private released = false;
 
-  /** Takes the view of each (prefix, keys) from `source` now. */
-  constructor(source: StoreSource, scopes: ReadonlyArray<{ readonly prefix: string; readonly keys: readonly string[] }>) {
-    for (const s of scopes) this.held.set(viewId(s.prefix, uniqueSorted(s.keys)), source.storeFor(s.prefix, s.keys));
+  constructor(
+    held: ReadonlyArray<readonly [string, KeyStore]>,
+    private readonly onRelease: () => void,
+  ) {
+    this.held = new Map(held);
   }
 
   storeFor(prefix: string, etcdKeys: readonly string[]): KeyStore {
+    if (this.released) throw new Error('views read after their render released them');
     const store = this.held.get(viewId(prefix, uniqueSorted(etcdKeys)));
     if (!store) throw new Error(`no view was taken for ${prefix} ${etcdKeys.join(', ')} before the render`);
     return store;
+  }
+
+  /** The render is over: it reads none of these views any more. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.onRelease();
   }
 }

@@ -15,7 +15,6 @@ import { covers } from '../keys/index.js';
 import { KeyMirrors, type MirrorChange, type MirrorStatus } from './mirror.js';
 import { mayShareDest, processResources, type PassOptions } from './pass.js';
 import { WriteRetries } from './write-retry.js';
-import { HeldViews } from './views.js';
 import { groupKeys } from '../resource/group.js';
 import { parseWait, type WaitWindow } from './duration.js';
 import { NeverBlankGuard } from './guard.js';
@@ -321,7 +320,7 @@ export class WatchRuntime {
         // The views of the revision just checked, taken now (nothing awaited since the barrier) and
         // held by this render to its end: its template, -log-diff's and -noop's redaction, a fan-out's
         // files, a group's members all read this one revision.
-        const views = new HeldViews(this.mirrors.views, [r, ...(r.ext?.group?.members ?? [])].map((m) => ({ prefix: m.prefix, keys: m.keys })));
+        const views = this.mirrors.views.hold([r, ...(r.ext?.group?.members ?? [])].map((m) => ({ prefix: m.prefix, keys: m.keys })));
         const done = processResources([r], { revision }, this.opts, views)
           .then((result) => {
             if (result.failed.length === 0) this.rendered.add(r);
@@ -330,7 +329,8 @@ export class WatchRuntime {
           .catch((e: Error) => {
             // processResources reports resource failures itself; anything else must not end the watch.
             this.log.error(`${r.dest}: ${e.message}`);
-          });
+          })
+          .finally(() => views.release());
         // Fan-outs, groups, -noop and -log-diff print or write several things in order: one at a time.
         const single = r.ext?.range === undefined && r.ext?.group === undefined && !this.opts.logDiff && !this.opts.noop;
         if (!single) {

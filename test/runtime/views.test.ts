@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KeyValue } from '../../src/backends/types.js';
 import { KeyStore } from '../../src/template/confd/store.js';
-import { HeldViews, MirrorViews, SnapshotStores } from '../../src/runtime/views.js';
+import { MirrorViews, SnapshotStores } from '../../src/runtime/views.js';
 import { compareBytes } from '../../src/keys/index.js';
 
 // Case 09-keys-prefix-matching: each listed key K covers K and K/..., never K-prefixed siblings.
@@ -37,6 +37,14 @@ test('quirks 14, 15, 17: SnapshotStores selects what confd fetches for a resourc
   assert.equal(stores.storeFor('/', ['/app']), stores.storeFor('/', ['/app', '/app']), 'same keys, same store object');
 });
 
+/** A render's take of one scope's view, released at once (the next view may take its arrays over). */
+function peek(views: MirrorViews, prefix: string, keys: string[]): KeyStore {
+  const held = views.hold([{ prefix, keys }]);
+  const store = held.storeFor(prefix, keys);
+  held.release();
+  return store;
+}
+
 test('MirrorViews follows changes within each resource scope and prefix, as SnapshotStores would build', () => {
   const kvs = new Map<string, string>([
     ['/app/db/host', 'h1'],
@@ -58,7 +66,7 @@ test('MirrorViews follows changes within each resource scope and prefix, as Snap
   ];
   const check = (label: string) => {
     for (const [prefix, keys] of scopes) {
-      const got = views.storeFor(prefix, keys);
+      const got = peek(views, prefix, keys);
       const want = new SnapshotStores(sorted()).storeFor(prefix, keys);
       assert.deepEqual([...got.entries()], [...want.entries()], `${label}: ${prefix} ${keys.join(',')}`);
       assert.deepEqual([...got.list('/')], [...want.list('/')]);
@@ -66,7 +74,9 @@ test('MirrorViews follows changes within each resource scope and prefix, as Snap
   };
   check('start');
   const readsAtStart = reads;
-  const first = views.storeFor('/app', ['/app/db']);
+  // A render holds this one through every step below.
+  const held = views.hold([{ prefix: '/app', keys: ['/app/db'] }]);
+  const first = held.storeFor('/app', ['/app/db']);
   const firstEntries = [...first.entries()];
   const steps: Array<[string, string | undefined]> = [
     ['/app/db/user', 'u'],
@@ -82,16 +92,24 @@ test('MirrorViews follows changes within each resource scope and prefix, as Snap
     check(`after ${k}`);
   }
   assert.equal(reads, readsAtStart, 'followed by the changes, not read again');
-  // A view handed out never changes; the next one is another object.
+  // A view held never changes; the next one is another object.
   assert.deepEqual([...first.entries()], firstEntries);
-  assert.notEqual(views.storeFor('/app', ['/app/db']), first);
+  assert.notEqual(peek(views, '/app', ['/app/db']), first);
+  held.release();
+  assert.deepEqual([...first.entries()], firstEntries, 'a view replaced while held is not handed over');
   // Nothing changed under it since: the same view again (its template's memoized answers go on).
-  assert.equal(views.storeFor('/app', ['/app/db']), views.storeFor('/app', ['/app/db']));
+  assert.equal(peek(views, '/app', ['/app/db']), peek(views, '/app', ['/app/db']));
+  // A view nobody holds any more hands its arrays over to the next one.
+  const released = peek(views, '/app', ['/app/db']);
+  kvs.set('/app/db/port', '2');
+  views.apply({ keys: ['/app/db/port'], values: ['2'] });
+  check('after a change to a released view');
+  assert.equal(released.size, 0, 'handed over, not copied');
   // A key that does not map one to one (not clean) drops the view; the next one is built from the mirrors.
-  const before = views.storeFor('/app', ['/app/db']);
+  const before = peek(views, '/app', ['/app/db']);
   kvs.set('/app/db//x', 'weird');
   views.apply({ keys: ['/app/db//x'], values: ['weird'] });
-  assert.notEqual(views.storeFor('/app', ['/app/db']), before);
+  assert.notEqual(peek(views, '/app', ['/app/db']), before);
   assert.ok(reads > readsAtStart);
   check('after an unclean key');
 });
@@ -105,16 +123,18 @@ test('a render holds the views it took: changes arriving meanwhile build the nex
     { prefix: '/svc/a', keys: ['/svc/a'] },
     { prefix: '/', keys: ['/svc/b'] },
   ];
-  views.storeFor('/svc/a', ['/svc/a']);
-  const held = new HeldViews(views, scopes);
+  peek(views, '/svc/a', ['/svc/a']);
+  const held = views.hold(scopes);
   const a = held.storeFor('/svc/a', ['/svc/a']);
-  // A render reads its template's answers once (memoized), then 1,000 changes arrive, one at a time.
+  // A render reads its template's answers once (memoized), then 1,000 changes arrive, one at a time,
+  // and other renders take the newer views meanwhile.
   assert.deepEqual(new Set(a.getAllValues('/n*')), new Set(['r1']));
   for (let rev = 2; rev <= 1001; rev++) {
     const key = `/svc/a/n${String(rev % 100).padStart(3, '0')}`;
     kvs.set(key, `r${rev}`);
     views.apply({ keys: [key], values: [`r${rev}`] });
     if (rev === 500) views.apply({ keys: ['/svc/b/port'], values: ['2'] });
+    if (rev % 100 === 0) peek(views, '/svc/a', ['/svc/a']);
   }
   // The held views answer as at the revision taken, memoized answers or not.
   assert.equal(held.storeFor('/svc/a', ['/svc/a']), a);
@@ -122,12 +142,15 @@ test('a render holds the views it took: changes arriving meanwhile build the nex
   assert.deepEqual(new Set(a.getAll('/*').map((kv) => kv.Value)), new Set(['r1']));
   assert.equal(held.storeFor('/', ['/svc/b']).getValue('/svc/b/port'), '1');
   // The next render's view holds every change.
-  const next = views.storeFor('/svc/a', ['/svc/a']);
+  const next = peek(views, '/svc/a', ['/svc/a']);
   assert.equal(next.size, 100);
   assert.deepEqual(new Set(next.getAllValues('/n*')).size, 100);
   assert.equal(next.getValue('/n001'), 'r1001');
-  assert.equal(views.storeFor('/', ['/svc/b']).getValue('/svc/b/port'), '2');
+  assert.equal(peek(views, '/', ['/svc/b']).getValue('/svc/b/port'), '2');
   assert.throws(() => held.storeFor('/other', ['/other']), /no view was taken/);
+  held.release();
+  assert.throws(() => held.storeFor('/svc/a', ['/svc/a']), /released/);
+  assert.deepEqual(new Set(a.getAllValues('/n*')), new Set(['r1']), 'replaced while held: never handed over');
 });
 
 test('a view is built once per render, not per change, and a long delta is dropped for a fresh build', () => {
@@ -137,12 +160,12 @@ test('a view is built once per render, not per change, and a long delta is dropp
     reads++;
     return [...kvs].map(([key, value]) => ({ key, value })).sort((a, b) => compareBytes(a.key, b.key));
   });
-  const first = views.storeFor('/k', ['/k']);
-  for (let i = 0; i < 10; i++) {
+  const held = views.hold([{ prefix: '/k', keys: ['/k'] }]);
+  const first = held.storeFor('/k', ['/k']);  for (let i = 0; i < 10; i++) {
     kvs.set('/k/a', String(i));
     views.apply({ keys: ['/k/a'], values: [String(i)] });
   }
-  const second = views.storeFor('/k', ['/k']);
+  const second = peek(views, '/k', ['/k']);
   assert.equal(second.getValue('/a'), '9');
   assert.equal(first.getValue('/a'), '0');
   assert.equal(reads, 1);
@@ -152,7 +175,7 @@ test('a view is built once per render, not per change, and a long delta is dropp
     kvs.set(key, 'x');
     views.apply({ keys: [key], values: ['x'] });
   }
-  const third = views.storeFor('/k', ['/k']);
+  const third = peek(views, '/k', ['/k']);
   assert.equal(reads, 2);
   assert.equal(third.size, 5001);
   assert.ok(third instanceof KeyStore);
