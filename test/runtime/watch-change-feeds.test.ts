@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Workspace } from '../e2e/onetime-harness.js';
+import { Workspace } from '../e2e/harness/onetime-harness.js';
 import { until } from '../helpers/wait.js';
 import { quietLogger } from '../helpers/log.js';
 import { loadResources } from '../../src/resource/load.js';

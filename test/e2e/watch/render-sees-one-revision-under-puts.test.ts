@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import etcd3 from 'etcd3';
-import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
-import { Workspace } from './onetime-harness.js';
-import { WatchAgent } from './watch-harness.js';
+import { startEtcd, type EtcdServer } from '../../helpers/etcd.js';
+import { Workspace } from '../harness/onetime-harness.js';
+import { WatchAgent } from '../harness/watch-harness.js';
 
 let etcd: EtcdServer;
 before(async () => {
