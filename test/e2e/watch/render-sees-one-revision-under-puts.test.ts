@@ -42,8 +42,8 @@ check_cmd = "sh @OUT@/../gate.sh {{.src}}"
   });
   const history = join(ws.root, 'history');
   const gate = join(ws.root, 'gate');
-  // Records the staged file, then waits while the gate exists (bounded: the test removes it).
-  writeFileSync(join(ws.root, 'gate.sh'), `cat "$1" >> "${history}"\nn=0\nwhile [ -e "${gate}" ] && [ $n -lt 3000 ]; do sleep 0.01; n=$((n+1)); done\n`);
+  // Records the staged file, then waits while the gate exists (at most 50 s, within -command-timeout: the test removes it).
+  writeFileSync(join(ws.root, 'gate.sh'), `cat "$1" >> "${history}"\nn=0\nwhile [ -e "${gate}" ] && [ $n -lt 5000 ]; do sleep 0.01; n=$((n+1)); done\n`);
   const lines = () => (existsSync(history) ? readFileSync(history, 'utf8').trim().split('\n') : []);
   const a = new WatchAgent(ws, ['-backend', 'etcdv3', '-node', etcd.endpoints[0]!]);
   try {
