@@ -115,7 +115,8 @@ export async function compileTemplate(resource: TemplateResource, text: string, 
         }
       },
     };
-    if (!resolves) compiled.set(resource, parsed);
+    // A store made for one pass is not rendered from again (runtime/views.ts SnapshotStores): nothing to keep.
+    if (!resolves && !store.transient) compiled.set(resource, parsed);
     return { execute: (bound) => parsed.execute(store, bound) };
   } catch (e) {
     throw new Error(`Unable to process template ${resource.src}, ${(e as Error).message}`);

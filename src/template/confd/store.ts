@@ -89,6 +89,11 @@ export class KeyStore {
    * them). Each entry knows the byte prefix its answer depends on.
    */
   private memo = new Map<string, MemoEntry>();
+  /**
+   * Made for one pass and dropped after it (SnapshotStores with `uses`, runtime/views.ts): nothing
+   * renders from it again, so what is compiled for it need not be kept (resource/render.ts).
+   */
+  transient = false;
 
   /**
    * entries: [storeKey, value], already prefix-stripped and cleaned (see storeKeyFor). Any order;
