@@ -333,8 +333,8 @@ const PROGRESS_FIRST_MS = 100;
 export class KeyMirrors {
   readonly mirrors: PrefixMirror[];
   /**
-   * The immutable views renders take (views.ts): `views.storeFor` publishes one of the mirrors as they
-   * are now. Every change reaches them before onChange hears of it.
+   * The immutable views renders take (views.ts): `views.hold` hands a render the mirrors as they are
+   * now. Every change reaches them before onChange hears of it.
    */
   readonly views: MirrorViews;
   private readonly byPrefix: Map<string, PrefixMirror>;
