@@ -40,7 +40,9 @@ import (
 // Case is one golden case. Field order here is the order written back to the files.
 type Case struct {
 	Name     string          `json:"name"`
-	Template string          `json:"template"`
+	Template string          `json:"template,omitempty"`
+	// TemplateHex replaces Template for a template that is not valid UTF-8 (a Latin-1 file): its bytes in hex.
+	TemplateHex string `json:"templateHex,omitempty"`
 	Data     json.RawMessage `json:"data,omitempty"`
 	Delims   []string        `json:"delims,omitempty"`
 	Output   *string         `json:"output,omitempty"`
@@ -373,7 +375,15 @@ func updateDir(dir string) error {
 			if err != nil {
 				return fmt.Errorf("%s: case %q: data: %w", f, c.Name, err)
 			}
-			out, errText, failed := render("t", c.Template, c.Delims, data)
+			text := c.Template
+			if c.TemplateHex != "" {
+				b, err := hex.DecodeString(c.TemplateHex)
+				if err != nil {
+					return fmt.Errorf("%s: case %q: templateHex: %w", f, c.Name, err)
+				}
+				text = string(b)
+			}
+			out, errText, failed := render("t", text, c.Delims, data)
 			c.Output, c.Error, c.OutputHex, c.ErrorHex = nil, nil, nil, nil
 			if failed {
 				if utf8.ValidString(errText) {
@@ -412,7 +422,11 @@ func formatCases(cases []Case) []byte {
 	buf.WriteString("[\n")
 	for i, c := range cases {
 		buf.WriteString("  {\n    \"name\": " + enc(c.Name))
-		buf.WriteString(",\n    \"template\": " + enc(c.Template))
+		if c.TemplateHex != "" {
+			buf.WriteString(",\n    \"templateHex\": " + enc(c.TemplateHex))
+		} else {
+			buf.WriteString(",\n    \"template\": " + enc(c.Template))
+		}
 		if len(c.Data) > 0 {
 			var compact bytes.Buffer
 			if err := json.Compact(&compact, c.Data); err == nil {
@@ -446,7 +460,9 @@ func formatCases(cases []Case) []byte {
 
 type streamIn struct {
 	ID       int             `json:"id"`
-	Template string          `json:"template"`
+	Template string          `json:"template,omitempty"`
+	// TemplateHex replaces Template for a template that is not valid UTF-8 (a Latin-1 file): its bytes in hex.
+	TemplateHex string `json:"templateHex,omitempty"`
 	Data     json.RawMessage `json:"data,omitempty"`
 	Delims   []string        `json:"delims,omitempty"`
 }

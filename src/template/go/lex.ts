@@ -275,6 +275,8 @@ class Lexer {
 
 /** %#U of a rune, as Go's lexer errors print it. */
 function runeU(c: number): string {
+  // An escaped byte (invalid UTF-8 in the template file, src/bytes.ts) is utf8.RuneError to Go's lexer.
+  if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
   const hex = c.toString(16).toUpperCase().padStart(4, '0');
   if (c === EOF) return 'U+FFFFFFFFFFFFFFFF';
   return isPrint(c) ? `U+${hex} '${String.fromCodePoint(c)}'` : `U+${hex}`;

@@ -491,7 +491,8 @@ class TreeParser {
       const r = unquoteChar(text, 1, text[0]);
       if (r === null) this.errorf('invalid syntax');
       if (text.slice(r[1]) !== "'") this.errorf(`malformed character constant: ${text}`);
-      n.int = n.uint = n.float = r[0];
+      // An escaped byte typed into the constant (invalid UTF-8) is U+FFFD to Go's UnquoteChar.
+      n.int = n.uint = n.float = r[0] >= 0xd800 && r[0] <= 0xdfff ? 0xfffd : r[0];
       n.isInt = n.isUint = n.isFloat = true;
       return n;
     }

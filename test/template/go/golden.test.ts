@@ -14,11 +14,13 @@ import { fileURLToPath } from 'node:url';
 import { parse } from '../../../src/template/go/index.js';
 import { decodeData } from './typed-data.js';
 import { testFuncs } from './testfuncs.js';
-import { encodeString } from '../../../src/bytes.js';
+import { decodeBytes, encodeString } from '../../../src/bytes.js';
 
 interface GoldenCase {
   name: string;
   template: string;
+  /** A template that is not valid UTF-8, as hex of its bytes (read as a template file is: src/bytes.ts). */
+  templateHex?: string;
   data?: unknown;
   delims?: [string, string];
   output?: string;
@@ -40,9 +42,10 @@ const files = readdirSync(casesDir)
   .sort();
 
 /** Renders as the Go program does: template named "t", the test function map, data decoded from typed JSON. */
-function renderCase(c: Pick<GoldenCase, 'template' | 'data' | 'delims'>): { output: string } | { error: string } {
+function renderCase(c: Pick<GoldenCase, 'template' | 'templateHex' | 'data' | 'delims'>): { output: string } | { error: string } {
   try {
-    const t = parse('t', c.template, { funcs: testFuncs, delims: c.delims });
+    const text = c.templateHex !== undefined ? decodeBytes(Buffer.from(c.templateHex, 'hex')) : c.template;
+    const t = parse('t', text, { funcs: testFuncs, delims: c.delims });
     return { output: t.execute(decodeData(c.data)) };
   } catch (e) {
     return { error: e instanceof Error ? e.message : String(e) };
