@@ -26,7 +26,7 @@ import type { PrefixWatch, PrefixWatchHandlers, WatchEvent } from '../types.js';
 import { covers } from '../../keys/index.js';
 import { decodeBytes } from '../../bytes.js';
 import { EtcdError, type EtcdConnection, type WatchDuplex } from './connection.js';
-import type { RangeSpec } from './range-codec.js';
+import type { RangePage, RangeSpec } from './range-codec.js';
 import { prefixRangeEnd } from './read.js';
 import { backoffDelay } from '../../time/backoff.js';
 import { hostTimers, type Timer, type TimerSource } from '../../time/timers.js';
@@ -300,11 +300,9 @@ export class WatchHub {
     }
     let counts: number[];
     try {
-      counts = [];
-      for (let i = 0; i < specs.length; i += COUNTS_PER_TXN) {
-        const pages = await this.conn.rangePages(specs.slice(i, i + COUNTS_PER_TXN));
-        counts.push(...pages.map((p) => p.count));
-      }
+      const batches: Array<Promise<RangePage[]>> = [];
+      for (let i = 0; i < specs.length; i += COUNTS_PER_TXN) batches.push(this.conn.rangePages(specs.slice(i, i + COUNTS_PER_TXN)));
+      counts = (await Promise.all(batches)).flat().map((p) => p.count);
     } catch (e) {
       this.log?.debug(`etcd watch: counting the keys around ${sorted.length} prefixes failed (${(e as Error).message}); one etcd watcher per prefix`);
       this.layout = { prefixes: sorted.length, watchers: sorted.length, readKeys: 0, extraKeys: 0 };
