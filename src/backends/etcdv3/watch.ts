@@ -638,18 +638,24 @@ export class WatchHub {
       this.byId.set(id, feed);
       // The header of "created" is the head, not what was delivered: do not move nextRevision.
       this.log?.debug(
-        `etcd watch on ${[...feed.members].map((w) => w.prefix).join(', ')} created as id ${id} from revision ${feed.startRevision} (head ${headerRevision})`,
+        `etcd watch on ${this.describe(feed)} created as id ${id} from revision ${feed.startRevision} (head ${headerRevision})`,
       );
       // A head below what the watchers already have means a replaced store, or a proxy's header from
       // its own cache: only a read can tell (connection.ts decides), and one read per stream is enough.
       if (headerRevision > 0 && headerRevision + 1 < feed.startRevision && !this.storeChecked) {
         this.storeChecked = true;
-        this.log?.info(`etcd watch on ${feed.key.toString()}: created at head ${headerRevision}, below revision ${feed.startRevision - 1} already seen; checking the store with a read`);
+        this.log?.info(`etcd watch on ${this.describe(feed)}: created at head ${headerRevision}, below revision ${feed.startRevision - 1} already seen; checking the store with a read`);
         this.conn.rangePage({ key: Buffer.from([0]), rangeEnd: Buffer.alloc(0), countOnly: true }).catch(() => undefined);
       }
     }
     this.sendNextCreate();
     this.allCreated();
+  }
+
+  private describe(feed: Feed): string {
+    const [first] = feed.members;
+    if (!first) return feed.key.toString();
+    return feed.members.size === 1 ? first.prefix : `${first.prefix} and ${feed.members.size - 1} sibling prefix(es)`;
   }
 
   private handleCanceled(feed: Feed, response: IWatchResponse): void {
@@ -670,7 +676,7 @@ export class WatchHub {
       return;
     }
     // Canceled for another reason (permissions, server side): retry the whole stream later.
-    this.onBroken(new Error(`watch on ${feed.key.toString()} canceled by etcd: ${response.cancel_reason || 'no reason given'}`));
+    this.onBroken(new Error(`watch on ${this.describe(feed)} canceled by etcd: ${response.cancel_reason || 'no reason given'}`));
   }
 
   private onResponse(response: IWatchResponse, generation: number): void {
