@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import etcd3 from 'etcd3';
-import { startCluster, startGrpcProxy, type EtcdServer, type GrpcProxy } from '../helpers/etcd.js';
-import { Workspace, ensureBuilt } from './onetime-harness.js';
-import { Agent } from './agent.js';
+import { startCluster, startGrpcProxy, type EtcdServer, type GrpcProxy } from '../../helpers/etcd.js';
+import { Workspace, ensureBuilt } from '../harness/onetime-harness.js';
+import { Agent } from '../harness/agent.js';
 
 const SERVICES = 20;
 const service = (i: number) => `/r/svc/s${String(i).padStart(2, '0')}`;
