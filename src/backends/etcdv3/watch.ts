@@ -675,6 +675,24 @@ export class WatchHub {
       for (const w of members) w.handlers.onCompacted(compactRevision);
       return;
     }
+    if (feed.members.size > 1) {
+      // Refused over the covering range (a role that may read each prefix, not what lies between):
+      // watch the prefixes one by one instead, for good (a render spanning them then confirms by a read).
+      this.log?.info(
+        `etcd watch on ${this.describe(feed)} refused over their covering range (${response.cancel_reason || 'no reason given'}); watching each prefix alone`,
+      );
+      this.feeds.splice(this.feeds.indexOf(feed), 1);
+      for (const w of feed.members) {
+        const [key, rangeEnd] = this.rangeOf(w.prefix);
+        const alone: Feed = { key, rangeEnd, members: new Set([w]), id: undefined, startRevision: 0, nextRevision: 0, restart: false };
+        w.feed = alone;
+        this.feeds.push(alone);
+        this.queue.push(alone);
+      }
+      feed.members.clear();
+      this.sendNextCreate();
+      return;
+    }
     // Canceled for another reason (permissions, server side): retry the whole stream later.
     this.onBroken(new Error(`watch on ${this.describe(feed)} canceled by etcd: ${response.cancel_reason || 'no reason given'}`));
   }
