@@ -13,9 +13,13 @@
 //  - progress requests are optional: a member answers them, the proxy never does. Whether this
 //    stream's endpoint answers is learnt from the first one; where it does not, freshness comes from
 //    a cheap read at a long interval (a quiet stream is reported as a mere hint, onCaughtUp);
+//  - neighbouring prefixes share one etcd watcher over their covering range (when the keys between
+//    them that none reads are few): its responses come in revision order, so each one settles every
+//    prefix on it, and a render spanning them needs neither a progress answer nor a read;
 //  - an answer to a progress request (watch id -1) settles the watchers only where the server's
 //    version (Maintenance Status, same host) sends it in order with the events (3.4.24+/3.5.8+);
-//    otherwise it is a hint, and a render spanning several prefixes confirms by a read (mirror.ts);
+//    otherwise it is a hint, and a render spanning prefixes on different etcd watchers confirms by
+//    a read (mirror.ts);
 //  - require-leader metadata (hasleader) makes a member cut off from the quorum end the stream
 //    instead of keeping it silently open; after a break the stream reconnects with bounded,
 //    jittered backoff to whichever member answers;
