@@ -378,6 +378,8 @@ class Daemon {
         return;
       }
       const old = this.runtime;
+      // /readyz names the broken files from now on, not only once the old runtime has stopped.
+      this.broken = broken;
       this.runtime = runtime;
       await old?.stop();
       if (this.signals.shuttingDown) return;
