@@ -16,6 +16,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parse } from '../src/template/go/index.js';
+import { decodeBytes, encodeString } from '../src/bytes.js';
 import { decodeData } from '../test/template/go/typed-data.js';
 import { testFuncs } from '../test/template/go/testfuncs.js';
 
@@ -338,7 +339,8 @@ function genTemplate(): string {
 function renderTs(c: FuzzCase): Result {
   try {
     const w = wire(c);
-    return { output: parse('t', w.template, { funcs: testFuncs, delims: w.delims }).execute(decodeData(c.data)) };
+    // As the bytes it writes (a lone surrogate that is not an escaped byte is written as U+FFFD).
+    return { output: decodeBytes(encodeString(parse('t', w.template, { funcs: testFuncs, delims: w.delims }).execute(decodeData(c.data)))) };
   } catch (e) {
     return { error: e instanceof Error ? e.message : String(e) };
   }
@@ -360,10 +362,14 @@ class GoStream {
       process.exit(2);
     });
     createInterface({ input: this.proc.stdout }).on('line', (line) => {
-      const r = JSON.parse(line) as { id: number; output?: string; error?: string };
+      const r = JSON.parse(line) as { id: number; output?: string; error?: string; outputHex?: string; errorHex?: string };
       const done = this.pending.get(r.id);
       this.pending.delete(r.id);
-      done?.(r.error !== undefined ? { error: r.error } : { output: r.output ?? '' });
+      // Go's bytes that are not UTF-8 come as hex: read them as the engine holds bytes (src/bytes.ts).
+      const text = (h: string) => decodeBytes(Buffer.from(h, 'hex'));
+      if (r.errorHex !== undefined) done?.({ error: text(r.errorHex) });
+      else if (r.error !== undefined) done?.({ error: r.error });
+      else done?.({ output: r.outputHex !== undefined ? text(r.outputHex) : (r.output ?? '') });
     });
   }
 

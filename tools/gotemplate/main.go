@@ -39,14 +39,14 @@ import (
 
 // Case is one golden case. Field order here is the order written back to the files.
 type Case struct {
-	Name     string          `json:"name"`
-	Template string          `json:"template,omitempty"`
+	Name     string `json:"name"`
+	Template string `json:"template,omitempty"`
 	// TemplateHex replaces Template for a template that is not valid UTF-8 (a Latin-1 file): its bytes in hex.
-	TemplateHex string `json:"templateHex,omitempty"`
-	Data     json.RawMessage `json:"data,omitempty"`
-	Delims   []string        `json:"delims,omitempty"`
-	Output   *string         `json:"output,omitempty"`
-	Error    *string         `json:"error,omitempty"`
+	TemplateHex string          `json:"templateHex,omitempty"`
+	Data        json.RawMessage `json:"data,omitempty"`
+	Delims      []string        `json:"delims,omitempty"`
+	Output      *string         `json:"output,omitempty"`
+	Error       *string         `json:"error,omitempty"`
 	// OutputHex and ErrorHex replace Output and Error when they are not valid UTF-8 (JSON would
 	// turn each invalid byte into U+FFFD): the bytes in hex.
 	OutputHex *string `json:"outputHex,omitempty"`
@@ -460,17 +460,19 @@ func formatCases(cases []Case) []byte {
 
 type streamIn struct {
 	ID       int             `json:"id"`
-	Template string          `json:"template,omitempty"`
-	// TemplateHex replaces Template for a template that is not valid UTF-8 (a Latin-1 file): its bytes in hex.
-	TemplateHex string `json:"templateHex,omitempty"`
+	Template string          `json:"template"`
 	Data     json.RawMessage `json:"data,omitempty"`
 	Delims   []string        `json:"delims,omitempty"`
 }
 
+// streamOut gives an output or error that is not valid UTF-8 as OutputHex or ErrorHex (JSON would
+// turn each invalid byte into U+FFFD, and the caller would see a difference that is not there).
 type streamOut struct {
-	ID     int     `json:"id"`
-	Output *string `json:"output,omitempty"`
-	Error  *string `json:"error,omitempty"`
+	ID        int     `json:"id"`
+	Output    *string `json:"output,omitempty"`
+	Error     *string `json:"error,omitempty"`
+	OutputHex *string `json:"outputHex,omitempty"`
+	ErrorHex  *string `json:"errorHex,omitempty"`
 }
 
 func stream() error {
@@ -491,10 +493,16 @@ func stream() error {
 			resp.Error = &msg
 		} else {
 			out, errText, failed := render("t", req.Template, req.Delims, data)
-			if failed {
+			if failed && utf8.ValidString(errText) {
 				resp.Error = &errText
-			} else {
+			} else if failed {
+				h := hex.EncodeToString([]byte(errText))
+				resp.ErrorHex = &h
+			} else if utf8.ValidString(out) {
 				resp.Output = &out
+			} else {
+				h := hex.EncodeToString([]byte(out))
+				resp.OutputHex = &h
 			}
 		}
 		if err := enc.Encode(resp); err != nil {
