@@ -37,12 +37,6 @@ export interface ProcessOptions {
   commands?: CommandHooks;
   /** -onetime's SIGTERM/SIGINT (runtime/onetime.ts): an inline command in flight is killed, none starts. */
   stopping?: AbortSignal;
-  /**
-   * Told once the template has executed (or failed to): the store is read no more, except by
-   * the redaction of -log-diff's and -noop's diffs. -watch then lets its stores move on and
-   * renders other resources while this one's check_cmd and write go on (runtime/watch.ts).
-   */
-  onRendered?: () => void;
   /** -onetime: a directory is fsynced once per pass, not per file (dir-sync.ts); flushed here before a reload. */
   dirSync?: DirSync;
 }
@@ -173,8 +167,6 @@ export async function processResource(
   } catch (e) {
     // Go's errors quote the value they choke on (`strconv.Atoi: parsing "..."`), a secret's too.
     throw new ResourceError(redactSecrets((e as Error).message, resource, store), 'render');
-  } finally {
-    opts.onRendered?.();
   }
 
   log.debug(`Comparing candidate config to ${dest}`);
