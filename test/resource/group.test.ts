@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { capturingLogger } from '../helpers/log.js';
 import { loadResources, ResourceLoadError } from '../../src/resource/load.js';
-import { groupKeys, processGroup, renderGroupCheckCmd } from '../../src/resource/group.js';
-import type { ProcessOptions } from '../../src/resource/process.js';
+import { groupKeys, processGroup } from '../../src/resource/group.js';
+import { renderGroupCheckCmd } from '../../src/resource/check-and-reload.js';
+import type { ProcessOptions } from '../../src/resource/model.js';
 import { KeyStore } from '../../src/template/confd/store.js';
 
 function setUp(tomls: Record<string, string>) {
