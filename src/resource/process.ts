@@ -14,7 +14,13 @@ import { StagedFile } from './staged-file.js';
 export async function processResource(resource: TemplateResource, store: KeyStore, opts: ProcessOptions): Promise<ResourceStatus> {
   const { log } = opts;
   const dest = resource.dest;
-  const candidate = await renderCandidate(resource, store, { ...opts, reportDifferences: true, longRunning: opts.commands !== undefined });
+  const candidate = await renderCandidate(resource, store, {
+    log,
+    maxOutputBytes: opts.maxOutputBytes,
+    onRendered: opts.onRendered,
+    reportDifferences: true,
+    longRunning: opts.commands !== undefined,
+  });
 
   if (opts.noop) {
     log.warning(`Noop mode enabled. ${dest} will not be modified`);
