@@ -121,6 +121,13 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   }
   // Not an error: a confd.toml or CONFD_HTTP shared by a sidecar (-watch) and its init container (-onetime) sets it for both.
   if (o.http !== '') log.warning(`-http ${o.http} is ignored with -onetime: nothing is served (the endpoint is for -watch and -interval)`);
+  const watchOnly: Array<[string, boolean]> = [
+    ['-wait', o.wait !== ''],
+    ['-stale-after', o.staleAfter !== ''],
+    ['-strict-readiness', o.strictReadiness],
+    ['-notify-ready-early', o.notifyReadyEarly],
+  ];
+  for (const [flag, set] of watchOnly) if (set) log.warning(`${flag} is ignored with -onetime (it is for -watch and -interval)`);
   // The template engine and resource code load after the cheap paths (-version, -h, bad flags).
   const { runOnetime } = await import('./runtime/onetime.js');
   return runOnetime(run);

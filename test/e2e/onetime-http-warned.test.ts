@@ -1,4 +1,4 @@
-// -onetime with -http (a confd.toml or CONFD_HTTP shared with a -watch sidecar): the run renders as
+// -onetime with -http and the other -watch-only settings (a confd.toml or CONFD_HTTP shared with a -watch sidecar): the run renders as
 // usual and a warning says the endpoint is not served, rather than ignoring the flag silently.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,4 +32,22 @@ test('-onetime -http: rendered, exit 0, one warning that nothing is served', asy
   const quiet = await runCli(base);
   assert.equal(quiet.code, 0, quiet.stderr);
   assert.doesNotMatch(quiet.stderr, /-http/);
+});
+
+test('-onetime with -wait, -stale-after, -strict-readiness or -notify-ready-early: rendered, exit 0, a warning per flag that it is ignored', async (t) => {
+  const ws = new Workspace({
+    'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "@OUT@/app.conf"\nkeys = ["/ow"]\n',
+    'templates/app.tmpl': 'x={{getv "/ow/x"}}\n',
+  });
+  t.after(() => ws.cleanup());
+  await etcd.put('/ow/x', '2');
+  const base = ['-onetime', '-backend', 'etcdv3', '-node', etcd.endpoints[0]!, '-confdir', ws.confdir];
+  const r = await runCli([...base, '-wait', '50ms:1s', '-stale-after', '30s', '-strict-readiness', '-notify-ready-early']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(readFileSync(join(ws.out, 'app.conf'), 'utf8'), 'x=2\n');
+  for (const flag of ['-wait', '-stale-after', '-strict-readiness', '-notify-ready-early']) {
+    assert.equal(r.stderr.split('\n').filter((l) => l.includes(`WARNING ${flag} is ignored with -onetime`)).length, 1, r.stderr);
+  }
+  const quiet = await runCli(base);
+  assert.doesNotMatch(quiet.stderr, /is ignored with -onetime/);
 });

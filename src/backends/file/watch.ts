@@ -16,6 +16,14 @@ import { hostTimers, type Timer, type TimerSource } from '../../time/timers.js';
 /** An editor's truncate-then-write, or a ConfigMap swap's several events, give one re-read. */
 const DEBOUNCE_MS = 20;
 /**
+ * chokidar drops a second `change` of one path within 50 ms of the first, with no trailing event
+ * (index.js `_throttle(EV.CHANGE, path, 50)`): a file saved twice 30 ms apart gave one event, the
+ * read it caused saw the first save, and the second stayed unseen until -interval. So every burst of
+ * events is read once more after that window has passed; a read that finds nothing new sends nothing.
+ */
+const CHOKIDAR_CHANGE_THROTTLE_MS = 50;
+const TRAILING_READ_MS = CHOKIDAR_CHANGE_THROTTLE_MS + 20;
+/**
  * While the files cannot be read, they are read again after 200 ms, then 400, ... at most 5 s apart
  * (as the runtime retries a read): a file event may never come (a -file in a directory that does not exist yet).
  */
@@ -107,6 +115,7 @@ export function watchableFiles(opts: FileWatchOptions): ChangeFeedBackend {
   const retries = new Backoff(RETRY_MS);
 
   let timer: Timer | undefined;
+  let trailingTimer: Timer | undefined;
   const startWatching = async (): Promise<FSWatcher[]> => {
     const { watch } = await import('chokidar');
     const started: FSWatcher[] = [];
@@ -120,7 +129,10 @@ export function watchableFiles(opts: FileWatchOptions): ChangeFeedBackend {
       const w = isDir ? watch(path, { ignoreInitial: true, atomic: false }) : watch(dirname(path), { ignoreInitial: true, atomic: false, depth: 0 });
       w.on('all', () => {
         timer?.cancel();
-        if (!closed) timer = timers.after(DEBOUNCE_MS, () => void refresh());
+        trailingTimer?.cancel();
+        if (closed) return;
+        timer = timers.after(DEBOUNCE_MS, () => void refresh());
+        trailingTimer = timers.after(TRAILING_READ_MS, () => void refresh());
       });
       w.on('error', (e) => opts.log?.error(`file backend: watching ${path}: ${(e as Error).message}`));
       started.push(w);
@@ -161,6 +173,7 @@ export function watchableFiles(opts: FileWatchOptions): ChangeFeedBackend {
     async close(): Promise<void> {
       closed = true;
       timer?.cancel();
+      trailingTimer?.cancel();
       retryTimer?.cancel();
       feeds.clear();
       const started = await fsWatcher?.catch(() => undefined);
