@@ -5,7 +5,8 @@
 import { basename } from 'node:path';
 import type { Backend, Snapshot } from '../backends/types.js';
 import { SnapshotStores, type StoreSource } from '../template/confd/store.js';
-import { checkKeyCount, ResourceError, type ProcessOptions, type ResourceStatus, type TemplateResource } from '../resource/model.js';
+import type { TemplateResource } from '../resource/model.js';
+import { checkKeyCount, ResourceError, type ProcessOptions, type ResourceStatus } from '../resource/model.js';
 import { processResource } from '../resource/process.js';
 import { processFanout } from '../resource/fanout.js';
 import { processGroup } from '../resource/group.js';
