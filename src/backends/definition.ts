@@ -4,6 +4,7 @@
 import type { Logger } from '../log.js';
 import type { TimerSource } from '../time/timers.js';
 import type { Backend } from './types.js';
+import type { BackendOptionSpec } from './options.js';
 
 /** The settings a backend is created from (the backend part of the command line, CONFD_* and confd.toml). */
 export interface BackendOptions {
@@ -24,20 +25,6 @@ export interface BackendOptions {
   interval: number;
   /** -onetime: the backend only reads (etcd: a small client over node:http2 instead of etcd3's). */
   onetime?: boolean;
-}
-
-/** One setting a backend reads: its flag, -h text, confd.toml keys and CONFD_* variables (shared ones: options.ts). */
-export interface BackendOptionSpec {
-  /** The field of BackendOptions it sets. */
-  readonly key: Exclude<keyof BackendOptions, 'backend' | 'interval' | 'onetime'>;
-  readonly flag: string;
-  readonly type: 'boolean' | 'string' | 'list';
-  /** -h's usage text. */
-  readonly describe: string;
-  /** confd.toml keys, confd's spelling first (default: the flag with "_" and with "-"). */
-  readonly fileKeys?: readonly string[];
-  /** Environment variables, highest priority first (default: CONFD_ and the flag in capitals). */
-  readonly envVars?: readonly string[];
 }
 
 /**

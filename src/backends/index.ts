@@ -2,7 +2,8 @@
 // chosen: etcd's client (grpc, protobuf) costs ~180 ms to load, the YAML parser ~250 KB, ioredis
 // and node-zookeeper-client are bundles of their own.
 import type { Backend } from './types.js';
-import type { BackendOptions, BackendOptionSpec } from './definition.js';
+import type { BackendOptions } from './definition.js';
+import type { BackendOptionSpec } from './options.js';
 import type { Logger } from '../log.js';
 import { BACKENDS, findBackend } from './registry.js';
 import type { TimerSource } from '../time/timers.js';

@@ -1,7 +1,20 @@
-// The settings several backends read (from the command line, CONFD_* and confd.toml), each declared
-// once here; a backend lists them with its own in its folder (<name>/backend.ts: `options`), and
-// cli/options.ts puts every backend's options into its one table.
-import type { BackendOptionSpec } from './definition.js';
+// The settings a backend reads from the command line, CONFD_* and confd.toml, as each backend
+// declares them in its folder (<name>/backend.ts: `options`). cli/options.ts puts every backend's
+// options into its one table. An option several backends read is declared once, here.
+import type { BackendOptions } from './definition.js';
+
+export interface BackendOptionSpec {
+  /** The field of BackendOptions it sets. */
+  readonly key: Exclude<keyof BackendOptions, 'backend' | 'interval' | 'onetime'>;
+  readonly flag: string;
+  readonly type: 'boolean' | 'string' | 'list';
+  /** -h's usage text. */
+  readonly describe: string;
+  /** confd.toml keys, confd's spelling first (default: the flag with "_" and with "-"). */
+  readonly fileKeys?: readonly string[];
+  /** Environment variables, highest priority first (default: CONFD_ and the flag in capitals). */
+  readonly envVars?: readonly string[];
+}
 
 export const NODE_OPTION: BackendOptionSpec = {
   key: 'nodes',
