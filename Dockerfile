@@ -25,7 +25,7 @@ ENV NODE_ENV=production
 RUN command -v tini >/dev/null \
  || { apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*; }
 WORKDIR /opt/tsconfd
-# No node_modules: the bundle needs none (test/e2e/container.test.ts runs -onetime and -watch against etcd with
+# No node_modules: the bundle needs none (test/e2e/install/container.test.ts runs -onetime and -watch against etcd with
 # this image). package.json stays: its "type": "module" makes Node load dist/*.js as ES modules.
 COPY --from=build /src/package.json ./
 COPY --from=build /src/dist/ dist/

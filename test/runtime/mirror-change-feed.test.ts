@@ -1,7 +1,7 @@
 // The mirrors driven by a change feed without revisions (redis, ZooKeeper: ChangeFeedBackend):
 // whole-prefix snapshots replace, re-read keys put and delete, liveness refreshes the age, and a
 // broken connection shows until the feed is back. A scripted in-memory backend: the real feeds
-// are covered against real servers in test/e2e/backend-redis and backend-zookeeper.
+// are covered against real servers in test/e2e/backends/redis and zookeeper.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KeyMirrors, type MirrorChange } from '../../src/runtime/mirror.js';

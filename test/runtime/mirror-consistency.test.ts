@@ -1,7 +1,7 @@
 // The consistency barrier of a resource spanning several prefixes (KeyMirrors.consistent), against a
 // scripted backend that plays etcd 3.4.23's orders of answers: a progress answer (watch id -1) that
 // overtakes a watcher's event, a read answered while events are in flight. Against real etcd:
-// test/e2e/watch-consistency.test.ts.
+// test/e2e/watch/one-revision-per-render.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KeyMirrors, type MirrorChange } from '../../src/runtime/mirror.js';

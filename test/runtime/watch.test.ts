@@ -12,7 +12,7 @@ test('one mirror per prefix not covered by another', () => {
 });
 
 // A scripted in-memory source: the mirror's bookkeeping is pure logic (etcd behaviour itself is
-// covered against real etcd in test/backends/etcdv3 and test/e2e/watch-*).
+// covered against real etcd in test/backends/etcdv3 and test/e2e/watch/).
 
 test('mirrors apply events in order, keep byte order, and give each resource its covered keys', async () => {
   const handlers: PrefixWatchHandlers[] = [];

@@ -1,6 +1,6 @@
 // Pure parts of the redis backend: confd's key mapping for -separator, glob escaping, node
 // parsing, and which notify-keyspace-events settings a watch can work with. The reads themselves
-// run against real redis-servers in test/e2e/backend-redis.test.ts.
+// run against real redis-servers in test/e2e/backends/redis.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { escapeGlob, KeyMapping } from '../../../src/backends/redis/read.js';
