@@ -4,11 +4,11 @@
 // directory. A destination that is a bind-mounted single file cannot be renamed over (EBUSY,
 // or EXDEV); confd writes those in place, and so do we unless the resource forbids it.
 import { open, unlink, readFile } from 'node:fs/promises';
-import { closeSync, constants, fchmodSync, fchownSync, fsync, openSync, renameSync, writeSync } from 'node:fs';
-import { promisify } from 'node:util';
+import { closeSync, constants, fchmodSync, fchownSync, openSync, renameSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { pathError } from './errors.js';
+import { fsyncIn } from './fsync.js';
 import { fsyncDir, type DirSync } from './dir-sync.js';
 
 export interface FileAttrs {
@@ -22,8 +22,6 @@ export interface FileAttrs {
 export function stagePathFor(dest: string): string {
   return join(dirname(dest), `.${basename(dest)}${randomInt(0, 2 ** 32 - 1)}`);
 }
-
-const fsyncFd = promisify(fsync);
 
 /**
  * Writes content to a new stage file with the given attributes, fsynced. Returns its path.
@@ -50,7 +48,7 @@ export async function writeStageFile(dest: string, content: Buffer, attrs: FileA
       } catch {
         /* ignored on purpose, as confd does */
       }
-      await fsyncFd(fd);
+      await fsyncIn(dirname(path), fd);
     } catch (e) {
       try {
         closeSync(fd);

@@ -3,8 +3,8 @@
 // file (100 resources in one directory: 1 fsync instead of 100), and always before a reload that
 // depends on the new files runs and before the pass ends. The files themselves are fsynced one by
 // one, before their rename (atomic-write.ts).
-import { closeSync, constants, fsync, openSync } from 'node:fs';
-import { promisify } from 'node:util';
+import { closeSync, constants, openSync } from 'node:fs';
+import { fsyncIn } from './fsync.js';
 
 export class DirSync {
   private readonly pending = new Set<string>();
@@ -25,14 +25,12 @@ export class DirSync {
   }
 }
 
-const fsyncFd = promisify(fsync);
-
 /** Makes a rename durable: the directory entry is on disk once this returns. */
 export async function fsyncDir(dir: string): Promise<void> {
   let fd: number | undefined;
   try {
     fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
-    await fsyncFd(fd);
+    await fsyncIn(dir, fd);
   } catch {
     // Some filesystems refuse fsync on a directory; the rename itself has happened.
   } finally {

@@ -100,7 +100,8 @@ export async function compileTemplate(resource: TemplateResource, text: string, 
         return out;
       },
     };
-    if (!resolves) compiled.set(resource, { text, store, template });
+    // A store made for one pass is not rendered from again (template/confd/store.ts): nothing to keep.
+    if (!resolves && !store.transient) compiled.set(resource, { text, store, template });
     return template;
   } catch (e) {
     throw new Error(`Unable to process template ${resource.src}, ${(e as Error).message}`);

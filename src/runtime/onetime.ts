@@ -55,7 +55,7 @@ async function runOnce(opts: OnetimeOptions & { stopping: AbortSignal }): Promis
   const { log } = opts;
   const resources = loadResourcesOrFatal(opts);
   if (!resources) return 1;
-  if (!opts.noop && !opts.keepStageFile) removeStaleStageFiles(resources, performance.timeOrigin, log);
+  if (!opts.noop && !opts.keepStageFile) removeStaleStageFiles(resources, processStartMs(), log);
   // Nothing to render: no reason to connect (or to load a backend's client).
   if (resources.length === 0) return 0;
   let backend: Backend;
@@ -70,11 +70,11 @@ async function runOnce(opts: OnetimeOptions & { stopping: AbortSignal }): Promis
   try {
     let snapshot;
     try {
-      const started = performance.now();
+      const started = Date.now();
       snapshot = await untilStopped(fetchSnapshot(backend, resources), opts.stopping);
       log.debug(
         `Read ${snapshot.kvs.length} keys under ${prefixesOf(resources).length} prefixes at revision ${snapshot.revision} ` +
-          `in ${Math.round(performance.now() - started)} ms`,
+          `in ${Date.now() - started} ms`,
       );
     } catch (e) {
       if (opts.stopping.aborted) return 1;
@@ -84,7 +84,7 @@ async function runOnce(opts: OnetimeOptions & { stopping: AbortSignal }): Promis
       snapshot = undefined;
     }
     if (snapshot) {
-      const started = performance.now();
+      const started = Date.now();
       // tsconfd's command keys (reload, command_timeout, min_reload_interval) need the reload scheduler; a
       // confd resource has none of them and keeps confd's inline commands and log order.
       const scheduler = usesCommandKeys(resources)
@@ -110,7 +110,7 @@ async function runOnce(opts: OnetimeOptions & { stopping: AbortSignal }): Promis
           result = { ...result, failed: [...result.failed, ...[...failed].map((resource) => ({ resource, status: 'failed' as const, error, stage: 'reload' as const }))] };
         }
       }
-      log.debug(`Processed ${resources.length} template resources in ${Math.round(performance.now() - started)} ms`);
+      log.debug(`Processed ${resources.length} template resources in ${Date.now() - started} ms`);
     }
   } finally {
     const closing = backend.close().catch((e) => log.debug(`closing the backend: ${(e as Error).message}`));
@@ -123,6 +123,16 @@ async function runOnce(opts: OnetimeOptions & { stopping: AbortSignal }): Promis
     return 1;
   }
   return 0;
+}
+
+/**
+ * When this process started, in ms since the epoch, never later than it did (the clock is read before
+ * the uptime): stage files older than that are a killed run's. performance.timeOrigin says the same but
+ * loads perf_hooks, ~0.7 ms of every start (bench/onetime-profile.md).
+ */
+function processStartMs(): number {
+  const now = Date.now();
+  return now - process.uptime() * 1000;
 }
 
 function usesCommandKeys(resources: readonly TemplateResource[]): boolean {

@@ -66,11 +66,12 @@ export async function processResources(
   snapshot: PassSnapshot,
   opts: PassOptions,
   /** Watch mode passes stores it keeps up to date across renders (runtime/watch.ts). */
-  stores: StoreSource = snapshotStores(snapshot),
+  stores: StoreSource = snapshotStores(snapshot, resources),
 ): Promise<PassResult> {
   const outcomes: ResourceOutcome[] = [];
   const groupsDone = new Set<GroupInfo>();
-  const inFlight: Array<{ dest: string; log: HeldLog; done: Promise<ResourceOutcome> }> = [];
+  // base: basename(dest), once per resource (mayShareDest compares base names).
+  const inFlight: Array<{ base: string; log: HeldLog; done: Promise<ResourceOutcome> }> = [];
   const finishOldest = async () => {
     const oldest = inFlight.shift()!;
     const outcome = await oldest.done;
@@ -81,10 +82,11 @@ export async function processResources(
     // -onetime told to stop: the resources not reached yet are left as they are (onetime.ts reports it).
     if (opts.stopping?.aborted) break;
     if (isPlain(resource, opts)) {
-      if (inFlight.some((f) => mayShareDest(f.dest, resource.dest))) while (inFlight.length > 0) await finishOldest();
+      const base = basename(resource.dest);
+      if (inFlight.some((f) => f.base === base)) while (inFlight.length > 0) await finishOldest();
       if (inFlight.length >= CONCURRENT) await finishOldest();
       const log = new HeldLog(opts.log);
-      inFlight.push({ dest: resource.dest, log, done: processOne(resource, stores, { ...opts, log }, snapshot) });
+      inFlight.push({ base, log, done: processOne(resource, stores, { ...opts, log }, snapshot) });
       continue;
     }
     while (inFlight.length > 0) await finishOldest();
@@ -115,9 +117,11 @@ const CONCURRENT = 8;
  */
 export type PassSnapshot = Omit<Snapshot, 'kvs'> & { readonly kvs?: Snapshot['kvs'] };
 
-function snapshotStores(snapshot: PassSnapshot): StoreSource {
+function snapshotStores(snapshot: PassSnapshot, resources: readonly TemplateResource[]): StoreSource {
   if (!snapshot.kvs) throw new Error('processResources: a snapshot without its keys needs the stores to render from');
-  return new SnapshotStores(snapshot.kvs);
+  // The pass asks one store per resource (a group's members are resources of the list): each is
+  // dropped after its last use, so it dies young.
+  return new SnapshotStores(snapshot.kvs, { uses: resources });
 }
 
 /**

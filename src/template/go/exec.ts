@@ -244,6 +244,8 @@ class FieldSite {
   readonly exported: boolean;
   private proto: object | null = null;
   private found: Method | undefined = undefined;
+  /** Whether receivers of `proto` are structs (isStruct), when their class says so alone; undefined: ask each one. */
+  private structs: boolean | undefined = undefined;
   constructor(readonly name: string) {
     this.exported = isExported(name);
   }
@@ -252,8 +254,14 @@ class FieldSite {
     if (proto !== this.proto) {
       this.found = findMethod(receiver, this.name);
       this.proto = proto;
+      // An instance of a class of ours (a KVPair) is a struct or not by its class; a plain object may be a GoFunction.
+      this.structs = builtinProtos.has(proto) ? undefined : isStruct(receiver);
     }
     return this.found;
+  }
+  /** isStruct(receiver), for the receiver method() was last asked about. */
+  isStruct(receiver: object): boolean {
+    return this.structs ?? isStruct(receiver);
   }
 }
 
@@ -311,12 +319,34 @@ function callFn(s: State, fn: Fn, argv: unknown[], node: Node, name: string): un
   try {
     return fn.call(...argv);
   } catch (e) {
-    // JavaScript's stack running out is reported as Go's depth limit, not as the function's error.
-    // (A TemplateError from a template the function executed is the function's error, as in Go.)
-    if (isStackOverflow(e)) throw e;
-    s.node = node;
-    errorf(s, `error calling ${name}: ${e instanceof Error ? e.message : String(e)}`);
+    callFailed(s, e, node, name);
   }
+}
+
+/** callFn of a one-argument call: no argument array and no spread (a large render makes thousands). */
+function callFn1(s: State, fn: Fn, a0: unknown, node: Node, name: string): unknown {
+  try {
+    return fn.call(a0);
+  } catch (e) {
+    callFailed(s, e, node, name);
+  }
+}
+
+/** callFn of a two-argument call (printf "/svc/%s" $name, getv KEY DEFAULT). */
+function callFn2(s: State, fn: Fn, a0: unknown, a1: unknown, node: Node, name: string): unknown {
+  try {
+    return fn.call(a0, a1);
+  } catch (e) {
+    callFailed(s, e, node, name);
+  }
+}
+
+function callFailed(s: State, e: unknown, node: Node, name: string): never {
+  // JavaScript's stack running out is reported as Go's depth limit, not as the function's error.
+  // (A TemplateError from a template the function executed is the function's error, as in Go.)
+  if (isStackOverflow(e)) throw e;
+  s.node = node;
+  errorf(s, `error calling ${name}: ${e instanceof Error ? e.message : String(e)}`);
 }
 
 // ---- the compiler ----------------------------------------------------------------------------------
@@ -763,7 +793,7 @@ class Compiler {
         s.lastIface = elemIsIface(receiver);
         return v;
       }
-      if (Object.hasOwn(receiver, fieldName) && isStruct(receiver)) {
+      if (Object.hasOwn(receiver, fieldName) && site.isStruct(receiver)) {
         if (!site.exported) errorf(s, `${fieldName} is an unexported field of struct type ${iface ? ANY : goTypeOf(receiver)}`);
         if (hasArgs) errorf(s, `${fieldName} has arguments but cannot be invoked as function`);
         return (receiver as Record<string, unknown>)[fieldName];
@@ -851,7 +881,22 @@ class Compiler {
     const n = evals.length;
     if (n === 1 && !hasFinal) {
       const e0 = evals[0];
-      return (s, dot) => callFn(s, fn, [e0(s, dot)], node, name);
+      return (s, dot) => callFn1(s, fn, e0(s, dot), node, name);
+    }
+    if (n === 2 && !hasFinal) {
+      const e0 = evals[0];
+      const e1 = evals[1];
+      return (s, dot) => {
+        const a0 = e0(s, dot);
+        return callFn2(s, fn, a0, e1(s, dot), node, name);
+      };
+    }
+    if (n === 1 && hasFinal) {
+      const e0 = evals[0];
+      return (s, dot, final) => {
+        const a0 = e0(s, dot);
+        return callFn2(s, fn, a0, validateType(s, final, finalType), node, name);
+      };
     }
     return (s, dot, final) => {
       const argv = new Array(n + (hasFinal ? 1 : 0));

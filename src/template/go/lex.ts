@@ -76,6 +76,10 @@ export function itemString(i: Item): string {
 
 const EOF = -1;
 
+const NO_DELIM = 0;
+const DELIM = 1;
+const TRIM_DELIM = 2;
+
 function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
 }
@@ -127,9 +131,14 @@ class Lexer {
       this.atEOF = true;
       return EOF;
     }
+    const u = this.input.charCodeAt(this.pos);
+    if (u < 0xd800 || u > 0xdfff) {
+      this.pos++;
+      if (u === 0x0a) this.line++;
+      return u;
+    }
     const c = this.input.codePointAt(this.pos)!;
     this.pos += c > 0xffff ? 2 : 1;
-    if (c === 0x0a) this.line++;
     return c;
   }
 
@@ -180,17 +189,24 @@ class Lexer {
     return null;
   }
 
-  atRightDelim(): [boolean, boolean] {
-    if (hasRightTrimMarker(this.input, this.pos) && this.input.startsWith(this.rightDelim, this.pos + 2)) return [true, true];
-    if (this.input.startsWith(this.rightDelim, this.pos)) return [true, false];
-    return [false, false];
+  /** Go's atRightDelim (delim, trimSpace) as one number: NO_DELIM, DELIM or TRIM_DELIM (called before every token). */
+  atRightDelim(): number {
+    if (hasRightTrimMarker(this.input, this.pos) && this.input.startsWith(this.rightDelim, this.pos + 2)) return TRIM_DELIM;
+    if (this.input.startsWith(this.rightDelim, this.pos)) return DELIM;
+    return NO_DELIM;
   }
 
   atTerminator(): boolean {
-    const r = this.peek();
-    if (isSpace(r)) return true;
-    switch (r) {
-      case EOF:
+    // peek() without its call pair: at the end of input it marks atEOF as next() does.
+    if (this.pos >= this.input.length) {
+      this.atEOF = true;
+      return true;
+    }
+    switch (this.input.charCodeAt(this.pos)) {
+      case 0x20:
+      case 0x09:
+      case 0x0d:
+      case 0x0a:
       case 0x2e: // .
       case 0x2c: // ,
       case 0x7c: // |
@@ -200,6 +216,34 @@ class Lexer {
         return true;
     }
     return this.input.startsWith(this.rightDelim, this.pos);
+  }
+
+  /**
+   * Advances over alphanumeric runes, as a loop of next() until one is not (then backup()) would:
+   * ASCII is tested inline, anything else goes through next() and isAlphaNumeric. Returns the rune
+   * that stopped it (EOF at the end of input, which marks atEOF as next() does). Never crosses a newline.
+   */
+  skipAlphaNumeric(): number {
+    const s = this.input;
+    for (;;) {
+      if (this.pos >= s.length) {
+        this.atEOF = true;
+        return EOF;
+      }
+      const c = s.charCodeAt(this.pos);
+      if (c < 0x80) {
+        if (c === 0x5f || (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) {
+          this.pos++;
+          continue;
+        }
+        return c;
+      }
+      const r = this.next();
+      if (!isAlphaNumeric(r)) {
+        this.backup();
+        return r;
+      }
+    }
   }
 
   scanNumber(): boolean {
@@ -292,8 +336,9 @@ function lexComment(l: Lexer): StateFn {
   const i = l.input.indexOf('*/', l.pos);
   if (i < 0) return l.errorf('unclosed comment');
   l.pos = i + 2;
-  const [delim, trimSpace] = l.atRightDelim();
-  if (!delim) return l.errorf('comment ends before closing delimiter');
+  const delim = l.atRightDelim();
+  if (delim === NO_DELIM) return l.errorf('comment ends before closing delimiter');
+  const trimSpace = delim === TRIM_DELIM;
   if (trimSpace) l.pos += 2;
   l.pos += l.rightDelim.length;
   if (trimSpace) l.pos += leftTrimLength(l.input, l.pos);
@@ -317,8 +362,7 @@ function lexRightDelim(l: Lexer): StateFn {
 }
 
 function lexInsideAction(l: Lexer): StateFn {
-  const [delim] = l.atRightDelim();
-  if (delim) {
+  if (l.atRightDelim() !== NO_DELIM) {
     if (l.parenDepth === 0) return lexRightDelim;
     return l.errorf('unclosed left paren');
   }
@@ -381,11 +425,18 @@ function lexInsideAction(l: Lexer): StateFn {
 }
 
 function lexSpace(l: Lexer): StateFn {
-  let numSpaces = 0;
-  while (isSpace(l.peek())) {
-    l.next();
-    numSpaces++;
+  // Go's loop of peek() and next() over the spaces, inline: every space is one code unit.
+  const s = l.input;
+  const from = l.pos;
+  let i = from;
+  let c = 0;
+  while (i < s.length && isSpace((c = s.charCodeAt(i)))) {
+    if (c === 0x0a) l.line++;
+    i++;
   }
+  if (i >= s.length) l.atEOF = true;
+  l.pos = i;
+  const numSpaces = i - from;
   if (hasRightTrimMarker(l.input, l.pos - 1) && l.input.startsWith(l.rightDelim, l.pos - 1 + 2)) {
     l.backup();
     if (numSpaces === 1) return lexRightDelim;
@@ -395,10 +446,8 @@ function lexSpace(l: Lexer): StateFn {
 }
 
 function lexIdentifier(l: Lexer): StateFn {
-  for (;;) {
-    const r = l.next();
-    if (isAlphaNumeric(r)) continue;
-    l.backup();
+  {
+    const r = l.skipAlphaNumeric();
     const word = l.input.slice(l.start, l.pos);
     if (!l.atTerminator()) return l.errorf(`bad character ${runeU(r)}`);
     const kw = keywords[word];
@@ -429,14 +478,7 @@ function lexFieldOrVariable(l: Lexer, typ: T): StateFn {
     l.emit(typ === T.Variable ? T.Variable : T.Dot);
     return lexInsideAction;
   }
-  let r: number;
-  for (;;) {
-    r = l.next();
-    if (!isAlphaNumeric(r)) {
-      l.backup();
-      break;
-    }
-  }
+  const r = l.skipAlphaNumeric();
   if (!l.atTerminator()) return l.errorf(`bad character ${runeU(r)}`);
   l.emit(typ);
   return lexInsideAction;

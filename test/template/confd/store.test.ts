@@ -167,6 +167,36 @@ test('quirks 14, 15, 17: SnapshotStores selects what confd fetches for a resourc
   assert.equal(stores.storeFor('/', ['/app']), stores.storeFor('/', ['/app', '/app']), 'same keys, same store object');
 });
 
+test('SnapshotStores with the pass\'s uses: a store is shared until its last expected use, then forgotten, and is transient', () => {
+  const kvs = [
+    { key: '/a/x', value: '1' },
+    { key: '/b/y', value: '2' },
+  ];
+  const stores = new SnapshotStores(kvs, {
+    uses: [
+      { prefix: '/', keys: ['/a'] },
+      { prefix: '/', keys: ['/b'] },
+      { prefix: '/', keys: ['/a', '/a'] },
+    ],
+  });
+  const a1 = stores.storeFor('/', ['/a']);
+  const b = stores.storeFor('/', ['/b']);
+  const a2 = stores.storeFor('/', ['/a']);
+  assert.equal(a1, a2, 'same keys within the pass: one store');
+  assert.deepEqual([...a1.entries()], [['/a/x', '1']]);
+  assert.deepEqual([...b.entries()], [['/b/y', '2']]);
+  assert.ok(a1.transient && b.transient, 'made for one pass');
+  const a3 = stores.storeFor('/', ['/a']);
+  assert.notEqual(a3, a1, 'past its last expected use the store is no longer held: a call beyond them gets a new one');
+  assert.deepEqual([...a3.entries()], [['/a/x', '1']]);
+  // Without uses (interval passes, watch's first stores): every store is kept and not transient.
+  const kept = new SnapshotStores(kvs);
+  const k1 = kept.storeFor('/', ['/a']);
+  assert.equal(kept.storeFor('/', ['/a']), k1);
+  assert.equal(kept.storeFor('/', ['/a']), k1);
+  assert.equal(k1.transient, false);
+});
+
 test('indexed lookups stay fast on 100k keys', () => {
   const entries: Array<[string, string]> = [];
   for (let s = 0; s < 1000; s++) {
