@@ -8,10 +8,17 @@ const entries = [...ds.entries({ services: 1000, nodes: 10 })];
 const kvs = entries.map(([key, value]) => ({ key, value })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 const services = [...new Set(entries.map(([k]) => k.split('/')[2]!))];
 
-type StoreModule = typeof import('../src/template/confd/store.js');
+type KV = { key: string; value: string };
+interface Stores {
+  storeFor(prefix: string, keys: readonly string[]): { readonly size: number };
+}
 export interface Side {
   name: string;
-  store: StoreModule;
+  store: { KeyStore: typeof import('../src/template/confd/store.js').KeyStore };
+  /** A pass's store builder (template/confd/store.ts before, runtime/views.ts now). */
+  snapshotStores: (kvs: KV[]) => Stores;
+  /** -watch's stores following changes: the changes are recorded, then every store is taken for a render. */
+  followingStores: (read: (keys: readonly string[]) => KV[]) => Stores & { follow(keys: string[], values: string[]): void };
   cover: (prefixes: readonly string[]) => string[];
 }
 
@@ -44,15 +51,15 @@ const cases: Record<string, (s: Side) => () => void> = {
   },
   // A pass's store build: 1000 resources, one service each, plus one over everything.
   'SnapshotStores.storeFor x1001': (s) => {
-    const stores = new s.store.SnapshotStores(kvs);
+    const stores = s.snapshotStores(kvs);
     return () => {
       for (const svc of services) sink += stores.storeFor('/', [`/svc/${svc}`]).size;
       sink += stores.storeFor('/', ['/svc']).size;
     };
   },
-  // -watch: 200 live stores follow 2000 changed keys.
-  'LiveStores.apply 2000 changes x200 stores': (s) => {
-    const live = new s.store.LiveStores((keys) => kvs.filter((kv) => keys.some((k) => kv.key === k || kv.key.startsWith(k + '/'))));
+  // -watch: 200 stores follow 2000 changed keys, then each is taken once (LiveStores.apply before, MirrorViews now).
+  'follow 2000 changes x200 stores': (s) => {
+    const live = s.followingStores((keys) => kvs.filter((kv) => keys.some((k) => kv.key === k || kv.key.startsWith(k + '/'))));
     for (const svc of services.slice(0, 200)) live.storeFor('/', [`/svc/${svc}`]);
     const keys: string[] = [];
     const values: string[] = [];
@@ -60,7 +67,10 @@ const cases: Record<string, (s: Side) => () => void> = {
       keys.push(`/svc/${services[(i * 7) % services.length]}/nodes/n-${String(i % 10).padStart(3, '0')}`);
       values.push(`v${i}`);
     }
-    return () => live.apply(keys, values);
+    return () => {
+      live.follow(keys, values);
+      for (const svc of services.slice(0, 200)) sink += live.storeFor('/', [`/svc/${svc}`]).size;
+    };
   },
   // The prefix cover of 3000 resource keys (mirror.ts's coveringPrefixes before, minimalCover now).
   'prefix cover of 3000 keys': (s) => {

@@ -12,7 +12,7 @@ import { decodeBytes, encodeString } from '../bytes.js';
 import { dirname, join, relative } from 'node:path';
 import { createFileBackend } from '../backends/file/index.js';
 import { Logger } from '../log.js';
-import { SnapshotStores } from '../template/confd/store.js';
+import { SnapshotStores } from '../runtime/views.js';
 import { unifiedDiff } from '../resource/diff.js';
 import { fanoutFiles } from '../resource/fanout.js';
 import { loadResourcesOrFatal } from '../resource/load.js';

@@ -28,7 +28,7 @@ export interface Candidate {
   readonly changed: boolean;
 }
 
-export interface CandidateOptions extends Pick<ProcessOptions, 'log' | 'maxOutputBytes' | 'onRendered'> {
+export interface CandidateOptions extends Pick<ProcessOptions, 'log' | 'maxOutputBytes'> {
   /** Log confd's INFO lines for each difference (a single resource does; a group says which members differ). */
   reportDifferences: boolean;
   /** Long-running modes (the md5 cache of destination.ts). */
@@ -82,8 +82,6 @@ export async function renderCandidate(resource: TemplateResource, store: KeyStor
   } catch (e) {
     // Go's errors quote the value they choke on (`strconv.Atoi: parsing "..."`), a secret's too.
     throw new ResourceError(redactSecrets((e as Error).message, resource, store), 'render');
-  } finally {
-    opts.onRendered?.();
   }
 
   log.debug(`Comparing candidate config to ${dest}`);

@@ -77,7 +77,6 @@ async function processGroupOnce(
       return failAll(undefined, e, 'min_keys');
     }
     try {
-      // (No onRendered: the group reads its members' stores until it is committed.)
       members.push(await renderCandidate(resource, store, { log, maxOutputBytes: opts.maxOutputBytes, reportDifferences: false, longRunning: false }));
     } catch (e) {
       return failAll(resource, e, e instanceof ResourceError ? e.stage : 'render');

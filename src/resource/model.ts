@@ -119,13 +119,6 @@ export interface ProcessOptions {
   commands?: CommandHooks;
   /** -onetime's SIGTERM/SIGINT (runtime/onetime.ts): an inline command in flight is killed, none starts. */
   stopping?: AbortSignal;
-  /**
-   * Told once the template has executed (or failed to): the store is read no more, except by
-   * the redaction of -log-diff's and -noop's diffs. -watch then lets its stores move on and
-   * renders other resources while this one's check_cmd and write go on (runtime/watch.ts).
-   * Single resources only: a group reads its members' stores until it is committed.
-   */
-  onRendered?: () => void;
   /** -onetime: a directory is fsynced once per pass, not per file (dir-sync.ts); flushed before a reload. */
   dirSync?: DirSync;
 }

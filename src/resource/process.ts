@@ -17,7 +17,6 @@ export async function processResource(resource: TemplateResource, store: KeyStor
   const candidate = await renderCandidate(resource, store, {
     log,
     maxOutputBytes: opts.maxOutputBytes,
-    onRendered: opts.onRendered,
     reportDifferences: true,
     longRunning: opts.commands !== undefined,
   });

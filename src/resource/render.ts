@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { byteLength, decodeBytes } from '../bytes.js';
 import { OutputLimitError, parse } from '../template/go/index.js';
 import { confdFuncMap } from '../template/confd/funcs.js';
-import type { KeyStore } from '../template/confd/store.js';
+import { KeyStore } from '../template/confd/store.js';
 import type { TemplateResource } from './model.js';
 import { templateDelims } from './extensions.js';
 import { IncludeFunction, readIncluded, requireLiteralIncludes, templatesDirOf } from './include.js';
@@ -63,7 +63,14 @@ export async function readTemplate(resource: TemplateResource): Promise<string> 
   }
 }
 
-const compiled = new WeakMap<TemplateResource, { text: string; store: KeyStore; template: CompiledTemplate }>();
+/** A parsed template and the store its confd functions read while it executes (set per execution). */
+interface Parsed {
+  readonly text: string;
+  execute(store: KeyStore, bound?: OutputBound): string;
+}
+
+const compiled = new WeakMap<TemplateResource, Parsed>();
+const NO_KEYS = new KeyStore([]);
 const RESOLVING = ['lookupIP', 'lookupIPV4', 'lookupIPV6'];
 
 /**
@@ -71,11 +78,11 @@ const RESOLVING = ['lookupIP', 'lookupIPV4', 'lookupIPV6'];
  * Handlebars is loaded only for resources that use it (it is large and most runs never need it).
  */
 export async function compileTemplate(resource: TemplateResource, text: string, store: KeyStore): Promise<CompiledTemplate> {
-  // Watch mode renders a resource again and again against the same store (updated in place,
-  // template/confd/store.ts LiveStores): parse once per template text. Parse errors are not
-  // cached, so they are reported on every render as before.
+  // Watch mode renders a resource again and again, each time from a new immutable view
+  // (runtime/views.ts): parse once per template text; the functions read the store given here
+  // while it executes. Parse errors are not cached, so they are reported on every render as before.
   const hit = compiled.get(resource);
-  if (hit && hit.text === text && hit.store === store) return hit.template;
+  if (hit && hit.text === text) return { execute: (bound) => hit.execute(store, bound) };
   try {
     if (resource.engine === 'handlebars') {
       const { compileHandlebars } = await import('../template/handlebars.js');
@@ -88,21 +95,29 @@ export async function compileTemplate(resource: TemplateResource, text: string, 
     // A fan-out file (fanout.ts) renders with its key's KVPair as dot.
     const dot = () => resource.ext?.dot ?? null;
     const include = new IncludeFunction(templatesDirOf(resource), { name: resource.name, file: resource.src }, delims, dot);
-    const t = parse(resource.name, text, { funcs: include.install(confdFuncMap(store)), delims });
+    const reads = { store: NO_KEYS };
+    const t = parse(resource.name, text, { funcs: include.install(confdFuncMap(() => reads.store)), delims });
     requireLiteralIncludes(t, resource.name);
     // The function map caches DNS answers for its life, which must stay one render.
     const resolves = t.listCalls(new Set(RESOLVING)).length > 0;
-    const template: CompiledTemplate = {
-      execute: (bound) => {
-        include.beginRender();
-        const out = bounded(resource, bound, (maxOutputBytes) => t.execute(dot(), { maxOutputBytes }));
-        if (include.resolves && compiled.get(resource)?.template === template) compiled.delete(resource);
-        return out;
+    const parsed: Parsed = {
+      text,
+      // Synchronous from start to end: no other execution can swap the store meanwhile.
+      execute: (s, bound) => {
+        reads.store = s;
+        try {
+          include.beginRender();
+          const out = bounded(resource, bound, (maxOutputBytes) => t.execute(dot(), { maxOutputBytes }));
+          if (include.resolves && compiled.get(resource) === parsed) compiled.delete(resource);
+          return out;
+        } finally {
+          reads.store = NO_KEYS;
+        }
       },
     };
-    // A store made for one pass is not rendered from again (template/confd/store.ts): nothing to keep.
-    if (!resolves && !store.transient) compiled.set(resource, { text, store, template });
-    return template;
+    // A store made for one pass is not rendered from again (runtime/views.ts SnapshotStores): nothing to keep.
+    if (!resolves && !store.transient) compiled.set(resource, parsed);
+    return { execute: (bound) => parsed.execute(store, bound) };
   } catch (e) {
     throw new Error(`Unable to process template ${resource.src}, ${(e as Error).message}`);
   }

@@ -4,7 +4,7 @@
 import type { Backend } from '../backends/types.js';
 import type { Logger } from '../log.js';
 import type { TemplateResource } from '../resource/model.js';
-import { SnapshotStores } from '../template/confd/store.js';
+import { SnapshotStores } from './views.js';
 import { NeverBlankGuard } from './guard.js';
 import type { Readiness } from './health.js';
 import type { MetricsSink } from './metrics-sink.js';

@@ -10,6 +10,7 @@ import { hasChangeFeed, type ChangeFeedBackend, type KeyChange, type KeyValue, t
 import { compareByKey, covers, lowerBoundKey, minimalCover } from '../keys/index.js';
 import type { Logger } from '../log.js';
 import { backoffDelay, defaultScheduler, type Timer } from './scheduler.js';
+import { MirrorViews } from './views.js';
 
 export interface MirrorChange {
   readonly prefix: string;
@@ -331,6 +332,11 @@ const PROGRESS_FIRST_MS = 100;
 /** The mirrors for a set of resource keys, and views of them per resource. */
 export class KeyMirrors {
   readonly mirrors: PrefixMirror[];
+  /**
+   * The immutable views renders take (views.ts): `views.hold` hands a render the mirrors as they are
+   * now. Every change reaches them before onChange hears of it.
+   */
+  readonly views: MirrorViews;
   private readonly byPrefix: Map<string, PrefixMirror>;
   private waiters: Array<() => boolean> = [];
   private closed = false;
@@ -343,7 +349,12 @@ export class KeyMirrors {
     /** Called whenever a mirror's revision or state moved (after its change, if any, was emitted). */
     private readonly onAdvanced: () => void = () => undefined,
   ) {
-    this.mirrors = minimalCover(keys).map((p) => new PrefixMirror(p, backend, log, onChange, () => this.advanced()));
+    this.views = new MirrorViews((etcdKeys) => this.snapshot(etcdKeys).kvs);
+    const emit = (change: MirrorChange) => {
+      this.views.apply(change);
+      onChange(change);
+    };
+    this.mirrors = minimalCover(keys).map((p) => new PrefixMirror(p, backend, log, emit, () => this.advanced()));
     this.byPrefix = new Map(this.mirrors.map((m) => [m.prefix, m]));
   }
 

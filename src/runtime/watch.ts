@@ -15,7 +15,6 @@ import { covers } from '../keys/index.js';
 import { KeyMirrors, type MirrorChange, type MirrorStatus } from './mirror.js';
 import { mayShareDest, processResources, type PassOptions } from './pass.js';
 import { WriteRetries } from './write-retry.js';
-import { LiveStores } from '../template/confd/store.js';
 import { groupKeys } from '../resource/group.js';
 import { parseWait, type WaitWindow } from './duration.js';
 import { NeverBlankGuard } from './guard.js';
@@ -73,11 +72,6 @@ interface Dirty {
 
 export class WatchRuntime {
   private readonly mirrors: KeyMirrors;
-  /** Each resource's store, kept up to date with every change: a render does not rebuild it. */
-  private readonly stores: LiveStores;
-  /** Changes that came while a render was executing, for the stores. */
-  private pendingChanges: MirrorChange[] = [];
-  private rendering = false;
   private readonly waits = new Map<TemplateResource, WaitWindow>();
   private readonly dirty = new Map<TemplateResource, Dirty>();
   /** Resources a render skipped because a mirror behind them was re-reading (after a compaction). */
@@ -100,9 +94,9 @@ export class WatchRuntime {
   private readonly timers: TimerSource;
   private running: Promise<void> | undefined;
   /**
-   * Single resources whose check_cmd and write go on after their render (ProcessOptions.onRendered):
-   * a slow or hung check of one resource holds back no other. A resource here renders again only
-   * once its commit has ended.
+   * Single resources whose render, check_cmd and write go on while the next resources render (each
+   * holds its own views): a slow or hung check of one resource holds back no other. A resource here
+   * renders again only once its commit has ended.
    */
   private readonly committing = new Map<TemplateResource, Promise<void>>();
   private started = false;
@@ -133,7 +127,6 @@ export class WatchRuntime {
       (change) => this.onChange(change),
       () => this.mirrorsAdvanced(),
     );
-    this.stores = new LiveStores((keys) => this.mirrors.snapshot(keys).kvs);
     this.retries = new WriteRetries({
       log: opts.log,
       timers: this.timers,
@@ -218,10 +211,8 @@ export class WatchRuntime {
   }
 
   private onChange(change: MirrorChange): void {
-    // The stores follow every change, before start-up too; during a render they hold still (the
-    // render must see the one revision its snapshot was checked at) and catch up right after.
-    if (this.rendering) this.pendingChanges.push(change);
-    else this.stores.apply(change.keys, change.values);
+    // The mirrors' views heard of it already (KeyMirrors): it builds the next view, and a render
+    // holding one goes on with the revision it took.
     if (!this.started) return;
     const now = Date.now();
     for (const r of this.resourcesUnder(change.prefix)) {
@@ -314,37 +305,23 @@ export class WatchRuntime {
         for (const [other, commit] of this.committing) if (mayShareDest(other.dest, r.dest)) await commit;
         if (this.committing.size >= MAX_COMMITS) await Promise.race(this.committing.values());
         if (this.stopped) return;
-        // Last before the snapshot: from here to the template's run nothing awaits, so no event slips in.
+        // Last before the views are taken: from here to taking them nothing awaits, so they hold the revision checked.
         if (!(await this.mirrors.consistent(groupKeys(r), CONSISTENCY_TIMEOUT_MS))) {
           this.log.warning(`${r.dest}: the backend did not confirm one revision for all its prefixes within ${CONSISTENCY_TIMEOUT_MS} ms; rendering what the mirrors hold`);
         }
         if (this.stopped) return;
         // groupKeys: a commit group renders whole, from every member's keys (tsconfd extension).
-        // Its keys are rendered from the stores; a count and the revision are all it needs of the mirrors.
+        // A count and the revision are all the guard needs of the mirrors.
         const { size, revision } = this.mirrors.count(groupKeys(r));
         if (!this.guard.allows(r, size)) continue;
         // This render supersedes a pending retry of r (its outcome schedules the next one if it fails too).
         this.retries.rendering(r);
         this.renders++;
-        this.catchUpStores();
-        // Built now if missing, from what the mirrors hold at the revision just checked.
-        for (const m of [r, ...(r.ext?.group?.members ?? [])]) this.stores.storeFor(m.prefix, m.keys);
-        this.rendering = true;
-        let templateRan!: () => void;
-        const released = new Promise<void>((resolve) => (templateRan = resolve));
-        let holding = true;
-        const release = () => {
-          if (!holding) return;
-          holding = false;
-          this.rendering = false;
-          this.catchUpStores();
-          templateRan();
-        };
-        // A single resource reads its store only while its template executes (the redaction of
-        // -log-diff's and -noop's diffs reads it later); fan-outs and groups render several files
-        // from one revision and hold it.
-        const single = r.ext?.range === undefined && r.ext?.group === undefined && !this.opts.logDiff && !this.opts.noop;
-        const done = processResources([r], { revision }, single ? { ...this.opts, onRendered: release } : this.opts, this.stores)
+        // The views of the revision just checked, taken now (nothing awaited since the barrier) and
+        // held by this render to its end: its template, -log-diff's and -noop's redaction, a fan-out's
+        // files, a group's members all read this one revision.
+        const views = this.mirrors.views.hold([r, ...(r.ext?.group?.members ?? [])].map((m) => ({ prefix: m.prefix, keys: m.keys })));
+        const done = processResources([r], { revision }, this.opts, views)
           .then((result) => {
             if (result.failed.length === 0) this.rendered.add(r);
             this.retries.settled(r, result.outcomes);
@@ -353,13 +330,14 @@ export class WatchRuntime {
             // processResources reports resource failures itself; anything else must not end the watch.
             this.log.error(`${r.dest}: ${e.message}`);
           })
-          .finally(release);
+          .finally(() => views.release());
+        // Fan-outs, groups, -noop and -log-diff print or write several things in order: one at a time.
+        const single = r.ext?.range === undefined && r.ext?.group === undefined && !this.opts.logDiff && !this.opts.noop;
         if (!single) {
           await done;
           continue;
         }
-        // Its check_cmd and write go on while the next resources render.
-        await released;
+        // Its render, check_cmd and write go on while the next resources render.
         const commit = done.finally(() => {
           this.committing.delete(r);
           this.schedule();
@@ -384,11 +362,6 @@ export class WatchRuntime {
       })
       .catch((e: Error) => this.log.error(`watch reloads: ${e.message}`));
     return this.running;
-  }
-
-  private catchUpStores(): void {
-    for (const c of this.pendingChanges) this.stores.apply(c.keys, c.values);
-    this.pendingChanges = [];
   }
 
   private async reconcile(): Promise<void> {

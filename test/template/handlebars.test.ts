@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { compileHandlebars, HandlebarsTemplateError } from '../../src/template/handlebars.js';
-import { KeyStore, SnapshotStores } from '../../src/template/confd/store.js';
+import { KeyStore } from '../../src/template/confd/store.js';
+import { SnapshotStores } from '../../src/runtime/views.js';
 import { compareBytes } from '../../src/keys/index.js';
 import { join } from '../../src/keys/gopath.js';
 

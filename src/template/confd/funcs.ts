@@ -276,10 +276,12 @@ function stringSlice(a: string[] | null): string[] {
 }
 
 /**
- * confd's complete function map over one store. DNS answers are cached for the life of the
- * map (one render), the rest is computed on each call.
+ * confd's complete function map over one store, or over the store `view()` gives at each call (a
+ * template parsed once and executed against each revision's view). DNS answers are cached for the
+ * life of the map (one render), the rest is computed on each call.
  */
-export function confdFuncMap(store: KeyStore, opts: ConfdFuncOptions = {}): FuncMap {
+export function confdFuncMap(view: KeyStore | (() => KeyStore), opts: ConfdFuncOptions = {}): FuncMap {
+  const store = typeof view === 'function' ? view : () => view;
   const env = opts.env ?? process.env;
   const now = opts.now ?? GoTime.now;
   const resolver = opts.resolver ?? systemResolver;
@@ -397,13 +399,13 @@ export function confdFuncMap(store: KeyStore, opts: ConfdFuncOptions = {}): Func
     atoi: goFunc(['string'], (s: string) => atoi(s), { returnsError: true }),
 
     // memkv's FuncMap, added after newFuncMap's functions as confd does.
-    exists: goFunc(['string'], (key: string) => store.exists(key)),
-    ls: goFunc(['string'], (p: string) => store.list(p)),
-    lsdir: goFunc(['string'], (p: string) => store.listDir(p)),
-    get: goFunc(['string'], (key: string) => store.get(key), { returnsError: true }),
-    gets: goFunc(['string'], (pattern: string) => store.getAll(pattern), { returnsError: true }),
-    getv: goFunc(['string'], (key: string, ...v: string[]) => store.getValue(key, v), { variadic: 'string', returnsError: true }),
-    getvs: goFunc(['string'], (pattern: string) => store.getAllValues(pattern), { returnsError: true }),
+    exists: goFunc(['string'], (key: string) => store().exists(key)),
+    ls: goFunc(['string'], (p: string) => store().list(p)),
+    lsdir: goFunc(['string'], (p: string) => store().listDir(p)),
+    get: goFunc(['string'], (key: string) => store().get(key), { returnsError: true }),
+    gets: goFunc(['string'], (pattern: string) => store().getAll(pattern), { returnsError: true }),
+    getv: goFunc(['string'], (key: string, ...v: string[]) => store().getValue(key, v), { variadic: 'string', returnsError: true }),
+    getvs: goFunc(['string'], (pattern: string) => store().getAllValues(pattern), { returnsError: true }),
   };
   return m;
 }

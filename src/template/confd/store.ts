@@ -8,12 +8,18 @@
 // The indexed paths assume what storeKeyFor guarantees: every key is absolute and clean. A store
 // given other keys answers ls/lsdir with memkv's own linear algorithm, so results never differ.
 //
+// A store is an immutable view: once built nothing changes it, so a render that holds one reads one
+// revision from start to end. The next revision is a new store (withChanges), which shares nothing
+// mutable with this one and carries forward the memoized answers no change touched; a store nobody
+// holds any more may hand its arrays over to the next one instead of having them copied (retire). Which backend
+// keys a resource's store holds is decided outside the template layer (runtime/views.ts).
+//
 // Keys are handled internally as byte strings (UTF-8 bytes, one per char): sorting those with
 // JS string order is Go's byte order, and path.Match runs on bytes as in Go. For ASCII keys the
 // byte string is the key itself, so the common case costs nothing extra.
 
 import { GO_TYPE, withGoType } from '../go/value.js';
-import { coversAny, gallopBound, lowerBound, lowerBoundKey, mapsOneToOne, partitionPoint, prefixEnd, sortByBytes, storeKeyFor } from '../../keys/index.js';
+import { gallopBound, lowerBound, partitionPoint, prefixEnd, sortByBytes } from '../../keys/index.js';
 import {
   clean,
   dir as pathDir,
@@ -44,12 +50,6 @@ export class KeyNotExistError extends Error {
   }
 }
 
-/** A key/value pair as a backend delivers it. */
-export interface RawKeyValue {
-  readonly key: string;
-  readonly value: string;
-}
-
 /** Whether cp is the literal prefix followed by one final '*' (prefix as literalPrefix gives it). */
 function isPrefixStar(cp: CompiledPattern, prefix: string): boolean {
   const c = cp.chunks;
@@ -62,7 +62,8 @@ const MEMO_LIMIT = 20_000;
 
 /**
  * A memoized answer. ls/lsdir (kind l, d) depend on which keys exist under dependsOn; gets and
- * getvs (g, v) on the keys and values their pattern matches, and follow changes in place.
+ * getvs (g, v) on the keys and values their pattern matches. A result array is never changed once
+ * memoized (the next store follows a change with a copy), so stores may share entries.
  */
 type MemoEntry =
   | { readonly kind: 'l' | 'd'; readonly dependsOn: string; readonly result: string[] }
@@ -70,25 +71,27 @@ type MemoEntry =
   | { readonly kind: 'v'; readonly dependsOn: string; readonly pattern: CompiledPattern; readonly result: string[] };
 
 const FROM_ARRAYS: unique symbol = Symbol('fromArrays');
+/** Arrays already sorted by byte order, unique, ASCII, absolute and clean: nothing to check. */
+const DERIVED: unique symbol = Symbol('derived');
 
 export class KeyStore {
   /** Sorted byte strings of the keys. */
-  private readonly bkeys: string[];
+  private bkeys: string[];
   /** The keys as JS strings, same order (=== bkeys when every key is ASCII). */
-  private readonly keys: string[];
-  private readonly values: string[];
+  private keys: string[];
+  private values: string[];
   private readonly ascii: boolean;
   /** Every key absolute and clean: the indexed ls/lsdir apply. */
   private readonly regular: boolean;
   /**
-   * Answers of gets/getvs/ls/lsdir by call, kept while the store is updated in place (watch mode:
-   * a template asks the same questions on every render and one change invalidates few of them).
-   * Each entry knows the byte prefix its answer depends on.
+   * Answers of gets/getvs/ls/lsdir by call, carried forward to the next revision's store (watch
+   * mode: a template asks the same questions on every render and one change invalidates few of
+   * them). Each entry knows the byte prefix its answer depends on.
    */
-  private readonly memo = new Map<string, MemoEntry>();
+  private memo = new Map<string, MemoEntry>();
   /**
-   * Made for one pass and dropped after it (SnapshotStores with `uses`): nothing renders from it
-   * again, so what is compiled for it need not be kept (resource/render.ts).
+   * Made for one pass and dropped after it (SnapshotStores with `uses`, runtime/views.ts): nothing
+   * renders from it again, so what is compiled for it need not be kept (resource/render.ts).
    */
   transient = false;
 
@@ -98,8 +101,14 @@ export class KeyStore {
    */
   constructor(entries: Iterable<readonly [string, string]>);
   /** @internal parallel arrays, owned by the store from now on; allClean: every key from storeKeyFor */
-  constructor(entries: typeof FROM_ARRAYS, keys: string[], values: string[], allClean: boolean);
-  constructor(entries: Iterable<readonly [string, string]> | typeof FROM_ARRAYS, keys?: string[], values?: string[], allClean = false) {
+  constructor(entries: typeof FROM_ARRAYS | typeof DERIVED, keys: string[], values: string[], allClean: boolean);
+  constructor(entries: Iterable<readonly [string, string]> | typeof FROM_ARRAYS | typeof DERIVED, keys?: string[], values?: string[], allClean = false) {
+    if (entries === DERIVED) {
+      this.bkeys = this.keys = keys!;
+      this.values = values!;
+      this.ascii = this.regular = true;
+      return;
+    }
     let ks: string[];
     let vs: string[];
     if (entries === FROM_ARRAYS) {
@@ -154,6 +163,14 @@ export class KeyStore {
     }
     this.ascii = ascii;
     this.regular = allClean || this.keys.every(isCleanAbs);
+  }
+
+  /**
+   * A view given as parallel arrays (store keys as storeKeyFor makes them, and their values), which
+   * the store owns from now on: nobody may change them after. allClean: every key from storeKeyFor.
+   */
+  static fromArrays(keys: string[], values: string[], allClean: boolean): KeyStore {
+    return new KeyStore(FROM_ARRAYS, keys, values, allClean);
   }
 
   get size(): number {
@@ -355,68 +372,51 @@ export class KeyStore {
     this.memo.set(memoKey, entry.dependsOn === '/' ? { ...entry, dependsOn: '' } : entry);
   }
 
-  /** Brings the memoized answers up to date with one change (the store is ASCII and regular). */
-  private followMemo(k: string, existed: boolean, oldValue: string | undefined, v: string | undefined): void {
-    for (const [mk, m] of this.memo) {
-      if (!k.startsWith(m.dependsOn)) continue;
-      if (m.kind !== 'g' && m.kind !== 'v') {
-        // A new value under an existing key lists the same names.
-        if (!(existed && v !== undefined)) this.memo.delete(mk);
-        continue;
-      }
-      if (!matchCompiled(m.pattern, k)) continue;
-      if (m.kind === 'g') {
-        const r = m.result;
-        const lo = partitionPoint(0, r.length, (i) => r[i]!.Key < k);
-        const found = lo < r.length && r[lo]!.Key === k;
-        if (v === undefined) {
-          if (found) r.splice(lo, 1);
-        } else if (found) r[lo] = new KVPair(k, v);
-        else r.splice(lo, 0, new KVPair(k, v));
-        continue;
-      }
-      // getvs: the values in byte order, which is JS order without surrogates.
-      if ((oldValue !== undefined && SURROGATE.test(oldValue)) || (v !== undefined && SURROGATE.test(v)) || (existed && oldValue === undefined)) {
-        this.memo.delete(mk);
-        continue;
-      }
-      const r = m.result;
-      if (existed) r.splice(lowerBound(r, oldValue!), 1);
-      if (v !== undefined) r.splice(lowerBound(r, v), 0, v);
-    }
-  }
-
   /**
-   * Applies changes in place (value undefined: deleted), keeping what the store would be if built
-   * from scratch with the new keys. Keys are store keys. False, with nothing changed, when the
-   * store cannot take them in place (a non-ASCII or unclean key): build a new one instead.
+   * The store holding these changes on top of this one's keys (value undefined: deleted), as a
+   * store built from scratch with the new keys would answer. Keys are store keys, applied in order.
+   * Undefined when the new store cannot be derived (a non-ASCII or unclean key): build one from
+   * scratch instead. Memoized answers no change touches are carried over (shared: never changed).
+   *
+   * - `retire` false: this store stays as it was (a render may hold it); the new one costs a copy
+   *   of the key and value arrays.
+   * - `retire` true, when nobody holds this store any more: the new store takes its arrays over,
+   *   and this one is left empty. No copy: at 100k keys a copy per render was ~1.6 MB of large-object
+   *   garbage, ~30 MB more peak RSS over a run (bench-watch xlarge).
    */
-  update(changes: ReadonlyArray<readonly [string, string | undefined]>): boolean {
-    if (!this.ascii || !this.regular) return false;
-    for (const [k] of changes) if (!isAscii(k) || !isCleanAbs(k)) return false;
-    if (this.bkeys !== this.keys) return false;
-    const ks = this.bkeys;
+  withChanges(changes: ReadonlyArray<readonly [string, string | undefined]>, retire = false): KeyStore | undefined {
+    if (!this.ascii || !this.regular || this.bkeys !== this.keys) return undefined;
+    for (const [k] of changes) if (!isAscii(k) || !isCleanAbs(k)) return undefined;
+    if (changes.length === 0) return this;
+    const ks = retire ? this.bkeys : this.bkeys.slice();
+    const vs = retire ? this.values : this.values.slice();
+    const next = new KeyStore(DERIVED, ks, vs, true);
+    const memo = changes.length > MEMO_LIMIT ? new Map<string, MemoEntry>() : retire ? this.memo : new Map(this.memo);
+    if (retire) {
+      this.bkeys = this.keys = this.values = [];
+      this.memo = new Map();
+    }
+    /** Memo entries whose result is already a copy owned by `next`. */
+    const owned = new Set<string>();
     for (const [k, v] of changes) {
       const i = lowerBound(ks, k);
       const found = i < ks.length && ks[i] === k;
-      const oldValue = found ? this.values[i] : undefined;
+      const oldValue = found ? vs[i] : undefined;
       if (v === undefined) {
         if (!found) continue;
         ks.splice(i, 1);
-        this.values.splice(i, 1);
+        vs.splice(i, 1);
       } else if (found) {
         if (oldValue === v) continue;
-        this.values[i] = v;
+        vs[i] = v;
       } else {
         ks.splice(i, 0, k);
-        this.values.splice(i, 0, v);
+        vs.splice(i, 0, v);
       }
-      if (this.memo.size > 0) {
-        if (changes.length > MEMO_LIMIT) this.memo.clear();
-        else this.followMemo(k, found, oldValue, v);
-      }
+      if (memo.size > 0) followMemo(memo, owned, k, found, oldValue, v);
     }
-    return true;
+    next.memo = memo;
+    return next;
   }
 
   private sortedOut(seen: Set<string>): string[] {
@@ -451,6 +451,48 @@ export class KeyStore {
   }
 }
 
+/**
+ * Brings memoized answers up to date with one change of a store key (ASCII, regular store). A result
+ * not in `owned` is shared with an older store: it is copied before it changes.
+ */
+function followMemo(memo: Map<string, MemoEntry>, owned: Set<string>, k: string, existed: boolean, oldValue: string | undefined, v: string | undefined): void {
+  for (const [mk, m] of memo) {
+    if (!k.startsWith(m.dependsOn)) continue;
+    if (m.kind !== 'g' && m.kind !== 'v') {
+      // A new value under an existing key lists the same names.
+      if (!(existed && v !== undefined)) memo.delete(mk);
+      continue;
+    }
+    if (!matchCompiled(m.pattern, k)) continue;
+    if (m.kind === 'g') {
+      const r = owned.has(mk) ? m.result : m.result.slice();
+      const lo = partitionPoint(0, r.length, (i) => r[i]!.Key < k);
+      const found = lo < r.length && r[lo]!.Key === k;
+      if (v === undefined) {
+        if (found) r.splice(lo, 1);
+      } else if (found) r[lo] = new KVPair(k, v);
+      else r.splice(lo, 0, new KVPair(k, v));
+      if (!owned.has(mk)) {
+        memo.set(mk, { ...m, result: r });
+        owned.add(mk);
+      }
+      continue;
+    }
+    // getvs: the values in byte order, which is JS order without surrogates.
+    if ((oldValue !== undefined && SURROGATE.test(oldValue)) || (v !== undefined && SURROGATE.test(v)) || (existed && oldValue === undefined)) {
+      memo.delete(mk);
+      continue;
+    }
+    const r = owned.has(mk) ? m.result : m.result.slice();
+    if (existed) r.splice(lowerBound(r, oldValue!), 1);
+    if (v !== undefined) r.splice(lowerBound(r, v), 0, v);
+    if (!owned.has(mk)) {
+      memo.set(mk, { ...m, result: r });
+      owned.add(mk);
+    }
+  }
+}
+
 function stripKey(key: string, prefix: string): string {
   let s = key.startsWith(prefix) ? key.slice(prefix.length) : key;
   if (s.startsWith('/')) s = s.slice(1);
@@ -470,145 +512,4 @@ function samePrefixTerms(prefix: string[], test: string[]): boolean {
   if (test.length < prefix.length) return false;
   for (let i = 0; i < prefix.length; i++) if (prefix[i] !== test[i]) return false;
   return true;
-}
-
-/**
- * Builds the stores of several resources from one snapshot of the backend (kvs sorted by byte
- * order, as Backend.getValues returns them). Resources asking for the same prefix and the same
- * keys get the same store object; the snapshot itself is never copied.
- *
- * With `uses` (every storeFor call the pass will make: a -onetime pass, runtime/pass.ts), a store is
- * kept only until its last expected use and is marked transient: each resource's store, and the
- * answers it memoised, then die young instead of being copied by every scavenge until the pass ends
- * (-onetime, 100 resources of 120 keys: ~25 ms less CPU, bench/onetime-profile.md).
- */
-export class SnapshotStores implements StoreSource {
-  private readonly kvs: readonly RawKeyValue[];
-  private readonly memo = new Map<string, KeyStore>();
-  /** Expected storeFor calls left per memo key, when the uses were given. */
-  private readonly usesLeft: Map<string, number> | undefined;
-
-  constructor(kvs: readonly RawKeyValue[], opts: { uses?: Iterable<{ readonly prefix: string; readonly keys: readonly string[] }> } = {}) {
-    this.kvs = kvs;
-    if (opts.uses) {
-      this.usesLeft = new Map();
-      for (const u of opts.uses) {
-        const k = memoKeyOf(u.prefix, u.keys);
-        this.usesLeft.set(k, (this.usesLeft.get(k) ?? 0) + 1);
-      }
-    }
-  }
-
-  /**
-   * The store confd builds for a resource: every snapshot key equal to one of etcdKeys or below
-   * it (k === K or k starts with K + "/"; etcdKeys are path.Join(prefix, key) as confd forms
-   * them), seen through storeKeyFor(k, prefix). Two snapshot keys that clean to the same store
-   * key: the later in byte order wins (confd's choice depends on Go map order).
-   */
-  storeFor(prefix: string, etcdKeys: readonly string[]): KeyStore {
-    const uniq = [...new Set(etcdKeys)].sort();
-    const memoKey = memoKeyOf(prefix, uniq);
-    const hit = this.memo.get(memoKey);
-    if (hit) {
-      if (this.usesLeft) this.used(memoKey);
-      return hit;
-    }
-    const ranges: Array<[number, number]> = [];
-    for (const k of uniq) {
-      const exact = this.find(k);
-      if (exact >= 0) ranges.push([exact, exact + 1]);
-      // confd's etcdv3 filter: k === K or k starts with K + "/" (K itself when it ends in "/").
-      const fixed = k.endsWith('/') ? k : k + '/';
-      const lo = lowerBoundKey(this.kvs, fixed);
-      const hi = lowerBoundKey(this.kvs, fixed.slice(0, -1) + '0');
-      if (lo < hi) ranges.push([lo, hi]);
-    }
-    ranges.sort((a, b) => a[0] - b[0]);
-    const keys: string[] = [];
-    const values: string[] = [];
-    let next = 0;
-    for (const [lo, hi] of ranges) {
-      for (let i = Math.max(lo, next); i < hi; i++) {
-        const kv = this.kvs[i]!;
-        keys.push(storeKeyFor(kv.key, prefix));
-        values.push(kv.value);
-      }
-      next = Math.max(next, hi);
-    }
-    const store = new KeyStore(FROM_ARRAYS, keys, values, true);
-    if (this.usesLeft) {
-      store.transient = true;
-      if (this.used(memoKey)) this.memo.set(memoKey, store);
-    } else this.memo.set(memoKey, store);
-    return store;
-  }
-
-  /** Counts one use of the store under memoKey; whether more are expected (else it is forgotten). */
-  private used(memoKey: string): boolean {
-    const left = (this.usesLeft!.get(memoKey) ?? 0) - 1;
-    if (left > 0) {
-      this.usesLeft!.set(memoKey, left);
-      return true;
-    }
-    this.usesLeft!.delete(memoKey);
-    this.memo.delete(memoKey);
-    return false;
-  }
-
-  private find(key: string): number {
-    const i = lowerBoundKey(this.kvs, key);
-    return i < this.kvs.length && this.kvs[i]!.key === key ? i : -1;
-  }
-}
-
-function memoKeyOf(prefix: string, etcdKeys: readonly string[]): string {
-  return prefix + '\u0000' + [...new Set(etcdKeys)].sort().join('\u0000');
-}
-
-/** Where a pass takes each resource's store from. */
-export interface StoreSource {
-  storeFor(prefix: string, etcdKeys: readonly string[]): KeyStore;
-}
-
-/**
- * Stores kept across renders (watch mode): built once from a snapshot, then updated in place
- * with each change of the mirrors, so a render costs what its template asks, not the key count,
- * and answers the template asked before stay valid unless a change touched them.
- */
-export class LiveStores implements StoreSource {
-  private readonly stores = new Map<string, { prefix: string; etcdKeys: readonly string[]; store: KeyStore }>();
-
-  /** `snapshot` gives the current keys of etcdKeys when a store must be built. */
-  constructor(private readonly snapshot: (etcdKeys: readonly string[]) => readonly RawKeyValue[]) {}
-
-  storeFor(prefix: string, etcdKeys: readonly string[]): KeyStore {
-    const uniq = [...new Set(etcdKeys)].sort();
-    const id = prefix + '\u0000' + uniq.join('\u0000');
-    const hit = this.stores.get(id);
-    if (hit) return hit.store;
-    const kvs = this.snapshot(uniq);
-    const store = new SnapshotStores(kvs).storeFor(prefix, uniq);
-    // Only a store whose every key maps one to one onto a store key can follow changes in place.
-    if (kvs.every((kv) => !coversAny(uniq, kv.key) || mapsOneToOne(kv.key, prefix))) this.stores.set(id, { prefix, etcdKeys: uniq, store });
-    return store;
-  }
-
-  /** Etcd keys changed (value undefined: deleted); stores that cannot follow are dropped and rebuilt when next asked. */
-  apply(keys: readonly string[], values: readonly (string | undefined)[]): void {
-    for (const [id, s] of this.stores) {
-      const changes: Array<[string, string | undefined]> = [];
-      let ok = true;
-      for (let i = 0; i < keys.length && ok; i++) {
-        const k = keys[i]!;
-        if (!coversAny(s.etcdKeys, k)) continue;
-        if (!mapsOneToOne(k, s.prefix)) ok = false;
-        else changes.push([storeKeyFor(k, s.prefix), values[i]]);
-      }
-      if (!ok || (changes.length > 0 && !s.store.update(changes))) this.stores.delete(id);
-    }
-  }
-
-  clear(): void {
-    this.stores.clear();
-  }
 }

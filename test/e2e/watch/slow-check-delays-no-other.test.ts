@@ -2,7 +2,7 @@
 // its 60 s timeout) holds back every other resource's render: the render pass checks resources
 // one after the other. Measured: a's check_cmd "sleep 8" delayed an unrelated change of b by 8 s.
 // The sibling defect for reload_cmd was fixed in d867798; the same applies to check_cmd.
-// Was: watch renders ran one after another, each through its check and write. Now a single resource's check_cmd and write go on beside the next renders (ProcessOptions.onRendered).
+// Was: watch renders ran one after another, each through its check and write. Now a single resource's render, check_cmd and write go on beside the next renders (each holds its own views, runtime/views.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';

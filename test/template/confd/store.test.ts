@@ -1,12 +1,13 @@
 // The indexed store against memkv v0.1.1's behaviour: 1200 recorded ls/lsdir/gets results
 // (fixtures/memkv-golden.json, produced by memkv's own algorithms in Go 1.19 over random key
-// sets, including keys that are not clean), the conformance quirks 13-24, and SnapshotStores.
+// sets, including keys that are not clean), the conformance quirks 13-24 (what a resource's store
+// holds, quirks 14, 15, 17: test/runtime/views.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KeyStore, SnapshotStores, KVPair } from '../../../src/template/confd/store.js';
+import { KeyStore, KVPair } from '../../../src/template/confd/store.js';
 import { compareBytes, storeKeyFor } from '../../../src/keys/index.js';
 import { GO_TYPE, goTypeOf } from '../../../src/template/go/value.js';
 
@@ -136,65 +137,6 @@ test('keys sort as UTF-8 bytes; the last of duplicate keys wins', () => {
   assert.deepEqual([...s.list('/k')], ['a', 'é', '\uffff', '😀']);
   assert.equal(s.getValue('/k/😀'), 'emoji');
   assert.ok(compareBytes('\uffff', '😀') < 0);
-});
-
-// Case 09-keys-prefix-matching: each listed key K covers K and K/..., never K-prefixed siblings.
-test('quirks 14, 15, 17: SnapshotStores selects what confd fetches for a resource', () => {
-  const kvs = Object.entries({
-    '/app': 'self',
-    '/app/x': '1',
-    '/app/sub/z': '2',
-    '/apple/y': '3',
-    '/application': '4',
-    '/ap': '5',
-    foo: 'bar',
-  })
-    .map(([key, value]) => ({ key, value }))
-    .sort((a, b) => compareBytes(a.key, b.key));
-  const stores = new SnapshotStores(kvs);
-  const keysOf = (s: KeyStore) => [...s.entries()].map(([k]) => k);
-  assert.deepEqual(keysOf(stores.storeFor('/', ['/app'])), ['/app', '/app/sub/z', '/app/x']);
-  assert.deepEqual(keysOf(stores.storeFor('/', ['/ap'])), ['/ap']);
-  assert.deepEqual(keysOf(stores.storeFor('/', ['/app/sub', '/app', '/application', '/app/x'])), [
-    '/app',
-    '/app/sub/z',
-    '/app/x',
-    '/application',
-  ]);
-  assert.deepEqual(keysOf(stores.storeFor('/app', ['/app'])), ['/', '/sub/z', '/x'], 'prefix stripped, own key is "/"');
-  assert.deepEqual(keysOf(stores.storeFor('/', [])), []);
-  assert.deepEqual(keysOf(stores.storeFor('/', ['/'])), ['/ap', '/app', '/app/sub/z', '/app/x', '/apple/y', '/application']);
-  assert.equal(stores.storeFor('/', ['/app']), stores.storeFor('/', ['/app', '/app']), 'same keys, same store object');
-});
-
-test('SnapshotStores with the pass\'s uses: a store is shared until its last expected use, then forgotten, and is transient', () => {
-  const kvs = [
-    { key: '/a/x', value: '1' },
-    { key: '/b/y', value: '2' },
-  ];
-  const stores = new SnapshotStores(kvs, {
-    uses: [
-      { prefix: '/', keys: ['/a'] },
-      { prefix: '/', keys: ['/b'] },
-      { prefix: '/', keys: ['/a', '/a'] },
-    ],
-  });
-  const a1 = stores.storeFor('/', ['/a']);
-  const b = stores.storeFor('/', ['/b']);
-  const a2 = stores.storeFor('/', ['/a']);
-  assert.equal(a1, a2, 'same keys within the pass: one store');
-  assert.deepEqual([...a1.entries()], [['/a/x', '1']]);
-  assert.deepEqual([...b.entries()], [['/b/y', '2']]);
-  assert.ok(a1.transient && b.transient, 'made for one pass');
-  const a3 = stores.storeFor('/', ['/a']);
-  assert.notEqual(a3, a1, 'past its last expected use the store is no longer held: a call beyond them gets a new one');
-  assert.deepEqual([...a3.entries()], [['/a/x', '1']]);
-  // Without uses (interval passes, watch's first stores): every store is kept and not transient.
-  const kept = new SnapshotStores(kvs);
-  const k1 = kept.storeFor('/', ['/a']);
-  assert.equal(kept.storeFor('/', ['/a']), k1);
-  assert.equal(kept.storeFor('/', ['/a']), k1);
-  assert.equal(k1.transient, false);
 });
 
 test('indexed lookups stay fast on 100k keys', () => {
