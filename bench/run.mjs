@@ -6,6 +6,8 @@
 //   BENCH_FULL=1 npm run bench         adds xlarge (102k keys) onetime runs (minutes)
 //   BENCH_ONLY=template|onetime|watch|backends|fleet  one part only (backends: redis and ZooKeeper, bench/backends.ts)
 //   BENCH_FLEET_NS="10 50"             fleet sizes (default "5": a bounded run); BENCH_FULL=1 also means "10 50"
+//   BENCH_VS='node /tmp/main-dist/cli.js'  watch and fleet sections: A/B against another build, interleaved in
+//                                      one run (label "vs"; in the fleet section it takes confd's place)
 //
 // The perf harness lives in ../shared/perf (owned by the project's steering side); it needs
 // etcd, inotify-tools and GNU time, which its setup.sh installs.
@@ -18,6 +20,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const perf = resolve(root, '../shared/perf');
 const only = process.env.BENCH_ONLY;
 const full = process.env.BENCH_FULL === '1';
+const vs = process.env.BENCH_VS;
 
 // confd's figures on this harness (median wall ms / peak RSS MB), from issues 3 and 4.
 const CONFD_ONETIME = {
@@ -166,7 +169,8 @@ if ((!only || only === 'onetime') && perfReady()) {
 
 if ((!only || only === 'watch') && perfReady()) {
   section('watch (../shared/perf/bench-watch.sh)');
-  run('bash', [join(perf, 'bench-watch.sh'), '--sizes', full ? 'medium large' : 'medium', '--templates', '1 10', '--', 'node', 'dist/cli.js']);
+  const ab = vs ? ['--vs', vs, '--label-a', 'this', '--label-b', 'vs'] : [];
+  run('bash', [join(perf, 'bench-watch.sh'), '--sizes', full ? 'medium large' : 'medium', '--templates', '1 10', ...ab, '--', 'node', 'dist/cli.js']);
   const dir = latestResults('watch-');
   if (dir && existsSync(join(dir, 'summary.md'))) {
     console.log(readFileSync(join(dir, 'summary.md'), 'utf8'));
@@ -194,7 +198,7 @@ function fleetTable(dir) {
     } catch {
       continue;
     }
-    rows.push({ kind: m[1], via: m[2], n: Number(m[3]), t: Number(m[4]), r });
+    rows.push({ kind: vs && m[1] === 'confd' ? 'vs' : m[1], via: m[2], n: Number(m[3]), t: Number(m[4]), r });
   }
   const fmt = (v, d = 1) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : '–');
   console.log('\nfleet (per cell; costs per update are net of the idle rate; RSS and idle CPU per agent):');
@@ -224,10 +228,13 @@ if ((!only || only === 'fleet') && perfReady()) {
   section('fleet: N agents on one 3-member cluster, direct and through etcd grpc-proxy (../shared/perf/fleet.sh)');
   const ns = process.env.BENCH_FLEET_NS ?? (full ? '10 50' : '5');
   const onPath = spawnSync('sh', ['-c', 'command -v confd'], { encoding: 'utf8' }).status === 0;
-  const modes = ['tsconfd:direct', 'tsconfd:proxy', ...(onPath ? ['confd:direct', 'confd:proxy'] : [])];
-  if (!onPath) console.log('(no confd on PATH: tsconfd only; the issue quotes confd\'s figures)');
+  // fleet.sh knows two kinds of agent: with BENCH_VS the other build runs as its "confd", cells interleaved.
+  const other = vs ? ['--confd', vs] : [];
+  const modes = vs ? ['confd:direct', 'tsconfd:direct', 'tsconfd:proxy', 'confd:proxy'] : ['tsconfd:direct', 'tsconfd:proxy', ...(onPath ? ['confd:direct', 'confd:proxy'] : [])];
+  if (vs) console.log(`(A/B: rows "vs" are ${vs})`);
+  else if (!onPath) console.log('(no confd on PATH: tsconfd only; the issue quotes confd\'s figures)');
   const dir = `/tmp/perfbench-results/fleet-bench-${Date.now()}`;
   run('bash', [join(perf, 'fleet.sh'), '--modes', modes.join(' '), '--ns', ns, '--templates', '1 10', '--updates', full ? '50' : '20',
-    '--idle-s', '20', '--no-readiness', '--tsconfd', 'node dist/cli.js', '--results', dir]);
+    '--idle-s', '20', '--no-readiness', '--tsconfd', 'node dist/cli.js', ...other, '--results', dir]);
   if (existsSync(dir)) fleetTable(dir);
 }

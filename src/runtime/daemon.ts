@@ -148,6 +148,8 @@ class Daemon {
   private broken: BrokenResource[] = [];
   private metricsTimer: Timer | undefined;
   private readonly rendered = new Set<string>();
+  /** When a -watch runtime last had every key in sync (carried across reloads: see readiness()). */
+  private lastInSyncAt: number | undefined;
   private readonly lifecycle: Lifecycle | undefined;
   /** -interval's pass and its readiness (-watch has its own in the runtime). */
   private readonly interval: IntervalPass;
@@ -297,6 +299,7 @@ class Daemon {
 
   /** Metrics and -interval readiness from one pass's outcomes. */
   private record(result: PassResult): void {
+    if (this.runtime) this.noteInSync(this.runtime.readiness());
     if (result.revision > 0) {
       // With -watch, the newest revision any mirror has seen is how far etcd is ahead of this render.
       const head = this.runtime?.status().mirrors.reduce((max, m) => Math.max(max, m.revision), 0);
@@ -325,7 +328,7 @@ class Daemon {
   readiness(): Readiness {
     let state: Readiness;
     if (this.runtime) {
-      state = this.runtime.readiness();
+      state = this.carriedOver(this.runtime.readiness());
     } else {
       state = this.interval.readiness(this.resources, this.rendered);
     }
@@ -333,6 +336,24 @@ class Daemon {
     const broken = this.broken.map((b) => `${relative(this.opts.confdir, b.file)} (does not load: ${b.error})`);
     const exec = this.lifecycle?.supervisor?.status();
     return { ...state, resourcesNeverRendered: [...state.resourcesNeverRendered, ...broken], ...(exec && { exec }) };
+  }
+
+  /**
+   * A reload's runtime starts with nothing read and nothing rendered, yet the files on disk are the good ones its
+   * predecessor rendered: a resource this agent rendered before counts as rendered, and keys read before count as
+   * read, out of sync until the new runtime reads them. Otherwise a conf.d edit during a backend outage took every
+   * pod out of rotation ("keys never read", "never rendered") until the backend came back.
+   */
+  private carriedOver(state: Readiness): Readiness {
+    const resourcesNeverRendered = state.resourcesNeverRendered.filter((file) => !this.rendered.has(file));
+    this.noteInSync(state);
+    if (state.mirrorAgeMs !== null) return { ...state, resourcesNeverRendered };
+    if (this.lastInSyncAt === undefined) return { ...state, resourcesNeverRendered };
+    return { ...state, resourcesNeverRendered, mirrorInSync: false, mirrorAgeMs: Date.now() - this.lastInSyncAt };
+  }
+
+  private noteInSync(state: Readiness): void {
+    if (state.mirrorAgeMs !== null && state.mirrorInSync) this.lastInSyncAt = Date.now() - state.mirrorAgeMs;
   }
 
   /** Verdict for logs and tests. */
@@ -378,6 +399,8 @@ class Daemon {
         return;
       }
       const old = this.runtime;
+      // /readyz names the broken files from now on, not only once the old runtime has stopped.
+      this.broken = broken;
       this.runtime = runtime;
       await old?.stop();
       if (this.signals.shuttingDown) return;

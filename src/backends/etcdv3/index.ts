@@ -3,7 +3,7 @@
 import type { PrefixWatch, PrefixWatchHandlers, Snapshot, WatchableBackend } from '../types.js';
 import { EtcdConnection, type EtcdConnectionOptions } from './connection.js';
 import { readPrefixes } from './read.js';
-import { WatchHub, type WatchHubOptions } from './watch.js';
+import { WatchHub, type WatchHubOptions, type WatchLayout } from './watch.js';
 import type { TimerSource } from '../../time/timers.js';
 
 export interface EtcdV3BackendOptions extends EtcdConnectionOptions {
@@ -16,6 +16,8 @@ export interface EtcdV3Backend extends WatchableBackend {
   readonly connection: EtcdConnection;
   getValuesAt(prefixes: readonly string[], revision: number): Promise<Snapshot>;
   progressSettles(): boolean;
+  /** How the last prefixes laid out share etcd watchers (undefined before any watch). */
+  watchLayout(): WatchLayout | undefined;
 }
 
 export async function createEtcdV3Backend(opts: EtcdV3BackendOptions): Promise<EtcdV3Backend> {
@@ -38,6 +40,9 @@ export async function createEtcdV3Backend(opts: EtcdV3BackendOptions): Promise<E
     progressSettles(): boolean {
       return hub?.progressSettles() ?? false;
     },
+    watchLayout(): WatchLayout | undefined {
+      return hub?.layout;
+    },
     requestProgress(freshWithinMs?: number): void {
       hub?.requestProgress(freshWithinMs);
     },
@@ -51,4 +56,4 @@ export async function createEtcdV3Backend(opts: EtcdV3BackendOptions): Promise<E
 
 export { EtcdConnection, EtcdError, parseNode } from './connection.js';
 export type { EtcdConnectionOptions } from './connection.js';
-export type { WatchHubOptions } from './watch.js';
+export type { WatchHubOptions, WatchLayout } from './watch.js';

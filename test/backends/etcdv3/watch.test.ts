@@ -156,6 +156,58 @@ describe('etcdv3 watch', () => {
     await c.until('the version known', () => backend.progressSettles() === inOrder, 3_000);
     await w.cancel();
   });
+
+  test('sibling prefixes asked for together share one etcd watcher: an event under one settles the others at its revision', async () => {
+    await etcd.put('/s/a/1', 'x');
+    await etcd.put('/s/b/1', 'x');
+    const from = (await headRevision(etcd)) + 1;
+    const a = new Collector();
+    const b = new Collector();
+    const wa = backend.watchPrefix('/s/a', from, a);
+    const wb = backend.watchPrefix('/s/b', from, b);
+    await b.until('the watch is up', () => b.connection.includes(undefined));
+    assert.deepEqual(backend.watchLayout(), { prefixes: 2, watchers: 1, readKeys: 2, extraKeys: 0 });
+    await etcd.put('/s/a/2', 'y');
+    await a.until('the event', () => a.events.length === 1);
+    const revision = a.events[0]!.revision;
+    // Not a hint: one etcd watcher delivers in revision order, nothing of /s/b at or below it can follow.
+    await b.until('a settling progress at that revision', () => b.progress.some((r, i) => r === revision && !b.hints[i]));
+    assert.equal(b.events.length, 0);
+
+    // A sibling that re-watches from an older revision gets what it missed; the other sees nothing twice.
+    await wb.cancel();
+    const missedFrom = (await headRevision(etcd)) + 1;
+    await etcd.put('/s/b/2', 'while-away');
+    await etcd.put('/s/a/3', 'z');
+    await a.until('the next event', () => a.events.length === 2);
+    const b2 = new Collector();
+    const wb2 = backend.watchPrefix('/s/b', missedFrom, b2);
+    await b2.until('the missed event', () => b2.events.length === 1);
+    assert.equal(b2.events[0]!.value, 'while-away');
+    await etcd.put('/s/a/4', 'w');
+    await a.until('a later event', () => a.events.length === 3);
+    assert.deepEqual(a.events.map((e) => e.value), ['y', 'z', 'w']);
+    assert.equal(b2.events.length, 1);
+    await wa.cancel();
+    await wb2.cancel();
+  });
+
+  test('prefixes with many keys between them that neither reads get an etcd watcher each', async () => {
+    await etcd.put('/g/a/1', 'x');
+    await etcd.put('/g/z/1', 'x');
+    for (let i = 0; i < 20; i++) await etcd.put(`/g/m/${i}`, 'unread');
+    const from = (await headRevision(etcd)) + 1;
+    const a = new Collector();
+    const z = new Collector();
+    const wa = backend.watchPrefix('/g/a', from, a);
+    const wz = backend.watchPrefix('/g/z', from, z);
+    await z.until('the watch is up', () => z.connection.includes(undefined));
+    assert.deepEqual(backend.watchLayout(), { prefixes: 2, watchers: 2, readKeys: 2, extraKeys: 0 });
+    await etcd.put('/g/z/2', 'y');
+    await z.until('the event', () => z.events.length === 1);
+    await wa.cancel();
+    await wz.cancel();
+  });
 });
 
 test('progress answers come in order with events from etcd 3.4.24, 3.5.8 and 3.6 on', () => {

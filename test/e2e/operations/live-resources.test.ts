@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EtcdServer } from '../../helpers/etcd.js';
+import { startEtcd, type EtcdServer } from '../../helpers/etcd.js';
 import { etcdPerFile } from '../harness/etcd-per-file.js';
 import { Agent } from '../harness/agent.js';
 import { httpGet } from '../harness/operations-harness.js';
@@ -107,4 +107,28 @@ test('a ConfigMap ..data symlink swap reloads once and renders the new version',
   assert.equal(reloads(), 2);
   assert.ok(!agent.log.some((l) => l.includes('Found template') && l.includes('/..')), 'the ..v2 copy is not loaded');
   assert.equal(await agent.stop(), 0);
+});
+
+test('a conf.d edit during an etcd outage keeps /readyz ready (stale): the files on disk are the good ones; ?strict says not ready', { timeout: 60_000 }, async (t) => {
+  const own = await startEtcd();
+  t.after(() => own.stop());
+  const { confdir, out, read } = scratch(t);
+  await own.put('/live/svc/a', '1');
+  writeFileWithDirs(join(confdir, 'conf.d/one.toml'), resource(out, 'one.conf', 'one.tmpl'));
+  writeFileWithDirs(join(confdir, 'templates/one.tmpl'), 'one:{{getv "/svc/a"}}\n');
+  const agent = new Agent(['-watch', '-backend', 'etcdv3', '-node', own.endpoints[0]!, '-confdir', confdir, '-http', '127.0.0.1:0']);
+  t.after(() => agent.stop());
+  await agent.waitFor('one.conf', () => read('one.conf') === 'one:1\n' && agent.url !== '');
+  await agent.waitFor('ready', async () => (await httpGet(`${agent.url}/readyz`)).status === 200);
+  await own.stop();
+  // The template edited while etcd is gone: the agent reloads its resources (a new runtime, nothing read yet).
+  writeFileWithDirs(join(confdir, 'templates/one.tmpl'), 'one edited:{{getv "/svc/a"}}\n');
+  await agent.waitFor('reloaded', () => agent.count(/reload: 1 resources loaded/) === 1);
+  const ready = await httpGet(`${agent.url}/readyz`);
+  assert.equal(ready.status, 200, ready.body);
+  const body = JSON.parse(ready.body) as { stale: boolean; reasons: string[] };
+  assert.equal(body.stale, true, ready.body);
+  assert.ok(!body.reasons.some((r) => /never read|never rendered/.test(r)), ready.body);
+  assert.equal((await httpGet(`${agent.url}/readyz?strict`)).status, 503);
+  assert.equal(read('one.conf'), 'one:1\n');
 });
