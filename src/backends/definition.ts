@@ -4,23 +4,14 @@
 import type { Logger } from '../log.js';
 import type { TimerSource } from '../time/timers.js';
 import type { Backend } from './types.js';
-import type { BackendOptionSpec } from './options.js';
+import type { BackendOptionSpec, SettingsOf } from './options.js';
 
-/** The settings a backend is created from (the backend part of the command line, CONFD_* and confd.toml). */
-export interface BackendOptions {
+/**
+ * What every backend is handed besides the options it declares: these belong to the run, not to a
+ * backend (cli/options.ts declares them).
+ */
+export interface RunSettings {
   backend: string;
-  nodes: readonly string[];
-  clientCert: string;
-  clientKey: string;
-  clientCaKeys: string;
-  clientInsecure: boolean;
-  basicAuth: boolean;
-  username: string;
-  password: string;
-  files: readonly string[];
-  filter: string;
-  /** redis: confd's -separator ('' or '/': keys as they are). */
-  separator: string;
   /** -interval (seconds): redis -watch says it falls back to this re-read when notifications are off. */
   interval: number;
   /** -onetime: the backend only reads (etcd: a small client over node:http2 instead of etcd3's). */
@@ -46,24 +37,27 @@ export interface BackendContext {
   timers?: TimerSource;
 }
 
-export interface BackendDefinition<K extends ChangeFeedKind = ChangeFeedKind> {
+export interface BackendDefinition<K extends ChangeFeedKind = ChangeFeedKind, O extends readonly BackendOptionSpec[] = readonly BackendOptionSpec[]> {
   /** -backend values that choose it, the canonical one first (etcdv3 is also "etcd", as in confd). */
   readonly names: readonly string[];
-  /** The settings it reads (flags, CONFD_* variables, confd.toml keys); cli/options.ts lists them all. */
-  readonly options: readonly BackendOptionSpec[];
+  /**
+   * The settings it reads (flags, CONFD_* variables, confd.toml keys, defaults): cli/options.ts
+   * lists them all, and its Options type and defaults come from them (registry.ts).
+   */
+  readonly options: O;
   /** confd's node when no -node is given. */
   readonly defaultNode?: string;
   /** confd's client removes every "/*" from a key before reading it (confd's redis and zookeeper clients). */
   readonly stripsKeyWildcards?: boolean;
   readonly changeFeed: K;
   /**
-   * Loads the backend's module (and so its client) and creates it: a backend whose changeFeed is
-   * the declared kind, or (opts.onetime) one that only reads.
+   * Loads the backend's module (and so its client) and creates it from the settings it declared:
+   * a backend whose changeFeed is the declared kind, or (opts.onetime) one that only reads.
    */
-  create(opts: BackendOptions, context: BackendContext): Promise<Backend>;
+  create(opts: SettingsOf<O> & RunSettings, context: BackendContext): Promise<Backend>;
 }
 
-/** Types a backend's declaration. */
-export function defineBackend<K extends ChangeFeedKind>(definition: BackendDefinition<K>): BackendDefinition<K> {
+/** Types a backend's declaration (its options keep their keys and types, for the settings they give). */
+export function defineBackend<K extends ChangeFeedKind, const O extends readonly BackendOptionSpec[]>(definition: BackendDefinition<K, O>): BackendDefinition<K, O> {
   return definition;
 }

@@ -2,31 +2,17 @@
 // chosen: etcd's client (grpc, protobuf) costs ~180 ms to load, the YAML parser ~250 KB, ioredis
 // and node-zookeeper-client are bundles of their own.
 import type { Backend } from './types.js';
-import type { BackendOptions } from './definition.js';
-import type { BackendOptionSpec } from './options.js';
 import type { Logger } from '../log.js';
-import { BACKENDS, findBackend } from './registry.js';
+import { BACKENDS, findBackend, type BackendOptions } from './registry.js';
 import type { TimerSource } from '../time/timers.js';
 
 export type { Backend, KeyValue, Snapshot } from './types.js';
 
-export type { BackendOptions } from './definition.js';
+export type { BackendOptions, BackendSettings } from './registry.js';
+export { backendDefaults, backendOptionSpecs } from './registry.js';
 
 /** The backends tsconfd implements (every name of each, from the registry): the one list that -h, -backend's check and its errors read. */
 export const BACKEND_NAMES: readonly string[] = BACKENDS.flatMap((b) => b.names);
-
-/** Every backend's options, each once (one read by several backends is declared once), in registry order. */
-export function backendOptionSpecs(): BackendOptionSpec[] {
-  const byFlag = new Map<string, BackendOptionSpec>();
-  for (const b of BACKENDS) {
-    for (const o of b.options) {
-      const seen = byFlag.get(o.flag);
-      if (seen !== undefined && seen !== o) throw new Error(`backend ${b.names[0]}: option -${o.flag} is declared twice; declare it once in backends/options.ts`);
-      byFlag.set(o.flag, o);
-    }
-  }
-  return [...byFlag.values()];
-}
 
 /** confd's backends (its backends/client.go); those not in BACKEND_NAMES are "not supported by tsconfd". */
 export const CONFD_BACKEND_NAMES = ['consul', 'dynamodb', 'etcd', 'etcdv3', 'env', 'file', 'redis', 'ssm', 'vault', 'zookeeper'] as const;

@@ -2,15 +2,19 @@
 // environment and the config file are three readers over this one table, so a setting added
 // here is accepted everywhere with the same type checks.
 import { parseLogFormat, parseLogLevel, type LogFormat, type LogLevel } from '../log.js';
-import { BACKEND_NAMES, backendOptionSpecs } from '../backends/index.js';
+import { BACKEND_NAMES, backendDefaults, backendOptionSpecs, type BackendSettings } from '../backends/index.js';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../resource/render.js';
 
-export interface Options {
+/**
+ * Every setting of a run. The backend part (-node, -client-cert, -file, -separator...) is what the
+ * backends declare in their folders (backends/<name>/backend.ts, through the registry): a backend's
+ * new setting is declared there only.
+ */
+export interface Options extends BackendSettings {
   onetime: boolean;
   watch: boolean;
   interval: number;
   backend: string;
-  nodes: string[];
   confdir: string;
   configFile: string;
   prefix: string;
@@ -19,16 +23,6 @@ export interface Options {
   keepStageFile: boolean;
   logLevel: LogLevel;
   logFormat: LogFormat;
-  clientCert: string;
-  clientKey: string;
-  clientCaKeys: string;
-  clientInsecure: boolean;
-  basicAuth: boolean;
-  username: string;
-  password: string;
-  files: string[];
-  filter: string;
-  separator: string;
   scheme: string;
   srvDomain: string;
   srvRecord: string;
@@ -159,7 +153,7 @@ export function defaultOptions(): Options {
     watch: false,
     interval: 600,
     backend: 'etcd',
-    nodes: [],
+    ...backendDefaults(),
     confdir: '/etc/confd',
     configFile: DEFAULT_CONFIG_FILE,
     prefix: '',
@@ -168,16 +162,6 @@ export function defaultOptions(): Options {
     keepStageFile: false,
     logLevel: 'info',
     logFormat: 'text',
-    clientCert: '',
-    clientKey: '',
-    clientCaKeys: '',
-    clientInsecure: false,
-    basicAuth: false,
-    username: '',
-    password: '',
-    files: [],
-    filter: '*',
-    separator: '',
     scheme: 'http',
     srvDomain: '',
     srvRecord: '',

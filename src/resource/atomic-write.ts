@@ -9,7 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { pathError } from './errors.js';
 import { fsyncIn } from './fsync.js';
-import type { DirSync } from './dir-sync.js';
+import { fsyncDir, type DirSync } from './dir-sync.js';
 
 export interface FileAttrs {
   /** Permission bits (and setuid/setgid/sticky) given to the file. */
@@ -201,18 +201,5 @@ async function restore(fh: Handle, old: Buffer): Promise<string> {
     return back.equals(old) ? 'the old content was kept' : 'the old content could NOT be restored';
   } catch (e) {
     return `the old content could NOT be restored: ${(e as Error).message}`;
-  }
-}
-
-/** Makes a rename durable: the directory entry is on disk once this returns. */
-export async function fsyncDir(dir: string): Promise<void> {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
-    await fsyncIn(dir, fd);
-  } catch {
-    // Some filesystems refuse fsync on a directory; the rename itself has happened.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }

@@ -13,7 +13,7 @@ import { dirname } from 'node:path';
 import { join as goJoin } from '../keys/gopath.js';
 import { discoverKeys, literalDir } from './discover-keys.js';
 import { templatesDirOf } from './include.js';
-import type { GroupInfo, ResourceExtensions, TemplateResource } from './model.js';
+import type { GroupInfo, TemplateResource } from './model.js';
 
 /** The action delimiters of a resource's Go template (and of a fan-out's dest), as parse() takes them. */
 export function templateDelims(resource: TemplateResource): [string, string] | undefined {

@@ -2,20 +2,19 @@
 // with that memkv.KVPair as dot, into the file its templated dest names; each file goes through
 // the ordinary safe-write path (processResource). Files written for keys that are gone are
 // removed, and only those: the resource records what it wrote in a manifest beside the files,
-// `.tsconfd-manifest-<resource>.json`, written atomically. reload_cmd runs once per pass when
-// any file changed or was removed, not once per file.
+// `.tsconfd-manifest-<resource>.json`, written atomically (staged-file.ts). reload_cmd runs once
+// per pass when any file changed or was removed, not once per file (check-and-reload.ts).
 import { lstat, readFile, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { parse } from '../template/go/index.js';
 import { confdFuncMap } from '../template/confd/funcs.js';
 import type { KeyStore, KVPair } from '../template/confd/store.js';
-import { commitStageFile, writeStageFile } from './atomic-write.js';
 import { logRemoval, redactSecrets } from './audit.js';
-import { runCommand, CommandError, ShellCommand } from './commands.js';
-import { goQuote } from './errors.js';
-import { requiredKeys, type TemplateResource } from './model.js';
+import { reloadAfterCommit } from './check-and-reload.js';
+import { requiredKeys, ResourceError, type ProcessOptions, type ResourceStatus, type TemplateResource } from './model.js';
 import { templateDelims } from './extensions.js';
-import { processResource, ResourceError, type ProcessOptions, type ResourceStatus } from './process.js';
+import { processResource } from './process.js';
+import { replaceFile } from './staged-file.js';
 
 interface Manifest {
   /** The resource file that owns these files. */
@@ -47,14 +46,7 @@ async function readManifest(path: string): Promise<Manifest> {
 
 async function writeManifest(path: string, m: Manifest): Promise<void> {
   const content = Buffer.from(JSON.stringify(m, null, 2) + '\n');
-  const attrs = { mode: 0o644, uid: process.geteuid!(), gid: process.getegid!() };
-  const stage = await writeStageFile(path, content, attrs);
-  try {
-    await commitStageFile(stage, path, attrs, { allowInPlace: false, keepStageFile: false });
-  } catch (e) {
-    await unlink(stage).catch(() => {});
-    throw e;
-  }
+  await replaceFile(path, content, { mode: 0o644, uid: process.geteuid!(), gid: process.getegid!() }, { allowInPlace: false });
 }
 
 /**
@@ -235,19 +227,9 @@ export async function processFanout(resource: TemplateResource, store: KeyStore,
     }
   }
 
-  if (changed && !opts.noop && !opts.syncOnly && opts.commands) {
-    // Long-running modes: the runtime's scheduler runs it (once per pass per distinct command).
-    if (resource.reloadCmd !== '' || resource.reloadAction !== '') opts.commands.queueReload(resource);
-  } else if (changed && !opts.noop && !opts.syncOnly && resource.reloadCmd !== '' && opts.stopping?.aborted) {
-    errors.push(new ResourceError('not run: shutting down', 'reload'));
-  } else if (changed && !opts.noop && !opts.syncOnly && resource.reloadCmd !== '') {
-    log.debug(`Running ${resource.reloadCmd}`);
-    try {
-      log.debug(goQuote(await runCommand(ShellCommand.literal(resource.reloadCmd), { timeoutMs: opts.commandTimeoutMs, signal: opts.stopping })));
-    } catch (e) {
-      if (e instanceof CommandError) log.error(goQuote(e.output));
-      errors.push(new ResourceError((e as Error).message, 'reload'));
-    }
+  // One reload for the whole fan-out, not one per file: the files' resources have none.
+  if (changed && !opts.noop) {
+    await reloadAfterCommit([resource], opts).catch((e: ResourceError) => errors.push(e));
   }
   if (errors.length > 0) {
     throw new ResourceError(errors.map((e) => e.message).join('; '), errors[0]!.stage);

@@ -10,19 +10,17 @@
 //   5. every changed file is renamed into place; should a rename fail midway, the files
 //      already renamed get their old content back (or are removed if they were new);
 //   6. each distinct reload_cmd of the members runs once.
-import { mkdir, mkdtemp, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+// The steps are the single resource's (candidate.ts, staged-file.ts, check-and-reload.ts); the
+// staging tree, the group check and the roll-back are the group's own.
+import { mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { KeyStore } from '../template/confd/store.js';
-import { commitStageFile, writeStageFile, type FileAttrs } from './atomic-write.js';
-import { logChange, noopDiff, redactSecrets } from './audit.js';
-import { CommandError, runCommand, ShellCommand } from './commands.js';
-import { goQuote } from './errors.js';
-import type { GroupInfo } from './model.js';
-import type { TemplateResource } from './model.js';
-import { checkKeyCount, renderCheckCmd, ResourceError, type ProcessOptions, type ResourceStatus } from './process.js';
-import { compileTemplate, readTemplate } from './render.js';
-import { decodeBytes, encodeString } from '../bytes.js';
+import { logChange, redactSecrets } from './audit.js';
+import { renderCandidate, writeNoopDiff, type Candidate } from './candidate.js';
+import { ReloadError, reloadAfterCommit, renderCheckCmd, renderGroupCheckCmd, runCheck } from './check-and-reload.js';
+import { checkKeyCount, ResourceError, type GroupInfo, type ProcessOptions, type ResourceStatus, type TemplateResource } from './model.js';
+import { replaceFile, StagedFile } from './staged-file.js';
 
 export interface GroupOutcome {
   readonly resource: TemplateResource;
@@ -31,14 +29,8 @@ export interface GroupOutcome {
   readonly stage?: ResourceError['stage'];
 }
 
-interface Member {
-  resource: TemplateResource;
-  store: KeyStore;
-  rendered: Buffer;
-  current: { content: Buffer; mode: number; uid: number; gid: number } | undefined;
-  attrs: FileAttrs;
-  changed: boolean;
-  stagePath?: string;
+interface Member extends Candidate {
+  staged?: StagedFile;
 }
 
 /** Every key any member of r's group reads (r's own keys when r is in no group). */
@@ -46,35 +38,6 @@ export function groupKeys(r: TemplateResource): string[] {
   const g = r.ext?.group;
   if (!g) return [...r.keys];
   return [...new Set(g.members.flatMap((m) => m.keys))];
-}
-
-/** group_check_cmd is a Go template with data {root: <staging root>}, passed as $TSCONFD_ROOT. */
-export function renderGroupCheckCmd(cmd: string, root: string): ShellCommand {
-  return ShellCommand.fromTemplate('group_check_cmd', cmd, { root });
-}
-
-async function readDest(dest: string): Promise<Member['current']> {
-  try {
-    const st = await stat(dest);
-    return { content: await readFile(dest), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-}
-
-async function run(cmd: ShellCommand, opts: ProcessOptions, timeoutFor?: TemplateResource, redact: (output: string) => string = (o) => o): Promise<void> {
-  opts.log.debug(`Running ${cmd}`);
-  const hooks = opts.commands;
-  const signal = hooks?.signal ?? opts.stopping;
-  if (signal?.aborted) throw new CommandError('not run: shutting down', '', 'aborted');
-  const timeoutMs = hooks && timeoutFor ? hooks.timeoutMs(timeoutFor) : opts.commandTimeoutMs;
-  try {
-    opts.log.debug(redact(goQuote(await runCommand(cmd, { timeoutMs, signal }))));
-  } catch (e) {
-    if (e instanceof CommandError) opts.log.error(redact(goQuote(e.output)));
-    throw e;
-  }
 }
 
 /** Processes a whole commit group; one outcome per member. Errors are logged here. */
@@ -106,7 +69,6 @@ async function processGroupOnce(
   };
 
   for (const resource of group.members) {
-    if (resource.modeError) return failAll(resource, new Error(resource.modeError), 'mode');
     const store = storeFor(resource);
     // One member short of keys keeps the whole group as it is (all or nothing).
     try {
@@ -114,20 +76,11 @@ async function processGroupOnce(
     } catch (e) {
       return failAll(undefined, e, 'min_keys');
     }
-    let rendered: Buffer;
-    let current: Member['current'];
     try {
-      current = await readDest(resource.dest);
-      const compiled = await compileTemplate(resource, await readTemplate(resource), store);
-      rendered = encodeString(compiled.execute({ maxOutputBytes: opts.maxOutputBytes }));
+      members.push(await renderCandidate(resource, store, { log, maxOutputBytes: opts.maxOutputBytes, reportDifferences: false, longRunning: false }));
     } catch (e) {
-      return failAll(resource, new Error(redactSecrets((e as Error).message, resource, store)), 'render');
+      return failAll(resource, e, e instanceof ResourceError ? e.stage : 'render');
     }
-    const mode = resource.mode ?? current?.mode ?? 0o644;
-    const attrs = { mode, uid: resource.uid, gid: resource.gid };
-    const changed =
-      !current || !current.content.equals(rendered) || current.mode !== mode || current.uid !== attrs.uid || current.gid !== attrs.gid;
-    members.push({ resource, store, rendered, current, attrs, changed });
   }
 
   const changed = members.filter((m) => m.changed);
@@ -138,8 +91,7 @@ async function processGroupOnce(
   if (opts.noop) {
     for (const m of changed) {
       log.warning(`Noop mode enabled. ${m.resource.dest} will not be modified`);
-      const diff = await noopDiff(m.resource, m.store, m.current ? decodeBytes(m.current.content) : '', decodeBytes(m.rendered));
-      opts.writeDiff(diff);
+      await writeNoopDiff(m, opts);
     }
     return members.map((m) => ({ resource: m.resource, status: 'noop' }));
   }
@@ -147,12 +99,7 @@ async function processGroupOnce(
 
   let root: string | undefined;
   const cleanup = async () => {
-    for (const m of changed) {
-      if (m.stagePath === undefined) continue;
-      if (opts.keepStageFile) log.info(`Keeping staged file: ${m.stagePath}`);
-      else await unlink(m.stagePath).catch(() => {});
-      m.stagePath = undefined;
-    }
+    for (const m of changed) await m.staged?.discard(opts);
     if (root === undefined) return;
     if (opts.keepStageFile) log.info(`Keeping staging tree: ${root}`);
     else await rm(root, { recursive: true, force: true });
@@ -166,7 +113,7 @@ async function processGroupOnce(
         await mkdir(dirname(path), { recursive: true });
         await writeFile(path, m.rendered, { mode: m.attrs.mode });
       }
-      for (const m of changed) m.stagePath = await writeStageFile(m.resource.dest, m.rendered, m.attrs);
+      for (const m of changed) m.staged = await StagedFile.write(m.resource.dest, m.rendered, m.attrs);
     } catch (e) {
       return failAll(undefined, e, 'write');
     }
@@ -175,7 +122,7 @@ async function processGroupOnce(
       for (const m of changed) {
         if (m.resource.checkCmd === '') continue;
         try {
-          await run(renderCheckCmd(m.resource.checkCmd, m.stagePath!), opts, m.resource, (o) => redactSecrets(o, m.resource, m.store));
+          await runCheck(renderCheckCmd(m.resource.checkCmd, m.staged!.path), m.resource, opts, (o) => redactSecrets(o, m.resource, m.store));
         } catch (e) {
           return failAll(m.resource, new Error(`Config check failed: ${(e as Error).message}`), 'check');
         }
@@ -184,7 +131,7 @@ async function processGroupOnce(
         try {
           // It checks every member's file: any member's secrets are masked in its output.
           const redact = (o: string) => members.reduce((text, m) => redactSecrets(text, m.resource, m.store), o);
-          await run(renderGroupCheckCmd(group.checkCmd, root), opts, group.members[0], redact);
+          await runCheck(renderGroupCheckCmd(group.checkCmd, root), group.members[0]!, opts, redact);
         } catch (e) {
           return failAll(undefined, new Error(`group check failed: ${(e as Error).message}`), 'check');
         }
@@ -194,8 +141,7 @@ async function processGroupOnce(
     const done: Member[] = [];
     for (const m of changed) {
       try {
-        await commitStageFile(m.stagePath!, m.resource.dest, m.attrs, { allowInPlace: m.resource.inPlace, keepStageFile: opts.keepStageFile });
-        m.stagePath = undefined;
+        await m.staged!.commit({ allowInPlace: m.resource.inPlace, keepStageFile: opts.keepStageFile });
         done.push(m);
       } catch (e) {
         await rollBack(done, opts);
@@ -211,20 +157,13 @@ async function processGroupOnce(
     log.info(`Target config ${m.resource.dest} has been updated`);
   }
   const outcomes: GroupOutcome[] = members.map((m) => ({ resource: m.resource, status: m.changed ? 'updated' : 'unchanged' }));
-  if (!opts.syncOnly && opts.commands) {
-    // Long-running modes: queued; the scheduler runs each distinct command once per pass.
-    for (const r of group.members) if (r.reloadCmd !== '' || r.reloadAction !== '') opts.commands.queueReload(r);
-  } else if (!opts.syncOnly) {
-    const reloads = [...new Set(group.members.map((r) => r.reloadCmd).filter((c) => c !== ''))];
-    for (const cmd of reloads) {
-      try {
-        await run(ShellCommand.literal(cmd), opts);
-      } catch (e) {
-        const error = (e as Error).message;
-        log.error(error);
-        return outcomes.map((o) => (o.resource.reloadCmd === cmd ? { ...o, status: 'failed', error, stage: 'reload' } : o));
-      }
-    }
+  // Each distinct reload_cmd of the members, once (long-running modes: queued for the scheduler).
+  try {
+    await reloadAfterCommit(group.members, opts);
+  } catch (e) {
+    if (!(e instanceof ReloadError)) throw e;
+    log.error(e.message);
+    return outcomes.map((o) => (o.resource.reloadCmd === e.command ? { ...o, status: 'failed', error: e.message, stage: 'reload' } : o));
   }
   return outcomes;
 }
@@ -237,8 +176,7 @@ async function rollBack(done: readonly Member[], opts: ProcessOptions): Promise<
         await unlink(m.resource.dest);
       } else {
         const attrs = { mode: m.current.mode, uid: m.current.uid, gid: m.current.gid };
-        const stage = await writeStageFile(m.resource.dest, m.current.content, attrs);
-        await commitStageFile(stage, m.resource.dest, attrs, { allowInPlace: m.resource.inPlace, keepStageFile: false });
+        await replaceFile(m.resource.dest, m.current.content, attrs, { allowInPlace: m.resource.inPlace });
       }
       opts.log.warning(`commit group: restored ${m.resource.dest} after a failed commit`);
     } catch (e) {

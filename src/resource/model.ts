@@ -1,6 +1,10 @@
 // The data model of a template resource: what load.ts reads from a TOML file (with tsconfd's own
-// keys from extensions.ts), and what the pipeline (process.ts, fanout.ts, group.ts) and the runtime
-// take. Types and the rules that read them only: nothing here reads files or imports the loader.
+// keys from extensions.ts), what the pipeline (process.ts, group.ts, fanout.ts and the steps they
+// compose) takes from the runtime, and what it gives back. Types and the rules that read them
+// only: nothing here reads files or imports the loader or a step.
+import type { Logger } from '../log.js';
+import type { CommandEnd } from './commands.js';
+import type { DirSync } from './dir-sync.js';
 
 export type Engine = 'go' | 'handlebars';
 
@@ -78,4 +82,67 @@ export interface ResourceExtensions {
  */
 export function requiredKeys(r: Pick<TemplateResource, 'allowEmpty' | 'minKeys'>, defaultMin: number): number {
   return r.allowEmpty ? 0 : (r.minKeys ?? defaultMin);
+}
+
+/**
+ * The never-blank-a-config guard: a render from fewer keys than the resource's min_keys must not
+ * replace its destination, whatever the mode; allow_empty = true lifts it. Without min_keys
+ * whatever came renders, as in confd. Throws ResourceError (stage min_keys) saying so.
+ */
+export function checkKeyCount(resource: TemplateResource, store: { readonly size: number }): void {
+  const minKeys = requiredKeys(resource, 0);
+  if (store.size >= minKeys) return;
+  throw new ResourceError(
+    `${resource.dest}: not rendered: its keys (${resource.keys.join(', ')}) give ${store.size} key(s), fewer than min_keys ${minKeys}; ` +
+      `keeping the current file (set allow_empty = true in ${resource.file} to allow it)`,
+    'min_keys',
+  );
+}
+
+/** How the runtime has a resource processed (process.ts, group.ts, fanout.ts). */
+export interface ProcessOptions {
+  /** Render and compare only: print a diff, write nothing, run nothing. */
+  noop: boolean;
+  /** Write files but skip check_cmd and reload_cmd. */
+  syncOnly: boolean;
+  keepStageFile: boolean;
+  /** Timeout for check_cmd and reload_cmd, in milliseconds. */
+  commandTimeoutMs: number;
+  log: Logger;
+  /** Where -noop's diffs go (stdout in the CLI). */
+  writeDiff: (text: string) => void;
+  /** -log-diff: log a (secret-redacted) diff of every real change (audit.ts). */
+  logDiff?: boolean;
+  /** -max-output-bytes: a larger render fails, located, and writes nothing (render.ts). */
+  maxOutputBytes?: number;
+  /** Long-running modes (runtime/reloads.ts); without it commands run inline with commandTimeoutMs, as confd. */
+  commands?: CommandHooks;
+  /** -onetime's SIGTERM/SIGINT (runtime/onetime.ts): an inline command in flight is killed, none starts. */
+  stopping?: AbortSignal;
+  /** -onetime: a directory is fsynced once per pass, not per file (dir-sync.ts); flushed before a reload. */
+  dirSync?: DirSync;
+}
+
+/** How the long-running runtime takes over a resource's commands. */
+export interface CommandHooks {
+  /** The resource's command_timeout, else -command-timeout, in ms. */
+  timeoutMs(resource: TemplateResource): number;
+  /** Aborted at shutdown: a running check is killed (dest stays as it was) and no command starts. */
+  readonly signal: AbortSignal;
+  /** A check command ended (after `durationMs`): 0 or how it failed. */
+  checked(resource: TemplateResource, durationMs: number, end: CommandEnd): void;
+  /** dest was replaced: the reload is queued rather than run here (one run per pass per distinct command). */
+  queueReload(resource: TemplateResource): void;
+}
+
+export type ResourceStatus = 'unchanged' | 'updated' | 'noop';
+
+/** What an outcome means for the caller; the message is already confd's text. */
+export class ResourceError extends Error {
+  constructor(
+    message: string,
+    readonly stage: 'mode' | 'template' | 'render' | 'write' | 'check' | 'reload' | 'min_keys',
+  ) {
+    super(message);
+  }
 }

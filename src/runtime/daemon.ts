@@ -18,8 +18,8 @@ import { watchConfdir, loadLiveResources, type BrokenResource, type ConfdirWatch
 import { evaluateReadiness, startHealthServer, type HealthServer, type Readiness } from './health.js';
 import { IntervalLoop } from './interval.js';
 import { removeStaleStageFiles } from '../resource/stage-cleanup.js';
-import type { FailureReason, Metrics } from './metrics.js';
-import { NO_METRICS, type MetricsSink } from './metrics-sink.js';
+import type { Metrics } from './metrics.js';
+import { NO_METRICS, type FailureReason, type MetricsSink } from './metrics-sink.js';
 import type { PassOptions, PassResult, ResourceOutcome } from './pass.js';
 import { ReloadScheduler, resourceName } from './reloads.js';
 import { SignalCoordinator, type SignalTarget } from './signals.js';

@@ -1,7 +1,26 @@
 // What the runtime tells the metrics, as an interface: the Prometheus registry (metrics.ts and
 // prom-client, ~4 MB of heap, and its default collectors' timers) is loaded only when -http can
 // serve it; without -http nobody can read a metric, and the runtime reports to NO_METRICS.
-import type { CommandKind, CommandOutcome, FailureReason } from './metrics.js';
+// The words both sides use (why a resource failed, how a command ended) are defined here.
+
+/** Why a resource failed in a pass. Kept to a closed set so the `reason` label cannot explode in cardinality. */
+export type FailureReason =
+  | 'load' // the TOML resource could not be read or parsed
+  | 'fetch' // the keys could not be read from the backend
+  | 'template' // the template failed to parse or execute
+  | 'stage' // the staging file could not be written (missing dest dir, permissions, bad mode or owner)
+  | 'check' // check_cmd failed or timed out
+  | 'write' // the rename onto dest (or the in-place fallback) failed
+  | 'reload' // reload_cmd or the reload action failed or timed out
+  | 'min_keys'; // too few keys to render from (min_keys, allow_empty): the destination was kept
+
+export type CommandKind = 'check' | 'reload';
+
+/**
+ * How a command ended: its exit status, the name of the signal that killed it ('SIGKILL'),
+ * 'timeout' when tsconfd killed it at its timeout, or 'error' when it could not be started.
+ */
+export type CommandOutcome = number | NodeJS.Signals | 'timeout' | 'error';
 
 export interface MetricsSink {
   render(resource: string): void;

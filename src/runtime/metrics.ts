@@ -1,26 +1,7 @@
 // Prometheus metrics of one tsconfd process. The runtime owns one Metrics and calls its small typed methods;
 // nothing else in the program touches prom-client, so metric names and labels live in this file only.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { MetricsSink } from './metrics-sink.js';
-
-/** Why a resource failed in a pass. Kept to a closed set so the `reason` label cannot explode in cardinality. */
-export type FailureReason =
-  | 'load' // the TOML resource could not be read or parsed
-  | 'fetch' // the keys could not be read from the backend
-  | 'template' // the template failed to parse or execute
-  | 'stage' // the staging file could not be written (missing dest dir, permissions, bad mode or owner)
-  | 'check' // check_cmd failed or timed out
-  | 'write' // the rename onto dest (or the in-place fallback) failed
-  | 'reload' // reload_cmd or the reload action failed or timed out
-  | 'min_keys'; // too few keys to render from (min_keys, allow_empty): the destination was kept
-
-export type CommandKind = 'check' | 'reload';
-
-/**
- * How a command ended: its exit status, the name of the signal that killed it ('SIGKILL'),
- * 'timeout' when tsconfd killed it at its timeout, or 'error' when it could not be started.
- */
-export type CommandOutcome = number | NodeJS.Signals | 'timeout' | 'error';
+import type { CommandKind, CommandOutcome, FailureReason, MetricsSink } from './metrics-sink.js';
 
 export interface MetricsOptions {
   /** Shown in tsconfd_build_info{version}. */

@@ -15,12 +15,10 @@
 // timeout.
 import { basename } from 'node:path';
 import type { Logger } from '../log.js';
-import type { TemplateResource } from '../resource/model.js';
-import type { CommandHooks } from '../resource/process.js';
+import type { CommandHooks, TemplateResource } from '../resource/model.js';
 import { CommandError, runCommand, ShellCommand, type CommandEnd } from '../resource/commands.js';
 import { goQuote } from '../resource/errors.js';
-import type { CommandOutcome } from './metrics.js';
-import type { MetricsSink } from './metrics-sink.js';
+import type { CommandOutcome, MetricsSink } from './metrics-sink.js';
 import { describeReloadAction, parseReloadAction, ReloadActionError, runReloadAction, type ReloadAction } from './reload-actions.js';
 import { parseDurationMs } from './duration.js';
 import { defaultScheduler, type Timer, type TimerSource } from './scheduler.js';

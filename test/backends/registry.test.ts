@@ -6,8 +6,9 @@ import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BACKENDS, findBackend } from '../../src/backends/registry.js';
-import { BACKEND_NAMES, backendNodes, backendOptionSpecs, createBackend, stripsKeyWildcards, type BackendOptions } from '../../src/backends/index.js';
-import { OPTION_SPECS } from '../../src/cli/options.js';
+import { BACKEND_NAMES, backendDefaults, backendNodes, backendOptionSpecs, createBackend, stripsKeyWildcards, type BackendOptions } from '../../src/backends/index.js';
+import { optionDefault } from '../../src/backends/options.js';
+import { OPTION_SPECS, defaultOptions } from '../../src/cli/options.js';
 
 const backendsDir = new URL('../../src/backends/', import.meta.url).pathname;
 
@@ -49,25 +50,22 @@ test("the option table holds each backend's options once, as the backend declare
   assert.deepEqual(OPTION_SPECS.find((s) => s.flag === 'separator')!.fileKeys, ['separator', 'separator']);
 });
 
+test("the run's defaults take each backend setting from its declaration, the type's zero value when it declares none", () => {
+  const defaults = defaultOptions();
+  for (const o of backendOptionSpecs()) assert.deepEqual(defaults[o.key], optionDefault(o), `-${o.flag}`);
+  assert.equal(defaults.filter, '*');
+  assert.deepEqual([defaults.nodes, defaults.files, defaults.clientInsecure, defaults.separator], [[], [], false, '']);
+  // Each run gets lists of its own.
+  defaults.nodes.push('http://x:2379');
+  assert.deepEqual(defaultOptions().nodes, []);
+  assert.deepEqual(backendDefaults().nodes, []);
+});
+
 test('createBackend makes the backend its folder declares, with the declared change feed', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tsconfd-registry-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'keys.yaml'), 'app:\n  a: one\n');
-  const base: BackendOptions = {
-    backend: 'file',
-    nodes: [],
-    clientCert: '',
-    clientKey: '',
-    clientCaKeys: '',
-    clientInsecure: false,
-    basicAuth: false,
-    username: '',
-    password: '',
-    files: [join(dir, 'keys.yaml')],
-    filter: '*',
-    separator: '',
-    interval: 600,
-  };
+  const base: BackendOptions = { ...backendDefaults(), backend: 'file', files: [join(dir, 'keys.yaml')], interval: 600 };
   const file = await createBackend(base);
   assert.equal(file.changeFeed, 'prefix-changed');
   assert.deepEqual(await file.getValues(['/app']), { kvs: [{ key: '/app/a', value: 'one' }], revision: 0 });

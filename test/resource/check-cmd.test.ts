@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderCheckCmd } from '../../src/resource/process.js';
+import { renderCheckCmd } from '../../src/resource/check-and-reload.js';
 
 test('check_cmd is a plain Go template with data {src}: missing fields print <no value>', () => {
   assert.equal(renderCheckCmd('nginx -t -c {{.src}}', '/etc/nginx/.app.conf123').script, 'nginx -t -c "${TSCONFD_SRC}"');

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { quietLogger } from '../helpers/log.js';
 import { DirSync } from '../../src/resource/dir-sync.js';
 import { loadResources } from '../../src/resource/load.js';
+import { processFanout } from '../../src/resource/fanout.js';
 import { processResource } from '../../src/resource/process.js';
 import { KeyStore } from '../../src/template/confd/store.js';
 
@@ -73,5 +74,30 @@ test('a written file leaves its directory to the pass flush; with a reload_cmd t
   } finally {
     rmSync(plain.root, { recursive: true, force: true });
     rmSync(reloading.root, { recursive: true, force: true });
+  }
+});
+
+test('a fan-out\'s reload_cmd, like a single resource\'s, runs only once its files\' directory is fsynced', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'dir-sync-'));
+  const out = join(root, 'out');
+  const marker = join(root, 'reloaded');
+  try {
+    mkdirSync(join(root, 'conf.d'));
+    mkdirSync(join(root, 'templates'));
+    mkdirSync(out);
+    writeFileSync(
+      join(root, 'conf.d/sites.toml'),
+      `[template]\nsrc = "site.tmpl"\ndest = "${out}/{{base .Key}}.conf"\nrange = "/sites/*"\nreload_cmd = "touch ${marker}"\n`,
+    );
+    writeFileSync(join(root, 'templates/site.tmpl'), '{{.Value}}\n');
+    const synced: Array<{ dir: string; reloadedYet: boolean }> = [];
+    const dirSync = new DirSync(async (dir) => void synced.push({ dir, reloadedYet: existsSync(marker) }));
+    const [r] = loadResources({ confdir: root, prefix: '', log: quietLogger() });
+    assert.equal(await processFanout(r!, new KeyStore([['/sites/a', '1']]), opts(dirSync)), 'updated');
+    assert.equal(readFileSync(join(out, 'a.conf'), 'utf8'), '1\n');
+    assert.ok(existsSync(marker), 'the reload ran');
+    assert.ok(synced.some((s) => s.dir === out && !s.reloadedYet), `the file's directory fsynced before the reload: ${JSON.stringify(synced)}`);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
 });

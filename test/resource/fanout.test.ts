@@ -8,7 +8,7 @@ import { Logger } from '../../src/log.js';
 import { loadResources, ResourceLoadError } from '../../src/resource/load.js';
 import type { TemplateResource } from '../../src/resource/model.js';
 import { manifestPath, processFanout } from '../../src/resource/fanout.js';
-import { ResourceError, type ProcessOptions } from '../../src/resource/process.js';
+import { ResourceError, type ProcessOptions } from '../../src/resource/model.js';
 import { KeyStore } from '../../src/template/confd/store.js';
 
 function setUp(toml: string, tmpl: string) {

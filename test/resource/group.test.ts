@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { capturingLogger } from '../helpers/log.js';
 import { loadResources, ResourceLoadError } from '../../src/resource/load.js';
-import { groupKeys, processGroup, renderGroupCheckCmd } from '../../src/resource/group.js';
-import type { ProcessOptions } from '../../src/resource/process.js';
+import { groupKeys, processGroup } from '../../src/resource/group.js';
+import { renderGroupCheckCmd } from '../../src/resource/check-and-reload.js';
+import type { ProcessOptions } from '../../src/resource/model.js';
 import { KeyStore } from '../../src/template/confd/store.js';
 
 function setUp(tomls: Record<string, string>) {
@@ -135,6 +136,37 @@ test('a rename failing midway puts back the files already renamed', async () => 
     assert.equal(readFileSync(join(s.out, 'a'), 'utf8'), 'old\n');
     assert.ok(s.lines.some((l) => /restored .*\/a after a failed commit/.test(l)), s.lines.join(''));
     assert.deepEqual(readdirSync(s.out).sort(), ['a', 'b']);
+  } finally {
+    s.cleanup();
+  }
+});
+
+test('long-running modes: a group\'s checks run as a single resource\'s do (its command_timeout, told to the runtime), its reloads are queued', async () => {
+  const s = setUp({
+    'a.toml': member('a', 'check_cmd = "grep -q 1 {{.src}}"\ngroup_check_cmd = "test -f {{.root}}@OUT@/b"\nreload_cmd = "echo a"\n'),
+    'b.toml': member('b', 'reload_cmd = "echo b"\n'),
+  });
+  try {
+    const group = s.load()[0]!.ext!.group!;
+    const checked: Array<[string, number | string]> = [];
+    const timeouts: string[] = [];
+    const queued: string[] = [];
+    const commands = {
+      signal: new AbortController().signal,
+      timeoutMs: (r: { dest: string }) => {
+        timeouts.push(r.dest);
+        return 5000;
+      },
+      checked: (r: { dest: string }, _ms: number, end: number | string) => void checked.push([r.dest, end]),
+      queueReload: (r: { dest: string }) => void queued.push(r.dest),
+    };
+    const stores = (r: { prefix: string }) => new KeyStore([['/v', r.prefix === '/a' ? '1' : '2']]);
+    const outcomes = await processGroup(group, stores, s.opts({ commands }));
+    assert.deepEqual(outcomes.map((o) => o.status), ['updated', 'updated']);
+    const a = join(s.out, 'a');
+    assert.deepEqual(checked, [[a, 0], [a, 0]], 'the member check and the group check, each told (the group check on behalf of its first member)');
+    assert.deepEqual(timeouts, [a, a]);
+    assert.deepEqual(queued, [a, join(s.out, 'b')], 'every member\'s reload queued, none run here');
   } finally {
     s.cleanup();
   }

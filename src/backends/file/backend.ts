@@ -5,7 +5,7 @@ export const fileBackend = defineBackend({
   names: ['file'],
   options: [
     { key: 'files', flag: 'file', type: 'list', describe: 'the YAML/JSON file or directory to read (repeatable, only used with -backend=file)', fileKeys: ['file'], envVars: ['CONFD_FILE'] },
-    { key: 'filter', flag: 'filter', type: 'string', describe: 'files filter (only used with -backend=file)' },
+    { key: 'filter', flag: 'filter', type: 'string', default: '*', describe: 'files filter (only used with -backend=file)' },
   ],
   changeFeed: 'prefix-changed',
   async create(opts, { log, timers }) {

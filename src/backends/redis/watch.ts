@@ -19,6 +19,7 @@ import type { Connected } from './connection.js';
 import { describeError } from './connection.js';
 import { compareByKey, stripWildcard } from '../../keys/index.js';
 import { Backoff, type BackoffPolicy } from '../../time/backoff.js';
+import { RereadLoop } from '../reread-loop.js';
 import { hostTimers, type Timer, type TimerSource } from '../../time/timers.js';
 import { escapeGlob, readKey, readStrings, type KeyMapping, type ReadMode } from './read.js';
 
@@ -50,11 +51,7 @@ class Feed {
   private readonly redisKey: string;
   private fullPending = true;
   private readonly keysPending = new Set<string>();
-  private running = false;
-  private failing = false;
-  private retryTimer: Timer | undefined;
-  private readonly retries = new Backoff(RETRY);
-  closed = false;
+  private readonly reads: RereadLoop;
 
   constructor(
     readonly prefix: string,
@@ -62,6 +59,17 @@ class Feed {
     private readonly opts: RedisFeedOptions,
   ) {
     this.redisKey = opts.mapping.toRedis(stripWildcard(prefix));
+    this.reads = new RereadLoop({
+      name: `redis: watching ${prefix}`,
+      handlers,
+      log: opts.log,
+      timers: opts.timers,
+      retry: RETRY,
+      marked: () => this.fullPending || this.keysPending.size > 0,
+      read: () => this.read(),
+      failed: () => (this.fullPending = true),
+      describe: describeError,
+    });
   }
 
   /** The PSUBSCRIBE pattern: every key starting with the watched one ("*" for "/"). */
@@ -76,71 +84,45 @@ class Feed {
     if (redisKey === this.redisKey || this.mode === undefined) this.fullPending = true;
     else if (this.mode === 'scan' && this.opts.mapping.inScan(stripWildcard(this.prefix), this.redisKey, redisKey)) this.keysPending.add(redisKey);
     else return;
-    void this.run();
+    void this.reads.run();
   }
 
   /** Read everything again (start, reconnect). */
   readAll(): void {
     this.fullPending = true;
-    void this.run();
+    void this.reads.run();
   }
 
-  /** Reads what is pending, one read at a time, so each result is newer than the one before. */
-  private async run(): Promise<void> {
-    if (this.running || this.closed || this.retryTimer) return;
-    this.running = true;
-    try {
-      while (!this.closed && (this.fullPending || this.keysPending.size > 0)) {
-        const redis = await this.opts.client();
-        if (this.fullPending) {
-          this.fullPending = false;
-          this.keysPending.clear();
-          const r = await readKey(redis, this.opts.mapping, this.prefix);
-          this.mode = r.mode;
-          this.recovered();
-          if (!this.closed) this.handlers.onSnapshot(sortedUnique(r.kvs));
-        } else {
-          const keys = [...this.keysPending];
-          this.keysPending.clear();
-          const found = new Map((await readStrings(redis, this.opts.mapping, keys)).map((kv) => [kv.key, kv.value]));
-          const changes: KeyChange[] = keys.map((k) => {
-            const key = this.opts.mapping.fromRedis(k);
-            return { key, value: found.get(key) };
-          });
-          this.recovered();
-          if (!this.closed) this.handlers.onKeys(changes);
-        }
-      }
-    } catch (e) {
-      // Read again in full once the server answers: what changed meanwhile is unknown.
-      this.fullPending = true;
-      if (!this.failing) this.opts.log?.error(`redis: watching ${this.prefix}: ${describeError(e as Error)}; retrying`);
-      this.failing = true;
-      if (!this.closed) this.handlers.onConnection(e as Error);
-      this.retryTimer = (this.opts.timers ?? hostTimers).after(this.retries.next(), () => {
-        this.retryTimer = undefined;
-        void this.run();
-      });
-    } finally {
-      this.running = false;
+  /** Reads the whole prefix when that is marked, else the keys notified. */
+  private async read(): Promise<() => void> {
+    const redis = await this.opts.client();
+    if (this.fullPending) {
+      this.fullPending = false;
+      this.keysPending.clear();
+      const r = await readKey(redis, this.opts.mapping, this.prefix);
+      this.mode = r.mode;
+      return () => this.handlers.onSnapshot(sortedUnique(r.kvs));
     }
-  }
-
-  private recovered(): void {
-    this.retries.reset();
-    if (!this.failing) return;
-    this.failing = false;
-    this.opts.log?.info(`redis: watching ${this.prefix} again`);
-    if (!this.closed) this.handlers.onConnection(undefined);
+    const keys = [...this.keysPending];
+    this.keysPending.clear();
+    const found = new Map((await readStrings(redis, this.opts.mapping, keys)).map((kv) => [kv.key, kv.value]));
+    const changes: KeyChange[] = keys.map((k) => {
+      const key = this.opts.mapping.fromRedis(k);
+      return { key, value: found.get(key) };
+    });
+    return () => this.handlers.onKeys(changes);
   }
 
   get healthy(): boolean {
-    return !this.failing;
+    return this.reads.healthy;
+  }
+
+  get closed(): boolean {
+    return this.reads.closed;
   }
 
   close(): void {
-    this.closed = true;
-    this.retryTimer?.cancel();
+    this.reads.close();
   }
 }
 

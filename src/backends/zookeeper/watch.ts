@@ -12,8 +12,8 @@
 import type { Event, Watcher } from 'node-zookeeper-client';
 import type { Logger } from '../../log.js';
 import { compareByKey, stripWildcard } from '../../keys/index.js';
-import { Backoff } from '../../time/backoff.js';
 import type { Timer } from '../../time/timers.js';
+import { RereadLoop } from '../reread-loop.js';
 import type { ChangeFeedHandlers, KeyChange, KeyValue, PrefixWatch } from '../types.js';
 import { childPath } from './read.js';
 import { ZkError, type SessionEvent, type ZkSession } from './session.js';
@@ -39,15 +39,11 @@ export class ZkFeed {
   private fullPending = true;
   private readonly childrenPending = new Set<string>();
   private readonly dataPending = new Set<string>();
-  private running = false;
-  private failing = false;
-  private retryTimer: Timer | undefined;
-  private readonly retries = new Backoff({ minMs: 200, maxMs: 5_000 });
+  private readonly reads: RereadLoop;
   /** The key did not exist at the last full read (said once). */
   private missing = false;
   private readonly unlisten: () => void;
   private readonly settleTimers = new Set<Timer>();
-  closed = false;
 
   constructor(
     prefix: string,
@@ -56,8 +52,26 @@ export class ZkFeed {
     private readonly log?: Logger,
   ) {
     this.key = stripWildcard(prefix);
+    this.reads = new RereadLoop({
+      name: `zookeeper: watching ${this.key}`,
+      handlers,
+      log,
+      timers: zk.timers,
+      retry: { minMs: 200, maxMs: 5_000 },
+      marked: () => this.fullPending || this.childrenPending.size > 0 || this.dataPending.size > 0,
+      read: () => this.read(),
+      failed: () => (this.fullPending = true),
+    });
     this.unlisten = zk.onEvent((e) => this.session(e));
     void this.run();
+  }
+
+  private get closed(): boolean {
+    return this.reads.closed;
+  }
+
+  private run(): Promise<void> {
+    return this.reads.run();
   }
 
   private session(e: SessionEvent): void {
@@ -93,65 +107,41 @@ export class ZkFeed {
     void this.run();
   }
 
-  private async run(): Promise<void> {
-    if (this.running || this.closed || this.retryTimer) return;
-    this.running = true;
-    try {
-      while (!this.closed && (this.fullPending || this.childrenPending.size > 0 || this.dataPending.size > 0)) {
-        if (this.fullPending) {
-          this.fullPending = false;
-          this.childrenPending.clear();
-          this.dataPending.clear();
-          const kvs = await this.readAll();
-          this.recovered();
-          if (this.closed) continue;
-          if (kvs === undefined) {
-            if (!this.missing) this.log?.error(`zookeeper: node does not exist: ${this.key}; resources naming it keep their files until it exists`);
-            this.missing = true;
-            this.handlers.onUnreadable(new Error(`zookeeper: node does not exist: ${this.key}`));
-            continue;
-          }
-          if (this.missing) this.log?.info(`zookeeper: ${this.key} exists again`);
-          this.missing = false;
-          this.handlers.onSnapshot(kvs.sort(compareByKey));
-          continue;
+  /** Reads and watches the whole key when that is marked, else re-lists and re-reads what the events named. */
+  private async read(): Promise<() => void> {
+    if (this.fullPending) {
+      this.fullPending = false;
+      this.childrenPending.clear();
+      this.dataPending.clear();
+      const kvs = await this.readAll();
+      return () => {
+        if (kvs === undefined) {
+          if (!this.missing) this.log?.error(`zookeeper: node does not exist: ${this.key}; resources naming it keep their files until it exists`);
+          this.missing = true;
+          this.handlers.onUnreadable(new Error(`zookeeper: node does not exist: ${this.key}`));
+          return;
         }
-        const changes: KeyChange[] = [];
-        // Parents before children: a znode dropped with its parent is not re-listed.
-        const relist = [...this.childrenPending].sort((a, b) => a.length - b.length);
-        this.childrenPending.clear();
-        for (const path of relist) await this.relist(path, changes);
-        const leaves = [...this.dataPending].filter((p) => this.tree.get(p)?.length === 0);
-        this.dataPending.clear();
-        await Promise.all(
-          leaves.map(async (path) => {
-            const value = await this.data(path);
-            if (value !== undefined) changes.push({ key: path, value });
-          }),
-        );
-        this.recovered();
-        if (!this.closed && changes.length > 0) this.handlers.onKeys(changes);
-      }
-    } catch (e) {
-      this.fullPending = true;
-      if (!this.failing) this.log?.error(`zookeeper: watching ${this.key}: ${(e as Error).message}; retrying`);
-      this.failing = true;
-      if (!this.closed) this.handlers.onConnection(e as Error);
-      this.retryTimer = this.zk.timers.after(this.retries.next(), () => {
-        this.retryTimer = undefined;
-        void this.run();
-      });
-    } finally {
-      this.running = false;
+        if (this.missing) this.log?.info(`zookeeper: ${this.key} exists again`);
+        this.missing = false;
+        this.handlers.onSnapshot(kvs.sort(compareByKey));
+      };
     }
-  }
-
-  private recovered(): void {
-    this.retries.reset();
-    if (!this.failing) return;
-    this.failing = false;
-    this.log?.info(`zookeeper: watching ${this.key} again`);
-    if (!this.closed) this.handlers.onConnection(undefined);
+    const changes: KeyChange[] = [];
+    // Parents before children: a znode dropped with its parent is not re-listed.
+    const relist = [...this.childrenPending].sort((a, b) => a.length - b.length);
+    this.childrenPending.clear();
+    for (const path of relist) await this.relist(path, changes);
+    const leaves = [...this.dataPending].filter((p) => this.tree.get(p)?.length === 0);
+    this.dataPending.clear();
+    await Promise.all(
+      leaves.map(async (path) => {
+        const value = await this.data(path);
+        if (value !== undefined) changes.push({ key: path, value });
+      }),
+    );
+    return () => {
+      if (changes.length > 0) this.handlers.onKeys(changes);
+    };
   }
 
   /** Reads and watches the whole key; undefined when it does not exist (then watched for its creation). */
@@ -246,12 +236,11 @@ export class ZkFeed {
   }
 
   get healthy(): boolean {
-    return !this.failing;
+    return this.reads.healthy;
   }
 
   cancel(): void {
-    this.closed = true;
-    this.retryTimer?.cancel();
+    this.reads.close();
     for (const t of this.settleTimers) t.cancel();
     this.unlisten();
   }

@@ -85,7 +85,9 @@ check_cmd = "sh @OUT@/../gate.sh {{.src}}"
       lines().slice(ITEMS),
       Array(lines().length - ITEMS).fill(final),
     );
-    for (let i = 0; i < ITEMS; i++) assert.equal(readFileSync(join(ws.out, `${item(i)}.conf`), 'utf8'), final + '\n');
+    // A check writes its history line before its file is renamed into place: the last rename may still be on its way.
+    const onDisk = () => [...Array(ITEMS).keys()].map((i) => readFileSync(join(ws.out, `${item(i)}.conf`), 'utf8'));
+    await a.until('every file renamed into place', () => onDisk().every((c) => c === final + '\n'));
   } finally {
     if (existsSync(gate)) rmSync(gate);
     await a.stop();
