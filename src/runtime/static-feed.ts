@@ -2,8 +2,10 @@
 // environment). Its feed is one read per prefix; a liveness check is always answered, so
 // -stale-after never fires for it. Then it waits, as confd's env WatchPrefix blocks until stopped.
 import type { ChangeFeedBackend, ChangeFeedHandlers, PrefixWatch, StaticBackend } from '../backends/types.js';
+import { defaultScheduler } from './scheduler.js';
+import type { TimerSource } from '../time/timers.js';
 
-export function staticFeed(backend: StaticBackend): ChangeFeedBackend {
+export function staticFeed(backend: StaticBackend, timers: TimerSource = defaultScheduler): ChangeFeedBackend {
   const feeds = new Set<ChangeFeedHandlers>();
   return {
     name: backend.name,
@@ -26,7 +28,7 @@ export function staticFeed(backend: StaticBackend): ChangeFeedBackend {
       };
     },
     requestProgress(): void {
-      setImmediate(() => {
+      timers.soon(() => {
         for (const h of feeds) h.onAlive();
       });
     },

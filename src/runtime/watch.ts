@@ -116,8 +116,8 @@ export class WatchRuntime {
     private readonly opts: WatchRuntimeOptions,
   ) {
     this.log = opts.log;
-    this.backend = followed(backend);
     this.timers = opts.timers ?? defaultScheduler;
+    this.backend = followed(backend, this.timers);
     this.guard = new NeverBlankGuard(opts.log);
     for (const r of resources) this.waits.set(r, r.wait ? parseWaitFor(r) : opts.wait);
     this.mirrors = new KeyMirrors(
@@ -430,8 +430,8 @@ function parseWaitFor(r: TemplateResource): WaitWindow {
 }
 
 /** The backend as the mirrors follow it, by the kind of change feed it has (a static one is read once). */
-function followed(backend: Backend): WatchableBackend | ChangeFeedBackend {
+function followed(backend: Backend, timers: TimerSource): WatchableBackend | ChangeFeedBackend {
   if (isWatchable(backend) || hasChangeFeed(backend)) return backend;
-  if (isStatic(backend)) return staticFeed(backend);
+  if (isStatic(backend)) return staticFeed(backend, timers);
   throw new Error(`the ${backend.name} backend cannot watch; use -interval instead of -watch`);
 }

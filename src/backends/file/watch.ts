@@ -208,7 +208,7 @@ export function watchableFiles(opts: FileWatchOptions): ChangeFeedBackend {
       };
     },
     requestProgress(): void {
-      setImmediate(() => {
+      timers.soon(() => {
         for (const f of feeds) if (f.live && !failing) f.handlers.onAlive();
       });
     },
