@@ -141,6 +141,35 @@ function onetimeRatios(dir, floorMs) {
   onetimeTargets(cells, floorMs);
 }
 
+/**
+ * Issue 14's -watch targets for the build under test: at T=10, p50 and p99 no higher than confd's (medium: 2.0 / 5.6 ms,
+ * measured by the issue on a quiet machine; large: the harness's reference), 0 reads per update, 0 missed.
+ */
+const ISSUE14_WATCH = { medium: { p50: 2.0, p99: 5.6, source: 'issue 14' }, large: { p50: CONFD_WATCH['large/10']?.p50, p99: CONFD_WATCH['large/10']?.p99, source: 'harness reference' } };
+
+function watchTargets(dir, prefix) {
+  const cells = readdirSync(dir).filter((f) => f.startsWith(prefix) && f.endsWith('.json'));
+  const lines = [];
+  for (const f of cells.sort()) {
+    const r = JSON.parse(readFileSync(join(dir, f), 'utf8'));
+    if (!r.ok || r.templates !== 10) continue;
+    const ref = ISSUE14_WATCH[r.size];
+    const lat = r.steady?.latency_ms ?? {};
+    const per = r.steady?.per_update ?? {};
+    const reads = (per.Range ?? 0) + (per.Txn ?? 0);
+    const verdict = (ok) => (ok ? 'met' : 'NOT met');
+    const vsRef = (v, limit) => (limit === undefined ? `${v} ms` : `${v} ms (limit ${limit}: ${verdict(v <= limit)})`);
+    lines.push(
+      `  ${`${r.size}/10`.padEnd(10)} p50 ${vsRef(lat.p50, ref?.p50)}, p99 ${vsRef(lat.p99, ref?.p99)}; ` +
+        `reads per update ${reads} (limit 0: ${verdict(reads === 0)}); missed ${r.steady?.missed} (limit 0: ${verdict(r.steady?.missed === 0)})` +
+        (ref ? `; confd figures: ${ref.source}` : ''),
+    );
+  }
+  if (lines.length === 0) return;
+  console.log('\nissue 14 -watch targets (T=10; one run per cell unless the harness repeated it):');
+  for (const l of lines) console.log(l);
+}
+
 if (!only || only === 'template') {
   section('Go template engine (TypeScript vs Go text/template, same template and data)');
   if (existsSync(join(root, 'bench/template-vs-go.ts'))) run('node', ['--import', 'tsx', 'bench/template-vs-go.ts']);
@@ -175,6 +204,7 @@ if ((!only || only === 'watch') && perfReady()) {
   if (dir && existsSync(join(dir, 'summary.md'))) {
     console.log(readFileSync(join(dir, 'summary.md'), 'utf8'));
     console.log('confd reference (p50 / p99 ms):', JSON.stringify(CONFD_WATCH));
+    watchTargets(dir, vs ? 'this-' : 'A-');
   }
 }
 
