@@ -52,10 +52,14 @@ export function isSecretKey(key: string, patterns: readonly string[]): boolean {
   return false;
 }
 
-/** The secret values of the store, longest first (so a value inside another is replaced last). */
+/**
+ * The secret values of the store, longest first (so a value inside another is replaced last), with the
+ * ones its changes replaced or deleted (-watch): an old file may still hold those.
+ */
 export function secretValues(store: KeyStore, patterns: readonly string[]): string[] {
   const out = new Set<string>();
   for (const [k, v] of store.entries()) if (v !== '' && isSecretKey(k, patterns)) out.add(v);
+  for (const [k, v] of store.replacedValues) if (v !== '' && isSecretKey(k, patterns)) out.add(v);
   return [...out].sort((a, b) => b.length - a.length);
 }
 

@@ -94,6 +94,12 @@ export class KeyStore {
    * renders from it again, so what is compiled for it need not be kept (resource/render.ts).
    */
   transient = false;
+  /**
+   * The values the changes that made this store (withChanges) replaced or deleted, by key: what the
+   * previous render may have written. A deleted or rotated secret's old value is known this way, so a
+   * diff of the old file can mask it (resource/audit.ts). Empty for a store built from scratch.
+   */
+  replacedValues: ReadonlyArray<readonly [string, string]> = [];
 
   /**
    * entries: [storeKey, value], already prefix-stripped and cleaned (see storeKeyFor). Any order;
@@ -398,10 +404,12 @@ export class KeyStore {
     }
     /** Memo entries whose result is already a copy owned by `next`. */
     const owned = new Set<string>();
+    const replaced: Array<readonly [string, string]> = [];
     for (const [k, v] of changes) {
       const i = lowerBound(ks, k);
       const found = i < ks.length && ks[i] === k;
       const oldValue = found ? vs[i] : undefined;
+      if (oldValue !== undefined && oldValue !== v) replaced.push([k, oldValue]);
       if (v === undefined) {
         if (!found) continue;
         ks.splice(i, 1);
@@ -416,6 +424,7 @@ export class KeyStore {
       if (memo.size > 0) followMemo(memo, owned, k, found, oldValue, v);
     }
     next.memo = memo;
+    next.replacedValues = replaced;
     return next;
   }
 

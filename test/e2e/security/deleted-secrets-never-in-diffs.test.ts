@@ -4,9 +4,10 @@
 // a line that fits a non-secret value line's shape).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Workspace, ensureBuilt, runCli } from '../harness/onetime-harness.js';
+import { WatchAgent } from '../harness/watch-harness.js';
 
 ensureBuilt();
 
@@ -51,4 +52,31 @@ test('-noop and -log-diff never show the value of a secret key that was deleted 
   } finally {
     ws.cleanup();
   }
+});
+
+test('-watch -log-diff: a secret key deleted or rotated is masked on the old side even on a line that looks like a plain value line', async (t) => {
+  // `server <value>;` for every key: the token's line has no secret word and fits the host line's shape,
+  // so only knowing the old value (the view the change replaced) can mask it.
+  const ws = new Workspace({
+    'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "@OUT@/app.conf"\nkeys = ["/db"]\n',
+    'templates/app.tmpl': '{{range gets "/db/*"}}server {{.Value}};\n{{end}}',
+  });
+  t.after(() => ws.cleanup());
+  const keys = join(ws.root, 'keys.yaml');
+  const save = (yaml: string) => {
+    writeFileSync(`${keys}.tmp`, yaml);
+    renameSync(`${keys}.tmp`, keys);
+  };
+  save(`db:\n  host: h1\n  token: "${SECRET}"\n`);
+  const agent = new WatchAgent(ws, ['-backend', 'file', '-file', keys, '-log-diff']);
+  t.after(() => agent.stop());
+  await agent.until('first render', () => agent.content() === `server h1;\nserver ${SECRET};\n`);
+  const ROTATED = 'rotated-N3W-s3cret-value';
+  save(`db:\n  host: h2\n  token: "${ROTATED}"\n`);
+  await agent.until('rotated', () => agent.content() === `server h2;\nserver ${ROTATED};\n` && agent.count(/-log-diff .*app\.conf/) >= 2);
+  save('db:\n  host: h3\n');
+  await agent.until('deleted', () => agent.content() === 'server h3;\n' && agent.count(/-log-diff .*app\.conf/) >= 3);
+  const log = agent.logText();
+  assert.ok(!log.includes(SECRET) && !log.includes(ROTATED), `-log-diff leaked a secret:\n${log}`);
+  assert.match(log, /\+server h3;/, 'the diff still shows the non-secret change');
 });
