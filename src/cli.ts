@@ -104,6 +104,8 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     // systemd Type=notify: NOTIFY_SOCKET is read and removed from the environment the children get.
     const { SystemdNotifier } = await import('./runtime/sd-notify.js');
     const notifier = SystemdNotifier.fromEnvironment(process.env, { log });
+    if (o.strictReadiness && o.http === '') log.warning('-strict-readiness does nothing without -http (it sets the /readyz verdict)');
+    if (o.notifyReadyEarly && !notifier) log.warning("-notify-ready-early does nothing here: there is no systemd NOTIFY_SOCKET (it is for Type=notify services)");
     return runDaemon({
       ...run,
       mode: o.watch ? 'watch' : 'interval',

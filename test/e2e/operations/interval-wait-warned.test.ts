@@ -1,4 +1,4 @@
-// -wait (the quiescence window of -watch) does nothing in -interval mode, confd's default: an operator who forgot
+// -wait (the quiescence window of -watch) does nothing in -interval mode (and -strict-readiness without -http, -notify-ready-early without systemd do nothing anywhere), confd's default: an operator who forgot
 // -watch, or a confd.toml/CONFD_WAIT shared between modes, is told so once instead of the flag being ignored
 // silently; and -onetime's warning does not claim -interval uses it.
 import { test } from 'node:test';
@@ -42,4 +42,22 @@ test('-onetime -wait: the warning names -watch only', async (t) => {
   const r = await runCli(['-onetime', '-backend', 'file', '-file', keys, '-confdir', ws.confdir, '-wait', '50ms:1s']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /WARNING -wait is ignored with -onetime \(it is for -watch\)\n/);
+});
+
+test('-strict-readiness without -http and -notify-ready-early without NOTIFY_SOCKET: a warning each that they do nothing; none when they apply', async (t) => {
+  const { ws, keys } = appWorkspace();
+  t.after(() => ws.cleanup());
+  const base = ['-watch', '-backend', 'file', '-file', keys, '-confdir', ws.confdir];
+  const started = async (args: string[]): Promise<Agent> => {
+    const agent = new Agent([...base, ...args]);
+    t.after(() => agent.stop());
+    await agent.waitFor('the first render', () => agent.count(/app\.conf has been updated|app\.conf in sync/) > 0);
+    await agent.stop();
+    return agent;
+  };
+  const bare = await started(['-strict-readiness', '-notify-ready-early']);
+  assert.equal(bare.count(/WARNING -strict-readiness does nothing without -http/), 1, bare.tail());
+  assert.equal(bare.count(/WARNING -notify-ready-early does nothing here: there is no systemd NOTIFY_SOCKET/), 1, bare.tail());
+  const served = await started(['-strict-readiness', '-http', '127.0.0.1:0']);
+  assert.equal(served.count(/-strict-readiness does nothing/), 0, served.tail());
 });
