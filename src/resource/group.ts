@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { KeyStore } from '../template/confd/store.js';
 import { logChange, redactSecrets } from './audit.js';
+import { groupStagingPrefix } from './stage-cleanup.js';
 import { renderCandidate, writeNoopDiff, type Candidate } from './candidate.js';
 import { ReloadError, reloadAfterCommit, renderCheckCmd, renderGroupCheckCmd, runCheck } from './check-and-reload.js';
 import { checkKeyCount, ResourceError, type GroupInfo, type ProcessOptions, type ResourceStatus, type TemplateResource } from './model.js';
@@ -107,7 +108,7 @@ async function processGroupOnce(
 
   try {
     try {
-      root = await mkdtemp(join(tmpdir(), `tsconfd-group-${group.name.replace(/[^A-Za-z0-9_.-]/g, '_')}-`));
+      root = await mkdtemp(join(tmpdir(), groupStagingPrefix(group.name)));
       for (const m of members) {
         const path = join(root, m.resource.dest);
         await mkdir(dirname(path), { recursive: true });

@@ -3,7 +3,8 @@
 // `.<dest name><digits>` beside the destination) that are older than this process are removed. Nothing
 // else is touched: not a destination, not a name of any other shape, not a directory or a symlink, not
 // a file written since this process started (another agent's write in flight).
-import { lstatSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../log.js';
 import { manifestPath } from './fanout.js';
@@ -31,7 +32,7 @@ export function removeStaleStageFiles(resources: readonly TemplateResource[], st
     add(manifest);
     for (const name of fanoutFiles(manifest)) add(join(dirname(r.dest), name));
   }
-  const removed: string[] = [];
+  const removed: string[] = removeStaleGroupStaging(resources, startedAtMs, log);
   for (const [dir, names] of namesByDir) {
     let entries: string[];
     try {
@@ -76,5 +77,60 @@ function fanoutFiles(manifest: string): string[] {
     return Object.keys(doc.files).filter((n) => n !== '' && !n.includes('/') && n !== '.' && n !== '..');
   } catch {
     return [];
+  }
+}
+
+/**
+ * The staging tree of a commit group (group.ts) is `$TMPDIR/tsconfd-group-<name>-<pid>-XXXXXX`: the pid
+ * says whose it is, so one left by a killed agent can be told from one another agent is checking now.
+ */
+export function groupStagingPrefix(groupName: string, pid = process.pid): string {
+  return `tsconfd-group-${groupName.replace(/[^A-Za-z0-9_.-]/g, '_')}-${pid}-`;
+}
+
+/**
+ * Staging trees of this confdir's commit groups that a killed run left in $TMPDIR: named for one of
+ * these groups, made by a process that is gone, ours (same uid), a real directory, older than this
+ * process. Anything else is left alone (a pid reused since is the safe side: the tree stays).
+ */
+function removeStaleGroupStaging(resources: readonly TemplateResource[], startedAtMs: number, log: Logger): string[] {
+  const prefixes = new Set<string>();
+  for (const r of resources) {
+    const name = r.ext?.group?.name;
+    if (name !== undefined) prefixes.add(groupStagingPrefix(name, 0).slice(0, -'0-'.length));
+  }
+  if (prefixes.size === 0) return [];
+  let entries: string[];
+  try {
+    entries = readdirSync(tmpdir());
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const entry of entries) {
+    const m = /^(.*-)(\d+)-[A-Za-z0-9]{6}$/.exec(entry);
+    if (!m || !prefixes.has(m[1]!) || isAlive(Number(m[2]))) continue;
+    const path = join(tmpdir(), entry);
+    try {
+      const st = lstatSync(path);
+      if (!st.isDirectory() || st.mtimeMs >= startedAtMs || (process.getuid !== undefined && st.uid !== process.getuid())) continue;
+      rmSync(path, { recursive: true, force: true });
+      removed.push(path);
+      log.warning(`removed ${path}: a commit group's staging tree left by an earlier run (pid ${m[2]}, gone)`);
+    } catch (e) {
+      log.warning(`could not remove the stale staging tree ${path}: ${(e as Error).message}`);
+    }
+  }
+  return removed;
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists, as another user's.
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }

@@ -80,3 +80,41 @@ test('a stage file left by kill -9 is removed at the next start; nothing else is
   assert.ok(existsSync(join(sites, '.beta.conf4242')));
   assert.equal(r.stderr.match(/stage file left by an earlier run/g)?.length, 3, r.stderr);
 });
+
+test("a commit group's staging tree left by kill -9 is removed at the next start; a live agent's and another group's are not", { timeout: 60_000 }, async (t) => {
+  const member = (name: string) =>
+    `[template]\nprefix = "/sg"\nsrc = "m.tmpl"\ndest = "@OUT@/${name}.conf"\nkeys = ["/app"]\ncommit_group = "web"\ngroup_check_cmd = "sleep 30"\n`;
+  const ws = new Workspace({ 'conf.d/a.toml': member('a'), 'conf.d/b.toml': member('b'), 'templates/m.tmpl': 'x={{getv "/app/x"}}\n' });
+  t.after(() => ws.cleanup());
+  const tmp = join(ws.root, 'tmp');
+  mkdirSync(tmp);
+  const env = { TMPDIR: tmp };
+  await etcd.put('/sg/app/x', '1');
+  const args = ['-onetime', '-backend', 'etcdv3', '-node', etcd.endpoints[0]!, '-confdir', ws.confdir];
+  const trees = () => readdirSync(tmp).filter((f) => f.startsWith('tsconfd-group-'));
+
+  const killed = spawnCli(args, { detached: true, env });
+  t.after(() => killed.stop());
+  await until('group_check_cmd running on the staging tree', () => trees().length === 1, 15_000, () => killed.stderr());
+  process.kill(-killed.child.pid!, 'SIGKILL');
+  await killed.closed;
+  const [leftover] = trees();
+  assert.match(leftover!, new RegExp(`^tsconfd-group-web-${killed.child.pid}-[A-Za-z0-9]{6}$`));
+
+  // Kept: a tree of a process that is alive (this one), another group's, and one written after the next run starts.
+  const past = new Date(Date.now() - 3_600_000);
+  const alive = `tsconfd-group-web-${process.pid}-AAAAAA`;
+  const other = `tsconfd-group-api-${killed.child.pid}-BBBBBB`;
+  for (const name of [alive, other]) {
+    mkdirSync(join(tmp, name));
+    utimesSync(join(tmp, name), past, past);
+  }
+
+  ws.write({ 'conf.d/a.toml': member('a').replace('sleep 30', 'true'), 'conf.d/b.toml': member('b').replace('sleep 30', 'true') });
+  const r = await runCli(args, { env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(readFileSync(join(ws.out, 'a.conf'), 'utf8'), 'x=1\n');
+  assert.ok(!existsSync(join(tmp, leftover!)), 'the staging tree left by kill -9 is still there');
+  assert.match(r.stderr, /WARNING removed .*tsconfd-group-web-\d+-\w{6}: a commit group's staging tree left by an earlier run/);
+  for (const name of [alive, other]) assert.ok(existsSync(join(tmp, name)), `${name} was removed`);
+});
