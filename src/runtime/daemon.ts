@@ -148,8 +148,8 @@ class Daemon {
   private broken: BrokenResource[] = [];
   private metricsTimer: Timer | undefined;
   private readonly rendered = new Set<string>();
-  /** When a -watch runtime last had every key in sync (carried across reloads: see readiness()). */
-  private lastInSyncAt: number | undefined;
+  /** When the backend last confirmed the keys of the runtime a reload replaced (see carriedOver). */
+  private lastConfirmedAt: number | undefined;
   private readonly lifecycle: Lifecycle | undefined;
   /** -interval's pass and its readiness (-watch has its own in the runtime). */
   private readonly interval: IntervalPass;
@@ -299,7 +299,6 @@ class Daemon {
 
   /** Metrics and -interval readiness from one pass's outcomes. */
   private record(result: PassResult): void {
-    if (this.runtime) this.noteInSync(this.runtime.readiness());
     if (result.revision > 0) {
       // With -watch, the newest revision any mirror has seen is how far etcd is ahead of this render.
       const head = this.runtime?.status().mirrors.reduce((max, m) => Math.max(max, m.revision), 0);
@@ -346,14 +345,8 @@ class Daemon {
    */
   private carriedOver(state: Readiness): Readiness {
     const resourcesNeverRendered = state.resourcesNeverRendered.filter((file) => !this.rendered.has(file));
-    this.noteInSync(state);
-    if (state.mirrorAgeMs !== null) return { ...state, resourcesNeverRendered };
-    if (this.lastInSyncAt === undefined) return { ...state, resourcesNeverRendered };
-    return { ...state, resourcesNeverRendered, mirrorInSync: false, mirrorAgeMs: Date.now() - this.lastInSyncAt };
-  }
-
-  private noteInSync(state: Readiness): void {
-    if (state.mirrorAgeMs !== null && state.mirrorInSync) this.lastInSyncAt = Date.now() - state.mirrorAgeMs;
+    if (state.mirrorAgeMs !== null || this.lastConfirmedAt === undefined) return { ...state, resourcesNeverRendered };
+    return { ...state, resourcesNeverRendered, mirrorInSync: false, mirrorAgeMs: Date.now() - this.lastConfirmedAt };
   }
 
   /** Verdict for logs and tests. */
@@ -399,6 +392,9 @@ class Daemon {
         return;
       }
       const old = this.runtime;
+      // The new runtime has read nothing yet: readiness carries over when the old one was last confirmed by the backend.
+      const before = old?.readiness();
+      if (before && before.mirrorAgeMs !== null) this.lastConfirmedAt = Date.now() - before.mirrorAgeMs;
       // /readyz names the broken files from now on, not only once the old runtime has stopped.
       this.broken = broken;
       this.runtime = runtime;
