@@ -12,29 +12,10 @@ import etcd3 from 'etcd3';
 import { startCluster, startGrpcProxy, type EtcdServer, type GrpcProxy } from '../../helpers/etcd.js';
 import { Workspace, ensureBuilt } from '../harness/onetime-harness.js';
 import { Agent } from '../harness/agent.js';
+import { serviceResources } from '../harness/service-resources.js';
 
 const SERVICES = 20;
-const service = (i: number) => `/r/svc/s${String(i).padStart(2, '0')}`;
-const TEMPLATE = '{{range gets "/r/svc/*/*"}}{{.Key}}={{.Value}}\n{{end}}';
-
-/** T=10: resource j renders services 2j and 2j+1, so every single-key put changes one prefix of a two-prefix resource. */
-function tenResources(): Workspace {
-  const files: Record<string, string> = {};
-  for (let j = 0; j < 10; j++) {
-    files[`conf.d/r${j}.toml`] = `[template]\nsrc = "r.tmpl"\ndest = "@OUT@/r${j}.conf"\nkeys = ["${service(2 * j)}", "${service(2 * j + 1)}"]\n`;
-  }
-  files['templates/r.tmpl'] = TEMPLATE;
-  return new Workspace(files);
-}
-
-function expected(values: Map<string, string>, services: number[]): string {
-  const prefixes = services.map((i) => service(i) + '/');
-  return [...values]
-    .filter(([k]) => prefixes.some((p) => k.startsWith(p)))
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([k, v]) => `${k}=${v}\n`)
-    .join('');
-}
+const { service, tenResources, expected } = serviceResources('/r');
 
 function filesMatch(ws: Workspace, values: Map<string, string>): boolean {
   for (let j = 0; j < 10; j++) {

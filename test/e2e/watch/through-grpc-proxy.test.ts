@@ -12,11 +12,11 @@ import etcd3 from 'etcd3';
 import { startCluster, startGrpcProxy, type EtcdServer, type GrpcProxy } from '../../helpers/etcd.js';
 import { Workspace, ensureBuilt } from '../harness/onetime-harness.js';
 import { Agent } from '../harness/agent.js';
+import { serviceResources } from '../harness/service-resources.js';
 import { sleep } from '../../helpers/wait.js';
 
 const SERVICES = 20;
-const service = (i: number) => `/f/svc/s${String(i).padStart(2, '0')}`;
-const TEMPLATE = '{{range gets "/f/svc/*/*"}}{{.Key}}={{.Value}}\n{{end}}';
+const { service, template: TEMPLATE, tenResources, expected } = serviceResources('/f');
 
 /** T=1: one resource over every service. */
 function oneResource(): Workspace {
@@ -24,26 +24,6 @@ function oneResource(): Workspace {
     'conf.d/all.toml': `[template]\nsrc = "all.tmpl"\ndest = "@OUT@/all.conf"\nkeys = ["/f/svc"]\n`,
     'templates/all.tmpl': TEMPLATE,
   });
-}
-
-/** T=10: resource j renders services 2j and 2j+1 (two prefixes each: one change touches one file). */
-function tenResources(): Workspace {
-  const files: Record<string, string> = {};
-  for (let j = 0; j < 10; j++) {
-    files[`conf.d/r${j}.toml`] = `[template]\nsrc = "r.tmpl"\ndest = "@OUT@/r${j}.conf"\nkeys = ["${service(2 * j)}", "${service(2 * j + 1)}"]\n`;
-  }
-  files['templates/r.tmpl'] = TEMPLATE;
-  return new Workspace(files);
-}
-
-/** What a file over `services` must hold, given every key's final value. */
-function expected(values: Map<string, string>, services: number[]): string {
-  const prefixes = services.map((i) => service(i) + '/');
-  return [...values]
-    .filter(([k]) => prefixes.some((p) => k.startsWith(p)))
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([k, v]) => `${k}=${v}\n`)
-    .join('');
 }
 
 function read(path: string): string | undefined {
