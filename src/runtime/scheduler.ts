@@ -7,6 +7,7 @@
 // Tests hand a part a Scheduler over a TimerSource of their own (or node:test's mock timers, which the host
 // source honours).
 import { hostTimers, type Timer, type TimerSource } from '../time/timers.js';
+import { debounce, type Debounced } from '../time/debounce.js';
 
 export { Backoff, backoffDelay, type BackoffPolicy } from '../time/backoff.js';
 export type { Timer, TimerSource } from '../time/timers.js';
@@ -30,18 +31,9 @@ export class Scheduler implements TimerSource {
     return this.source.sleep(ms, opts);
   }
 
-  /** Calls `fn` once `ms` after the last of a burst of calls to the returned function. */
-  debounce(ms: number, fn: () => void): { (): void; cancel(): void } {
-    let timer: Timer | undefined;
-    const call = (): void => {
-      timer?.cancel();
-      timer = this.after(ms, () => {
-        timer = undefined;
-        fn();
-      });
-    };
-    call.cancel = () => timer?.cancel();
-    return call;
+  /** Calls `fn` once `ms` after the last of a burst of calls to the returned function (src/time/debounce.ts). */
+  debounce(ms: number, fn: () => void): Debounced {
+    return debounce(this, ms, fn);
   }
 }
 

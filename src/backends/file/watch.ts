@@ -11,6 +11,7 @@ import type { Logger } from '../../log.js';
 import { compareByKey, covers, selectCovered } from '../../keys/index.js';
 import type { ChangeFeedBackend, ChangeFeedHandlers, KeyChange, PrefixWatch, Snapshot } from '../types.js';
 import { Backoff } from '../../time/backoff.js';
+import { debounce } from '../../time/debounce.js';
 import { hostTimers, type Timer, type TimerSource } from '../../time/timers.js';
 
 /** An editor's truncate-then-write, or a ConfigMap swap's several events, give one re-read. */
@@ -129,16 +130,8 @@ export function watchableFiles(opts: FileWatchOptions): ChangeFeedBackend {
   let retryTimer: Timer | undefined;
   const retries = new Backoff(RETRY_MS);
 
-  let timer: Timer | undefined;
-  let burstTimer: Timer | undefined;
-  let trailingTimer: Timer | undefined;
-  /** The debounce or the burst's bound, whichever ends first: one read, and the next event starts a new burst. */
-  const readBurst = () => {
-    timer?.cancel();
-    burstTimer?.cancel();
-    burstTimer = undefined;
-    void refresh();
-  };
+  const readBurst = debounce(timers, DEBOUNCE_MS, () => void refresh(), { maxWaitMs: BURST_READ_MS });
+  const readAfterThrottle = debounce(timers, TRAILING_READ_MS, () => void refresh());
   const startWatching = async (): Promise<FSWatcher[]> => {
     const { watch } = await import('chokidar');
     const started: FSWatcher[] = [];
@@ -160,12 +153,9 @@ export function watchableFiles(opts: FileWatchOptions): ChangeFeedBackend {
         ? watch(path, { ignoreInitial: true, atomic: false, followSymlinks: false })
         : watch(dirname(path), { ignoreInitial: true, atomic: false, depth: 0 });
       w.on('all', () => {
-        timer?.cancel();
-        trailingTimer?.cancel();
         if (closed) return;
-        timer = timers.after(DEBOUNCE_MS, readBurst);
-        burstTimer ??= timers.after(BURST_READ_MS, readBurst);
-        trailingTimer = timers.after(TRAILING_READ_MS, () => void refresh());
+        readBurst();
+        readAfterThrottle();
       });
       w.on('error', (e) => opts.log?.error(`file backend: watching ${path}: ${(e as Error).message}`));
       started.push(w);
@@ -214,9 +204,8 @@ export function watchableFiles(opts: FileWatchOptions): ChangeFeedBackend {
     },
     async close(): Promise<void> {
       closed = true;
-      timer?.cancel();
-      burstTimer?.cancel();
-      trailingTimer?.cancel();
+      readBurst.cancel();
+      readAfterThrottle.cancel();
       retryTimer?.cancel();
       feeds.clear();
       const started = await fsWatcher?.catch(() => undefined);
